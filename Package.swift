@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per concern; data flows down this list and never back up:
+// QtopFormat (files) → QtopGraph (IR) → QtopPasses → QtopRuntime (+ CQtopKernels) → QtopUI → QtopTerminal → qtop (CLI).
+let package = Package(
+    name: "qtop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "qtop", targets: ["qtop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // Model files: Paddle protobuf schema + generated code, .pdiparams reader, .npy reader/writer.
+        .target(name: "QtopFormat", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto/framework.proto"]),
+        // Graph IR: values, nodes with typed attributes and provenance, constants, shape inference.
+        .target(name: "QtopGraph", dependencies: ["QtopFormat"]),
+        // Fusion passes with snapshots and change lists.
+        .target(name: "QtopPasses", dependencies: ["QtopGraph"]),
+        // C kernels: CPU detection, ISA dispatch, reference and per-ISA int8/fp32 kernels, thread pool.
+        .target(name: "CQtopKernels", cSettings: [.define("_GNU_SOURCE")], linkerSettings: [.linkedLibrary("pthread")]),
+        // Executor, kernel registry, memory plan, profiler.
+        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopPasses", "CQtopKernels"]),
+        // UI core: state, reducer, rendering into a cell grid. No curses here.
+        .target(name: "QtopUI", dependencies: ["QtopGraph", "QtopPasses", "QtopRuntime"]),
+        // ncursesw through a system library plus a small C shim for the macros and globals Swift cannot import.
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
+        .target(name: "CNcursesShim", dependencies: ["CNcurses"]),
+        .target(name: "QtopTerminal", dependencies: ["QtopUI", "CNcursesShim"]),
+        .executableTarget(name: "qtop", dependencies: [
+            "QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopUI", "QtopTerminal",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "QtopTestSupport", dependencies: ["QtopFormat", "QtopGraph"], path: "Tests/QtopTestSupport"),
+        .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
+        .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
+        .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
+        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopTestSupport"]),
+        .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
+        .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTestSupport"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"]),
+    ]
+)

@@ -1,0 +1,2 @@
+import QtopGraph
+print("qtop")
