@@ -189,7 +189,8 @@ def op_type_counts(pdmodel_path):
 def var_info(pdmodel_path, name):
     for v in read_program(pdmodel_path).blocks[0].vars:
         if v.name == name:
-            t = v.type.lod_tensor.tensor
+            vt = v.type
+            t = (vt.dense_tensor if hasattr(vt, "dense_tensor") else vt.lod_tensor).tensor
             return list(t.dims), _DTYPE_NAMES.get(t.data_type, str(t.data_type))
     return None, None
 
