@@ -76,10 +76,27 @@ def quiet():
         root.setLevel(old)
 
 
-def remove_info(prefix):
+def finish_saved(prefix):
+    """Post-process a freshly saved model: drop the optional .pdiparams.info
+    and strip the `op_callstack` attributes Paddle records on some ops (feed,
+    fetch, ...). Those hold Python stack traces with absolute paths of this
+    machine, which would make the files neither reproducible nor clean."""
     info = prefix + ".pdiparams.info"
     if os.path.exists(info):
         os.remove(info)
+    path = prefix + ".pdmodel"
+    prog = read_program(path)
+    changed = False
+    for block in prog.blocks:
+        for op in block.ops:
+            keep = [a for a in op.attrs if a.name != "op_callstack"]
+            if len(keep) != len(op.attrs):
+                changed = True
+                del op.attrs[:]
+                op.attrs.extend(keep)
+    if changed:
+        with open(path, "wb") as f:
+            f.write(prog.SerializeToString())
 
 
 def save_dygraph_model(layer, prefix, input_shape, input_name="x"):
@@ -88,7 +105,7 @@ def save_dygraph_model(layer, prefix, input_shape, input_name="x"):
     layer.eval()
     spec = [paddle.static.InputSpec(input_shape, "float32", input_name)]
     paddle.jit.save(layer, prefix, input_spec=spec)
-    remove_info(prefix)
+    finish_saved(prefix)
 
 
 def bn_calibrate(layer, batches):
@@ -147,7 +164,7 @@ def ptq(src_dir, src_name, dst_dir, dst_name, calib_batches, onnx_format=True,
             q.quantize()
             q.save_quantized_model(dst_dir, model_filename=dst_name + ".pdmodel",
                                    params_filename=dst_name + ".pdiparams")
-    remove_info(os.path.join(dst_dir, dst_name))
+    finish_saved(os.path.join(dst_dir, dst_name))
 
 
 def run_saved(prefix, inputs):
@@ -583,7 +600,7 @@ def build_ops(out, manifest):
         exe.run(startup)
         paddle.static.save_inference_model(os.path.join(out, "ops_fp32"), [x], [out1, out2],
                                            exe, program=main)
-    remove_info(os.path.join(out, "ops_fp32"))
+    finish_saved(os.path.join(out, "ops_fp32"))
     rng = np.random.RandomState(11)
     x_in = rng.normal(0, 1, (2, 3, H, H)).astype(np.float32)
     manifest.append(write_reference(out, "ops_fp32", [x_in], False))

@@ -30,6 +30,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "samples"))
+sys.dont_write_bytecode = True  # keep samples/ free of __pycache__
 
 import argparse
 import json

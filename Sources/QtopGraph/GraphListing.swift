@@ -79,11 +79,25 @@ public enum GraphListing {
             }
             ops.append(.object(fields))
         }
+        // Every variable an op reads or writes, with its shape and dtype (stored ones for parameters).
+        var seen = Set<String>()
+        var values: [(String, JSON)] = []
+        for n in g.nodes {
+            for name in n.allInputs + n.allOutputs where seen.insert(name).inserted {
+                guard let v = g.values[name], v.dtype != nil || v.shape != nil else { continue }
+                values.append((name, .object([
+                    ("shape", v.shape.map { .array($0.map { .int($0) }) } ?? .null),
+                    ("dtype", v.dtype.map { .string($0.paddleName) } ?? .null),
+                    ("persistable", .bool(v.persistable)),
+                ])))
+            }
+        }
         return .object([
             ("model", .string(modelPath)),
             ("inputs", .array(g.inputs.map { valueJSON($0, g) })),
             ("outputs", .array(g.outputs.map { valueJSON($0, g) })),
             ("ops", .array(ops)),
+            ("values", .object(values)),
         ])
     }
 

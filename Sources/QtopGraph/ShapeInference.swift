@@ -82,7 +82,9 @@ public enum ShapeInference {
             let s = try shape("X")
             return n.output("Out").map { [($0, nil, s)] } ?? []
         case "batch_norm":
-            return try same("X", ["Y"])
+            // Exported inference programs declare the unused training statistics 0-d; keep Paddle's view.
+            let stats = ["SavedMean", "SavedVariance", "ReserveSpace"].compactMap { n.output($0) }.map { ($0, dtype("X"), [Int]()) }
+            return try same("X", ["Y"]) + stats
         case "conv2d", "depthwise_conv2d":
             let x = try shape("Input"), w = try shape("Filter")
             guard x.count == 4, w.count == 4 else { throw ShapeError("conv2d expects 4-D input and filter") }
