@@ -243,6 +243,39 @@ final class ReferenceOpTests: XCTestCase {
         assertClose(c, [-0.5, 1])
     }
 
+    func testMoreActivations() throws {
+        func act(_ op: String, _ x: [Float], _ attrs: [(String, AttrValue)] = []) throws -> [Float] {
+            try RefHarness.f(op, inputs: [("X", [t32([x.count], x)])], out: O("Out", [x.count]), attrs: attrs)
+        }
+        // elu: e^-1 - 1 = -0.63212055
+        assertClose(try act("elu", [-1, 2], [("alpha", .float(1))]), [-0.63212055, 2])
+        // softplus(0) = ln 2; beta 2 at 1: ln(1 + e^2)/2 = 1.063464; 30 * 1 > 20 → 30
+        assertClose(try act("softplus", [0, 30]), [0.6931472, 30])
+        assertClose(try act("softplus", [1], [("beta", .float(2))]), [1.063464])
+        // mish(1) = tanh(ln(1 + e)) = 0.8650984
+        assertClose(try act("mish", [1]), [0.8650984])
+        // prelu channel mode on NCHW [1,2,1,2]: ch0 * 0.1, ch1 * 0.5 for negatives
+        let x = t32([1, 2, 1, 2], [-1, 2, -3, 4])
+        assertClose(try RefHarness.f("prelu", inputs: [("X", [x]), ("Alpha", [t32([2], [0.1, 0.5])])], out: O("Out", [1, 2, 1, 2]),
+                                     attrs: [("mode", .string("channel"))]), [-0.1, 2, -1.5, 4])
+        assertClose(try RefHarness.f("prelu", inputs: [("X", [x]), ("Alpha", [t32([1], [0.25])])], out: O("Out", [1, 2, 1, 2]),
+                                     attrs: [("mode", .string("all"))]), [-0.25, 2, -0.75, 4])
+    }
+
+    func testFusedConvPaddleActivationAttributes() throws {
+        // conv + bias + residual = [3.5, -4.5] as in testFusedConvBiasResidualActivation
+        let inputs: [(String, [HostTensor])] = [("Input", [t32([1, 1, 1, 1], [2])]), ("Filter", [t32([2, 1, 1, 1], [1, -3])]),
+                                                ("Bias", [t32([2], [1, 1])]), ("ResidualData", [t32([1, 2, 1, 1], [0.5, 0.5])])]
+        // Paddle's own attribute names: relu6 bound in fuse_alpha (3) → [3, 0]
+        assertClose(try RefHarness.f("fused_conv2d", inputs: inputs, out: O("Output", [1, 2, 1, 1]),
+                                     attrs: [("fuse_activation", .string("relu6")), ("fuse_alpha", .float(3))]), [3, 0])
+        // leaky_relu alpha 0.1 → [3.5, -0.45]
+        assertClose(try RefHarness.f("fused_conv2d", inputs: inputs, out: O("Output", [1, 2, 1, 1]),
+                                     attrs: [("activation", .string("leaky_relu")), ("fuse_alpha", .float(0.1))]), [3.5, -0.45])
+        // no activation
+        assertClose(try RefHarness.f("fused_conv2d", inputs: inputs, out: O("Output", [1, 2, 1, 1]), attrs: []), [3.5, -4.5])
+    }
+
     func pool(_ x: HostTensor, _ attrs: [(String, AttrValue)], out: [Int]) throws -> [Float] {
         try RefHarness.f("pool2d", inputs: [("X", [x])], out: O("Out", out), attrs: attrs)
     }
@@ -407,6 +440,17 @@ final class ReferenceOpTests: XCTestCase {
                        [3, 4, -3, 127, -127, -127, 0])
         // 0-d scale tensor works the same
         XCTAssertEqual(try ql("quantize_linear", t32([1], [2.5]), scale: t32([], [127]), attrs: []), [2])
+    }
+
+    func testQuantizeLinearMirrorsPaddleArithmeticOrder() throws {
+        // S = 0.1, x = -0.09330709 (0xbdbf17ca): Paddle computes (127 * (1/S)) * x = -118.50001 → -119, while the
+        // naive x * 127 / S = -118.5 would round (half to even) to -118.
+        let x = t32([1], [Float(bitPattern: 0xbdbf17ca)])
+        XCTAssertEqual(try ql("quantize_linear", x, scale: t32([1], [0.1]), attrs: [("round_type", .int(0))]), [-119])
+        XCTAssertEqual(try ql("quantize_linear", x, scale: t32([1], [0.1]), attrs: [("round_type", .int(1))]), [-119])
+        // bit_length 4 → qmax 7, S = 7: 7 * (1/7) == 1 in Float; 2.5 → 2, 100 → 7, -100 → -8
+        XCTAssertEqual(try ql("quantize_linear", t32([3], [2.5, 100, -100]), scale: t32([1], [7]), attrs: [("bit_length", .int(4))]),
+                       [2, 7, -8])
     }
 
     func testDequantizeLinearPerChannel() throws {

@@ -32,6 +32,16 @@ func hardSwishF(_ x: Float, threshold: Float = 6, scale: Float = 6, offset: Floa
 /// Paddle: (x * slope + offset).max(0).min(1).
 func hardSigmoidF(_ x: Float, slope: Float, offset: Float) -> Float { stdMin(stdMax(x * slope + offset, 0), 1) }
 func sigmoidF(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+/// Paddle softplus: x * beta > threshold ? x : log1p(exp(x * beta)) / beta.
+func softplusF(_ x: Float, beta: Float, threshold: Float) -> Float {
+    let xb = x * beta
+    return xb > threshold ? x : Foundation.log1p(Foundation.exp(xb)) / beta
+}
+/// Paddle mish: x * tanh(softplus(x)) with softplus(x) = x > threshold ? x : log1p(exp(x)).
+func mishF(_ x: Float, threshold: Float) -> Float {
+    let sp = x > threshold ? x : Foundation.log1p(Foundation.exp(x))
+    return x * Foundation.tanh(sp)
+}
 /// Paddle LeakyRelu: x >= 0 ? x : alpha * x (NaN → alpha * NaN = NaN).
 func leakyReluF(_ x: Float, _ alpha: Float) -> Float { x >= 0 ? x : alpha * x }
 
@@ -60,6 +70,19 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
         return { leakyReluF($0, alpha) }
     }
     addUnaryF32(r, "tanh") { _ in { Foundation.tanh($0) } }
+    // elu: x > 0 ? x : alpha * (exp(x) - 1)
+    addUnaryF32(r, "elu") { a in
+        let alpha = a.float("alpha", default: 1)
+        return { x in x > 0 ? x : alpha * (Foundation.exp(x) - 1) }
+    }
+    addUnaryF32(r, "softplus") { a in
+        let beta = a.float("beta", default: 1), threshold = a.float("threshold", default: 20)
+        return { softplusF($0, beta: beta, threshold: threshold) }
+    }
+    addUnaryF32(r, "mish") { a in
+        let threshold = a.float("threshold", default: 20)
+        return { mishF($0, threshold: threshold) }
+    }
     addUnaryF32(r, "gelu") { a in
         if a.bool("approximate", default: false) {
             // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
@@ -104,6 +127,34 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
             for i in 0..<x.count {
                 let v = x.f32[i]
                 y.f32[i] = v < lo ? lo : (v > hi ? hi : v)
+            }
+        }
+    }
+    // prelu: x > 0 ? x : alpha * x with Alpha per "all" (one value), "channel" (NCHW dim 1 or NHWC last)
+    // or "element" (same shape as one sample).
+    r.addReference("prelu") { ctx in
+        let mode = ctx.attrs.string("mode", default: "all")
+        let nhwc = ctx.attrs.string("data_format", default: "NCHW") == "NHWC"
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(x, "prelu")
+            try requireSameCount(x, y, "prelu")
+            let alpha = floatArray(try io.input("Alpha"))
+            let rank = x.rank
+            for i in 0..<x.count {
+                let a: Float
+                switch mode {
+                case "channel":
+                    let c = nhwc ? x.shape[rank - 1] : (rank > 1 ? x.shape[1] : 1)
+                    let inner = nhwc ? 1 : (rank > 2 ? x.shape[2...].reduce(1, *) : 1)
+                    a = alpha[(i / inner) % max(c, 1)]
+                case "element":
+                    a = alpha[i % max(alpha.count, 1)]
+                default:
+                    a = alpha[0]
+                }
+                let v = x.f32[i]
+                y.f32[i] = v > 0 ? v : a * v
             }
         }
     }

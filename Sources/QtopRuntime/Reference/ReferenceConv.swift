@@ -29,24 +29,40 @@ struct ConvAttrs {
     }
 }
 
-/// Activations fusable into conv (fused_conv2d's `activation` / `fuse_activation`).
+/// Activations fusable into conv: fused_conv2d's `activation` (qtop's passes) or `fuse_activation` (Paddle's
+/// own oneDNN fuse passes). Parameters come from the activation's own attribute names when the node carries them
+/// (`threshold`, `slope`, `offset`, `alpha`, `beta`, `min`, `max`), else from Paddle's `fuse_alpha` / `fuse_beta`
+/// (Paddle maps relu6 threshold, hard_sigmoid slope, leaky_relu alpha, swish beta and clip min to fuse_alpha;
+/// hard_sigmoid offset and clip max to fuse_beta), else the op defaults.
 func fusedActivation(_ a: Attributes) throws -> (Float) -> Float {
     let name = a.string("activation", default: a.string("fuse_activation", default: "none"))
-    let alpha = a[("fuse_alpha")]?.float, beta = a["fuse_beta"]?.float
+    let alpha = a["fuse_alpha"]?.float, beta = a["fuse_beta"]?.float
+    func param(_ own: String, _ fused: Float?, _ d: Float) -> Float { a[own]?.float ?? fused ?? d }
     switch name {
     case "", "none", "identity": return { $0 }
     case "relu": return reluF
     case "relu6":
-        let t = (beta ?? 0) > 0 ? beta! : 6
+        let t = param("threshold", (alpha ?? 0) > 0 ? alpha : nil, 6)
         return { relu6F($0, t) }
     case "hard_swish", "hardswish": return { hardSwishF($0) }
     case "sigmoid": return sigmoidF
     case "hard_sigmoid":
-        let slope = (alpha ?? 0) != 0 ? alpha! : 0.2, offset = beta ?? 0.5
+        let slope = param("slope", (alpha ?? 0) != 0 ? alpha : nil, 0.2), offset = param("offset", beta, 0.5)
         return { hardSigmoidF($0, slope: slope, offset: offset) }
     case "leaky_relu":
-        let al = alpha ?? 0.02
+        let al = param("alpha", alpha, 0.02)
         return { leakyReluF($0, al) }
+    case "swish":
+        let b = param("beta", (alpha ?? 0) != 0 ? alpha : nil, 1)
+        return { x in x / (1 + Foundation.exp(-b * x)) }
+    case "tanh": return { Foundation.tanh($0) }
+    case "abs": return { Swift.abs($0) }
+    case "sqrt": return { $0.squareRoot() }
+    case "gelu": return { x in x * 0.5 * (1 + Foundation.erf(x * Float(1.0 / 2.0.squareRoot()))) }
+    case "mish": return { mishF($0, threshold: 20) }
+    case "clip":
+        let lo = param("min", alpha, -Float.greatestFiniteMagnitude), hi = param("max", beta, Float.greatestFiniteMagnitude)
+        return { v in v < lo ? lo : (v > hi ? hi : v) }
     default: throw KernelError("unsupported fused activation '\(name)'")
     }
 }
