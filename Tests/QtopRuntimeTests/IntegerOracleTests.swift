@@ -147,6 +147,29 @@ final class IntegerOracleTests: XCTestCase {
         XCTAssertEqual(try qconv(tU8([1, 1, 4, 1], [1, 2, 3, 4]), tI8([1, 1, 1, 2], [1, 1]), out: [1, 1, 1, 1], attrs: a).floatValues(), [4])
     }
 
+    func testPublicOracleEntryPointsAndPerTensorWeights() throws {
+        // Tensor is a non-owning view: keep the HostTensors alive across the calls.
+        // accumulators of the padded 2x2-ones conv on [[1,2],[3,4]] (see testQConvPaddingU8AndS8)
+        let x = tU8([1, 2, 2, 1], [1, 2, 3, 4]), w = tI8([1, 1, 2, 2], [1, 1, 1, 1])
+        // depthwise 3x3 with pad 1 on a 1x1 image of 2 channels: only the centre tap counts: [2*5, 3*-7]
+        let dwX = tI8([1, 1, 1, 2], [2, 3]), dw = tI8([2, 1, 3, 3], [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, -7, 0, 0, 0, 0])
+        // 255 * -128 + 1 * 127 (u8 operand stays 255)
+        let mx = tU8([1, 2], [255, 1]), my = tI8([2, 1], [-128, 127])
+        try withExtendedLifetime([x, w, dwX, dw, mx, my]) {
+            XCTAssertEqual(try IntegerOracle.conv2dAccumulators(input: Tensor(x), filter: Tensor(w), outputShape: [1, 3, 3, 1],
+                                                                paddings: [1, 1, 1, 1]), [1, 3, 2, 4, 10, 6, 3, 7, 4])
+            XCTAssertEqual(try IntegerOracle.conv2dAccumulators(input: Tensor(dwX), filter: Tensor(dw), outputShape: [1, 1, 1, 2],
+                                                                paddings: [1, 1], groups: 2), [10, -21])
+            XCTAssertEqual(try IntegerOracle.matmulAccumulators(x: Tensor(mx), y: Tensor(my)), [255 * -128 + 127])
+        }
+        // one weight range for two output channels is broadcast: (range 254 → step 2) → [2*1*2, 2*-1*2] f32
+        let r = try RefHarness.f("qconv2d", precision: .i8, inputs: [("Input", [tI8([1, 1, 1, 1], [2])]), ("Filter", [tI8([2, 1, 1, 1], [1, -1])])],
+                                 out: O("Output", [1, 1, 1, 2]),
+                                 attrs: [("in_scale", .float(127)), ("weight_scales", .floats([254])), ("out_dtype", .string("f32"))],
+                                 constants: ["Filter"])
+        XCTAssertEqual(r, [4, -4])
+    }
+
     // MARK: qmatmul
 
     func testQMatMul() throws {

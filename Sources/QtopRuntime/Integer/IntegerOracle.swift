@@ -163,21 +163,20 @@ struct ResidualReader {
 
 // MARK: - qconv2d
 
-/// Integer NHWC convolution (spec steps 1–6). `Input` [N,H,W,C] u8/s8, `Filter` s8 [OC, C/groups, KH, KW],
-/// `Output` [N,OH,OW,OC]. Padded taps contribute 0.
-func qconv2d(x: Tensor, w: Tensor, out: Tensor, conv: ConvAttrs, epilogue: IntegerEpilogue, residual: ResidualReader?) throws {
+/// Spec step 1 for an NHWC convolution: calls `body(outputIndex, outputChannel, acc)` for every output element in
+/// NHWC order. `Input` [N,H,W,C] u8/s8, `Filter` s8 [OC, C/groups, KH, KW], output [N,OH,OW,OC];
+/// acc = Σ_{ic, kh, kw} x * w in Int32 (wrapping), padded taps contribute 0.
+func qconv2dAccumulate(x: Tensor, w: Tensor, outShape: [Int], conv: ConvAttrs, _ body: (Int, Int, Int32) -> Void) throws {
     guard x.dtype == .u8 || x.dtype == .i8 else { throw KernelError("qconv2d: Input must be u8/s8, got \(x.dtype.paddleName)") }
     guard w.dtype == .i8 else { throw KernelError("qconv2d: Filter must be s8, got \(w.dtype.paddleName)") }
-    guard out.dtype == epilogue.outType.dtype else { throw KernelError("qconv2d: Output dtype \(out.dtype.paddleName) vs out_dtype \(epilogue.outType)") }
-    guard x.rank == 4, w.rank == 4, out.rank == 4 else { throw KernelError("qconv2d: expects 4-D NHWC Input/Output and OIHW Filter") }
+    guard x.rank == 4, w.rank == 4, outShape.count == 4 else { throw KernelError("qconv2d: expects 4-D NHWC Input/Output and OIHW Filter") }
     let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oc, icg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-    let (oh, ow) = (out.shape[1], out.shape[2])
+    let (oh, ow) = (outShape[1], outShape[2])
     let g = conv.groups
-    guard out.shape[0] == n, out.shape[3] == oc, icg * g == c, oc % g == 0, epilogue.scale.count == oc else {
-        throw KernelError("qconv2d: Input \(x.shape), Filter \(w.shape), groups \(g), Output \(out.shape), \(epilogue.scale.count) weight scales")
+    guard outShape[0] == n, outShape[3] == oc, icg * g == c, oc % g == 0 else {
+        throw KernelError("qconv2d: Input \(x.shape), Filter \(w.shape), groups \(g), Output \(outShape) disagree")
     }
-    if let residual, residual.tensor.count != out.count { throw KernelError("qconv2d: Residual \(residual.tensor.shape) vs Output \(out.shape)") }
     let (pads, dil) = conv.resolve(inH: h, inW: wd, kH: kh, kW: kw)
     let (sh, sw) = conv.strides
     guard (h + pads[0] + pads[1] - (dil.0 * (kh - 1) + 1)) / sh + 1 == oh,
@@ -205,12 +204,22 @@ func qconv2d(x: Tensor, w: Tensor, out: Tensor, conv: ConvAttrs, epilogue: Integ
                             }
                         }
                     }
-                    let oi = ((ni * oh + y) * ow + xo) * oc + o
-                    let v = epilogue.value(acc: acc, channel: o, residual: residual?.value(oi))
-                    epilogue.store(v, to: out, at: oi)
+                    body(((ni * oh + y) * ow + xo) * oc + o, o, acc)
                 }
             }
         }
+    }
+}
+
+/// Integer NHWC convolution with the fused epilogue (spec steps 1–6).
+func qconv2d(x: Tensor, w: Tensor, out: Tensor, conv: ConvAttrs, epilogue: IntegerEpilogue, residual: ResidualReader?) throws {
+    guard out.dtype == epilogue.outType.dtype else { throw KernelError("qconv2d: Output dtype \(out.dtype.paddleName) vs out_dtype \(epilogue.outType)") }
+    guard w.rank == 4, epilogue.scale.count == w.shape[0] else {
+        throw KernelError("qconv2d: \(epilogue.scale.count) weight scales for Filter \(w.shape)")
+    }
+    if let residual, residual.tensor.count != out.count { throw KernelError("qconv2d: Residual \(residual.tensor.shape) vs Output \(out.shape)") }
+    try qconv2dAccumulate(x: x, w: w, outShape: out.shape, conv: conv) { oi, o, acc in
+        epilogue.store(epilogue.value(acc: acc, channel: o, residual: residual?.value(oi)), to: out, at: oi)
     }
 }
 
@@ -228,12 +237,18 @@ func qmatmul(x: Tensor, y: Tensor, out: Tensor, epilogue: IntegerEpilogue, resid
     let m = x.count / max(k, 1)
     guard out.count == m * n else { throw KernelError("qmatmul: Out \(out.shape) for \(m)x\(n)") }
     if let residual, residual.tensor.count != out.count { throw KernelError("qmatmul: Residual \(residual.tensor.shape) vs Out \(out.shape)") }
+    qmatmulAccumulate(x: x, y: y, m: m, k: k, n: n) { oi, j, acc in
+        epilogue.store(epilogue.value(acc: acc, channel: j, residual: residual?.value(oi)), to: out, at: oi)
+    }
+}
+
+/// Spec step 1 for matmul: `body(i * N + j, j, Σ_p x[i,p] * y[p,j])` in row-major order, Int32 wrapping.
+func qmatmulAccumulate(x: Tensor, y: Tensor, m: Int, k: Int, n: Int, _ body: (Int, Int, Int32) -> Void) {
     for i in 0..<m {
         for j in 0..<n {
             var acc: Int32 = 0
             for p in 0..<k { acc = acc &+ loadQ(x, i * k + p) &* Int32(y.i8[p * n + j]) }
-            let oi = i * n + j
-            epilogue.store(epilogue.value(acc: acc, channel: j, residual: residual?.value(oi)), to: out, at: oi)
+            body(i * n + j, j, acc)
         }
     }
 }
@@ -250,6 +265,54 @@ func qmatmul(x: Tensor, y: Tensor, out: Tensor, epilogue: IntegerEpilogue, resid
 
 public func requantRatio(inScale: Float, outScale: Float) -> Float { quantStep(inScale) / quantStep(outScale) }
 
+// MARK: - public entry points for kernel tests
+
+/// The oracle as plain functions, for tests that compare fast kernels against it without building a graph.
+public enum IntegerOracle {
+    /// Int32 accumulators of an NHWC convolution (spec step 1), NHWC order [N, OH, OW, OC].
+    /// `paddings` is [top, bottom, left, right] (or [h, w]).
+    public static func conv2dAccumulators(input: Tensor, filter: Tensor, outputShape: [Int], strides: [Int] = [1, 1],
+                                          paddings: [Int] = [0, 0], dilations: [Int] = [1, 1], groups: Int = 1) throws -> [Int32] {
+        var accs = [Int32](repeating: 0, count: outputShape.reduce(1, *))
+        let conv = ConvAttrs(convAttributes(strides: strides, paddings: paddings, dilations: dilations, groups: groups))
+        try qconv2dAccumulate(x: input, w: filter, outShape: outputShape, conv: conv) { oi, _, acc in accs[oi] = acc }
+        return accs
+    }
+
+    /// A full qconv2d (steps 1–6) into `output` (NHWC; dtype must match the epilogue's output type).
+    /// `residual` is NHWC u8/s8 (range `residualScale`) or f32.
+    public static func conv2d(input: Tensor, filter: Tensor, output: Tensor, strides: [Int] = [1, 1], paddings: [Int] = [0, 0],
+                              dilations: [Int] = [1, 1], groups: Int = 1, epilogue: IntegerEpilogue,
+                              residual: Tensor? = nil, residualScale: Float = 0) throws {
+        let conv = ConvAttrs(convAttributes(strides: strides, paddings: paddings, dilations: dilations, groups: groups))
+        try qconv2d(x: input, w: filter, out: output, conv: conv, epilogue: epilogue,
+                    residual: try residual.map { try ResidualReader($0, range: residualScale) })
+    }
+
+    /// Int32 accumulators of X [M, K] (u8/s8) · Y [K, N] (s8), row-major [M, N].
+    public static func matmulAccumulators(x: Tensor, y: Tensor) throws -> [Int32] {
+        guard y.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == y.shape[0], x.dtype == .u8 || x.dtype == .i8, y.dtype == .i8 else {
+            throw KernelError("matmulAccumulators: X \(x.shape) \(x.dtype.paddleName), Y \(y.shape) \(y.dtype.paddleName)")
+        }
+        let k = y.shape[0], n = y.shape[1], m = x.count / max(k, 1)
+        var accs = [Int32](repeating: 0, count: m * n)
+        qmatmulAccumulate(x: x, y: y, m: m, k: k, n: n) { oi, _, acc in accs[oi] = acc }
+        return accs
+    }
+
+    /// A full qmatmul (steps 1–6) into `output`.
+    public static func matmul(x: Tensor, y: Tensor, output: Tensor, epilogue: IntegerEpilogue,
+                              residual: Tensor? = nil, residualScale: Float = 0) throws {
+        try qmatmul(x: x, y: y, out: output, epilogue: epilogue,
+                    residual: try residual.map { try ResidualReader($0, range: residualScale) })
+    }
+
+    static func convAttributes(strides: [Int], paddings: [Int], dilations: [Int], groups: Int) -> Attributes {
+        Attributes([(name: "strides", value: .ints(strides)), (name: "paddings", value: .ints(paddings)),
+                    (name: "dilations", value: .ints(dilations)), (name: "groups", value: .int(groups))])
+    }
+}
+
 // MARK: - registration
 
 /// Index of NCHW element (n, c, h, w) for an NHWC flat index, for rank-4 layout changes.
@@ -261,6 +324,12 @@ public func requantRatio(inScale: Float, outScale: Float) -> Float { quantStep(i
 }
 
 func attrFloat(_ ctx: KernelBuildContext, _ name: String) -> Float? { ctx.attrs[name]?.float }
+
+/// A single weight range repeated for every output channel (per-tensor weights); per-channel lists unchanged.
+func broadcastScales(_ s: [Float], to count: Int?) -> [Float] {
+    if s.count == 1, let count, count > 1 { return [Float](repeating: s[0], count: count) }
+    return s
+}
 
 func registerIntegerOracleKernels(_ r: KernelRegistry) {
     // quantize: f32 NCHW → u8/s8 NHWC, q = saturate(x * (127 / S)). Rank other than 4: elementwise, same order.
@@ -301,7 +370,8 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     r.addReference("qconv2d", .i8) { ctx in
         let conv = ConvAttrs(ctx.attrs)
         guard let inScale = attrFloat(ctx, "in_scale") else { return .rejected("qconv2d needs `in_scale`") }
-        let ws = ctx.attrs.floats("weight_scales", default: [])
+        // one weight range for all channels is allowed (broadcast to OC)
+        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: ctx.inputShape("Filter").first)
         let outScale = ctx.attrs.float("out_scale", default: 0)
         let epi: IntegerEpilogue
         do {
@@ -327,7 +397,7 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     }
     r.addReference("qmatmul", .i8) { ctx in
         guard let inScale = attrFloat(ctx, "in_scale") else { return .rejected("qmatmul needs `in_scale`") }
-        let ws = ctx.attrs.floats("weight_scales", default: [])
+        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: ctx.inputShape("Y").last)
         let outScale = ctx.attrs.float("out_scale", default: 0)
         let epi: IntegerEpilogue
         do {
