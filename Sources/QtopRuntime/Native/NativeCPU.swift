@@ -26,7 +26,8 @@ public enum NativeCPU {
 /// A persistent pool of native threads (the caller of parallelFor is one of them).
 public final class NativeThreadPool: @unchecked Sendable {
     public let threads: Int
-    let handle: OpaquePointer?
+    /// The C `qtop_pool *` (for calling CQtopKernels directly).
+    public let handle: OpaquePointer?
 
     public init(threads: Int) {
         let t = max(1, threads)
