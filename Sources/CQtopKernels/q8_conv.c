@@ -322,6 +322,16 @@ static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, i
     }
 }
 
+typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, const void *);
+static q8_epi_fn epilogue_for(int isa) {
+#if defined(__x86_64__)
+    if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
+    if (isa == QTOP_ISA_AVX2) return qtop__q8_epilogue_avx2;
+#endif
+    (void)isa;
+    return qtop__q8_epilogue;
+}
+
 #if defined(__x86_64__)
 static void task_gemm(void *vctx, int64_t task, int thread) {
     qrun *r = vctx;
@@ -347,6 +357,7 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         im2col(c, r->src, g, m0, mc, c->scratch[thread]);
     }
     int32_t tile[Q8_MR * 64];
+    q8_epi_fn epi = epilogue_for(c->isa);
     int vnni = c->isa == QTOP_ISA_AVX512_VNNI;
     int nbmax = c->isa == QTOP_ISA_AVX2 ? 1 : Q8_NBMAX;
     for (int b0 = blk0; b0 < blk1; b0 += nbmax) {
@@ -368,8 +379,7 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
                     qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
                                          c->Kp / 2, tile);
             }
-            for (int rr = 0; rr < mr; rr++)
-                qtop__q8_epilogue(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->res);
+            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->res);
         }
     }
 }
@@ -413,7 +423,7 @@ static void task_dw(void *vctx, int64_t task, int thread) {
             }
         }
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        qtop__q8_epilogue(c, pix, 0, d->oc, acc, r->dst, r->res);
+        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->res);
     }
 }
 

@@ -46,6 +46,10 @@ void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *
                           int32_t *tile);
 void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
                         int32_t *tile);
+void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
+                              void *dst, const void *res);
+void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
+                            const void *res);
 /* Depthwise: acc[cp] = sum over ntaps of src[off[t] + c] * w[tap[t]*cp + c]. */
 void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
                         const int *tap, int ntaps, int32_t *acc);

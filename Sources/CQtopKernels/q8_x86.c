@@ -163,4 +163,107 @@ T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, c
         acc[c0] = s;
     }
 }
+/* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
+ * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even). */
+T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
+                                    void *dst, const void *res) {
+    const qtop_qconv_desc *d = &c->d;
+    int64_t base = pix * d->oc + oc0;
+    const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f);
+    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), stepr = _mm512_set1_ps(c->step_r), inv = _mm512_set1_ps(c->inv_out);
+    const __m512 lo = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    for (int j = 0; j < cnt; j += 16) {
+        int rem = cnt - j;
+        __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+        int ch = oc0 + j;
+        __m512i a = _mm512_maskz_loadu_epi32(m, acc + j);
+        if (c->comp) a = _mm512_add_epi32(a, _mm512_maskz_loadu_epi32(m, c->comp + ch));
+        __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_maskz_loadu_ps(m, c->scale + ch));
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, c->bias + ch));
+        switch (d->res_dt) {
+        case QTOP_DT_U8: {
+            __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)res + base + j));
+            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_S8: {
+            __m512i r = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)res + base + j));
+            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_F32: y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, (const float *)res + base + j)); break;
+        default: break;
+        }
+        switch (d->act) {
+        case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
+        case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
+        case QTOP_ACT_HARD_SWISH: {
+            __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six);
+            y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
+            break;
+        }
+        default: break;
+        }
+        if (d->dst_dt == QTOP_DT_F32) {
+            _mm512_mask_storeu_ps((float *)dst + base + j, m, y);
+        } else {
+            __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv), lo), hi);
+            __m128i q = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
+            _mm_mask_storeu_epi8((uint8_t *)dst + base + j, m, q);
+        }
+    }
+}
+
+T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
+                                  void *dst, const void *res) {
+    const qtop_qconv_desc *d = &c->d;
+    int64_t base = pix * d->oc + oc0;
+    const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
+    const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
+    const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    int j = 0;
+    for (; j + 8 <= cnt; j += 8) {
+        int ch = oc0 + j;
+        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
+        if (c->comp) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(c->comp + ch)));
+        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(c->scale + ch));
+        y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + ch));
+        switch (d->res_dt) {
+        case QTOP_DT_U8: {
+            __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
+            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_S8: {
+            __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
+            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
+        default: break;
+        }
+        switch (d->act) {
+        case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
+        case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
+        case QTOP_ACT_HARD_SWISH: {
+            __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
+            y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
+            break;
+        }
+        default: break;
+        }
+        if (d->dst_dt == QTOP_DT_F32) {
+            _mm256_storeu_ps((float *)dst + base + j, y);
+        } else {
+            __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
+            __m256i q = _mm256_cvtps_epi32(v);
+            __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+            _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
+        }
+    }
+    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, res);
+}
 #endif
