@@ -13,8 +13,9 @@ struct Rewriter {
     private(set) var nextID: NodeID
     /// Replacement nodes per position of the input graph (initially each holds its own node).
     private var slots: [[Node]]
-    /// Value renames applied to the inputs of every node not in `frozen` (and to graph outputs) at `finish()`.
-    private var renames: [String: String] = [:]
+    /// Value renames applied to the inputs of every node not in `frozen` (and to graph outputs) at `finish()`,
+    /// each to readers at input-graph positions in (from, to].
+    private var renames: [(old: String, new: String, from: Int, to: Int)] = []
     private var frozen: Set<NodeID> = []
     /// Nodes a pattern already claimed, so overlapping matches are skipped.
     var claimed: Set<NodeID> = []
@@ -26,31 +27,57 @@ struct Rewriter {
         outputs = g.outputs
         nextID = g.nextNodeID
         slots = g.nodes.map { [$0] }
+        var w: [String: [Int]] = [:]
+        for (i, n) in g.nodes.enumerated() { for v in Set(n.allOutputs) { w[v, default: []].append(i) } }
+        writers = w
     }
 
-    // MARK: lookups on the input graph
+    // MARK: lookups on the input graph (position-aware: Paddle programs may write one name more than once)
 
-    func producer(_ v: String) -> Node? {
-        guard let id = index.producer[v], let p = index.position[id] else { return nil }
-        return base.nodes[p]
+    /// Positions of the nodes writing each value, ascending.
+    private let writers: [String: [Int]]
+
+    func pos(_ n: Node) -> Int {
+        guard let p = index.position[n.id] else { preconditionFailure("node \(n) is not in the input graph") }
+        return p
     }
 
-    /// Distinct nodes of the input graph reading `v`, in order.
-    func consumers(_ v: String) -> [Node] {
+    /// The node whose write of `v` is visible at `n` (the last writer before it).
+    func producer(_ v: String, before n: Node) -> Node? {
+        let p = pos(n)
+        guard let w = writers[v]?.last(where: { $0 < p }) else { return nil }
+        return base.nodes[w]
+    }
+
+    /// The last writer of `v` in the graph.
+    func producer(_ v: String) -> Node? { writers[v]?.last.map { base.nodes[$0] } }
+
+    /// Position range (from, to] of readers that see the write of `v` by `p` (p nil: the value before any write).
+    private func scope(_ v: String, _ p: Node?) -> (Int, Int) {
+        let from = p.map(pos) ?? -1
+        let to = writers[v]?.first(where: { $0 > from }) ?? Int.max
+        return (from, to)
+    }
+
+    /// Distinct nodes reading the value `v` as written by `p` (nil: a graph input or constant), in order.
+    func consumers(_ v: String, of p: Node?) -> [Node] {
+        let (from, to) = scope(v, p)
         var seen = Set<NodeID>()
         return (index.consumers[v] ?? []).compactMap { id in
-            guard seen.insert(id).inserted, let p = index.position[id] else { return nil }
-            return base.nodes[p]
+            guard seen.insert(id).inserted, let q = index.position[id], q > from, q <= to else { return nil }
+            return base.nodes[q]
         }
     }
 
-    /// Number of readers of `v`, counting a graph output as one more.
-    func useCount(_ v: String) -> Int { consumers(v).count + (base.outputs.contains(v) ? 1 : 0) }
+    /// `v` as written by `p` is a graph output (p is its last writer).
+    func isGraphOutput(_ v: String, of p: Node?) -> Bool {
+        base.outputs.contains(v) && scope(v, p).1 == Int.max
+    }
 
-    /// `v` is read by exactly this node (once or several times) and is not a graph output.
-    func onlyConsumer(_ v: String, is n: Node) -> Bool {
-        let c = consumers(v)
-        return c.count == 1 && c[0].id == n.id && !base.outputs.contains(v)
+    /// The write of `v` by `p` is read by exactly node `c` and is not a graph output.
+    func onlyConsumer(_ v: String, of p: Node, is c: Node) -> Bool {
+        let cs = consumers(v, of: p)
+        return cs.count == 1 && cs[0].id == c.id && !isGraphOutput(v, of: p)
     }
 
     func constant(_ v: String?) -> HostTensor? { v.flatMap { values[$0]?.constant } }
@@ -63,14 +90,10 @@ struct Rewriter {
         return nextID
     }
 
-    private func position(_ n: Node) -> Int {
-        guard let p = index.position[n.id] else { preconditionFailure("node \(n) is not in the input graph") }
-        return p
-    }
 
     /// Replaces an input-graph node by zero or more nodes at its position.
     mutating func replace(_ old: Node, with new: [Node]) {
-        slots[position(old)] = new
+        slots[pos(old)] = new
         claimed.insert(old.id)
     }
 
@@ -81,12 +104,14 @@ struct Rewriter {
     }
 
     /// Adds nodes right before / after an input-graph node (whatever currently replaces it).
-    mutating func insert(_ new: [Node], before n: Node) { slots[position(n)].insert(contentsOf: new, at: 0) }
-    mutating func insert(_ new: [Node], after n: Node) { slots[position(n)].append(contentsOf: new) }
+    mutating func insert(_ new: [Node], before n: Node) { slots[pos(n)].insert(contentsOf: new, at: 0) }
+    mutating func insert(_ new: [Node], after n: Node) { slots[pos(n)].append(contentsOf: new) }
 
-    /// Every reader of `old` (except frozen nodes) reads `new` instead; graph outputs follow.
-    mutating func rename(_ old: String, to new: String) {
-        if old != new { renames[old] = new }
+    /// Every reader of `old` as written by `writer` (except frozen nodes) reads `new` instead; graph outputs follow.
+    mutating func rename(_ old: String, to new: String, writtenBy writer: Node?) {
+        guard old != new else { return }
+        let (from, to) = scope(old, writer)
+        renames.append((old, new, from, to))
     }
 
     /// Inputs of this node are final: `rename` does not apply to it.
@@ -96,29 +121,33 @@ struct Rewriter {
         changes.append(Change(kind: kind, node: n.name, nodeID: n.id, detail: detail))
     }
 
-    func resolve(_ v: String) -> String {
+    /// The name a reader at input-graph position `at` should use for `v`.
+    func resolve(_ v: String, at: Int) -> String {
         var cur = v
         var steps = 0
-        while let nx = renames[cur], steps < 10_000 { cur = nx; steps += 1 }
+        while steps < 10_000, let r = renames.last(where: { $0.old == cur && at > $0.from && at <= $0.to }) {
+            cur = r.new
+            steps += 1
+        }
         return cur
     }
 
     func finish() -> Graph {
         var nodes: [Node] = []
         nodes.reserveCapacity(slots.count)
-        for slot in slots {
+        for (i, slot) in slots.enumerated() {
             for n in slot {
                 if renames.isEmpty || frozen.contains(n.id) { nodes.append(n); continue }
                 var changed = false
                 let ins = n.inputs.map { s -> Slot in
-                    let args = s.args.map { resolve($0) }
+                    let args = s.args.map { resolve($0, at: i) }
                     if args != s.args { changed = true }
                     return Slot(s.name, args)
                 }
                 nodes.append(changed ? n.with(inputs: ins) : n)
             }
         }
-        let outs = outputs.map { resolve($0) }
+        let outs = outputs.map { resolve($0, at: Int.max) }
         return Graph(nodes: nodes, values: values, inputs: base.inputs, outputs: outs, nextNodeID: nextID)
     }
 }

@@ -20,9 +20,9 @@ public enum DropObservers {
             var parts = [q]
             var out = y
             if q.type == "quantize_linear" {
-                let cons = rw.consumers(y)
+                let cons = rw.consumers(y, of: q)
                 if cons.count == 1, let d = cons.first, d.type == "dequantize_linear", isObserver(d), d.input("X") == y,
-                   !g.outputs.contains(y), let z = d.output("Y") {
+                   !rw.isGraphOutput(y, of: q), let z = d.output("Y") {
                     parts.append(d)
                     out = z
                 }
@@ -35,8 +35,8 @@ public enum DropObservers {
             let what = parts.count == 2 ? "only_observer quantize_linear+dequantize_linear" : "only_observer \(q.type)"
             let rec = scale.map { " (range \(fmtRange($0)) recorded as observed_scale of \(x))" } ?? ""
             for p in parts { rw.remove(p, detail: "\(what): identity\(rec)") }
-            rw.rename(out, to: x)
-            if out != y { rw.rename(y, to: x) }
+            rw.rename(out, to: x, writtenBy: parts.last!)
+            if out != y { rw.rename(y, to: x, writtenBy: q) }
         }
         return (rw.finish(), rw.changes)
     }

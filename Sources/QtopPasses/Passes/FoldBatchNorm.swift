@@ -51,7 +51,7 @@ public enum FoldBatchNorm {
         var bias = [Float](repeating: 0, count: oc)
         var hasBias = false
         // Optional bias add.
-        if rw.onlyConsumer(cur, is: rw.consumers(cur).first ?? conv), let add = rw.consumers(cur).first,
+        if let add = rw.consumers(cur, of: conv).first, rw.onlyConsumer(cur, of: conv, is: add),
            let b = channelBias(add, x: cur, channels: oc, rank: 4, rw), let ao = add.output("Out") {
             bias = b
             hasBias = true
@@ -60,7 +60,7 @@ public enum FoldBatchNorm {
         }
         // Optional batch norm.
         var mult: [Float]? = nil
-        if rw.onlyConsumer(cur, is: rw.consumers(cur).first ?? conv), let bn = rw.consumers(cur).first, bn.type == "batch_norm",
+        if let bn = rw.consumers(cur, of: parts.last!).first, rw.onlyConsumer(cur, of: parts.last!, is: bn), bn.type == "batch_norm",
            bn.input("X") == cur, bn.attrs.string("data_layout", default: "NCHW") != "NHWC",
            let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
            let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
@@ -128,7 +128,7 @@ public enum FoldBatchNorm {
         }
         if mm.type != "mul", xs.count != 2 { ncols = xs.count - 1 }
         let nOut = w.shape[1]
-        guard rw.onlyConsumer(out, is: rw.consumers(out).first ?? mm), let add = rw.consumers(out).first,
+        guard let add = rw.consumers(out, of: mm).first, rw.onlyConsumer(out, of: mm, is: add),
               let outRank = rw.shape(out)?.count, let b = channelBias(add, x: out, channels: nOut, rank: max(outRank, 2), rw),
               let ao = add.output("Out") else { return }
         let biasName = ao + ".bias"

@@ -78,9 +78,9 @@ public enum FoldWeightDequant {
         for d in g.nodes where dequantizers.contains(d.type) && !rw.claimed.contains(d.id) {
             let outSlot = d.type == "dequantize_linear" ? "Y" : "Out"
             guard let y = d.output(outSlot), let (wName, f) = read(d, rw) else { continue }
-            let cons = rw.consumers(y)
+            let cons = rw.consumers(y, of: d)
             let axes = cons.map { weightAxis($0, y, shape: f.int8.shape) }
-            let foldable = !cons.isEmpty && !rw.base.outputs.contains(y) && axes.allSatisfy { $0 != nil } &&
+            let foldable = !cons.isEmpty && !rw.isGraphOutput(y, of: d) && axes.allSatisfy { $0 != nil } &&
                 cons.allSatisfy { !rw.claimed.contains($0.id) } && (f.bits == 8) &&
                 zip(cons, axes).allSatisfy { c, ax in
                     QuantMath.perChannel(f.ranges, shape: f.int8.shape, axis: ax!) != nil && (f.axis == -1 || f.axis == ax!)

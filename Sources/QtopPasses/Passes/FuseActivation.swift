@@ -37,8 +37,8 @@ public enum FuseActivation {
         var rw = Rewriter(g)
         for act in g.nodes where !rw.claimed.contains(act.id) {
             guard let (kind, extra) = activation(act, target: target), let x = act.input("X"), let out = act.output("Out"),
-                  let host = rw.producer(x), hosts.contains(host.type), !rw.claimed.contains(host.id),
-                  host.attrs.string("activation", default: "none") == "none", rw.onlyConsumer(x, is: act) else { continue }
+                  let host = rw.producer(x, before: act), hosts.contains(host.type), !rw.claimed.contains(host.id),
+                  host.attrs.string("activation", default: "none") == "none", rw.onlyConsumer(x, of: host, is: act) else { continue }
             let outSlot = host.type == "fc" ? "Out" : "Output"
             guard host.output(outSlot) == x else { continue }
             var fused = host.type == "fc" ? host : FuseResidualAdd.asFused(host)

@@ -25,13 +25,13 @@ public enum FuseResidualAdd {
             guard let x = add.input("X"), let y = add.input("Y"), x != y, let out = add.output("Out"),
                   let xs = rw.shape(x), let ys = rw.shape(y), xs == ys, xs.count == 4 else { continue }
             let pick = [(y, x), (x, y)].first { convOut, _ in
-                guard let c = rw.producer(convOut), convTypes.contains(c.type), !rw.claimed.contains(c.id),
+                guard let c = rw.producer(convOut, before: add), convTypes.contains(c.type), !rw.claimed.contains(c.id),
                       c.output("Output") == convOut, c.inputs("ResidualData").isEmpty,
                       c.attrs.string("activation", default: "none") == "none",
                       c.attrs.string("data_format", default: "NCHW") != "NHWC" else { return false }
-                return rw.onlyConsumer(convOut, is: add)
+                return rw.onlyConsumer(convOut, of: c, is: add)
             }
-            guard let (convOut, other) = pick, let conv = rw.producer(convOut) else { continue }
+            guard let (convOut, other) = pick, let conv = rw.producer(convOut, before: add) else { continue }
             var fused = asFused(conv).replacingInput("ResidualData", [other]).replacingOutput("Output", [out])
             fused = fused.with(attrs: { var a = fused.attrs; a["residual_provenance"] = .strings(add.provenance); return a }(),
                                provenance: unionProvenance([conv, add]))

@@ -122,9 +122,13 @@ public enum LowerInt8 {
 
     static func plan(_ g: Graph, _ rw: Rewriter) -> Plan {
         var p = Plan()
+        // Names written more than once (non-SSA programs) are left in float.
+        var writes: [String: Int] = [:]
+        for n in g.nodes { for v in Set(n.allOutputs) { writes[v, default: 0] += 1 } }
+        let dup = Set(writes.filter { $0.value > 1 }.keys)
         // 1. Lowerable convs / matmuls.
         for n in g.nodes where convTypes.contains(n.type) || matmulTypes.contains(n.type) {
-            guard let x = dataInput(n), fqRange(rw.producer(x)) != nil, let w = rw.constant(weightInput(n)), w.dtype == .i8,
+            guard let x = dataInput(n), !dup.contains(x), !n.allOutputs.contains(where: dup.contains), fqRange(rw.producer(x, before: n)) != nil, let w = rw.constant(weightInput(n)), w.dtype == .i8,
                   let ws = n.attrs["weight_scales"]?.floats, mainOutput(n) != nil,
                   intActivations.contains(n.attrs.string("activation", default: "none")) else { continue }
             if convTypes.contains(n.type) {
@@ -141,7 +145,7 @@ public enum LowerInt8 {
         }
         for n in g.nodes where p.qops.contains(n.id) {
             if let r = n.input("ResidualData") {
-                let prod = rw.producer(r)
+                let prod = rw.producer(r, before: n)
                 if prod == nil || !p.qops.contains(prod!.id) || rw.shape(r)?.count != 4 { p.unfuse.insert(n.id) }
             }
         }
@@ -150,7 +154,7 @@ public enum LowerInt8 {
         for n in g.nodes {
             if p.qops.contains(n.id), !p.unfuse.contains(n.id), let o = mainOutput(n) {
                 producible[o] = ["relu", "relu6"].contains(n.attrs.string("activation", default: "none"))
-            } else if isTransparent(n, rw), let o = n.output("Out") {
+            } else if isTransparent(n, rw), let o = n.output("Out"), !dup.contains(o) {
                 let ins = transparentInputs(n)
                 if !ins.isEmpty, ins.allSatisfy({ producible[$0] != nil }) {
                     producible[o] = n.type == "relu" || ins.allSatisfy { producible[$0]! }
@@ -167,7 +171,7 @@ public enum LowerInt8 {
                 guard let o = (p.qops.contains(n.id) ? mainOutput(n) : (isTransparent(n, rw) ? n.output("Out") : nil)), cand.contains(o) else { continue }
                 var ok = true
                 var r: Float? = nil
-                let cons = rw.consumers(o)
+                let cons = rw.consumers(o, of: n)
                 if cons.isEmpty { ok = false }
                 for c in cons {
                     var rc: Float? = nil
@@ -219,9 +223,9 @@ public enum LowerInt8 {
 
         func lowerFQ(_ f: Node, x: String, z: String) {
             let r = fqRange(f)!
-            let readers = rw.consumers(z)
+            let readers = rw.consumers(z, of: f)
             let intReaders = readers.filter { plan.qops.contains($0.id) && dataInput($0) == z }
-            let floatReaders = readers.count - intReaders.count + (g.outputs.contains(z) ? 1 : 0)
+            let floatReaders = readers.count - intReaders.count + (rw.isGraphOutput(z, of: f) ? 1 : 0)
             if let xr = plan.intRange[x] {
                 precondition(xr == r)
                 if floatReaders > 0 {
@@ -255,7 +259,7 @@ public enum LowerInt8 {
 
         func inputOf(_ n: Node) -> (name: String, dtype: DType, scale: Float) {
             let z = dataInput(n)!
-            let f = rw.producer(z)!
+            let f = rw.producer(z, before: n)!
             let x = f.input("X")!
             if let r = plan.intRange[x] { return (x, rw.values[x]?.dtype ?? .i8, r) }
             return quantized[z]!
@@ -341,10 +345,10 @@ public enum LowerInt8 {
             if isConv && outType == .f32 && !unfuse {
                 nhwcF32.insert(v)
                 // Float readers (other than fused residuals of integer convs) need NCHW.
-                let residualOnly = rw.consumers(v).allSatisfy { c in
+                let residualOnly = rw.consumers(v, of: n).allSatisfy { c in
                     plan.qops.contains(c.id) && !plan.unfuse.contains(c.id) && c.input("ResidualData") == v && dataInput(c) != v
                 }
-                if !residualOnly || g.outputs.contains(v) {
+                if !residualOnly || rw.isGraphOutput(v, of: n) {
                     let nchwName = v + ".nchw"
                     let l = Node(id: rw.makeID(), type: "layout_nhwc_to_nchw", inputs: [Slot("X", [v])],
                                  outputs: [Slot("Out", [nchwName])], provenance: n.provenance)
@@ -352,7 +356,7 @@ public enum LowerInt8 {
                     var fi = origInfo
                     fi.name = nchwName
                     rw.values[nchwName] = fi
-                    rw.rename(v, to: nchwName)
+                    rw.rename(v, to: nchwName, writtenBy: n)
                     nodes.append(l)
                 }
             }

@@ -52,9 +52,9 @@ public enum QDQToFakeQuantize {
 
     static func matchPair(_ q: Node, _ rw: inout Rewriter) {
         guard !DropObservers.isObserver(q), let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Y") else { return }
-        let cons = rw.consumers(y)
+        let cons = rw.consumers(y, of: q)
         guard cons.count == 1, let d = cons.first, d.type == "dequantize_linear", !DropObservers.isObserver(d),
-              d.input("X") == y, !rw.base.outputs.contains(y), let z = d.output("Y") else { return }
+              d.input("X") == y, !rw.isGraphOutput(y, of: q), let z = d.output("Y") else { return }
         guard let sq = rw.constant(q.input("Scale")), let sd = rw.constant(d.input("Scale")) else { return }
         let s = QuantMath.scaleValues(sq)
         guard s == QuantMath.scaleValues(sd), !s.isEmpty, s.allSatisfy({ $0 > 0 }),
@@ -75,10 +75,10 @@ public enum QDQToFakeQuantize {
     static func matchLegacyPair(_ q: Node, _ rw: inout Rewriter) {
         guard let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Out"),
               let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return }
-        let cons = rw.consumers(y)
+        let cons = rw.consumers(y, of: q)
         let bits = q.attrs.int("bit_length", default: 8)
         guard cons.count == 1, let d = cons.first, d.type == "fake_dequantize_max_abs", d.input("X") == y,
-              !rw.base.outputs.contains(y), let z = d.output("Out"),
+              !rw.isGraphOutput(y, of: q), let z = d.output("Out"),
               Int(d.attrs.float("max_range", default: 0)) == QuantMath.qmax(bits: bits) else { return }
         // The dequantizer must use the quantizer's range (its OutScale, or the same constant).
         if let ds = d.input("Scale"), ds != q.output("OutScale"), rw.constant(ds).map(QuantMath.scaleValues) != s { return }

@@ -33,16 +33,16 @@ public enum StripQuantization {
             }
             if quantDequant.contains(n.type) || DropObservers.isObserver(n) {
                 rw.remove(n, detail: "\(n.type) removed (float model)")
-                rw.rename(y, to: x)
+                rw.rename(y, to: x, writtenBy: n)
                 continue
             }
             if quantizeOnly.contains(n.type) {
-                let cons = rw.consumers(y)
+                let cons = rw.consumers(y, of: n)
                 guard cons.count == 1, let d = cons.first, dequantizeOnly.contains(d.type), d.input("X") == y,
-                      d.inputs("Scales").count <= 1, !g.outputs.contains(y), let z = mainOut(d) else { continue }
+                      d.inputs("Scales").count <= 1, !rw.isGraphOutput(y, of: n), let z = mainOut(d) else { continue }
                 rw.remove(n, detail: "\(n.type)+\(d.type) removed (float model)")
                 rw.remove(d, detail: "\(n.type)+\(d.type) removed (float model)")
-                rw.rename(z, to: x)
+                rw.rename(z, to: x, writtenBy: d)
             }
         }
         return (rw.finish(), rw.changes)
