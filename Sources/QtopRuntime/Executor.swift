@@ -144,7 +144,8 @@ public final class Executor: @unchecked Sendable {
 
     /// Runs the graph. Inputs must match the planned shapes and dtypes; outputs come back in `graph.outputs` order.
     @discardableResult
-    public func run(_ inputs: [String: HostTensor], profiler: Profiler? = nil) throws -> [HostTensor] {
+    public func run(_ inputs: [String: HostTensor], profiler: Profiler? = nil,
+                    observe: ((Node, String, Tensor) -> Void)? = nil) throws -> [HostTensor] {
         for name in graph.inputs {
             guard let t = inputs[name] else { throw ExecutionError("missing input '\(name)'") }
             guard let dst = tensors[name] else { throw ExecutionError("input '\(name)' is not planned") }
@@ -182,6 +183,11 @@ public final class Executor: @unchecked Sendable {
                 }
             }
             if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.cpuNs() - c0) }
+            if let observe, step.node.type != "fetch" {
+                for name in step.node.allOutputs where graph.values[name]?.constant == nil {
+                    if let t = tensors[name] { observe(step.node, name, t) }
+                }
+            }
         }
         if let p = profiler { p.recordRun(wallNs: Clock.wallNs() - runStart) }
         return try graph.outputs.map { name in

@@ -13,7 +13,7 @@ struct Qtop: ParsableCommand {
         With no subcommand, opens the interactive UI on MODEL (or on the bundled default sample).
         Exit status: 0 success, 2 bad input (file, flag, shape), 1 internal failure.
         """,
-        subcommands: [GraphCommand.self],
+        subcommands: [GraphCommand.self, PassesCommand.self, RunCommand.self, ReportCommand.self, BenchCommand.self],
         defaultSubcommand: GraphCommand.self
     )
 

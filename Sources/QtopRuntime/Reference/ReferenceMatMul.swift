@@ -59,7 +59,8 @@ func batchedMatMul(x: Tensor, y: Tensor, out: Tensor, transX: Bool, transY: Bool
 }
 
 /// Plain row-major [M, K] · [K, N] on flattened tensors (mul, fc), with optional bias [N] and ReLU.
-func flatMatMul(x: Tensor, m: Int, k: Int, w: Tensor, n: Int, out: Tensor, bias: [Float]?, relu: Bool) throws {
+func flatMatMul(x: Tensor, m: Int, k: Int, w: Tensor, n: Int, out: Tensor, bias: [Float]?,
+                activation: ((Float) -> Float)? = nil) throws {
     try requireF32(out, "mul/fc Out")
     guard x.count == m * k, w.count == k * n, out.count == m * n else {
         throw KernelError("mul/fc: X \(x.shape) as \(m)x\(k), W \(w.shape) as \(k)x\(n), Out \(out.shape)")
@@ -71,7 +72,7 @@ func flatMatMul(x: Tensor, m: Int, k: Int, w: Tensor, n: Int, out: Tensor, bias:
             var acc: Float = 0
             for p in 0..<k { acc += xf[i * k + p] * wf[p * n + j] }
             if let bias { acc += bias[j] }
-            if relu { acc = reluF(acc) }
+            if let activation { acc = activation(acc) }
             out.f32[i * n + j] = acc
         }
     }
@@ -100,20 +101,22 @@ func registerReferenceMatMulKernels(_ r: KernelRegistry) {
             let m = x.shape[..<xn].reduce(1, *), k = x.shape[xn...].reduce(1, *)
             let n = y.shape[yn...].reduce(1, *)
             guard y.shape[..<yn].reduce(1, *) == k else { throw KernelError("mul: X \(x.shape) and Y \(y.shape) do not chain") }
-            try flatMatMul(x: x, m: m, k: k, w: y, n: n, out: try io.output("Out"), bias: nil, relu: false)
+            try flatMatMul(x: x, m: m, k: k, w: y, n: n, out: try io.output("Out"), bias: nil)
         }
     }
     r.addReference("fc") { ctx in
         let nc = ctx.attrs.int("in_num_col_dims", default: 1)
-        let act = ctx.attrs.string("activation_type", default: "")
-        guard act == "" || act == "relu" else { return .rejected("fc activation_type '\(act)'") }
+        // fc's `activation_type` with the same parameter attributes as fused_conv2d's `activation`.
+        var actAttrs = ctx.attrs
+        actAttrs["activation"] = .string(ctx.attrs.string("activation_type", default: "none"))
+        let activation = try fusedActivation(actAttrs)
         return refReady { io in
             let x = try io.input("Input"), w = try io.input("W")
             guard nc >= 1, nc <= x.rank, w.rank == 2 else { throw KernelError("fc: in_num_col_dims \(nc) for \(x.shape), W \(w.shape)") }
             let m = x.shape[..<nc].reduce(1, *), k = x.shape[nc...].reduce(1, *)
             guard w.shape[0] == k else { throw KernelError("fc: Input \(x.shape) vs W \(w.shape)") }
             try flatMatMul(x: x, m: m, k: k, w: w, n: w.shape[1], out: try io.output("Out"),
-                           bias: io.optionalInput("Bias").map(floatArray), relu: act == "relu")
+                           bias: io.optionalInput("Bias").map(floatArray), activation: activation)
         }
     }
 }
