@@ -77,26 +77,132 @@ def quiet():
 
 
 def finish_saved(prefix):
-    """Post-process a freshly saved model: drop the optional .pdiparams.info
-    and strip the `op_callstack` attributes Paddle records on some ops (feed,
-    fetch, ...). Those hold Python stack traces with absolute paths of this
-    machine, which would make the files neither reproducible nor clean."""
+    """Post-process a freshly saved model so regeneration is byte-for-byte
+    reproducible and free of machine paths:
+    - drop the optional .pdiparams.info;
+    - strip `op_callstack` attributes (Python stack traces with absolute paths
+      that Paddle records on some ops, e.g. feed/fetch);
+    - canonicalise what Paddle's PTQ passes leave in hash order: the order of
+      independent quantize/dequantize pairs inserted before one consumer, and
+      the numbering of legacy `channel_scale_N` variables (renamed in order of
+      first use; .pdiparams is rewritten, as it is sorted by name)."""
     info = prefix + ".pdiparams.info"
     if os.path.exists(info):
         os.remove(info)
     path = prefix + ".pdmodel"
     prog = read_program(path)
-    changed = False
     for block in prog.blocks:
         for op in block.ops:
             keep = [a for a in op.attrs if a.name != "op_callstack"]
             if len(keep) != len(op.attrs):
-                changed = True
                 del op.attrs[:]
                 op.attrs.extend(keep)
-    if changed:
-        with open(path, "wb") as f:
-            f.write(prog.SerializeToString())
+    _sort_qdq_pairs(prog.blocks[0])
+    renames = _canonical_channel_scales(prog.blocks[0])
+    if renames:
+        _rename_params(prefix + ".pdiparams", prog, renames)
+    with open(path, "wb") as f:
+        f.write(prog.SerializeToString())
+
+
+def _args(op, slot, outputs=False):
+    for v in (op.outputs if outputs else op.inputs):
+        if v.parameter == slot:
+            return list(v.arguments)
+    return []
+
+
+def _sort_qdq_pairs(block):
+    """Sort runs of adjacent (quantize_linear X->Y, dequantize_linear Y->Z)
+    pairs by X. The pairs of a run are independent, so any order is valid."""
+    ops = list(block.ops)
+    i, out = 0, []
+    while i < len(ops):
+        pairs = []
+        j = i
+        while (j + 1 < len(ops) and ops[j].type == "quantize_linear"
+               and ops[j + 1].type == "dequantize_linear"
+               and _args(ops[j], "Y", True) == _args(ops[j + 1], "X")):
+            pairs.append((ops[j], ops[j + 1]))
+            j += 2
+        produced = {a for q, d in pairs for a in _args(q, "Y", True) + _args(d, "Y", True)}
+        if len(pairs) > 1 and not any(a in produced for q, _ in pairs for a in _args(q, "X")):
+            pairs.sort(key=lambda p: _args(p[0], "X"))
+            for q, d in pairs:
+                out += [q, d]
+            i = j
+        else:
+            out.append(ops[i])
+            i += 1
+    copies = []
+    for op in out:
+        c = type(op)()
+        c.CopyFrom(op)
+        copies.append(c)
+    del block.ops[:]
+    block.ops.extend(copies)
+
+
+def _canonical_channel_scales(block):
+    order = []
+    for op in block.ops:
+        for v in op.inputs:
+            for a in v.arguments:
+                if a.startswith("channel_scale_") and a not in order:
+                    order.append(a)
+    renames = {old: f"channel_scale_{k}" for k, old in enumerate(order)}
+    renames = {a: b for a, b in renames.items() if a != b}
+    if not renames:
+        return {}
+    for op in block.ops:
+        for v in list(op.inputs) + list(op.outputs):
+            args = [renames.get(a, a) for a in v.arguments]
+            del v.arguments[:]
+            v.arguments.extend(args)
+    for var in block.vars:
+        if var.name in renames:
+            var.name = renames[var.name]
+    return renames
+
+
+def _param_names(prog):
+    # persistable vars except feed/fetch/raw (VarType 9, 10, 17), sorted by name
+    return sorted(v.name for v in prog.blocks[0].vars
+                  if v.persistable and v.type.type not in (9, 10, 17))
+
+
+def _rename_params(params_path, new_prog, renames):
+    """Rewrite a .pdiparams after renaming variables (the file has no names;
+    tensors are stored in sorted-name order)."""
+    import struct
+    from paddle.base.proto import framework_pb2
+    inverse = {b: a for a, b in renames.items()}
+    new_names = _param_names(new_prog)
+    old_names = sorted(inverse.get(n, n) for n in new_names)
+    with open(params_path, "rb") as f:
+        buf = f.read()
+    sizes = {4: 2, 5: 4, 6: 8, 2: 4, 3: 8, 0: 1, 1: 2, 20: 1, 21: 1, 22: 2}
+    chunks, off = {}, 0
+    for name in old_names:
+        start = off
+        off += 4
+        (lod,) = struct.unpack_from("<Q", buf, off)
+        off += 8
+        for _ in range(lod):
+            (n,) = struct.unpack_from("<Q", buf, off)
+            off += 8 + n
+        off += 4
+        (dsz,) = struct.unpack_from("<i", buf, off)
+        off += 4
+        desc = framework_pb2.VarType.TensorDesc.FromString(buf[off:off + dsz])
+        off += dsz
+        numel = int(np.prod(desc.dims)) if len(desc.dims) else 1
+        off += numel * sizes[desc.data_type]
+        chunks[renames.get(name, name)] = buf[start:off]
+    assert off == len(buf), "unexpected .pdiparams layout"
+    with open(params_path, "wb") as f:
+        for name in new_names:
+            f.write(chunks[name])
 
 
 def save_dygraph_model(layer, prefix, input_shape, input_name="x"):

@@ -1,0 +1,131 @@
+import Foundation
+import QtopFormat
+import QtopTestSupport
+import XCTest
+
+/// `qtop run`, `report`, `bench` and `passes` through the real binary on a tiny model: JSON contracts, .npy I/O,
+/// and one-line errors with exit status 2.
+final class RuntimeCommandTests: XCTestCase {
+    var dir = ""
+    var model = ""
+
+    override func setUp() {
+        dir = makeTempDir()
+        model = TinyModel.convRelu().write(to: dir)
+    }
+
+    func json(_ r: QtopRun) throws -> [String: Any] {
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+    }
+
+    func testRunWritesOutputsThatMatchTheReferenceMode() throws {
+        let x = HostTensor(shape: [2, 2, 4, 4], floats: (0..<64).map { Float($0 % 9) * 0.25 - 1 })
+        try Npy.write(x, to: dir + "/x.npy")
+        var outs: [[Float]] = []
+        for mode in ["reference", "fp32"] {
+            let r = try QtopBinary.run(["run", model, "--mode", mode, "--input", "x=\(dir)/x.npy", "--output", "\(dir)/\(mode).npy"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let y = try Npy.read("\(dir)/\(mode).npy")
+            XCTAssertEqual(y.shape, [2, 3, 4, 4])
+            outs.append(y.floatValues())
+        }
+        XCTAssertLessThanOrEqual(relativeMaxError(outs[1], outs[0]), 1e-5)
+        XCTAssertTrue(outs[0].allSatisfy { $0 >= 0 }, "relu output must be non-negative")
+        // Output directory form, single-input shorthand.
+        let r = try QtopBinary.run(["run", model, "--input", "\(dir)/x.npy", "--output-dir", "\(dir)/outs"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/outs/relu_out.npy"))
+    }
+
+    func testRunInputErrors() throws {
+        try Npy.write(HostTensor(shape: [1, 3, 4, 4], floats: [Float](repeating: 0, count: 48)), to: dir + "/wrong.npy")
+        let wrongShape = try QtopBinary.run(["run", model, "--input", "x=\(dir)/wrong.npy"])
+        XCTAssertEqual(wrongShape.status, 2)
+        XCTAssertTrue(wrongShape.stderr.contains("wrong.npy") && wrongShape.stderr.contains("does not match"), wrongShape.stderr)
+        let i64 = HostTensor(dtype: .i64, shape: [1, 2, 4, 4])
+        try Npy.write(i64, to: dir + "/int.npy")
+        let wrongType = try QtopBinary.run(["run", model, "--input", "x=\(dir)/int.npy"])
+        XCTAssertEqual(wrongType.status, 2)
+        XCTAssertTrue(wrongType.stderr.contains("dtype int64"), wrongType.stderr)
+        let missingName = try QtopBinary.run(["run", model, "--input", "nope=\(dir)/wrong.npy"])
+        XCTAssertEqual(missingName.status, 2)
+        XCTAssertTrue(missingName.stderr.contains("no input named 'nope'"), missingName.stderr)
+        try Data([0x93, 0x4E, 0x55]).write(to: URL(fileURLWithPath: dir + "/corrupt.npy"))
+        let corrupt = try QtopBinary.run(["run", model, "--input", "x=\(dir)/corrupt.npy"])
+        XCTAssertEqual(corrupt.status, 2)
+        XCTAssertEqual(corrupt.stderr.split(separator: "\n").count, 1, corrupt.stderr)
+        let badMode = try QtopBinary.run(["run", model, "--mode", "int4"])
+        XCTAssertEqual(badMode.status, 2)
+        XCTAssertTrue(badMode.stderr.contains("unknown mode"), badMode.stderr)
+        let badISA = try QtopBinary.run(["run", model, "--isa", "avx9000"])
+        XCTAssertEqual(badISA.status, 2)
+    }
+
+    func testNaNAndInfPropagateWithoutCrashing() throws {
+        var v = [Float](repeating: 0.5, count: 32)
+        v[0] = .nan
+        v[5] = .infinity
+        try Npy.write(HostTensor(shape: [1, 2, 4, 4], floats: v), to: dir + "/nan.npy")
+        let r = try QtopBinary.run(["run", model, "--mode", "reference", "--input", "\(dir)/nan.npy", "--output", "\(dir)/o.npy"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try Npy.read("\(dir)/o.npy").floatValues()
+        // Paddle's relu is std::max(x, 0), which keeps NaN: the NaN pixel's neighbourhood must come out NaN.
+        XCTAssertTrue(o.contains { $0.isNaN }, "NaN input must propagate through conv and relu")
+        XCTAssertTrue(o.contains { $0.isFinite }, "pixels far from the NaN/Inf inputs stay finite")
+    }
+
+    func testReportJSONContract() throws {
+        let obj = try json(try QtopBinary.run(["report", model, "-n", "3", "--json", "--sort", "time"]))
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(layers.count, 2)
+        for key in ["name", "status", "layer_type", "exec_type", "isa", "precision", "real_ms", "cpu_ms", "percent"] {
+            XCTAssertNotNil(layers[0][key], "missing \(key)")
+        }
+        XCTAssertNotNil(obj["total_ms"] as? Double)
+        let executed = layers.filter { $0["status"] as? String == "EXECUTED" }
+        let share = executed.compactMap { $0["percent"] as? Double }.reduce(0, +)
+        XCTAssertEqual(share, 100, accuracy: 0.5)
+        let times = layers.compactMap { $0["real_ms"] as? Double }
+        XCTAssertEqual(times, times.sorted(by: >), "--sort time orders by time")
+    }
+
+    func testReportCSVAndTable() throws {
+        let csv = try QtopBinary.run(["report", model, "-n", "2", "--csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        XCTAssertTrue(csv.stdout.hasPrefix("layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms)"))
+        let table = try QtopBinary.run(["report", model, "-n", "2", "--dispatch", "--isa", "generic"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("Total time"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("above the ISA cap generic") || table.stdout.contains("CPU lacks"), table.stdout)
+    }
+
+    func testBenchJSONContract() throws {
+        let obj = try json(try QtopBinary.run(["bench", model, "-n", "5", "--json", "--threads", "1"]))
+        let lat = try XCTUnwrap(obj["latency_ms"] as? [String: Double])
+        for k in ["median", "p90", "min", "max"] { XCTAssertNotNil(lat[k], k) }
+        XCTAssertLessThanOrEqual(lat["min"]!, lat["median"]!)
+        XCTAssertLessThanOrEqual(lat["median"]!, lat["max"]!)
+        XCTAssertEqual(obj["iterations"] as? Int, 5)
+        XCTAssertEqual(obj["threads"] as? Int, 1)
+        XCTAssertGreaterThan(obj["throughput_fps"] as? Double ?? 0, 0)
+        XCTAssertNotNil(obj["isa"] as? String)
+        XCTAssertNotNil(obj["precision"] as? String)
+        let tp = try json(try QtopBinary.run(["bench", model, "-n", "4", "--json", "--threads", "2", "--hint", "throughput"]))
+        XCTAssertEqual(tp["threads"] as? Int, 2)
+    }
+
+    func testPassesJSONContractAndStopAfter() throws {
+        let obj = try json(try QtopBinary.run(["passes", model, "--json"]))
+        let passes = try XCTUnwrap(obj["passes"] as? [[String: Any]])
+        XCTAssertFalse(passes.isEmpty)
+        for key in ["name", "nodes_before", "nodes_after", "changes"] { XCTAssertNotNil(passes[0][key], key) }
+        let final = try XCTUnwrap((obj["final"] as? [String: Any])?["ops"] as? [[String: Any]])
+        for key in ["name", "type", "precision", "fused_from"] { XCTAssertNotNil(final[0][key], key) }
+        let first = try XCTUnwrap(passes.first?["name"] as? String)
+        let stopped = try json(try QtopBinary.run(["passes", model, "--json", "--stop-after", first]))
+        XCTAssertEqual((stopped["passes"] as? [Any])?.count, 1)
+        let bad = try QtopBinary.run(["passes", model, "--stop-after", "no-such-pass"])
+        XCTAssertEqual(bad.status, 2)
+    }
+}
