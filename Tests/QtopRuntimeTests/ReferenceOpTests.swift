@@ -164,6 +164,9 @@ final class ReferenceOpTests: XCTestCase {
         let xd = t32([1, 2, 1, 1], [2, 3]), wd = t32([2, 1, 1, 1], [10, 100])
         assertClose(try RefHarness.f("depthwise_conv2d", inputs: [("Input", [xd]), ("Filter", [wd])], out: O("Output", [1, 2, 1, 1]),
                                      attrs: [("groups", .int(2))]), [20, 300])
+        // the same with the filter as a graph constant (decoded at make time), stored as int8 values
+        assertClose(try RefHarness.f("depthwise_conv2d", inputs: [("Input", [xd]), ("Filter", [tI8([2, 1, 1, 1], [10, 100])])],
+                                     out: O("Output", [1, 2, 1, 1]), attrs: [("groups", .int(2))], constants: ["Filter"]), [20, 300])
     }
 
     func testFusedConvBiasResidualActivation() throws {

@@ -70,7 +70,7 @@ func fusedActivation(_ a: Attributes) throws -> (Float) -> Float {
 /// Direct NCHW convolution. For every output element: acc = Σ_{ic, kh, kw} x * w in that order (Float),
 /// padded taps skipped; then `acc + bias[oc]`, then `+ residual`, then the activation.
 func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tensor?, residual: Tensor?,
-                activation: ((Float) -> Float)?) throws {
+                activation: ((Float) -> Float)?, filterValues: [Float]? = nil) throws {
     try requireF32(x, "conv2d Input")
     try requireF32(out, "conv2d Output")
     guard x.rank == 4, w.rank == 4, out.rank == 4 else { throw KernelError("conv2d: expects 4-D Input, Filter, Output") }
@@ -88,8 +88,8 @@ func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tenso
     guard expectH == oh, expectW == ow else {
         throw KernelError("conv2d: output \(oh)x\(ow) but geometry gives \(expectH)x\(expectW)")
     }
-    var wf = [Float](repeating: 0, count: w.count)
-    for i in 0..<w.count { wf[i] = loadFloat(w, i) }  // the filter may be stored as int8 (reference mode reads values)
+    // the filter as Float values (it may be stored as int8); decoded once at make time when it is a constant
+    let wf = filterValues.flatMap { $0.count == w.count ? $0 : nil } ?? floatArray(w)
     let b = bias.map(floatArray)
     if let b, b.count != oc { throw KernelError("conv2d: Bias has \(b.count) values for \(oc) channels") }
     if let residual {
@@ -135,10 +135,11 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
         r.addReference(op) { ctx in
             if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
             let attrs = ConvAttrs(ctx.attrs)
+            let wConst = ctx.constant("Filter")?.floatValues()
             return refReady { io in
                 // Paddle's conv2d has an optional Bias input in some exported programs; honour it if present.
                 try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
-                               attrs: attrs, bias: io.optionalInput("Bias"), residual: nil, activation: nil)
+                               attrs: attrs, bias: io.optionalInput("Bias"), residual: nil, activation: nil, filterValues: wConst)
             }
         }
     }
@@ -147,10 +148,11 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
         let attrs = ConvAttrs(ctx.attrs)
         let act: (Float) -> Float
         do { act = try fusedActivation(ctx.attrs) } catch { return .rejected("\(error)") }
+        let wConst = ctx.constant("Filter")?.floatValues()
         return refReady { io in
             try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
                            attrs: attrs, bias: io.optionalInput("Bias"), residual: io.optionalInput("ResidualData"),
-                           activation: act)
+                           activation: act, filterValues: wConst)
         }
     }
     // Inference batch_norm exactly as Paddle's CPU kernel: inv_std = 1/sqrt(var + eps),

@@ -41,8 +41,9 @@ struct PoolWindow {
 /// - adaptive: start = floor(i*in/out), end = ceil((i+1)*in/out); divisor = window size.
 /// - otherwise: start = i*stride - pad_before, end = min(start + k, in), start = max(start, 0);
 ///   divisor = window size when `exclusive`, else kh*kw. SAME/VALID resolve the padding first.
-func poolWindows(_ p: PoolAttrs, h: Int, w: Int, oh: Int, ow: Int) -> (rows: [(Int, Int)], cols: [(Int, Int)], divisor: (Int, Int) -> Int) {
+func poolWindows(_ p: PoolAttrs, h: Int, w: Int, oh: Int, ow: Int) throws -> (rows: [(Int, Int)], cols: [(Int, Int)], divisor: (Int, Int) -> Int) {
     if p.global {
+        guard oh == 1, ow == 1 else { throw KernelError("global pooling into a \(oh)x\(ow) output") }
         return ([(0, h)], [(0, w)], { _, _ in h * w })
     }
     if p.adaptive {
@@ -79,7 +80,7 @@ func registerReferencePoolKernels(_ r: KernelRegistry) {
             }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let (oh, ow) = (y.shape[2], y.shape[3])
-            let (rows, cols, divisor) = poolWindows(p, h: h, w: w, oh: oh, ow: ow)
+            let (rows, cols, divisor) = try poolWindows(p, h: h, w: w, oh: oh, ow: ow)
             for plane in 0..<(n * c) {
                 let xp = x.f32 + plane * h * w, yp = y.f32 + plane * oh * ow
                 for i in 0..<oh {
