@@ -182,10 +182,18 @@ final class ReferenceOpTests: XCTestCase {
     }
 
     func testNaNAndInfPropagate() throws {
-        // relu keeps NaN (std::max semantics), clamps -inf to 0, keeps +inf
+        // relu: NaN → 0 as Paddle's CPU relu does (x > 0 ? x : 0); -inf → 0; +inf stays
         let r = try RefHarness.f("relu", inputs: [("X", [t32([4], [.nan, -.infinity, .infinity, -1])])], out: O("Out", [4]))
-        XCTAssertTrue(r[0].isNaN)
-        XCTAssertEqual(Array(r[1...]), [0, .infinity, 0])
+        XCTAssertEqual(r, [0, 0, .infinity, 0])
+        // relu6 propagates NaN (min(max(x, 0), 6) with std::max/min), as Paddle does
+        let r6 = try RefHarness.f("relu6", inputs: [("X", [t32([2], [.nan, 7])])], out: O("Out", [2]))
+        XCTAssertTrue(r6[0].isNaN)
+        XCTAssertEqual(r6[1], 6)
+        // max pool: y = y > x ? y : x — a NaN is replaced by a later element, a trailing NaN wins (as Paddle)
+        let mp = try RefHarness.f("pool2d", inputs: [("X", [t32([1, 2, 1, 2], [.nan, 1, 1, .nan])])], out: O("Out", [1, 2, 1, 1]),
+                                  attrs: [("pooling_type", .string("max")), ("ksize", .ints([1, 2]))])
+        XCTAssertEqual(mp[0], 1)
+        XCTAssertTrue(mp[1].isNaN)
         // conv: a NaN input poisons the outputs whose window covers it; others stay finite
         let x = t32([1, 1, 1, 3], [1, .nan, 2])
         let c = try RefHarness.f("conv2d", inputs: [("Input", [x]), ("Filter", [t32([1, 1, 1, 1], [2])])], out: O("Output", [1, 1, 1, 3]))
@@ -289,9 +297,10 @@ final class ReferenceOpTests: XCTestCase {
         assertClose(try pool(x33, base + [("pooling_type", .string("max"))], out: [1, 1, 2, 2]), [5, 6, 8, 9])
         // exclusive: [12/4, 9/2, 15/2, 9/1]
         assertClose(try pool(x33, base + [("pooling_type", .string("avg"))], out: [1, 1, 2, 2]), [3, 4.5, 7.5, 9])
-        // non-exclusive: divide by 4: [3, 2.25, 3.75, 2.25]
+        // non-exclusive: Paddle divides by the window clipped to [-pad, in + pad) (no padding here), so a ceil_mode
+        // window hanging past the input is not counted at k*k: same as exclusive (checked against paddle 3.3.1)
         assertClose(try pool(x33, base + [("pooling_type", .string("avg")), ("exclusive", .bool(false))], out: [1, 1, 2, 2]),
-                    [3, 2.25, 3.75, 2.25])
+                    [3, 4.5, 7.5, 9])
     }
 
     func testPoolPaddingExclusiveAvg() throws {
@@ -304,6 +313,16 @@ final class ReferenceOpTests: XCTestCase {
         // max with padding ignores the padded cells
         assertClose(try pool(x, [("pooling_type", .string("max")), ("ksize", .ints([2, 2])), ("paddings", .ints([1, 1]))], out: [1, 1, 3, 3]),
                     [1, 2, 2, 3, 4, 4, 3, 4, 4])
+    }
+
+    func testPoolAsymmetricPaddingNonExclusive() throws {
+        let a: [(String, AttrValue)] = [("pooling_type", .string("avg")), ("ksize", .ints([2, 2])), ("strides", .ints([2, 2])),
+                                        ("exclusive", .bool(false))]
+        // [top 0, bottom 1, left 0, right 1]: the padded window is bounded by in + pad_top (Paddle's CPU functor), so the
+        // last window covers 1 row/col: [12/4, 9/2, 15/2, 9/1] (paddle 3.3.1 agrees)
+        assertClose(try pool(x33, a + [("paddings", .ints([0, 1, 0, 1]))], out: [1, 1, 2, 2]), [3, 4.5, 7.5, 9])
+        // [top 1, bottom 0, left 1, right 0]: every window counts 2x2: [1/4, (2+3)/4, (4+7)/4, 28/4]
+        assertClose(try pool(x33, a + [("paddings", .ints([1, 0, 1, 0]))], out: [1, 1, 2, 2]), [0.25, 1.25, 2.75, 7])
     }
 
     func testPoolAdaptiveGlobalSameValid() throws {

@@ -445,26 +445,26 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
             }
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let (oh, ow) = (y.shape[1], y.shape[2])
-            let (rows, cols, divisor) = poolWindows(p, h: h, w: w, oh: oh, ow: ow)
+            let (rows, cols, divisor) = try poolWindows(p, h: h, w: w, oh: oh, ow: ow)
             for ni in 0..<n {
                 for i in 0..<oh {
-                    let (h0, h1) = rows[i]
+                    let r = rows[i]
                     for j in 0..<ow {
-                        let (w0, w1) = cols[j]
+                        let cs = cols[j]
                         for ch in 0..<c {
                             let oi = ((ni * oh + i) * ow + j) * c + ch
                             if p.isMax {
                                 var m: Int32 = x.dtype == .u8 ? 0 : -128
-                                for a in h0..<max(h1, h0) {
-                                    for b in w0..<max(w1, w0) { m = Swift.max(m, loadQ(x, ((ni * h + a) * w + b) * c + ch)) }
+                                for a in r.start..<max(r.end, r.start) {
+                                    for b in cs.start..<max(cs.end, cs.start) { m = Swift.max(m, loadQ(x, ((ni * h + a) * w + b) * c + ch)) }
                                 }
                                 if t == .f32 { y.f32[oi] = Float(m) * stepIn } else { storeQ(y, oi, requantize(m, ratio: ratio, lo: lo, hi: hi)) }
                             } else {
                                 var sum: Int32 = 0
-                                for a in h0..<max(h1, h0) {
-                                    for b in w0..<max(w1, w0) { sum = sum &+ loadQ(x, ((ni * h + a) * w + b) * c + ch) }
+                                for a in r.start..<max(r.end, r.start) {
+                                    for b in cs.start..<max(cs.end, cs.start) { sum = sum &+ loadQ(x, ((ni * h + a) * w + b) * c + ch) }
                                 }
-                                let count = divisor(max(h1 - h0, 0), max(w1 - w0, 0))
+                                let count = divisor(r, cs)
                                 let v = Float(sum) * (stepIn / Float(count))
                                 if t == .f32 { y.f32[oi] = v } else { storeQ(y, oi, saturate(v * invOut, lo: lo, hi: hi)) }
                             }

@@ -3,7 +3,8 @@ import QtopGraph
 
 // Elementwise unary fp32 ops with Paddle's CPU formulas, written in the same operation order.
 // `max`/`min` follow std::max/std::min as Eigen's cwiseMax/cwiseMin do on CPU: `max(a, b) = a < b ? b : a`,
-// `min(a, b) = b < a ? b : a`, so a NaN input propagates (relu(NaN) = NaN) instead of becoming 0.
+// `min(a, b) = b < a ? b : a`, so NaN propagates through relu6/hard_swish/hard_sigmoid as in Paddle.
+// relu itself is `x > 0 ? x : 0`: Paddle 3.3's CPU relu turns NaN into 0 (checked against paddle 3.3.1).
 
 @inline(__always) func stdMax(_ a: Float, _ b: Float) -> Float { a < b ? b : a }
 @inline(__always) func stdMin(_ a: Float, _ b: Float) -> Float { b < a ? b : a }
@@ -23,7 +24,7 @@ func addUnaryF32(_ r: KernelRegistry, _ op: String, inSlot: String = "X", outSlo
     }
 }
 
-func reluF(_ x: Float) -> Float { stdMax(x, 0) }
+func reluF(_ x: Float) -> Float { x > 0 ? x : 0 }
 func relu6F(_ x: Float, _ t: Float) -> Float { stdMin(stdMax(x, 0), t) }
 /// Paddle: (x + offset).max(0).min(threshold) * x / scale.
 func hardSwishF(_ x: Float, threshold: Float = 6, scale: Float = 6, offset: Float = 3) -> Float {
