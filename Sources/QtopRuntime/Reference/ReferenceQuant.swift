@@ -14,7 +14,9 @@ import QtopGraph
 // - dequantize: `(x * s) / max_range`.
 // - quantize-dequantize (legacy fake_*_quantize_dequantize_*): round_type 0: `q * s / bin_cnt` with q from the
 //   round_type-0 quantizer; round_type 1: `round((bin_cnt * inv_s) * clip(x)) * s / bin_cnt`.
-// Legacy ops default to round_type 1; quantize_linear / dequantize_linear default to round_type 0.
+// Legacy ops default to round_type 1; quantize_linear / dequantize_linear default to round_type 0 and quant_axis 0
+// (Paddle 3.3.1 op defaults). Per-tensor vs per-channel is decided by the scale's element count (one value =
+// per-tensor, whatever quant_axis says), which is what Paddle computes for every well-formed model.
 
 /// Paddle's `inverse` helper.
 func paddleInverse(_ s: Float) -> Float { s <= 1e-30 ? 1 / (s + 1e-6) : 1 / s }
@@ -90,7 +92,7 @@ func channelAbsMax(_ x: Tensor, axis: Int) throws -> [Float] {
 
 func registerReferenceQuantKernels(_ r: KernelRegistry) {
     r.addReference("quantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
         let roundType = ctx.attrs.int("round_type", default: 0)
         let observer = ctx.attrs.bool("only_observer", default: false)
         return refReady { io in
@@ -106,7 +108,7 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("dequantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
         let observer = ctx.attrs.bool("only_observer", default: false)
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Y")
