@@ -103,9 +103,18 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
         let after = ctx.attrs.bool("bias_after_scale", default: true)
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
-            try requireF32(x, "scale")
             try requireSameCount(x, y, "scale")
             let s = io.optionalInput("ScaleTensor").map { loadFloat($0, 0) } ?? sAttr
+            if x.dtype != .f32 {
+                // integer tensors (shape arithmetic): Paddle casts scale and bias to the element type
+                guard !x.dtype.isFloatingPoint, x.dtype == y.dtype else { throw KernelError("scale: unsupported dtype \(x.dtype.paddleName)") }
+                let si = Int64(s), bi = Int64(b)
+                for i in 0..<x.count {
+                    let v = loadInt64(x, i)
+                    storeInt64(y, i, after ? v &* si &+ bi : (v &+ bi) &* si)
+                }
+                return
+            }
             for i in 0..<x.count { y.f32[i] = after ? x.f32[i] * s + b : (x.f32[i] + b) * s }
         }
     }
