@@ -482,6 +482,13 @@ final class ReferenceOpTests: XCTestCase {
         // axis 1 with a [1, C] scale tensor: columns scaled by 1, 2
         let q2 = t32([2, 2], [1, 2, 3, 4])
         XCTAssertEqual(try ql("dequantize_linear", q2, scale: t32([1, 2], [127, 254]), attrs: [("quant_axis", .int(1))]), [1, 4, 3, 8])
+        // weights: X and Scale constants are folded at make time, same values
+        let w = try RefHarness.f("dequantize_linear", inputs: [("X", [q]), ("Scale", [t32([2], [127, 254])]), ("ZeroPoint", [t32([1], [0])])],
+                                 out: O("Y", [2, 3]), attrs: [("quant_axis", .int(0))], constants: ["X", "Scale"])
+        XCTAssertEqual(w, [1, -2, 3, 8, -10, 12])
+        // quant_axis 2 of a [1,2,2] tensor: last-axis channels
+        XCTAssertEqual(try ql("dequantize_linear", t32([1, 2, 2], [1, 1, 1, 1]), scale: t32([2], [127, 254]), attrs: [("quant_axis", .int(2))]),
+                       [1, 2, 1, 2])
         // per-tensor: x * 63.5 / 127 = x / 2
         XCTAssertEqual(try ql("dequantize_linear", q2, scale: t32([1], [63.5]), attrs: [("quant_axis", .int(-1))]), [0.5, 1, 1.5, 2])
     }
