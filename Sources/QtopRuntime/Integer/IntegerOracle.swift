@@ -10,6 +10,15 @@ import QtopGraph
 // - Rounding-and-saturating a Float v to an integer type with bounds [lo, hi] (`saturate`):
 //   r = rint(v) (round half to even); NaN → 0; r < lo → lo; r > hi → hi (so ±Inf saturate); else r.
 // - Int32 accumulation wraps on overflow (C semantics of the SIMD kernels); real layers never come close.
+// - Step 3 always adds the bias (0 when the op has none), so `-0 + 0 = +0` as in a kernel with a zero bias array.
+// - `weight_scales` with one value applies to every output channel.
+// - Requantization between ranges (qconcat; qpool2d max when out_scale differs from in_scale):
+//   `q' = saturate(Float(q) * ratio)` with `ratio = (S_in / 127) / (S_out / 127)` computed once in Float.
+//   With equal ranges ratio == 1 exactly, so it only saturates (an s8 input into a u8 output clamps negatives to 0).
+// - Pooling windows are pool2d's (see `poolWindows`): avg divides by the count of in-bounds elements when
+//   `exclusive` (Paddle's default), else by Paddle's padded window size; `y = Float(sum) * (step_in / Float(count))`.
+// - Layouts: `quantize` reads NCHW and writes NHWC for rank-4 tensors, other ranks keep their element order;
+//   `dequantize` is the inverse. qconcat concatenates along the last (channel) dimension.
 
 /// Integer activation types and f32, as the `out_dtype` attributes spell them.
 public enum QDataType: String, Sendable {
