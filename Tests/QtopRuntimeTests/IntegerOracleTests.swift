@@ -155,6 +155,14 @@ final class IntegerOracleTests: XCTestCase {
         let dwX = tI8([1, 1, 1, 2], [2, 3]), dw = tI8([2, 1, 3, 3], [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, -7, 0, 0, 0, 0])
         // 255 * -128 + 1 * 127 (u8 operand stays 255)
         let mx = tU8([1, 2], [255, 1]), my = tI8([2, 1], [-128, 127])
+        // public quantize/dequantize: range 254 (inv 0.5): [3, -3, 1000] → s8 [2, -2, 127] (1.5 → 2, -1.5 → -2)
+        let qf = t32([3], [3, -3, 1000]), qo = HostTensor(dtype: .i8, shape: [3]), df = HostTensor(dtype: .f32, shape: [3])
+        try withExtendedLifetime([qf, qo, df]) {
+            try IntegerOracle.quantize(Tensor(qf), into: Tensor(qo), scale: 254)
+            XCTAssertEqual(ints(qo), [2, -2, 127])
+            try IntegerOracle.dequantize(Tensor(qo), into: Tensor(df), scale: 254)
+            XCTAssertEqual(df.floatValues(), [4, -4, 254])
+        }
         try withExtendedLifetime([x, w, dwX, dw, mx, my]) {
             XCTAssertEqual(try IntegerOracle.conv2dAccumulators(input: Tensor(x), filter: Tensor(w), outputShape: [1, 3, 3, 1],
                                                                 paddings: [1, 1, 1, 1]), [1, 3, 2, 4, 10, 6, 3, 7, 4])
