@@ -244,6 +244,10 @@ final class ReferenceOpTests: XCTestCase {
         // scale: 2x+1 vs 2(x+1)
         assertClose(try act("scale", [3], [("scale", .float(2)), ("bias", .float(1))]), [7])
         assertClose(try act("scale", [3], [("scale", .float(2)), ("bias", .float(1)), ("bias_after_scale", .bool(false))]), [8])
+        // int64 scale casts scale and bias to the element type (paddle 3.3.1: [3, 5] * 2.5 + 1 → [7, 11])
+        let si = try RefHarness.run("scale", inputs: [("X", [tI64([2], [3, 5])])], outputs: [O("Out", [2], .i64)],
+                                    attrs: [("scale", .float(2.5)), ("bias", .float(1))])
+        XCTAssertEqual(si["Out"]![0].int64Values(), [7, 11])
         // dropout at inference
         assertClose(try act("dropout", [4], [("dropout_prob", .float(0.25)), ("dropout_implementation", .string("downgrade_in_infer"))]), [3])
         assertClose(try act("dropout", [4], [("dropout_prob", .float(0.25)), ("dropout_implementation", .string("upscale_in_train"))]), [4])
