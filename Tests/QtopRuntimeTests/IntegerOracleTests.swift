@@ -155,6 +155,14 @@ final class IntegerOracleTests: XCTestCase {
         let dwX = tI8([1, 1, 1, 2], [2, 3]), dw = tI8([2, 1, 3, 3], [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, -7, 0, 0, 0, 0])
         // 255 * -128 + 1 * 127 (u8 operand stays 255)
         let mx = tU8([1, 2], [255, 1]), my = tI8([2, 1], [-128, 127])
+        // public quantize/dequantize: range 254 (inv 0.5): [3, -3, 1000] → s8 [2, -2, 127] (1.5 → 2, -1.5 → -2)
+        let qf = t32([3], [3, -3, 1000]), qo = HostTensor(dtype: .i8, shape: [3]), df = HostTensor(dtype: .f32, shape: [3])
+        try withExtendedLifetime([qf, qo, df]) {
+            try IntegerOracle.quantize(Tensor(qf), into: Tensor(qo), scale: 254)
+            XCTAssertEqual(ints(qo), [2, -2, 127])
+            try IntegerOracle.dequantize(Tensor(qo), into: Tensor(df), scale: 254)
+            XCTAssertEqual(df.floatValues(), [4, -4, 254])
+        }
         try withExtendedLifetime([x, w, dwX, dw, mx, my]) {
             XCTAssertEqual(try IntegerOracle.conv2dAccumulators(input: Tensor(x), filter: Tensor(w), outputShape: [1, 3, 3, 1],
                                                                 paddings: [1, 1, 1, 1]), [1, 3, 2, 4, 10, 6, 3, 7, 4])
@@ -168,6 +176,48 @@ final class IntegerOracleTests: XCTestCase {
                                  attrs: [("in_scale", .float(127)), ("weight_scales", .floats([254])), ("out_dtype", .string("f32"))],
                                  constants: ["Filter"])
         XCTAssertEqual(r, [4, -4])
+    }
+
+    /// Cross-check of two independent implementations: qconv2d (NHWC, Int32) with unit steps and f32 output must equal
+    /// the fp32 reference conv2d (NCHW, Float) on the same small integers (sums stay far below 2^24, so Float is exact),
+    /// over groups, strides, dilations and asymmetric paddings.
+    func testQConvMatchesFloatConvOnIntegers() throws {
+        var seed: UInt32 = 12345
+        func next() -> Int8 {
+            seed = seed &* 1_103_515_245 &+ 12345
+            return Int8(truncatingIfNeeded: Int((seed >> 16) % 31) - 15)
+        }
+        let (n, c, h, w) = (2, 4, 5, 6)
+        let configs: [(groups: Int, k: (Int, Int), s: [Int], d: [Int], p: [Int])] = [
+            (1, (3, 3), [1, 1], [1, 1], [1, 1, 1, 1]),
+            (2, (3, 3), [2, 1], [1, 2], [0, 2, 1, 0]),
+            (4, (3, 3), [2, 2], [1, 1], [1, 1, 1, 1]),
+            (1, (1, 3), [1, 2], [2, 1], [2, 0, 0, 1]),
+        ]
+        for cfg in configs {
+            let oc = 4, icg = c / cfg.groups
+            let xs = (0..<(n * c * h * w)).map { _ in next() }  // NCHW order
+            let ws = (0..<(oc * icg * cfg.k.0 * cfg.k.1)).map { _ in next() }
+            let oh = (h + cfg.p[0] + cfg.p[1] - (cfg.d[0] * (cfg.k.0 - 1) + 1)) / cfg.s[0] + 1
+            let ow = (w + cfg.p[2] + cfg.p[3] - (cfg.d[1] * (cfg.k.1 - 1) + 1)) / cfg.s[1] + 1
+            let geo: [(String, AttrValue)] = [("strides", .ints(cfg.s)), ("dilations", .ints(cfg.d)), ("paddings", .ints(cfg.p)),
+                                              ("groups", .int(cfg.groups))]
+            let ref = try RefHarness.f("conv2d", inputs: [("Input", [t32([n, c, h, w], xs.map { Float($0) })]),
+                                                          ("Filter", [t32([oc, icg, cfg.k.0, cfg.k.1], ws.map { Float($0) })])],
+                                       out: O("Output", [n, oc, oh, ow]), attrs: geo)
+            var nhwc = [Int8](repeating: 0, count: xs.count)
+            for ni in 0..<n { for ci in 0..<c { for y in 0..<h { for x in 0..<w {
+                nhwc[((ni * h + y) * w + x) * c + ci] = xs[((ni * c + ci) * h + y) * w + x]
+            } } } }
+            let q = try RefHarness.f("qconv2d", precision: .i8,
+                                     inputs: [("Input", [tI8([n, h, w, c], nhwc)]), ("Filter", [tI8([oc, icg, cfg.k.0, cfg.k.1], ws)])],
+                                     out: O("Output", [n, oh, ow, oc]),
+                                     attrs: geo + [("in_scale", .float(127)), ("weight_scales", .floats([127])), ("out_dtype", .string("f32"))],
+                                     constants: ["Filter"])
+            for ni in 0..<n { for o in 0..<oc { for y in 0..<oh { for x in 0..<ow {
+                XCTAssertEqual(q[((ni * oh + y) * ow + x) * oc + o], ref[((ni * oc + o) * oh + y) * ow + x], "config \(cfg)")
+            } } } }
+        }
     }
 
     // MARK: qmatmul

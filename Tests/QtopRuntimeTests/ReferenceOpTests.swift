@@ -164,6 +164,9 @@ final class ReferenceOpTests: XCTestCase {
         let xd = t32([1, 2, 1, 1], [2, 3]), wd = t32([2, 1, 1, 1], [10, 100])
         assertClose(try RefHarness.f("depthwise_conv2d", inputs: [("Input", [xd]), ("Filter", [wd])], out: O("Output", [1, 2, 1, 1]),
                                      attrs: [("groups", .int(2))]), [20, 300])
+        // the same with the filter as a graph constant (decoded at make time), stored as int8 values
+        assertClose(try RefHarness.f("depthwise_conv2d", inputs: [("Input", [xd]), ("Filter", [tI8([2, 1, 1, 1], [10, 100])])],
+                                     out: O("Output", [1, 2, 1, 1]), attrs: [("groups", .int(2))], constants: ["Filter"]), [20, 300])
     }
 
     func testFusedConvBiasResidualActivation() throws {
@@ -179,10 +182,18 @@ final class ReferenceOpTests: XCTestCase {
     }
 
     func testNaNAndInfPropagate() throws {
-        // relu keeps NaN (std::max semantics), clamps -inf to 0, keeps +inf
+        // relu: NaN → 0 as Paddle's CPU relu does (x > 0 ? x : 0); -inf → 0; +inf stays
         let r = try RefHarness.f("relu", inputs: [("X", [t32([4], [.nan, -.infinity, .infinity, -1])])], out: O("Out", [4]))
-        XCTAssertTrue(r[0].isNaN)
-        XCTAssertEqual(Array(r[1...]), [0, .infinity, 0])
+        XCTAssertEqual(r, [0, 0, .infinity, 0])
+        // relu6 propagates NaN (min(max(x, 0), 6) with std::max/min), as Paddle does
+        let r6 = try RefHarness.f("relu6", inputs: [("X", [t32([2], [.nan, 7])])], out: O("Out", [2]))
+        XCTAssertTrue(r6[0].isNaN)
+        XCTAssertEqual(r6[1], 6)
+        // max pool: y = y > x ? y : x — a NaN is replaced by a later element, a trailing NaN wins (as Paddle)
+        let mp = try RefHarness.f("pool2d", inputs: [("X", [t32([1, 2, 1, 2], [.nan, 1, 1, .nan])])], out: O("Out", [1, 2, 1, 1]),
+                                  attrs: [("pooling_type", .string("max")), ("ksize", .ints([1, 2]))])
+        XCTAssertEqual(mp[0], 1)
+        XCTAssertTrue(mp[1].isNaN)
         // conv: a NaN input poisons the outputs whose window covers it; others stay finite
         let x = t32([1, 1, 1, 3], [1, .nan, 2])
         let c = try RefHarness.f("conv2d", inputs: [("Input", [x]), ("Filter", [t32([1, 1, 1, 1], [2])])], out: O("Output", [1, 1, 1, 3]))
@@ -233,6 +244,10 @@ final class ReferenceOpTests: XCTestCase {
         // scale: 2x+1 vs 2(x+1)
         assertClose(try act("scale", [3], [("scale", .float(2)), ("bias", .float(1))]), [7])
         assertClose(try act("scale", [3], [("scale", .float(2)), ("bias", .float(1)), ("bias_after_scale", .bool(false))]), [8])
+        // int64 scale casts scale and bias to the element type (paddle 3.3.1: [3, 5] * 2.5 + 1 → [7, 11])
+        let si = try RefHarness.run("scale", inputs: [("X", [tI64([2], [3, 5])])], outputs: [O("Out", [2], .i64)],
+                                    attrs: [("scale", .float(2.5)), ("bias", .float(1))])
+        XCTAssertEqual(si["Out"]![0].int64Values(), [7, 11])
         // dropout at inference
         assertClose(try act("dropout", [4], [("dropout_prob", .float(0.25)), ("dropout_implementation", .string("downgrade_in_infer"))]), [3])
         assertClose(try act("dropout", [4], [("dropout_prob", .float(0.25)), ("dropout_implementation", .string("upscale_in_train"))]), [4])
@@ -286,9 +301,10 @@ final class ReferenceOpTests: XCTestCase {
         assertClose(try pool(x33, base + [("pooling_type", .string("max"))], out: [1, 1, 2, 2]), [5, 6, 8, 9])
         // exclusive: [12/4, 9/2, 15/2, 9/1]
         assertClose(try pool(x33, base + [("pooling_type", .string("avg"))], out: [1, 1, 2, 2]), [3, 4.5, 7.5, 9])
-        // non-exclusive: divide by 4: [3, 2.25, 3.75, 2.25]
+        // non-exclusive: Paddle divides by the window clipped to [-pad, in + pad) (no padding here), so a ceil_mode
+        // window hanging past the input is not counted at k*k: same as exclusive (checked against paddle 3.3.1)
         assertClose(try pool(x33, base + [("pooling_type", .string("avg")), ("exclusive", .bool(false))], out: [1, 1, 2, 2]),
-                    [3, 2.25, 3.75, 2.25])
+                    [3, 4.5, 7.5, 9])
     }
 
     func testPoolPaddingExclusiveAvg() throws {
@@ -301,6 +317,16 @@ final class ReferenceOpTests: XCTestCase {
         // max with padding ignores the padded cells
         assertClose(try pool(x, [("pooling_type", .string("max")), ("ksize", .ints([2, 2])), ("paddings", .ints([1, 1]))], out: [1, 1, 3, 3]),
                     [1, 2, 2, 3, 4, 4, 3, 4, 4])
+    }
+
+    func testPoolAsymmetricPaddingNonExclusive() throws {
+        let a: [(String, AttrValue)] = [("pooling_type", .string("avg")), ("ksize", .ints([2, 2])), ("strides", .ints([2, 2])),
+                                        ("exclusive", .bool(false))]
+        // [top 0, bottom 1, left 0, right 1]: the padded window is bounded by in + pad_top (Paddle's CPU functor), so the
+        // last window covers 1 row/col: [12/4, 9/2, 15/2, 9/1] (paddle 3.3.1 agrees)
+        assertClose(try pool(x33, a + [("paddings", .ints([0, 1, 0, 1]))], out: [1, 1, 2, 2]), [3, 4.5, 7.5, 9])
+        // [top 1, bottom 0, left 1, right 0]: every window counts 2x2: [1/4, (2+3)/4, (4+7)/4, 28/4]
+        assertClose(try pool(x33, a + [("paddings", .ints([1, 0, 1, 0]))], out: [1, 1, 2, 2]), [0.25, 1.25, 2.75, 7])
     }
 
     func testPoolAdaptiveGlobalSameValid() throws {
@@ -460,6 +486,13 @@ final class ReferenceOpTests: XCTestCase {
         // axis 1 with a [1, C] scale tensor: columns scaled by 1, 2
         let q2 = t32([2, 2], [1, 2, 3, 4])
         XCTAssertEqual(try ql("dequantize_linear", q2, scale: t32([1, 2], [127, 254]), attrs: [("quant_axis", .int(1))]), [1, 4, 3, 8])
+        // weights: X and Scale constants are folded at make time, same values
+        let w = try RefHarness.f("dequantize_linear", inputs: [("X", [q]), ("Scale", [t32([2], [127, 254])]), ("ZeroPoint", [t32([1], [0])])],
+                                 out: O("Y", [2, 3]), attrs: [("quant_axis", .int(0))], constants: ["X", "Scale"])
+        XCTAssertEqual(w, [1, -2, 3, 8, -10, 12])
+        // quant_axis 2 of a [1,2,2] tensor: last-axis channels
+        XCTAssertEqual(try ql("dequantize_linear", t32([1, 2, 2], [1, 1, 1, 1]), scale: t32([2], [127, 254]), attrs: [("quant_axis", .int(2))]),
+                       [1, 2, 1, 2])
         // per-tensor: x * 63.5 / 127 = x / 2
         XCTAssertEqual(try ql("dequantize_linear", q2, scale: t32([1], [63.5]), attrs: [("quant_axis", .int(-1))]), [0.5, 1, 1.5, 2])
     }

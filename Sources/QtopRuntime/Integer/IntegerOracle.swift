@@ -10,6 +10,15 @@ import QtopGraph
 // - Rounding-and-saturating a Float v to an integer type with bounds [lo, hi] (`saturate`):
 //   r = rint(v) (round half to even); NaN → 0; r < lo → lo; r > hi → hi (so ±Inf saturate); else r.
 // - Int32 accumulation wraps on overflow (C semantics of the SIMD kernels); real layers never come close.
+// - Step 3 always adds the bias (0 when the op has none), so `-0 + 0 = +0` as in a kernel with a zero bias array.
+// - `weight_scales` with one value applies to every output channel.
+// - Requantization between ranges (qconcat; qpool2d max when out_scale differs from in_scale):
+//   `q' = saturate(Float(q) * ratio)` with `ratio = (S_in / 127) / (S_out / 127)` computed once in Float.
+//   With equal ranges ratio == 1 exactly, so it only saturates (an s8 input into a u8 output clamps negatives to 0).
+// - Pooling windows are pool2d's (see `poolWindows`): avg divides by the count of in-bounds elements when
+//   `exclusive` (Paddle's default), else by Paddle's padded window size; `y = Float(sum) * (step_in / Float(count))`.
+// - Layouts: `quantize` reads NCHW and writes NHWC for rank-4 tensors, other ranks keep their element order;
+//   `dequantize` is the inverse. qconcat concatenates along the last (channel) dimension.
 
 /// Integer activation types and f32, as the `out_dtype` attributes spell them.
 public enum QDataType: String, Sendable {
@@ -31,7 +40,7 @@ public enum QDataType: String, Sendable {
         }
     }
 
-    init(_ s: String) throws {
+    public init(_ s: String) throws {
         switch s.lowercased() {
         case "u8", "uint8": self = .u8
         case "s8", "i8", "int8": self = .s8
@@ -40,7 +49,7 @@ public enum QDataType: String, Sendable {
         }
     }
 
-    init(dtype: DType) throws {
+    public init(dtype: DType) throws {
         switch dtype {
         case .u8: self = .u8
         case .i8: self = .s8
@@ -78,7 +87,7 @@ public enum QDataType: String, Sendable {
 public enum EpilogueActivation: String, Sendable {
     case none, relu, relu6, hard_swish
 
-    init(_ s: String) throws {
+    public init(_ s: String) throws {
         switch s {
         case "", "none", "identity": self = .none
         case "relu": self = .relu
@@ -307,6 +316,17 @@ public enum IntegerOracle {
                     residual: try residual.map { try ResidualReader($0, range: residualScale) })
     }
 
+    /// `quantize` with range `scale` into `output` (u8 or s8 by its dtype): f32 NCHW → NHWC for rank 4.
+    public static func quantize(_ input: Tensor, into output: Tensor, scale: Float) throws {
+        let (lo, hi) = try QDataType(dtype: output.dtype).bounds
+        try oracleQuantize(input, into: output, inv: quantInverse(scale), lo: lo, hi: hi)
+    }
+
+    /// `dequantize` with range `scale`: u8/s8 NHWC → f32 NCHW for rank 4.
+    public static func dequantize(_ input: Tensor, into output: Tensor, scale: Float) throws {
+        try oracleDequantize(input, into: output, step: quantStep(scale))
+    }
+
     static func convAttributes(strides: [Int], paddings: [Int], dilations: [Int], groups: Int) -> Attributes {
         Attributes([(name: "strides", value: .ints(strides)), (name: "paddings", value: .ints(paddings)),
                     (name: "dilations", value: .ints(dilations)), (name: "groups", value: .int(groups))])
@@ -321,6 +341,30 @@ public enum IntegerOracle {
     let (c, h, w) = (s[1], s[2], s[3])
     let ci = i % c, wi = (i / c) % w, hi = (i / (c * w)) % h, ni = i / (c * w * h)
     return ((ni * c + ci) * h + hi) * w + wi
+}
+
+/// `quantize`: f32 (NCHW when rank 4) → u8/s8 (NHWC when rank 4), q = saturate(x * inv).
+func oracleQuantize(_ x: Tensor, into y: Tensor, inv: Float, lo: Float, hi: Float) throws {
+    try requireF32(x, "quantize")
+    try requireSameCount(x, y, "quantize")
+    guard y.dtype == .u8 || y.dtype == .i8 else { throw KernelError("quantize: output must be u8/s8") }
+    let nchw = x.rank == 4
+    for i in 0..<y.count {
+        let src = nchw ? nhwcToNchwIndex(i, x.shape) : i
+        storeQ(y, i, saturate(x.f32[src] * inv, lo: lo, hi: hi))
+    }
+}
+
+/// `dequantize`: u8/s8 (NHWC when rank 4) → f32 (NCHW when rank 4), x = Float(q) * step.
+func oracleDequantize(_ x: Tensor, into y: Tensor, step: Float) throws {
+    guard x.dtype == .u8 || x.dtype == .i8 else { throw KernelError("dequantize: input must be u8/s8") }
+    try requireF32(y, "dequantize")
+    try requireSameCount(x, y, "dequantize")
+    let nchw = y.rank == 4
+    for i in 0..<x.count {
+        let dst = nchw ? nhwcToNchwIndex(i, y.shape) : i
+        y.f32[dst] = Float(loadQ(x, i)) * step
+    }
 }
 
 func attrFloat(_ ctx: KernelBuildContext, _ name: String) -> Float? { ctx.attrs[name]?.float }
@@ -341,14 +385,8 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
         let inv = quantInverse(s), (lo, hi) = t.bounds
         return refReady { io in
             let x = try io.firstInput(["X", "Input"]), y = try io.firstOutput(["Out", "Output", "Y"])
-            try requireF32(x, "quantize")
-            try requireSameCount(x, y, "quantize")
             guard y.dtype == t.dtype else { throw KernelError("quantize: output dtype \(y.dtype.paddleName) vs out_dtype \(t)") }
-            let nchw = x.rank == 4
-            for i in 0..<y.count {
-                let src = nchw ? nhwcToNchwIndex(i, x.shape) : i
-                storeQ(y, i, saturate(x.f32[src] * inv, lo: lo, hi: hi))
-            }
+            try oracleQuantize(x, into: y, inv: inv, lo: lo, hi: hi)
         }
     }
     // dequantize: u8/s8 NHWC → f32 NCHW, x = Float(q) * (S / 127).
@@ -356,15 +394,7 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
         guard let s = attrFloat(ctx, "scale"), s > 0 else { return .rejected("dequantize needs a positive `scale`") }
         let step = quantStep(s)
         return refReady { io in
-            let x = try io.firstInput(["X", "Input"]), y = try io.firstOutput(["Out", "Output", "Y"])
-            guard x.dtype == .u8 || x.dtype == .i8 else { throw KernelError("dequantize: input must be u8/s8") }
-            try requireF32(y, "dequantize")
-            try requireSameCount(x, y, "dequantize")
-            let nchw = y.rank == 4
-            for i in 0..<x.count {
-                let dst = nchw ? nhwcToNchwIndex(i, y.shape) : i
-                y.f32[dst] = Float(loadQ(x, i)) * step
-            }
+            try oracleDequantize(try io.firstInput(["X", "Input"]), into: try io.firstOutput(["Out", "Output", "Y"]), step: step)
         }
     }
     r.addReference("qconv2d", .i8) { ctx in
@@ -445,26 +475,26 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
             }
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let (oh, ow) = (y.shape[1], y.shape[2])
-            let (rows, cols, divisor) = poolWindows(p, h: h, w: w, oh: oh, ow: ow)
+            let (rows, cols, divisor) = try poolWindows(p, h: h, w: w, oh: oh, ow: ow)
             for ni in 0..<n {
                 for i in 0..<oh {
-                    let (h0, h1) = rows[i]
+                    let r = rows[i]
                     for j in 0..<ow {
-                        let (w0, w1) = cols[j]
+                        let cs = cols[j]
                         for ch in 0..<c {
                             let oi = ((ni * oh + i) * ow + j) * c + ch
                             if p.isMax {
                                 var m: Int32 = x.dtype == .u8 ? 0 : -128
-                                for a in h0..<max(h1, h0) {
-                                    for b in w0..<max(w1, w0) { m = Swift.max(m, loadQ(x, ((ni * h + a) * w + b) * c + ch)) }
+                                for a in r.start..<max(r.end, r.start) {
+                                    for b in cs.start..<max(cs.end, cs.start) { m = Swift.max(m, loadQ(x, ((ni * h + a) * w + b) * c + ch)) }
                                 }
                                 if t == .f32 { y.f32[oi] = Float(m) * stepIn } else { storeQ(y, oi, requantize(m, ratio: ratio, lo: lo, hi: hi)) }
                             } else {
                                 var sum: Int32 = 0
-                                for a in h0..<max(h1, h0) {
-                                    for b in w0..<max(w1, w0) { sum = sum &+ loadQ(x, ((ni * h + a) * w + b) * c + ch) }
+                                for a in r.start..<max(r.end, r.start) {
+                                    for b in cs.start..<max(cs.end, cs.start) { sum = sum &+ loadQ(x, ((ni * h + a) * w + b) * c + ch) }
                                 }
-                                let count = divisor(max(h1 - h0, 0), max(w1 - w0, 0))
+                                let count = divisor(r, cs)
                                 let v = Float(sum) * (stepIn / Float(count))
                                 if t == .f32 { y.f32[oi] = v } else { storeQ(y, oi, saturate(v * invOut, lo: lo, hi: hi)) }
                             }

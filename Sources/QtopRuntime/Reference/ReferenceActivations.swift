@@ -3,7 +3,8 @@ import QtopGraph
 
 // Elementwise unary fp32 ops with Paddle's CPU formulas, written in the same operation order.
 // `max`/`min` follow std::max/std::min as Eigen's cwiseMax/cwiseMin do on CPU: `max(a, b) = a < b ? b : a`,
-// `min(a, b) = b < a ? b : a`, so a NaN input propagates (relu(NaN) = NaN) instead of becoming 0.
+// `min(a, b) = b < a ? b : a`, so NaN propagates through relu6/hard_swish/hard_sigmoid as in Paddle.
+// relu itself is `x > 0 ? x : 0`: Paddle 3.3's CPU relu turns NaN into 0 (checked against paddle 3.3.1).
 
 @inline(__always) func stdMax(_ a: Float, _ b: Float) -> Float { a < b ? b : a }
 @inline(__always) func stdMin(_ a: Float, _ b: Float) -> Float { b < a ? b : a }
@@ -23,7 +24,7 @@ func addUnaryF32(_ r: KernelRegistry, _ op: String, inSlot: String = "X", outSlo
     }
 }
 
-func reluF(_ x: Float) -> Float { stdMax(x, 0) }
+func reluF(_ x: Float) -> Float { x > 0 ? x : 0 }
 func relu6F(_ x: Float, _ t: Float) -> Float { stdMin(stdMax(x, 0), t) }
 /// Paddle: (x + offset).max(0).min(threshold) * x / scale.
 func hardSwishF(_ x: Float, threshold: Float = 6, scale: Float = 6, offset: Float = 3) -> Float {
@@ -102,9 +103,18 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
         let after = ctx.attrs.bool("bias_after_scale", default: true)
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
-            try requireF32(x, "scale")
             try requireSameCount(x, y, "scale")
             let s = io.optionalInput("ScaleTensor").map { loadFloat($0, 0) } ?? sAttr
+            if x.dtype != .f32 {
+                // integer tensors (shape arithmetic): Paddle casts scale and bias to the element type
+                guard !x.dtype.isFloatingPoint, x.dtype == y.dtype else { throw KernelError("scale: unsupported dtype \(x.dtype.paddleName)") }
+                let si = Int64(s), bi = Int64(b)
+                for i in 0..<x.count {
+                    let v = loadInt64(x, i)
+                    storeInt64(y, i, after ? v &* si &+ bi : (v &+ bi) &* si)
+                }
+                return
+            }
             for i in 0..<x.count { y.f32[i] = after ? x.f32[i] * s + b : (x.f32[i] + b) * s }
         }
     }

@@ -70,7 +70,7 @@ func fusedActivation(_ a: Attributes) throws -> (Float) -> Float {
 /// Direct NCHW convolution. For every output element: acc = Σ_{ic, kh, kw} x * w in that order (Float),
 /// padded taps skipped; then `acc + bias[oc]`, then `+ residual`, then the activation.
 func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tensor?, residual: Tensor?,
-                activation: ((Float) -> Float)?) throws {
+                activation: ((Float) -> Float)?, filterValues: [Float]? = nil) throws {
     try requireF32(x, "conv2d Input")
     try requireF32(out, "conv2d Output")
     guard x.rank == 4, w.rank == 4, out.rank == 4 else { throw KernelError("conv2d: expects 4-D Input, Filter, Output") }
@@ -88,8 +88,8 @@ func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tenso
     guard expectH == oh, expectW == ow else {
         throw KernelError("conv2d: output \(oh)x\(ow) but geometry gives \(expectH)x\(expectW)")
     }
-    var wf = [Float](repeating: 0, count: w.count)
-    for i in 0..<w.count { wf[i] = loadFloat(w, i) }  // the filter may be stored as int8 (reference mode reads values)
+    // the filter as Float values (it may be stored as int8); decoded once at make time when it is a constant
+    let wf = filterValues.flatMap { $0.count == w.count ? $0 : nil } ?? floatArray(w)
     let b = bias.map(floatArray)
     if let b, b.count != oc { throw KernelError("conv2d: Bias has \(b.count) values for \(oc) channels") }
     if let residual {
@@ -98,36 +98,49 @@ func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tenso
     }
     let ocg = oc / g
     let xp = x.f32, yp = out.f32
-    for ni in 0..<n {
-        for o in 0..<oc {
-            let group = o / ocg
-            for y in 0..<oh {
-                for xo in 0..<ow {
-                    var acc: Float = 0
-                    for ic in 0..<icg {
-                        let cin = group * icg + ic
-                        let xBase = (ni * c + cin) * h * wd
-                        let wBase = (o * icg + ic) * kh * kw
-                        for ky in 0..<kh {
-                            let iy = y * sh - pads[0] + ky * dil.0
-                            if iy < 0 || iy >= h { continue }
-                            for kx in 0..<kw {
-                                let ix = xo * sw - pads[2] + kx * dil.1
-                                if ix < 0 || ix >= wd { continue }
-                                acc += xp[xBase + iy * wd + ix] * wf[wBase + ky * kw + kx]
+    // Taps that land in the padding are skipped; the valid ones form a contiguous range per output row/column,
+    // so precomputing the ranges keeps the summation order (ic, kh, kw) unchanged.
+    let kyRanges = (0..<oh).map { validTaps($0, stride: sh, pad: pads[0], dilation: dil.0, kernel: kh, size: h) }
+    let kxRanges = (0..<ow).map { validTaps($0, stride: sw, pad: pads[2], dilation: dil.1, kernel: kw, size: wd) }
+    wf.withUnsafeBufferPointer { wbuf in
+        let wp = wbuf.baseAddress!
+        for ni in 0..<n {
+            for o in 0..<oc {
+                let group = o / ocg
+                for y in 0..<oh {
+                    let kys = kyRanges[y]
+                    for xo in 0..<ow {
+                        let kxs = kxRanges[xo]
+                        let ix0 = xo * sw - pads[2]
+                        var acc: Float = 0
+                        for ic in 0..<icg {
+                            let xPlane = xp + (ni * c + group * icg + ic) * h * wd
+                            let wTap = wp + (o * icg + ic) * kh * kw
+                            for ky in kys {
+                                let xRow = xPlane + (y * sh - pads[0] + ky * dil.0) * wd + ix0
+                                let wRow = wTap + ky * kw
+                                for kx in kxs { acc += xRow[kx * dil.1] * wRow[kx] }
                             }
                         }
+                        let oi = ((ni * oc + o) * oh + y) * ow + xo
+                        var v = acc
+                        if let b { v += b[o] }
+                        if let residual { v += residual.f32[oi] }
+                        if let activation { v = activation(v) }
+                        yp[oi] = v
                     }
-                    let oi = ((ni * oc + o) * oh + y) * ow + xo
-                    var v = acc
-                    if let b { v += b[o] }
-                    if let residual { v += residual.f32[oi] }
-                    if let activation { v = activation(v) }
-                    yp[oi] = v
                 }
             }
         }
     }
+}
+
+/// The kernel taps k (0..<kernel) whose input index `o*stride - pad + k*dilation` lies in [0, size).
+func validTaps(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, size: Int) -> Range<Int> {
+    var lo = 0, hi = kernel
+    while lo < kernel, o * stride - pad + lo * dilation < 0 { lo += 1 }
+    while hi > lo, o * stride - pad + (hi - 1) * dilation >= size { hi -= 1 }
+    return lo..<hi
 }
 
 func registerReferenceConvKernels(_ r: KernelRegistry) {
@@ -135,10 +148,11 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
         r.addReference(op) { ctx in
             if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
             let attrs = ConvAttrs(ctx.attrs)
+            let wConst = ctx.constant("Filter")?.floatValues()
             return refReady { io in
                 // Paddle's conv2d has an optional Bias input in some exported programs; honour it if present.
                 try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
-                               attrs: attrs, bias: io.optionalInput("Bias"), residual: nil, activation: nil)
+                               attrs: attrs, bias: io.optionalInput("Bias"), residual: nil, activation: nil, filterValues: wConst)
             }
         }
     }
@@ -147,10 +161,11 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
         let attrs = ConvAttrs(ctx.attrs)
         let act: (Float) -> Float
         do { act = try fusedActivation(ctx.attrs) } catch { return .rejected("\(error)") }
+        let wConst = ctx.constant("Filter")?.floatValues()
         return refReady { io in
             try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
                            attrs: attrs, bias: io.optionalInput("Bias"), residual: io.optionalInput("ResidualData"),
-                           activation: act)
+                           activation: act, filterValues: wConst)
         }
     }
     // Inference batch_norm exactly as Paddle's CPU kernel: inv_std = 1/sqrt(var + eps),

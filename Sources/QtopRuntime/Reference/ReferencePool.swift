@@ -31,39 +31,43 @@ struct PoolAttrs {
     }
 }
 
-/// One output position's window: [start, end) rows/cols and the divisor for avg pooling.
-struct PoolWindow {
-    var h0: Int, h1: Int, w0: Int, w1: Int, divisor: Int
+/// One window extent along one dimension: the input range [start, end) it reads, and `padded`, the extent
+/// Paddle divides by for non-exclusive avg pooling.
+struct PoolSpan {
+    var start: Int, end: Int, padded: Int
+    var count: Int { max(end - start, 0) }
 }
 
-/// Paddle's Pool2dFunctor windows for an input of h×w producing oh×ow.
-/// - global pooling: one window over everything (kernel = input, no padding).
+/// Paddle's CPU Pool2dFunctor windows for an input of h×w producing oh×ow, per dimension:
+/// - global pooling: one window over everything.
 /// - adaptive: start = floor(i*in/out), end = ceil((i+1)*in/out); divisor = window size.
-/// - otherwise: start = i*stride - pad_before, end = min(start + k, in), start = max(start, 0);
-///   divisor = window size when `exclusive`, else kh*kw. SAME/VALID resolve the padding first.
-func poolWindows(_ p: PoolAttrs, h: Int, w: Int, oh: Int, ow: Int) -> (rows: [(Int, Int)], cols: [(Int, Int)], divisor: (Int, Int) -> Int) {
+/// - otherwise (after SAME/VALID resolve the padding): s = i*stride - pad_before, e = min(s + k, in + pad_before),
+///   padded = e - s, then start = max(s, 0), end = min(e, in). Avg divides by (end-start) products when
+///   `exclusive`, else by the `padded` products (Paddle bounds the padded window with pad_before on both sides,
+///   so a ceil_mode window hanging past the input is not counted at full kernel size).
+func poolWindows(_ p: PoolAttrs, h: Int, w: Int, oh: Int, ow: Int) throws -> (rows: [PoolSpan], cols: [PoolSpan], divisor: (PoolSpan, PoolSpan) -> Int) {
     if p.global {
-        return ([(0, h)], [(0, w)], { _, _ in h * w })
+        guard oh == 1, ow == 1 else { throw KernelError("global pooling into a \(oh)x\(ow) output") }
+        return ([PoolSpan(start: 0, end: h, padded: h)], [PoolSpan(start: 0, end: w, padded: w)], { a, b in a.count * b.count })
     }
     if p.adaptive {
-        let rows = (0..<oh).map { i in ((i * h) / oh, ((i + 1) * h + oh - 1) / oh) }
-        let cols = (0..<ow).map { j in ((j * w) / ow, ((j + 1) * w + ow - 1) / ow) }
-        return (rows, cols, { a, b in a * b })
+        let rows = (0..<oh).map { i in PoolSpan(start: (i * h) / oh, end: ((i + 1) * h + oh - 1) / oh, padded: 0) }
+        let cols = (0..<ow).map { j in PoolSpan(start: (j * w) / ow, end: ((j + 1) * w + ow - 1) / ow, padded: 0) }
+        return (rows, cols, { a, b in a.count * b.count })
     }
     let (kh, kw) = p.kernel
     let (sh, sw) = p.strides
     let ph = resolvePadding(algorithm: p.algorithm, input: h, kernel: kh, stride: sh, explicit: (p.paddings[0], p.paddings[1]))
     let pw = resolvePadding(algorithm: p.algorithm, input: w, kernel: kw, stride: sw, explicit: (p.paddings[2], p.paddings[3]))
-    let rows = (0..<oh).map { i -> (Int, Int) in
-        let s = i * sh - ph.0
-        return (max(s, 0), min(s + kh, h))
+    func span(_ i: Int, stride: Int, pad: Int, k: Int, n: Int) -> PoolSpan {
+        let s = i * stride - pad
+        let e = min(s + k, n + pad)
+        return PoolSpan(start: max(s, 0), end: min(e, n), padded: e - s)
     }
-    let cols = (0..<ow).map { j -> (Int, Int) in
-        let s = j * sw - pw.0
-        return (max(s, 0), min(s + kw, w))
-    }
+    let rows = (0..<oh).map { span($0, stride: sh, pad: ph.0, k: kh, n: h) }
+    let cols = (0..<ow).map { span($0, stride: sw, pad: pw.0, k: kw, n: w) }
     let exclusive = p.exclusive
-    return (rows, cols, { a, b in exclusive ? a * b : kh * kw })
+    return (rows, cols, { a, b in exclusive ? a.count * b.count : a.padded * b.padded })
 }
 
 func registerReferencePoolKernels(_ r: KernelRegistry) {
@@ -79,22 +83,24 @@ func registerReferencePoolKernels(_ r: KernelRegistry) {
             }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let (oh, ow) = (y.shape[2], y.shape[3])
-            let (rows, cols, divisor) = poolWindows(p, h: h, w: w, oh: oh, ow: ow)
+            let (rows, cols, divisor) = try poolWindows(p, h: h, w: w, oh: oh, ow: ow)
             for plane in 0..<(n * c) {
                 let xp = x.f32 + plane * h * w, yp = y.f32 + plane * oh * ow
                 for i in 0..<oh {
-                    let (h0, h1) = rows[i]
+                    let r = rows[i]
                     for j in 0..<ow {
-                        let (w0, w1) = cols[j]
+                        let cs = cols[j]
                         if p.isMax {
                             // Paddle MaxPool: initial -FLT_MAX, y = y > x ? y : x.
                             var m = -Float.greatestFiniteMagnitude
-                            for a in h0..<max(h1, h0) { for b in w0..<max(w1, w0) { let v = xp[a * w + b]; m = m > v ? m : v } }
+                            for a in r.start..<max(r.end, r.start) {
+                                for b in cs.start..<max(cs.end, cs.start) { let v = xp[a * w + b]; m = m > v ? m : v }
+                            }
                             yp[i * ow + j] = m
                         } else {
                             var s: Float = 0
-                            for a in h0..<max(h1, h0) { for b in w0..<max(w1, w0) { s += xp[a * w + b] } }
-                            yp[i * ow + j] = s / Float(divisor(max(h1 - h0, 0), max(w1 - w0, 0)))
+                            for a in r.start..<max(r.end, r.start) { for b in cs.start..<max(cs.end, cs.start) { s += xp[a * w + b] } }
+                            yp[i * ow + j] = s / Float(divisor(r, cs))
                         }
                     }
                 }

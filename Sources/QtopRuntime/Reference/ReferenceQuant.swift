@@ -14,7 +14,9 @@ import QtopGraph
 // - dequantize: `(x * s) / max_range`.
 // - quantize-dequantize (legacy fake_*_quantize_dequantize_*): round_type 0: `q * s / bin_cnt` with q from the
 //   round_type-0 quantizer; round_type 1: `round((bin_cnt * inv_s) * clip(x)) * s / bin_cnt`.
-// Legacy ops default to round_type 1; quantize_linear / dequantize_linear default to round_type 0.
+// Legacy ops default to round_type 1; quantize_linear / dequantize_linear default to round_type 0 and quant_axis 0
+// (Paddle 3.3.1 op defaults). Per-tensor vs per-channel is decided by the scale's element count (one value =
+// per-tensor, whatever quant_axis says), which is what Paddle computes for every well-formed model.
 
 /// Paddle's `inverse` helper.
 func paddleInverse(_ s: Float) -> Float { s <= 1e-30 ? 1 / (s + 1e-6) : 1 / s }
@@ -56,16 +58,17 @@ struct ChannelIndexer {
     @inline(__always) func channel(_ i: Int) -> Int { (i / inner) % extent }
 }
 
-/// Per-element scale selection: per-tensor when there is one scale, per-channel along `axis` otherwise.
-func scaleSelector(scales: [Float], shape: [Int], axis: Int, op: String) throws -> (Int) -> Float {
-    if scales.count == 1 { let s = scales[0]; return { _ in s } }
+/// (outer, extent, inner) of the per-channel layout along `axis` — (1, 1, count) for a single scale — so loops can
+/// walk the elements in order with the channel's scale hoisted.
+func channelLayout(scales: [Float], shape: [Int], axis: Int, op: String) throws -> (Int, Int, Int) {
+    let count = shape.reduce(1, *)
+    if scales.count == 1 { return (1, 1, count) }
     guard !scales.isEmpty else { throw KernelError("\(op): empty scale") }
     let ax = normalizeAxis(axis, rank: shape.count)
     guard axis >= 0, ax < shape.count, shape[ax] == scales.count else {
         throw KernelError("\(op): \(scales.count) scales for X \(shape) along quant_axis \(axis)")
     }
-    let idx = ChannelIndexer(shape: shape, axis: ax)
-    return { i in scales[idx.channel(i)] }
+    return (shape[..<ax].reduce(1, *), shape[ax], shape[(ax + 1)...].reduce(1, *))
 }
 
 func binCount(_ a: Attributes) -> Int {
@@ -90,7 +93,7 @@ func channelAbsMax(_ x: Tensor, axis: Int) throws -> [Float] {
 
 func registerReferenceQuantKernels(_ r: KernelRegistry) {
     r.addReference("quantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
         let roundType = ctx.attrs.int("round_type", default: 0)
         let observer = ctx.attrs.bool("only_observer", default: false)
         return refReady { io in
@@ -98,24 +101,59 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
             try requireSameCount(x, y, "quantize_linear")
             if observer { try copyElements(from: x, to: y); return }
             try requireF32(x, "quantize_linear X")
-            let scaleOf = try scaleSelector(scales: floatArray(try io.input("Scale")), shape: x.shape, axis: axis, op: "quantize_linear")
-            for i in 0..<x.count {
-                let q = paddleQuantize(x.f32[i], s: scaleOf(i), binCnt: bin, roundType: roundType)
-                if y.dtype == .f32 { y.f32[i] = q } else { storeInt64(y, i, q.isNaN ? 0 : Int64(q)) }
+            let scales = floatArray(try io.input("Scale"))
+            let (outer, extent, inner) = try channelLayout(scales: scales, shape: x.shape, axis: axis, op: "quantize_linear")
+            var i = 0
+            for _ in 0..<outer {
+                for ch in 0..<extent {
+                    let s = scales[scales.count == 1 ? 0 : ch]
+                    for _ in 0..<inner {
+                        let q = paddleQuantize(x.f32[i], s: s, binCnt: bin, roundType: roundType)
+                        if y.dtype == .f32 { y.f32[i] = q } else { storeInt64(y, i, q.isNaN ? 0 : Int64(q)) }
+                        i += 1
+                    }
+                }
             }
         }
     }
     r.addReference("dequantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
         let observer = ctx.attrs.bool("only_observer", default: false)
+        /// y = (x * s) / qmax over the layout; X may be int8 or float.
+        func dequantize(_ x: Tensor, _ scales: [Float], into y: UnsafeMutablePointer<Float>) throws {
+            let (outer, extent, inner) = try channelLayout(scales: scales, shape: x.shape, axis: axis, op: "dequantize_linear")
+            var i = 0
+            for _ in 0..<outer {
+                for ch in 0..<extent {
+                    let s = scales[scales.count == 1 ? 0 : ch]
+                    for _ in 0..<inner {
+                        y[i] = loadFloat(x, i) * s / bin
+                        i += 1
+                    }
+                }
+            }
+        }
+        // Weights: X and Scale are both constants, so the result is too; compute it once here.
+        var folded: [Float]?
+        if !observer, let xc = ctx.constant("X"), let sc = ctx.constant("Scale") {
+            var values = [Float](repeating: 0, count: xc.count)
+            let ok: Bool = values.withUnsafeMutableBufferPointer { buf in
+                (try? dequantize(Tensor(xc), sc.floatValues(), into: buf.baseAddress!)) != nil
+            }
+            folded = ok ? values : nil  // on a bad layout, run() reports the error
+        }
+        let constantResult = folded
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Y")
             try requireSameCount(x, y, "dequantize_linear")
             if observer, x.dtype.byteSize == y.dtype.byteSize { try copyElements(from: x, to: y); return }
             try requireF32(y, "dequantize_linear Y")
             if observer { for i in 0..<x.count { y.f32[i] = loadFloat(x, i) }; return }
-            let scaleOf = try scaleSelector(scales: floatArray(try io.input("Scale")), shape: x.shape, axis: axis, op: "dequantize_linear")
-            for i in 0..<x.count { y.f32[i] = loadFloat(x, i) * scaleOf(i) / bin }
+            if let c = constantResult, c.count == y.count {
+                c.withUnsafeBytes { y.data.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                return
+            }
+            try dequantize(x, floatArray(try io.input("Scale")), into: y.f32)
         }
     }
 
