@@ -67,12 +67,14 @@ final class RuntimeCommandTests: XCTestCase {
         v[0] = .nan
         v[5] = .infinity
         try Npy.write(HostTensor(shape: [1, 2, 4, 4], floats: v), to: dir + "/nan.npy")
-        let r = try QtopBinary.run(["run", model, "--mode", "reference", "--input", "\(dir)/nan.npy", "--output", "\(dir)/o.npy"])
+        let r = try QtopBinary.run(["run", model, "--mode", "reference", "--input", "\(dir)/nan.npy", "--output", "\(dir)/o.npy",
+                                    "--dump-values", "\(dir)/values"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // NaN reaches the convolution's output; Paddle's CPU relu then maps NaN to 0, so the model output is finite.
+        let conv = try Npy.read("\(dir)/values/conv_out.npy").floatValues()
+        XCTAssertTrue(conv.contains { $0.isNaN }, "NaN input must propagate through conv")
         let o = try Npy.read("\(dir)/o.npy").floatValues()
-        // Paddle's relu is std::max(x, 0), which keeps NaN: the NaN pixel's neighbourhood must come out NaN.
-        XCTAssertTrue(o.contains { $0.isNaN }, "NaN input must propagate through conv and relu")
-        XCTAssertTrue(o.contains { $0.isFinite }, "pixels far from the NaN/Inf inputs stay finite")
+        XCTAssertTrue(o.allSatisfy { !$0.isNaN }, "relu maps NaN to 0 as Paddle's CPU kernel does")
     }
 
     func testReportJSONContract() throws {
