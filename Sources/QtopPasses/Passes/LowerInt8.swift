@@ -362,7 +362,7 @@ public enum LowerInt8 {
             }
             rw.replace(n, with: nodes)
             let inDesc = "\(dtName(inp.dtype)) ±\(fmt(inp.scale))"
-            let outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? "f32 NHWC"
+            let outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? (isConv ? "f32 NHWC" : "f32")
             var d = "\(n.type) → \(q.type) (in \(inDesc), out \(outDesc), activation \(act))"
             if unfuse { d += "; residual add split out to float (residual not produced by an integer op)" }
             rw.record(.rewritten, q, d)
