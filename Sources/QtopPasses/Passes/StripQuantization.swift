@@ -23,7 +23,7 @@ public enum StripQuantization {
         let (g1, c1) = QDQToFakeQuantize.apply(g0)
         let (g, c2) = FoldWeightDequant.apply(g1)
         var rw = Rewriter(g)
-        rw.changes = c1 + c2
+        rw.changes = (c1 + c2).filter { $0.kind == .removed }
         for n in g.nodes where !rw.claimed.contains(n.id) {
             if let slot = QuantMath.weightSlot(n), let w = n.input(slot), n.attrs["weight_scales"] != nil,
                let f = QuantMath.dequantizedWeights(of: n, in: g) {
@@ -47,7 +47,7 @@ public enum StripQuantization {
                 continue
             }
             if quantDequant.contains(n.type) || DropObservers.isObserver(n) {
-                rw.remove(n, detail: "\(n.type) removed (float model)")
+                rw.remove(n, detail: "\(n.type) (\(n.provenance.joined(separator: "+"))) removed (float model)")
                 rw.rename(y, to: x, writtenBy: n)
                 continue
             }
