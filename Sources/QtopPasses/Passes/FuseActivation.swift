@@ -33,17 +33,23 @@ public enum FuseActivation {
         }
     }
 
+    static func hasActivation(_ n: Node) -> Bool {
+        let a = n.type == "fc" ? n.attrs.string("activation_type", default: "") : n.attrs.string("activation", default: "none")
+        return !(a.isEmpty || a == "none")
+    }
+
     public static func apply(_ g: Graph, target: PassTarget = .int8) -> (Graph, [Change]) {
         var rw = Rewriter(g)
         for act in g.nodes where !rw.claimed.contains(act.id) {
             guard let (kind, extra) = activation(act, target: target), let x = act.input("X"), let out = act.output("Out"),
                   let host = rw.producer(x, before: act), hosts.contains(host.type), !rw.claimed.contains(host.id),
-                  host.attrs.string("activation", default: "none") == "none", rw.onlyConsumer(x, of: host, is: act) else { continue }
+                  !hasActivation(host), rw.onlyConsumer(x, of: host, is: act) else { continue }
             let outSlot = host.type == "fc" ? "Out" : "Output"
             guard host.output(outSlot) == x else { continue }
             var fused = host.type == "fc" ? host : FuseResidualAdd.asFused(host)
             var attrs = fused.attrs
-            attrs["activation"] = .string(kind)
+            // Paddle's fc names its activation attribute `activation_type`; our conv nodes use `activation`.
+            attrs[host.type == "fc" ? "activation_type" : "activation"] = .string(kind)
             for (k, v) in extra { attrs[k] = v }
             attrs["activation_provenance"] = .strings(act.provenance)
             fused = fused.with(attrs: attrs, provenance: unionProvenance([host, act])).replacingOutput(outSlot, [out])
