@@ -152,7 +152,7 @@ final class LowerInt8Tests: XCTestCase {
         b.constI8("w1", [4, 3], Array(repeating: 1, count: 12))
         b.const("b1", [3], [0, 1, 2])
         b.op("fc", [("Input", ["xq"]), ("W", ["w1"]), ("Bias", ["b1"])], [("Out", ["h"])],
-             [("in_num_col_dims", .int(1)), ("activation", .string("relu")), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
+             [("in_num_col_dims", .int(1)), ("activation_type", .string("relu")), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
              shape: [2, 3])
         fq(&b, "h", "hq", 3, shape: [2, 3])
         b.constI8("w2", [3, 2], Array(repeating: 1, count: 6))

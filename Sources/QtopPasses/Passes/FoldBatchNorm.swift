@@ -10,7 +10,7 @@ import QtopGraph
 ///   int8 filters keep their integers and `weight_scales[c]` is multiplied by m[c] (so it can be negative);
 ///   Bias = (b - mean) * m + beta.
 /// - `matmul_v2`/`matmul`/`mul` with a constant 2-D weight + `elementwise_add` of a constant [N] bias → `fc`
-///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation` = "none", and the
+///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation_type` = "" (Paddle's), and the
 ///   weight's `weight_scales`/`weight_axis` when it is int8).
 public enum FoldBatchNorm {
     public static let name = "fold-batchnorm"
@@ -145,7 +145,7 @@ public enum FoldBatchNorm {
         let biasName = ao + ".bias"
         rw.values[biasName] = ValueInfo(name: biasName, dtype: .f32, shape: [nOut], persistable: true,
                                         constant: HostTensor(shape: [nOut], floats: b.values))
-        var attrs = Attributes([("in_num_col_dims", .int(ncols)), ("activation", .string("none"))])
+        var attrs = Attributes([("in_num_col_dims", .int(ncols)), ("activation_type", .string(""))])
         for k in ["weight_scales", "weight_axis"] { if let v = mm.attrs[k] { attrs[k] = v } }
         let fc = Node(id: mm.id, type: "fc", inputs: [Slot("Input", [x]), Slot("W", [wname]), Slot("Bias", [biasName])],
                       outputs: [Slot("Out", [ao])], attrs: attrs, provenance: unionProvenance([mm, add] + (b.via.map { [$0] } ?? [])))

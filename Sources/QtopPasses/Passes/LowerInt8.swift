@@ -111,7 +111,7 @@ public enum LowerInt8 {
         switch p.type {
         case "relu", "relu6", "sigmoid", "hard_sigmoid", "softmax": return true
         case "fused_conv2d", "fc", "qconv2d", "qmatmul":
-            return ["relu", "relu6", "sigmoid", "hard_sigmoid"].contains(p.attrs.string("activation", default: "none"))
+            return ["relu", "relu6", "sigmoid", "hard_sigmoid"].contains(fusedActivation(p))
         case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
              "concat", "split", "squeeze2", "unsqueeze2", "dropout":
             let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
@@ -130,7 +130,7 @@ public enum LowerInt8 {
         for n in g.nodes where convTypes.contains(n.type) || matmulTypes.contains(n.type) {
             guard let x = dataInput(n), !dup.contains(x), !n.allOutputs.contains(where: dup.contains), fqRange(rw.producer(x, before: n)) != nil, let w = rw.constant(weightInput(n)), w.dtype == .i8,
                   let ws = n.attrs["weight_scales"]?.floats, mainOutput(n) != nil,
-                  intActivations.contains(n.attrs.string("activation", default: "none")) else { continue }
+                  intActivations.contains(fusedActivation(n)) else { continue }
             if convTypes.contains(n.type) {
                 guard w.shape.count == 4, ws.count == w.shape[0], n.attrs.string("data_format", default: "NCHW") != "NHWC",
                       rw.shape(x)?.count == 4,
@@ -153,7 +153,7 @@ public enum LowerInt8 {
         var producible: [String: Bool] = [:]   // value → u8?
         for n in g.nodes {
             if p.qops.contains(n.id), !p.unfuse.contains(n.id), let o = mainOutput(n) {
-                producible[o] = ["relu", "relu6"].contains(n.attrs.string("activation", default: "none"))
+                producible[o] = ["relu", "relu6"].contains(fusedActivation(n))
             } else if isTransparent(n, rw), let o = n.output("Out"), !dup.contains(o) {
                 let ins = transparentInputs(n)
                 if !ins.isEmpty, ins.allSatisfy({ producible[$0] != nil }) {
@@ -272,7 +272,7 @@ public enum LowerInt8 {
             let w = weightInput(n)!
             let ws = n.attrs["weight_scales"]!.floats!
             let unfuse = plan.unfuse.contains(n.id)
-            var act = n.attrs.string("activation", default: "none")
+            var act = fusedActivation(n)
             let intOut = plan.intRange[v]
             let outType: DType = intOut != nil ? dt(plan.isU8[v] ?? false) : .f32
             var attrs = Attributes()
