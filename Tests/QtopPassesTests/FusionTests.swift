@@ -68,6 +68,23 @@ final class FoldBatchNormTests: XCTestCase {
         XCTAssertEqual(fc.provenance, ["m", "y"])
     }
 
+    /// Paddle's Conv2D with bias: elementwise_add(conv, reshape2(b, [1, C, 1, 1])).
+    func testBiasThroughReshape() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 3, 3])
+        b.const("w", [2, 2, 1, 1], [1, 2, 3, 4])
+        b.conv("x", "w", "c", pads: [0, 0])
+        b.const("b", [2], [0.5, -1])
+        b.op("reshape2", [("X", ["b"])], [("Out", ["br"]), ("XShape", ["bs"])], [("shape", .ints([1, 2, 1, 1]))])
+        b.op("elementwise_add", [("X", ["c"]), ("Y", ["br"])], [("Out", ["y"])], [("axis", .int(-1))])
+        let g = b.graph(outputs: ["y"])
+        let (out, _) = FoldBatchNorm.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "reshape2", "fused_conv2d", "fetch"])
+        XCTAssertEqual(out.values[out.nodes[2].input("Bias")!]?.constant?.floatValues(), [0.5, -1])
+        XCTAssertEqual(out.nodes[2].provenance, ["c", "y", "br"])
+        XCTAssertEqual(DeadCode.apply(out).0.types(), ["feed", "fused_conv2d", "fetch"])
+    }
+
     func testConvWithTwoReadersIsNotFolded() {
         var b = GraphBuilder()
         b.input("x", [1, 2, 3, 3])

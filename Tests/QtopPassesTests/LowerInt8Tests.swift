@@ -217,4 +217,18 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(out.values["w.f32"]?.constant?.floatValues()[0], Float(-3) * 0.5 / 127)
         XCTAssertEqual(changes.map(\.kind), [.rewritten])
     }
+
+    func testFloatOnlyFakeQuantizeBecomesQuantizeDequantize() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 2, 2])
+        fq(&b, "x", "xq", 2, shape: [1, 2, 2, 2])
+        b.op("relu", [("X", ["xq"])], [("Out", ["r"])])
+        let g = b.graph(outputs: ["r"])
+        let (out, _) = LowerInt8.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "quantize", "dequantize", "relu", "fetch"], dump(out))
+        XCTAssertEqual(out.nodes[1].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(out.nodes[2].output("Out"), "xq")
+        XCTAssertEqual(out.nodes[2].id, g.nodes[1].id)
+        XCTAssertEqual(out.values[out.nodes[1].output("Out")!]?.shape, [1, 2, 2, 2])
+    }
 }

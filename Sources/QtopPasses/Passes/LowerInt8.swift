@@ -27,7 +27,8 @@ import QtopGraph
 /// followed by a `layout_nhwc_to_nchw` node when float ops read it; a fused residual reads that f32 NHWC tensor
 /// directly. A residual whose producer is not an integer op is split back out into float `elementwise_add` (+
 /// activation) after the conv. Float values feeding an integer op get a `quantize` node (u8 when known
-/// non-negative). A `fake_quantize` over an integer value that float ops also read becomes `dequantize`.
+/// non-negative). A `fake_quantize` over an integer value that float ops also read becomes `dequantize`; one that
+/// float ops read becomes `quantize` + `dequantize` (no `fake_quantize` survives: it has no kernel).
 public enum LowerInt8 {
     public static let name = "lower-int8"
     public static let pass = Pass(name: name) { g, _ in apply(g) }
@@ -240,16 +241,25 @@ public enum LowerInt8 {
                 }
                 return
             }
-            guard !intReaders.isEmpty else { return }
-            let u8 = nonNegative(x, rw)
+            // No integer reader: the fake_quantize still becomes quantize(s8) + dequantize, which compute exactly its
+            // arithmetic (round half to even, clamp to [-128, 127]) with the standard integer kernels.
+            let standalone = intReaders.isEmpty
+            let u8 = !standalone && nonNegative(x, rw)
             let qname = z + ".quant"
+            let rt = f.attrs.int("round_type", default: 0)
+            var qa = Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))])
+            if rt != 0 { qa["round_type"] = .int(rt) }
             let q = Node(id: rw.makeID(), type: "quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [qname])],
-                         attrs: Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))]), provenance: f.provenance)
+                         attrs: qa, provenance: f.provenance)
             setInt(qname, dt(u8), from: z)
             quantized[z] = (qname, dt(u8), r)
             if floatReaders > 0 {
-                rw.replace(f, with: [q, f])
-                rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r))) for integer readers of \(z)")
+                let dq = Node(id: f.id, type: "dequantize", inputs: [Slot("X", [qname])], outputs: [Slot("Out", [z])],
+                              attrs: Attributes([("scale", .float(r))]), provenance: f.provenance)
+                rw.freeze(dq)
+                rw.replace(f, with: [q, dq])
+                rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r)))" + (standalone ? "" : " for integer readers of \(z)"))
+                rw.record(.rewritten, dq, "fake_quantize \(f.name) → quantize + dequantize (\(u8 ? "u8" : "s8") NHWC → f32 NCHW) for float readers")
             } else {
                 rw.replace(f, with: [q])
                 rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r))); replaces fake_quantize \(f.name)")
