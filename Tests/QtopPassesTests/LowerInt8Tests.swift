@@ -231,4 +231,20 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(out.nodes[2].id, g.nodes[1].id)
         XCTAssertEqual(out.values[out.nodes[1].output("Out")!]?.shape, [1, 2, 2, 2])
     }
+
+    func testExactSaturationKeepsS8UnlessBounded() {
+        func graph(act: String, range: Float) -> Graph {
+            var b = GraphBuilder()
+            b.input("x", [1, 2, 4, 4])
+            fq(&b, "x", "xq", 1, shape: [1, 2, 4, 4])
+            conv(&b, "xq", "w1", oc: 2, ic: 2, k: 1, "c1", shape: [1, 2, 4, 4], act: act)
+            fq(&b, "c1", "c1q", range, shape: [1, 2, 4, 4])
+            conv(&b, "c1q", "w2", oc: 2, ic: 2, k: 1, "c2", shape: [1, 2, 4, 4])
+            return b.graph(outputs: ["c2"])
+        }
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3)).0.nodes[2].attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 6), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("u8"))
+    }
 }

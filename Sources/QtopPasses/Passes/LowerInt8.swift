@@ -16,7 +16,7 @@ import QtopGraph
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
 /// - `layout_nhwc_to_nchw`: `X` f32 NHWC → `Out` f32 NCHW.
 /// - `qpool2d` (max only; pool2d attributes with `data_format` = "NHWC", plus `in_scale`, `out_scale`,
-///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` = "u8"), `qconcat` (`axis` = 3, `in_scales`,
+///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` — "u8" unless exactSaturation keeps s8), `qconcat` (`axis` = 3, `in_scales`,
 ///   `out_scale`, `out_dtype`); flatten/reshape keep their type and read/write the integer tensor (H = W = 1).
 /// 2-D tensors (matmul operands) have no layout: NHWC and NCHW coincide.
 ///
@@ -31,7 +31,7 @@ import QtopGraph
 /// float ops read becomes `quantize` + `dequantize` (no `fake_quantize` survives: it has no kernel).
 public enum LowerInt8 {
     public static let name = "lower-int8"
-    public static let pass = Pass(name: name) { g, _ in apply(g) }
+    public static let pass = Pass(name: name) { g, o in apply(g, exactSaturation: o.exactSaturation) }
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
     static let matmulTypes: Set<String> = ["fc", "matmul_v2", "matmul", "mul"]
@@ -106,22 +106,42 @@ public enum LowerInt8 {
 
     static func transparentInputs(_ n: Node) -> [String] { n.type == "concat" ? n.inputs("X") : n.inputs("X").prefix(1).map { $0 } }
 
-    /// Known non-negative float value (for choosing u8 at a `quantize`).
-    static func nonNegative(_ v: String, _ rw: Rewriter, depth: Int = 0) -> Bool {
-        guard depth < 64, let p = rw.producer(v) else { return false }
-        switch p.type {
-        case "relu", "relu6", "sigmoid", "hard_sigmoid", "softmax": return true
-        case "fused_conv2d", "fc", "qconv2d", "qmatmul":
-            return ["relu", "relu6", "sigmoid", "hard_sigmoid"].contains(fusedActivation(p))
-        case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
-             "concat", "split", "squeeze2", "unsqueeze2", "dropout":
-            let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
-            return !ins.isEmpty && ins.allSatisfy { nonNegative($0, rw, depth: depth + 1) }
-        default: return false
+    /// Upper bound of a value known to be non-negative (infinity when unbounded), nil when it may be negative.
+    static func activationBound(_ act: String) -> Float? {
+        switch act {
+        case "relu": return .infinity
+        case "relu6": return 6
+        case "sigmoid", "hard_sigmoid": return 1
+        default: return nil
         }
     }
 
-    static func plan(_ g: Graph, _ rw: Rewriter) -> Plan {
+    /// Known non-negative float value and its upper bound (for choosing u8 at a `quantize`).
+    static func nonNegativeBound(_ v: String, _ rw: Rewriter, depth: Int = 0) -> Float? {
+        guard depth < 64, let p = rw.producer(v) else { return nil }
+        switch p.type {
+        case "relu": return .infinity
+        case "relu6": return p.attrs.float("threshold", default: 6)
+        case "sigmoid", "hard_sigmoid", "softmax": return 1
+        case "fused_conv2d", "fc", "qconv2d", "qmatmul": return activationBound(fusedActivation(p))
+        case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
+             "concat", "split", "squeeze2", "unsqueeze2", "dropout":
+            let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
+            let bounds = ins.map { nonNegativeBound($0, rw, depth: depth + 1) }
+            guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }) else { return nil }
+            return bounds.map { $0! }.max()
+        default: return nil
+        }
+    }
+
+    /// u8 storage for a non-negative value with upper bound `bound` quantized with range `r`. u8 clamps at 255 steps
+    /// where Paddle's QDQ clamps at 127; with `exact` u8 is only used when the value cannot exceed the range.
+    static func useU8(bound: Float?, range r: Float, exact: Bool) -> Bool {
+        guard let b = bound else { return false }
+        return !exact || b <= r
+    }
+
+    static func plan(_ g: Graph, _ rw: Rewriter, exact: Bool) -> Plan {
         var p = Plan()
         // Names written more than once (non-SSA programs) are left in float.
         var writes: [String: Int] = [:]
@@ -151,14 +171,16 @@ public enum LowerInt8 {
             }
         }
         // 2. Values that can be produced as integers, forward.
-        var producible: [String: Bool] = [:]   // value → u8?
+        var producible: [String: Float?] = [:]   // value → upper bound when non-negative
         for n in g.nodes {
             if p.qops.contains(n.id), !p.unfuse.contains(n.id), let o = mainOutput(n) {
-                producible[o] = ["relu", "relu6"].contains(fusedActivation(n))
+                producible[o] = .some(activationBound(fusedActivation(n)))
             } else if isTransparent(n, rw), let o = n.output("Out"), !dup.contains(o) {
                 let ins = transparentInputs(n)
                 if !ins.isEmpty, ins.allSatisfy({ producible[$0] != nil }) {
-                    producible[o] = n.type == "relu" || ins.allSatisfy { producible[$0]! }
+                    let bounds = ins.map { producible[$0]! }
+                    producible[o] = .some(n.type == "relu" ? (bounds.allSatisfy { $0 != nil } ? bounds.map { $0! }.max()! : .infinity)
+                                          : (bounds.allSatisfy { $0 != nil } ? bounds.map { $0! }.max() : nil))
                 }
             }
         }
@@ -198,13 +220,18 @@ public enum LowerInt8 {
                 }
             }
         }
-        for v in cand { if let r = range[v] { p.intRange[v] = r; p.isU8[v] = producible[v] } }
+        for v in cand {
+            if let r = range[v] {
+                p.intRange[v] = r
+                p.isU8[v] = useU8(bound: producible[v] ?? nil, range: r, exact: exact)
+            }
+        }
         return p
     }
 
-    public static func apply(_ g: Graph) -> (Graph, [Change]) {
+    public static func apply(_ g: Graph, exactSaturation: Bool = false) -> (Graph, [Change]) {
         var rw = Rewriter(g)
-        let plan = plan(g, rw)
+        let plan = plan(g, rw, exact: exactSaturation)
         // Int8 versions of float values made by `quantize` nodes, per fake_quantize output.
         var quantized: [String: (name: String, dtype: DType, scale: Float)] = [:]
         // Names of f32 NHWC tensors written by integer ops (for residuals), by their float value.
@@ -244,7 +271,7 @@ public enum LowerInt8 {
             // No integer reader: the fake_quantize still becomes quantize(s8) + dequantize, which compute exactly its
             // arithmetic (round half to even, clamp to [-128, 127]) with the standard integer kernels.
             let standalone = intReaders.isEmpty
-            let u8 = !standalone && nonNegative(x, rw)
+            let u8 = !standalone && useU8(bound: nonNegativeBound(x, rw), range: r, exact: exactSaturation)
             let qname = z + ".quant"
             let rt = f.attrs.int("round_type", default: 0)
             var qa = Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))])
@@ -395,7 +422,7 @@ public enum LowerInt8 {
                 q = Node(id: n.id, type: "qpool2d", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])], attrs: a, provenance: n.provenance)
             case "relu":
                 q = Node(id: n.id, type: "qrelu", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])],
-                         attrs: Attributes([("in_scale", .float(inScales[0])), ("out_scale", .float(r)), ("out_dtype", .string("u8"))]),
+                         attrs: Attributes([("in_scale", .float(inScales[0])), ("out_scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))]),
                          provenance: n.provenance)
             case "concat":
                 q = Node(id: n.id, type: "qconcat", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])],
