@@ -122,6 +122,17 @@ final class SampleTests: XCTestCase {
         XCTAssertEqual(PassManager.run(g, PassOptions(target: .reference)).count, 1)
     }
 
+    func testKeepObservers() throws {
+        let g = try load("shapes_int8")
+        let steps = PassManager.run(g, PassOptions(target: .int8, keepObservers: true))
+        XCTAssertFalse(steps.map(\.name).contains("drop-observers"))
+        let f = steps.last!.graph
+        checkWellFormed(f)
+        checkAccounted(steps)
+        XCTAssertTrue(f.nodes.filter { $0.type == "quantize_linear" }.allSatisfy { $0.attrs.bool("only_observer", default: false) })
+        XCTAssertTrue(f.types().contains("qconv2d"))
+    }
+
     func testLegacyInt8Pipeline() throws {
         let g = try load("legacy_int8")
         let steps = PassManager.run(g, PassOptions(target: .int8))
