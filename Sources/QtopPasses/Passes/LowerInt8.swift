@@ -82,22 +82,24 @@ public enum LowerInt8 {
         var isU8: [String: Bool] = [:]
     }
 
+    /// Ops that carry integer values unchanged in meaning (judged on the input graph's NCHW shapes).
     static func isTransparent(_ n: Node, _ rw: Rewriter) -> Bool {
+        func shape(_ v: String?) -> [Int]? { v.flatMap { rw.base.values[$0]?.shape } }
         switch n.type {
         case "pool2d":
             guard n.attrs.string("pooling_type", default: "max") == "max", n.attrs.string("data_format", default: "NCHW") != "NHWC",
                   !n.attrs.bool("adaptive", default: false) || n.attrs.bool("global_pooling", default: false),
-                  rw.shape(n.input("X"))?.count == 4 else { return false }
+                  shape(n.input("X"))?.count == 4 else { return false }
             return true
         case "relu":
             return true
         case "concat":
-            guard n.inputs("AxisTensor").isEmpty, let s = rw.shape(n.input("X")), s.count == 4 else { return false }
+            guard n.inputs("AxisTensor").isEmpty, let s = shape(n.input("X")), s.count == 4 else { return false }
             let ax = n.attrs.int("axis", default: 0)
             return ax == 1 || ax == -3
         case "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape":
-            guard let s = rw.shape(n.input("X")), s.count == 4, s[2] == 1, s[3] == 1,
-                  let o = rw.shape(n.output("Out")), o.count == 2 else { return false }
+            guard let s = shape(n.input("X")), s.count == 4, s[2] == 1, s[3] == 1,
+                  let o = shape(n.output("Out")), o.count == 2 else { return false }
             return true
         default:
             return false
