@@ -16,8 +16,9 @@ import QtopGraph
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
 /// - `layout_nhwc_to_nchw`: `X` f32 NHWC → `Out` f32 NCHW.
 /// - `qpool2d` (max only; pool2d attributes with `data_format` = "NHWC", plus `in_scale`, `out_scale`,
-///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` — "u8" unless exactSaturation keeps s8), `qconcat` (`axis` = 3, `in_scales`,
-///   `out_scale`, `out_dtype`); flatten/reshape keep their type and read/write the integer tensor (H = W = 1).
+///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` — "u8" unless exactSaturation keeps s8),
+///   `qconcat` (`axis` = 3, `in_scales`, `out_scale`, `out_dtype`); flatten/reshape keep their type and
+///   read/write the integer tensor (H = W = 1), without the XShape output.
 /// 2-D tensors (matmul operands) have no layout: NHWC and NCHW coincide.
 ///
 /// Precision choice — exactness first: a value is produced as u8/s8 only when, in the loaded graph, every
@@ -27,8 +28,11 @@ import QtopGraph
 /// followed by a `layout_nhwc_to_nchw` node when float ops read it; a fused residual reads that f32 NHWC tensor
 /// directly. A residual whose producer is not an integer op is split back out into float `elementwise_add` (+
 /// activation) after the conv. Float values feeding an integer op get a `quantize` node (u8 when known
-/// non-negative). A `fake_quantize` over an integer value that float ops also read becomes `dequantize`; one that
-/// float ops read becomes `quantize` + `dequantize` (no `fake_quantize` survives: it has no kernel).
+/// non-negative; with `PassOptions.exactSaturation` only when the value cannot exceed its range, because u8 clamps
+/// at 255 steps where Paddle's quantize/dequantize clamps at 127). A `fake_quantize` over an integer value that
+/// float ops also read becomes `dequantize`; one that only float ops read becomes `quantize` (s8) + `dequantize`
+/// (no per-tensor `fake_quantize` survives: it has no kernel). `quantize` carries `round_type` when the source
+/// used Paddle's round_type 1 (legacy: clip, then round half away from zero).
 public enum LowerInt8 {
     public static let name = "lower-int8"
     public static let pass = Pass(name: name) { g, o in apply(g, exactSaturation: o.exactSaturation) }
