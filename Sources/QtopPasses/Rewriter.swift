@@ -207,3 +207,9 @@ func nhwc(_ s: [Int]?) -> [Int]? {
     guard let s else { return nil }
     return s.count == 4 ? [s[0], s[2], s[3], s[1]] : s
 }
+
+/// The activation fused into a conv (`activation`) or fc (`activation_type`, Paddle's name); "none" when absent.
+func fusedActivation(_ n: Node) -> String {
+    let a = n.type == "fc" ? n.attrs.string("activation_type", default: "") : n.attrs.string("activation", default: "none")
+    return a.isEmpty ? "none" : a
+}

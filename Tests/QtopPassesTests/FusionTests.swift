@@ -63,8 +63,26 @@ final class FoldBatchNormTests: XCTestCase {
         XCTAssertEqual(fc.inputs.map(\.name), ["Input", "W", "Bias"])
         XCTAssertEqual(fc.input("W"), "w")
         XCTAssertEqual(fc.attrs["in_num_col_dims"], .int(1))
+        XCTAssertEqual(fc.attrs["activation_type"], .string(""))
         XCTAssertEqual(fc.output("Out"), "y")
         XCTAssertEqual(fc.provenance, ["m", "y"])
+    }
+
+    /// Paddle's Conv2D with bias: elementwise_add(conv, reshape2(b, [1, C, 1, 1])).
+    func testBiasThroughReshape() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 3, 3])
+        b.const("w", [2, 2, 1, 1], [1, 2, 3, 4])
+        b.conv("x", "w", "c", pads: [0, 0])
+        b.const("b", [2], [0.5, -1])
+        b.op("reshape2", [("X", ["b"])], [("Out", ["br"]), ("XShape", ["bs"])], [("shape", .ints([1, 2, 1, 1]))])
+        b.op("elementwise_add", [("X", ["c"]), ("Y", ["br"])], [("Out", ["y"])], [("axis", .int(-1))])
+        let g = b.graph(outputs: ["y"])
+        let (out, _) = FoldBatchNorm.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "reshape2", "fused_conv2d", "fetch"])
+        XCTAssertEqual(out.values[out.nodes[2].input("Bias")!]?.constant?.floatValues(), [0.5, -1])
+        XCTAssertEqual(out.nodes[2].provenance, ["c", "y", "br"])
+        XCTAssertEqual(DeadCode.apply(out).0.types(), ["feed", "fused_conv2d", "fetch"])
     }
 
     func testConvWithTwoReadersIsNotFolded() {
@@ -134,7 +152,7 @@ final class FuseActivationTests: XCTestCase {
             XCTAssertEqual(f32.nodes[1].attrs["activation"], .string(act))
             XCTAssertEqual(f32.nodes[1].attrs["activation_provenance"], .strings(["r"]))
             XCTAssertEqual(ch.first?.detail, "conv2d+\(act) → fused_conv2d(activation=\(act))")
-            if act == "leaky_relu" { XCTAssertEqual(f32.nodes[1].attrs["activation_alpha"], .float(0.1)) }
+            if act == "leaky_relu" { XCTAssertEqual(f32.nodes[1].attrs["alpha"], .float(0.1)) }
         }
     }
 
@@ -154,11 +172,23 @@ final class FuseActivationTests: XCTestCase {
         b.const("w", [3, 4], Array(repeating: 1, count: 12))
         b.const("bias", [4], [1, 2, 3, 4])
         b.op("fc", [("Input", ["x"]), ("W", ["w"]), ("Bias", ["bias"])], [("Out", ["y"])],
-             [("in_num_col_dims", .int(1)), ("activation", .string("none"))], shape: [2, 4])
+             [("in_num_col_dims", .int(1)), ("activation_type", .string(""))], shape: [2, 4])
         b.op("relu", [("X", ["y"])], [("Out", ["r"])])
         let (out, _) = FuseActivation.apply(b.graph(outputs: ["r"]))
         XCTAssertEqual(out.types(), ["feed", "fc", "fetch"])
-        XCTAssertEqual(out.nodes[1].attrs["activation"], .string("relu"))
+        XCTAssertEqual(out.nodes[1].attrs["activation_type"], .string("relu"))
+        XCTAssertNil(out.nodes[1].attrs["activation"])
+    }
+
+    func testHardSigmoidKeepsItsParameters() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 3, 3])
+        b.const("w", [2, 2, 1, 1], [1, 2, 3, 4])
+        b.conv("x", "w", "c", pads: [0, 0])
+        b.op("hard_sigmoid", [("X", ["c"])], [("Out", ["r"])], [("slope", .float(0.1666667)), ("offset", .float(0.5))])
+        let (out, _) = FuseActivation.apply(b.graph(outputs: ["r"]), target: .fp32)
+        XCTAssertEqual(out.nodes[1].attrs["slope"], .float(0.1666667))
+        XCTAssertEqual(out.nodes[1].attrs["offset"], .float(0.5))
     }
 }
 

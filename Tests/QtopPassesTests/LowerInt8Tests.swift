@@ -152,7 +152,7 @@ final class LowerInt8Tests: XCTestCase {
         b.constI8("w1", [4, 3], Array(repeating: 1, count: 12))
         b.const("b1", [3], [0, 1, 2])
         b.op("fc", [("Input", ["xq"]), ("W", ["w1"]), ("Bias", ["b1"])], [("Out", ["h"])],
-             [("in_num_col_dims", .int(1)), ("activation", .string("relu")), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
+             [("in_num_col_dims", .int(1)), ("activation_type", .string("relu")), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
              shape: [2, 3])
         fq(&b, "h", "hq", 3, shape: [2, 3])
         b.constI8("w2", [3, 2], Array(repeating: 1, count: 6))
@@ -216,5 +216,73 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(out.values["w.f32"]?.constant?.dtype, .f32)
         XCTAssertEqual(out.values["w.f32"]?.constant?.floatValues()[0], Float(-3) * 0.5 / 127)
         XCTAssertEqual(changes.map(\.kind), [.rewritten])
+    }
+
+    func testFloatOnlyFakeQuantizeBecomesQuantizeDequantize() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 2, 2])
+        fq(&b, "x", "xq", 2, shape: [1, 2, 2, 2])
+        b.op("relu", [("X", ["xq"])], [("Out", ["r"])])
+        let g = b.graph(outputs: ["r"])
+        let (out, _) = LowerInt8.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "quantize", "dequantize", "relu", "fetch"], dump(out))
+        XCTAssertEqual(out.nodes[1].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(out.nodes[2].output("Out"), "xq")
+        XCTAssertEqual(out.nodes[2].id, g.nodes[1].id)
+        XCTAssertEqual(out.values[out.nodes[1].output("Out")!]?.shape, [1, 2, 2, 2])
+    }
+
+    func testExactSaturationKeepsS8UnlessBounded() {
+        func graph(act: String, range: Float) -> Graph {
+            var b = GraphBuilder()
+            b.input("x", [1, 2, 4, 4])
+            fq(&b, "x", "xq", 1, shape: [1, 2, 4, 4])
+            conv(&b, "xq", "w1", oc: 2, ic: 2, k: 1, "c1", shape: [1, 2, 4, 4], act: act)
+            fq(&b, "c1", "c1q", range, shape: [1, 2, 4, 4])
+            conv(&b, "c1q", "w2", oc: 2, ic: 2, k: 1, "c2", shape: [1, 2, 4, 4])
+            return b.graph(outputs: ["c2"])
+        }
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3)).0.nodes[2].attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 6), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("u8"))
+    }
+
+    /// Integer values flow through relu, channel concat, global max pool and a 1×1 flatten into an integer matmul.
+    func testPropagationThroughReluConcatPoolFlatten() {
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 4, 4])
+        fq(&b, "x", "xq", 1, shape: [1, 2, 4, 4])
+        conv(&b, "xq", "wa", oc: 2, ic: 2, k: 1, "a", shape: [1, 2, 4, 4], act: "relu")
+        conv(&b, "xq", "wb", oc: 3, ic: 2, k: 1, "bo", shape: [1, 3, 4, 4])
+        b.op("relu", [("X", ["bo"])], [("Out", ["br"])])
+        b.op("concat", [("X", ["a", "br"])], [("Out", ["cat"])], [("axis", .int(1))])
+        b.op("pool2d", [("X", ["cat"])], [("Out", ["p"])],
+             [("pooling_type", .string("max")), ("global_pooling", .bool(true)), ("ksize", .ints([1, 1]))])
+        b.op("flatten_contiguous_range", [("X", ["p"])], [("Out", ["fl"]), ("XShape", ["fls"])], [("start_axis", .int(1)), ("stop_axis", .int(3))])
+        fq(&b, "fl", "flq", 5, shape: [1, 5])
+        b.constI8("w", [5, 2], Array(repeating: 1, count: 10))
+        b.op("matmul_v2", [("X", ["flq"]), ("Y", ["w"])], [("Out", ["y"])], [("weight_scales", .floats([1, 1])), ("weight_axis", .int(1))])
+        let g = b.graph(outputs: ["y"])
+        let (out, _) = LowerInt8.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "quantize", "qconv2d", "qconv2d", "qrelu", "qconcat", "qpool2d", "flatten_contiguous_range",
+                                     "qmatmul", "fetch"], dump(out))
+        XCTAssertEqual(out.nodes[2].attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(out.nodes[3].attrs["out_dtype"], .string("s8"))
+        XCTAssertEqual(out.nodes[3].attrs["out_scale"], .float(5))
+        XCTAssertEqual(out.nodes[4].attrs["out_dtype"], .string("u8"))
+        let cat = out.nodes[5]
+        XCTAssertEqual(cat.inputs("X"), ["a", "br"])
+        XCTAssertEqual(cat.attrs["axis"], .int(3))
+        XCTAssertEqual(cat.attrs["in_scales"], .floats([5, 5]))
+        XCTAssertEqual(cat.attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(out.values["cat"]?.shape, [1, 4, 4, 5])
+        XCTAssertEqual(out.values["p"]?.shape, [1, 1, 1, 5])
+        XCTAssertEqual(out.nodes[7].outputs.map(\.name), ["Out"])
+        XCTAssertEqual(out.values["fl"]?.dtype, .u8)
+        XCTAssertEqual(out.values["fl"]?.shape, [1, 5])
+        XCTAssertEqual(out.nodes[8].input("X"), "fl")
+        XCTAssertEqual(out.nodes[8].attrs["in_scale"], .float(5))
+        XCTAssertEqual(PassSummary(steps: [PassStep(name: "loaded", graph: out, changes: [])]).final.ops[7].precision, "U8")
     }
 }

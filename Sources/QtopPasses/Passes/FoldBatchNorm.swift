@@ -10,7 +10,7 @@ import QtopGraph
 ///   int8 filters keep their integers and `weight_scales[c]` is multiplied by m[c] (so it can be negative);
 ///   Bias = (b - mean) * m + beta.
 /// - `matmul_v2`/`matmul`/`mul` with a constant 2-D weight + `elementwise_add` of a constant [N] bias → `fc`
-///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation` = "none", and the
+///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation_type` = "" (Paddle's), and the
 ///   weight's `weight_scales`/`weight_axis` when it is int8).
 public enum FoldBatchNorm {
     public static let name = "fold-batchnorm"
@@ -18,19 +18,28 @@ public enum FoldBatchNorm {
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d"]
 
+    /// A constant, possibly seen through a reshape of a constant (Paddle's Conv2D bias is `reshape2(b, [1, C, 1, 1])`).
+    static func constantValues(_ v: String, before n: Node, _ rw: Rewriter) -> (values: [Float], shape: [Int], via: Node?)? {
+        if let t = rw.constant(v) { return t.dtype.isFloatingPoint ? (t.floatValues(), t.shape, nil) : nil }
+        guard let p = rw.producer(v, before: n), ["reshape2", "reshape", "unsqueeze2", "squeeze2", "flatten_contiguous_range"].contains(p.type),
+              p.output("Out") == v, let t = rw.constant(p.input("X")), t.dtype.isFloatingPoint, let shape = rw.shape(v),
+              shape.reduce(1, *) == t.count else { return nil }
+        return (t.floatValues(), shape, p)
+    }
+
     /// The per-channel bias added by `add` to `x` ([C] with axis 1, or [1, C, 1, 1] / [C, 1, 1]), or nil.
-    static func channelBias(_ add: Node, x: String, channels: Int, rank: Int, _ rw: Rewriter) -> [Float]? {
-        guard add.type == "elementwise_add", add.input("X") == x, let b = rw.constant(add.input("Y")),
-              b.dtype.isFloatingPoint, b.count == channels else { return nil }
+    static func channelBias(_ add: Node, x: String, channels: Int, rank: Int, _ rw: Rewriter) -> (values: [Float], via: Node?)? {
+        guard add.type == "elementwise_add", add.input("X") == x, let y = add.input("Y"),
+              let (vals, shape, via) = constantValues(y, before: add, rw), vals.count == channels else { return nil }
         let axis = add.attrs.int("axis", default: -1)
         if rank == 4 {
-            if b.shape == [channels] { return axis == 1 ? b.floatValues() : nil }
-            if b.shape == [1, channels, 1, 1] { return axis == -1 || axis == 0 ? b.floatValues() : nil }
-            if b.shape == [channels, 1, 1] { return axis == -1 || axis == 1 ? b.floatValues() : nil }
+            if shape == [channels] { return axis == 1 ? (vals, via) : nil }
+            if shape == [1, channels, 1, 1] { return axis == -1 || axis == 0 ? (vals, via) : nil }
+            if shape == [channels, 1, 1] { return axis == -1 || axis == 1 ? (vals, via) : nil }
             return nil
         }
         // matmul output [..., N]: bias along the last axis.
-        if (axis == -1 || axis == rank - 1), b.shape.last == channels { return b.floatValues() }
+        if (axis == -1 || axis == rank - 1), shape.last == channels { return (vals, via) }
         return nil
     }
 
@@ -50,11 +59,13 @@ public enum FoldBatchNorm {
         var cur = out
         var bias = [Float](repeating: 0, count: oc)
         var hasBias = false
+        var extraProv: [Node] = []
         // Optional bias add.
         if let add = rw.consumers(cur, of: conv).first, rw.onlyConsumer(cur, of: conv, is: add),
            let b = channelBias(add, x: cur, channels: oc, rank: 4, rw), let ao = add.output("Out") {
-            bias = b
+            bias = b.values
             hasBias = true
+            if let via = b.via { extraProv.append(via) }
             parts.append(add)
             cur = ao
         }
@@ -102,7 +113,7 @@ public enum FoldBatchNorm {
         attrs["activation"] = .string("none")
         let fused = Node(id: conv.id, type: "fused_conv2d",
                          inputs: [Slot("Input", conv.inputs("Input")), Slot("Filter", [filter]), Slot("Bias", [biasName])],
-                         outputs: [Slot("Output", [cur])], attrs: attrs, provenance: unionProvenance(parts))
+                         outputs: [Slot("Output", [cur])], attrs: attrs, provenance: unionProvenance(parts + extraProv))
         for p in parts.dropLast() { rw.replace(p, with: []) }
         rw.replace(parts.last!, with: [fused])
         let scaled = mult == nil ? "" : (w.dtype == .i8 ? "; BN multiplier folded into weight_scales" : "; filter scaled by BN multiplier")
@@ -133,11 +144,11 @@ public enum FoldBatchNorm {
               let ao = add.output("Out") else { return }
         let biasName = ao + ".bias"
         rw.values[biasName] = ValueInfo(name: biasName, dtype: .f32, shape: [nOut], persistable: true,
-                                        constant: HostTensor(shape: [nOut], floats: b))
-        var attrs = Attributes([("in_num_col_dims", .int(ncols)), ("activation", .string("none"))])
+                                        constant: HostTensor(shape: [nOut], floats: b.values))
+        var attrs = Attributes([("in_num_col_dims", .int(ncols)), ("activation_type", .string(""))])
         for k in ["weight_scales", "weight_axis"] { if let v = mm.attrs[k] { attrs[k] = v } }
         let fc = Node(id: mm.id, type: "fc", inputs: [Slot("Input", [x]), Slot("W", [wname]), Slot("Bias", [biasName])],
-                      outputs: [Slot("Out", [ao])], attrs: attrs, provenance: unionProvenance([mm, add]))
+                      outputs: [Slot("Out", [ao])], attrs: attrs, provenance: unionProvenance([mm, add] + (b.via.map { [$0] } ?? [])))
         rw.replace(mm, with: [])
         rw.replace(add, with: [fc])
         rw.record(.fused, fc, "\(mm.type)+elementwise_add → fc (bias folded)")

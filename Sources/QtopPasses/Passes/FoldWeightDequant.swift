@@ -73,9 +73,38 @@ public enum FoldWeightDequant {
         }
     }
 
+    /// Legacy post-dequantizer: conv/matmul with integer-valued float weights → `fake_channel_wise_dequantize_max_abs`
+    /// (one scale: the weight ranges) on its output. The op reads int8 weights and takes over the output name.
+    static func foldPostDequant(_ d: Node, _ rw: inout Rewriter) -> Bool {
+        guard d.type == "fake_channel_wise_dequantize_max_abs", d.inputs("Scales").count == 1,
+              d.attrs.ints("quant_bits", default: [8]) == [8], let c = d.input("X"), rw.constant(c) == nil,
+              let p = rw.producer(c, before: d), !rw.claimed.contains(p.id), rw.onlyConsumer(c, of: p, is: d),
+              let wslot = QuantMath.weightSlot(p), let wname = p.input(wslot), let w = rw.constant(wname), QuantMath.isIntegral(w),
+              p.attrs["weight_scales"] == nil, let out = d.output("Out"),
+              let s = rw.constant(d.inputs("Scales")[0]).map(QuantMath.scaleValues) else { return false }
+        let outSlot = p.type.contains("conv") ? "Output" : "Out"
+        guard p.output(outSlot) == c, let ax = weightAxis(p, wname, shape: w.shape),
+              let ranges = QuantMath.perChannel(s, shape: w.shape, axis: ax) else { return false }
+        let q = QuantMath.asInt8(w)
+        var qName = wname
+        if q !== w {
+            qName = wname + ".int8"
+            rw.values[qName] = ValueInfo(name: qName, dtype: .i8, shape: q.shape, persistable: true, constant: q)
+        }
+        let np = p.replacingInput(wslot, [qName]).replacingOutput(outSlot, [out])
+            .settingAttrs([("weight_scales", .floats(ranges)), ("weight_axis", .int(ax))])
+        let nn = np.with(provenance: unionProvenance([p, d]))
+        rw.replace(p, with: [])
+        rw.replace(d, with: [nn])
+        rw.record(.fused, nn, "\(p.type)+\(d.type) → \(p.type) reading int8 weights \(qName); weight_scales \(fmtRange(ranges)) along axis \(ax)")
+        rw.changes.append(Change(kind: .removed, node: d.name, nodeID: d.id, detail: "post-dequantizer folded into \(nn.name)"))
+        return true
+    }
+
     public static func apply(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
         for d in g.nodes where dequantizers.contains(d.type) && !rw.claimed.contains(d.id) {
+            if foldPostDequant(d, &rw) { continue }
             let outSlot = d.type == "dequantize_linear" ? "Y" : "Out"
             guard let y = d.output(outSlot), let (wName, f) = read(d, rw) else { continue }
             let cons = rw.consumers(y, of: d)

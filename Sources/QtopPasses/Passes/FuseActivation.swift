@@ -3,8 +3,9 @@ import QtopGraph
 /// `fuse-activation`: an activation whose input is written by a conv (`conv2d`, `depthwise_conv2d`,
 /// `fused_conv2d`) or an `fc` read only by it moves into that node's `activation` attribute (conv2d and
 /// depthwise_conv2d become `fused_conv2d`). Always: relu, relu6 (threshold 6), hard_swish (Paddle defaults).
-/// fp32 target only: leaky_relu (`activation_alpha` = alpha), sigmoid, hard_sigmoid (`activation_alpha` = slope,
-/// `activation_beta` = offset). `activation_provenance` keeps the activation op's own names.
+/// fp32 target only: leaky_relu (`alpha`), sigmoid, hard_sigmoid (`slope`, `offset`) — parameters keep the activation
+/// op's own attribute names. conv nodes name the activation `activation`, fc nodes `activation_type` (Paddle's
+/// name). `activation_provenance` keeps the activation op's own names.
 public enum FuseActivation {
     public static let name = "fuse-activation"
     public static let pass = Pass(name: name) { g, o in apply(g, target: o.target) }
@@ -24,11 +25,11 @@ public enum FuseActivation {
         }
         guard target == .fp32 else { return nil }
         switch n.type {
-        case "leaky_relu": return ("leaky_relu", [("activation_alpha", .float(a.float("alpha", default: 0.02)))])
+        case "leaky_relu": return ("leaky_relu", [("alpha", .float(a.float("alpha", default: 0.02)))])
         case "sigmoid": return ("sigmoid", [])
         case "hard_sigmoid":
-            return ("hard_sigmoid", [("activation_alpha", .float(a.float("slope", default: 0.2))),
-                                     ("activation_beta", .float(a.float("offset", default: 0.5)))])
+            return ("hard_sigmoid", [("slope", .float(a.float("slope", default: 0.2))),
+                                     ("offset", .float(a.float("offset", default: 0.5)))])
         default: return nil
         }
     }

@@ -16,8 +16,9 @@ import QtopGraph
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
 /// - `layout_nhwc_to_nchw`: `X` f32 NHWC → `Out` f32 NCHW.
 /// - `qpool2d` (max only; pool2d attributes with `data_format` = "NHWC", plus `in_scale`, `out_scale`,
-///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` = "u8"), `qconcat` (`axis` = 3, `in_scales`,
-///   `out_scale`, `out_dtype`); flatten/reshape keep their type and read/write the integer tensor (H = W = 1).
+///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` — "u8" unless exactSaturation keeps s8),
+///   `qconcat` (`axis` = 3, `in_scales`, `out_scale`, `out_dtype`); flatten/reshape keep their type and
+///   read/write the integer tensor (H = W = 1), without the XShape output.
 /// 2-D tensors (matmul operands) have no layout: NHWC and NCHW coincide.
 ///
 /// Precision choice — exactness first: a value is produced as u8/s8 only when, in the loaded graph, every
@@ -27,10 +28,14 @@ import QtopGraph
 /// followed by a `layout_nhwc_to_nchw` node when float ops read it; a fused residual reads that f32 NHWC tensor
 /// directly. A residual whose producer is not an integer op is split back out into float `elementwise_add` (+
 /// activation) after the conv. Float values feeding an integer op get a `quantize` node (u8 when known
-/// non-negative). A `fake_quantize` over an integer value that float ops also read becomes `dequantize`.
+/// non-negative; with `PassOptions.exactSaturation` only when the value cannot exceed its range, because u8 clamps
+/// at 255 steps where Paddle's quantize/dequantize clamps at 127). A `fake_quantize` over an integer value that
+/// float ops also read becomes `dequantize`; one that only float ops read becomes `quantize` (s8) + `dequantize`
+/// (no per-tensor `fake_quantize` survives: it has no kernel). `quantize` carries `round_type` when the source
+/// used Paddle's round_type 1 (legacy: clip, then round half away from zero).
 public enum LowerInt8 {
     public static let name = "lower-int8"
-    public static let pass = Pass(name: name) { g, _ in apply(g) }
+    public static let pass = Pass(name: name) { g, o in apply(g, exactSaturation: o.exactSaturation) }
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
     static let matmulTypes: Set<String> = ["fc", "matmul_v2", "matmul", "mul"]
@@ -81,22 +86,24 @@ public enum LowerInt8 {
         var isU8: [String: Bool] = [:]
     }
 
+    /// Ops that carry integer values unchanged in meaning (judged on the input graph's NCHW shapes).
     static func isTransparent(_ n: Node, _ rw: Rewriter) -> Bool {
+        func shape(_ v: String?) -> [Int]? { v.flatMap { rw.base.values[$0]?.shape } }
         switch n.type {
         case "pool2d":
             guard n.attrs.string("pooling_type", default: "max") == "max", n.attrs.string("data_format", default: "NCHW") != "NHWC",
                   !n.attrs.bool("adaptive", default: false) || n.attrs.bool("global_pooling", default: false),
-                  rw.shape(n.input("X"))?.count == 4 else { return false }
+                  shape(n.input("X"))?.count == 4 else { return false }
             return true
         case "relu":
             return true
         case "concat":
-            guard n.inputs("AxisTensor").isEmpty, let s = rw.shape(n.input("X")), s.count == 4 else { return false }
+            guard n.inputs("AxisTensor").isEmpty, let s = shape(n.input("X")), s.count == 4 else { return false }
             let ax = n.attrs.int("axis", default: 0)
             return ax == 1 || ax == -3
         case "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape":
-            guard let s = rw.shape(n.input("X")), s.count == 4, s[2] == 1, s[3] == 1,
-                  let o = rw.shape(n.output("Out")), o.count == 2 else { return false }
+            guard let s = shape(n.input("X")), s.count == 4, s[2] == 1, s[3] == 1,
+                  let o = shape(n.output("Out")), o.count == 2 else { return false }
             return true
         default:
             return false
@@ -105,22 +112,42 @@ public enum LowerInt8 {
 
     static func transparentInputs(_ n: Node) -> [String] { n.type == "concat" ? n.inputs("X") : n.inputs("X").prefix(1).map { $0 } }
 
-    /// Known non-negative float value (for choosing u8 at a `quantize`).
-    static func nonNegative(_ v: String, _ rw: Rewriter, depth: Int = 0) -> Bool {
-        guard depth < 64, let p = rw.producer(v) else { return false }
-        switch p.type {
-        case "relu", "relu6", "sigmoid", "hard_sigmoid", "softmax": return true
-        case "fused_conv2d", "fc", "qconv2d", "qmatmul":
-            return ["relu", "relu6", "sigmoid", "hard_sigmoid"].contains(p.attrs.string("activation", default: "none"))
-        case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
-             "concat", "split", "squeeze2", "unsqueeze2", "dropout":
-            let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
-            return !ins.isEmpty && ins.allSatisfy { nonNegative($0, rw, depth: depth + 1) }
-        default: return false
+    /// Upper bound of a value known to be non-negative (infinity when unbounded), nil when it may be negative.
+    static func activationBound(_ act: String) -> Float? {
+        switch act {
+        case "relu": return .infinity
+        case "relu6": return 6
+        case "sigmoid", "hard_sigmoid": return 1
+        default: return nil
         }
     }
 
-    static func plan(_ g: Graph, _ rw: Rewriter) -> Plan {
+    /// Known non-negative float value and its upper bound (for choosing u8 at a `quantize`).
+    static func nonNegativeBound(_ v: String, _ rw: Rewriter, depth: Int = 0) -> Float? {
+        guard depth < 64, let p = rw.producer(v) else { return nil }
+        switch p.type {
+        case "relu": return .infinity
+        case "relu6": return p.attrs.float("threshold", default: 6)
+        case "sigmoid", "hard_sigmoid", "softmax": return 1
+        case "fused_conv2d", "fc", "qconv2d", "qmatmul": return activationBound(fusedActivation(p))
+        case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
+             "concat", "split", "squeeze2", "unsqueeze2", "dropout":
+            let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
+            let bounds = ins.map { nonNegativeBound($0, rw, depth: depth + 1) }
+            guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }) else { return nil }
+            return bounds.map { $0! }.max()
+        default: return nil
+        }
+    }
+
+    /// u8 storage for a non-negative value with upper bound `bound` quantized with range `r`. u8 clamps at 255 steps
+    /// where Paddle's QDQ clamps at 127; with `exact` u8 is only used when the value cannot exceed the range.
+    static func useU8(bound: Float?, range r: Float, exact: Bool) -> Bool {
+        guard let b = bound else { return false }
+        return !exact || b <= r
+    }
+
+    static func plan(_ g: Graph, _ rw: Rewriter, exact: Bool) -> Plan {
         var p = Plan()
         // Names written more than once (non-SSA programs) are left in float.
         var writes: [String: Int] = [:]
@@ -130,7 +157,7 @@ public enum LowerInt8 {
         for n in g.nodes where convTypes.contains(n.type) || matmulTypes.contains(n.type) {
             guard let x = dataInput(n), !dup.contains(x), !n.allOutputs.contains(where: dup.contains), fqRange(rw.producer(x, before: n)) != nil, let w = rw.constant(weightInput(n)), w.dtype == .i8,
                   let ws = n.attrs["weight_scales"]?.floats, mainOutput(n) != nil,
-                  intActivations.contains(n.attrs.string("activation", default: "none")) else { continue }
+                  intActivations.contains(fusedActivation(n)) else { continue }
             if convTypes.contains(n.type) {
                 guard w.shape.count == 4, ws.count == w.shape[0], n.attrs.string("data_format", default: "NCHW") != "NHWC",
                       rw.shape(x)?.count == 4,
@@ -150,14 +177,16 @@ public enum LowerInt8 {
             }
         }
         // 2. Values that can be produced as integers, forward.
-        var producible: [String: Bool] = [:]   // value → u8?
+        var producible: [String: Float?] = [:]   // value → upper bound when non-negative
         for n in g.nodes {
             if p.qops.contains(n.id), !p.unfuse.contains(n.id), let o = mainOutput(n) {
-                producible[o] = ["relu", "relu6"].contains(n.attrs.string("activation", default: "none"))
+                producible[o] = .some(activationBound(fusedActivation(n)))
             } else if isTransparent(n, rw), let o = n.output("Out"), !dup.contains(o) {
                 let ins = transparentInputs(n)
                 if !ins.isEmpty, ins.allSatisfy({ producible[$0] != nil }) {
-                    producible[o] = n.type == "relu" || ins.allSatisfy { producible[$0]! }
+                    let bounds = ins.map { producible[$0]! }
+                    producible[o] = .some(n.type == "relu" ? (bounds.allSatisfy { $0 != nil } ? bounds.map { $0! }.max()! : .infinity)
+                                          : (bounds.allSatisfy { $0 != nil } ? bounds.map { $0! }.max() : nil))
                 }
             }
         }
@@ -197,13 +226,18 @@ public enum LowerInt8 {
                 }
             }
         }
-        for v in cand { if let r = range[v] { p.intRange[v] = r; p.isU8[v] = producible[v] } }
+        for v in cand {
+            if let r = range[v] {
+                p.intRange[v] = r
+                p.isU8[v] = useU8(bound: producible[v] ?? nil, range: r, exact: exact)
+            }
+        }
         return p
     }
 
-    public static func apply(_ g: Graph) -> (Graph, [Change]) {
+    public static func apply(_ g: Graph, exactSaturation: Bool = false) -> (Graph, [Change]) {
         var rw = Rewriter(g)
-        let plan = plan(g, rw)
+        let plan = plan(g, rw, exact: exactSaturation)
         // Int8 versions of float values made by `quantize` nodes, per fake_quantize output.
         var quantized: [String: (name: String, dtype: DType, scale: Float)] = [:]
         // Names of f32 NHWC tensors written by integer ops (for residuals), by their float value.
@@ -240,16 +274,25 @@ public enum LowerInt8 {
                 }
                 return
             }
-            guard !intReaders.isEmpty else { return }
-            let u8 = nonNegative(x, rw)
+            // No integer reader: the fake_quantize still becomes quantize(s8) + dequantize, which compute exactly its
+            // arithmetic (round half to even, clamp to [-128, 127]) with the standard integer kernels.
+            let standalone = intReaders.isEmpty
+            let u8 = !standalone && useU8(bound: nonNegativeBound(x, rw), range: r, exact: exactSaturation)
             let qname = z + ".quant"
+            let rt = f.attrs.int("round_type", default: 0)
+            var qa = Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))])
+            if rt != 0 { qa["round_type"] = .int(rt) }
             let q = Node(id: rw.makeID(), type: "quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [qname])],
-                         attrs: Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))]), provenance: f.provenance)
+                         attrs: qa, provenance: f.provenance)
             setInt(qname, dt(u8), from: z)
             quantized[z] = (qname, dt(u8), r)
             if floatReaders > 0 {
-                rw.replace(f, with: [q, f])
-                rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r))) for integer readers of \(z)")
+                let dq = Node(id: f.id, type: "dequantize", inputs: [Slot("X", [qname])], outputs: [Slot("Out", [z])],
+                              attrs: Attributes([("scale", .float(r))]), provenance: f.provenance)
+                rw.freeze(dq)
+                rw.replace(f, with: [q, dq])
+                rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r)))" + (standalone ? "" : " for integer readers of \(z)"))
+                rw.record(.rewritten, dq, "fake_quantize \(f.name) → quantize + dequantize (\(u8 ? "u8" : "s8") NHWC → f32 NCHW) for float readers")
             } else {
                 rw.replace(f, with: [q])
                 rw.record(.added, q, "quantize f32 NCHW → \(u8 ? "u8" : "s8") NHWC (range ±\(fmt(r))); replaces fake_quantize \(f.name)")
@@ -272,7 +315,7 @@ public enum LowerInt8 {
             let w = weightInput(n)!
             let ws = n.attrs["weight_scales"]!.floats!
             let unfuse = plan.unfuse.contains(n.id)
-            var act = n.attrs.string("activation", default: "none")
+            var act = fusedActivation(n)
             let intOut = plan.intRange[v]
             let outType: DType = intOut != nil ? dt(plan.isU8[v] ?? false) : .f32
             var attrs = Attributes()
@@ -362,7 +405,7 @@ public enum LowerInt8 {
             }
             rw.replace(n, with: nodes)
             let inDesc = "\(dtName(inp.dtype)) ±\(fmt(inp.scale))"
-            let outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? "f32 NHWC"
+            let outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? (isConv ? "f32 NHWC" : "f32")
             var d = "\(n.type) → \(q.type) (in \(inDesc), out \(outDesc), activation \(act))"
             if unfuse { d += "; residual add split out to float (residual not produced by an integer op)" }
             rw.record(.rewritten, q, d)
@@ -385,7 +428,7 @@ public enum LowerInt8 {
                 q = Node(id: n.id, type: "qpool2d", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])], attrs: a, provenance: n.provenance)
             case "relu":
                 q = Node(id: n.id, type: "qrelu", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])],
-                         attrs: Attributes([("in_scale", .float(inScales[0])), ("out_scale", .float(r)), ("out_dtype", .string("u8"))]),
+                         attrs: Attributes([("in_scale", .float(inScales[0])), ("out_scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))]),
                          provenance: n.provenance)
             case "concat":
                 q = Node(id: n.id, type: "qconcat", inputs: [Slot("X", ins)], outputs: [Slot("Out", [out])],

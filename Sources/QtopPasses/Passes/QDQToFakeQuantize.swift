@@ -42,7 +42,7 @@ public enum QDQToFakeQuantize {
                 rw.replace(n, with: [fq])
                 rw.record(.rewritten, fq, detail(n.type, s, bits: bits))
             case "fake_quantize_range_abs_max", "fake_quantize_moving_average_abs_max":
-                matchLegacyPair(n, &rw)
+                if !matchLegacyPair(n, &rw) { matchFrozen(n, &rw) }
             default:
                 continue
             }
@@ -72,16 +72,17 @@ public enum QDQToFakeQuantize {
         rw.changes.append(Change(kind: .removed, node: d.name, nodeID: d.id, detail: "fused into fake_quantize \(fq.name)"))
     }
 
-    static func matchLegacyPair(_ q: Node, _ rw: inout Rewriter) {
+    @discardableResult
+    static func matchLegacyPair(_ q: Node, _ rw: inout Rewriter) -> Bool {
         guard let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Out"),
-              let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return }
+              let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return false }
         let cons = rw.consumers(y, of: q)
         let bits = q.attrs.int("bit_length", default: 8)
         guard cons.count == 1, let d = cons.first, d.type == "fake_dequantize_max_abs", d.input("X") == y,
               !rw.isGraphOutput(y, of: q), let z = d.output("Out"),
-              Int(d.attrs.float("max_range", default: 0)) == QuantMath.qmax(bits: bits) else { return }
+              Int(d.attrs.float("max_range", default: 0)) == QuantMath.qmax(bits: bits) else { return false }
         // The dequantizer must use the quantizer's range (its OutScale, or the same constant).
-        if let ds = d.input("Scale"), ds != q.output("OutScale"), rw.constant(ds).map(QuantMath.scaleValues) != s { return }
+        if let ds = d.input("Scale"), ds != q.output("OutScale"), rw.constant(ds).map(QuantMath.scaleValues) != s { return false }
         let fq = Node(id: q.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [z])],
                       attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: q.attrs.int("round_type", default: 1)),
                       provenance: unionProvenance([q, d]))
@@ -89,5 +90,40 @@ public enum QDQToFakeQuantize {
         rw.replace(d, with: [fq])
         rw.record(.fused, fq, detail("\(q.type)+fake_dequantize_max_abs", s, bits: bits))
         rw.changes.append(Change(kind: .removed, node: d.name, nodeID: d.id, detail: "fused into fake_quantize \(fq.name)"))
+        return true
+    }
+
+    /// Legacy PTQ "frozen" layout: `fake_quantize_*_abs_max` (integer-valued float output) feeds convs/matmuls
+    /// whose outputs go through `fake_channel_wise_dequantize_max_abs(Scales = [weight ranges, activation range])`.
+    /// The quantizer becomes a `fake_quantize` (dequantized output) and the activation range leaves each post
+    /// dequantizer (Scales = [weight ranges] only), so every snapshot computes the same function.
+    static func matchFrozen(_ q: Node, _ rw: inout Rewriter) {
+        guard let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Out"), !rw.isGraphOutput(y, of: q),
+              let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return }
+        let bits = q.attrs.int("bit_length", default: 8)
+        let readers = rw.consumers(y, of: q)
+        var posts: [Node] = []
+        for c in readers {
+            guard ["conv2d", "depthwise_conv2d", "matmul_v2", "matmul", "mul"].contains(c.type), !rw.claimed.contains(c.id),
+                  let cout = c.output(c.type.contains("conv") ? "Output" : "Out"),
+                  let d = rw.consumers(cout, of: c).first, rw.onlyConsumer(cout, of: c, is: d),
+                  d.type == "fake_channel_wise_dequantize_max_abs", d.input("X") == cout, !rw.claimed.contains(d.id) else { return }
+            let scales = d.inputs("Scales")
+            guard scales.count == 2, d.attrs.ints("quant_bits", default: []) == [bits, bits],
+                  scales[1] == q.output("OutScale") || scales[1] == q.input("InScale") ||
+                  rw.constant(scales[1]).map(QuantMath.scaleValues) == s else { return }
+            posts.append(d)
+        }
+        guard !posts.isEmpty else { return }
+        let fq = Node(id: q.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [y])],
+                      attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: q.attrs.int("round_type", default: 1)),
+                      provenance: q.provenance)
+        rw.replace(q, with: [fq])
+        rw.record(.rewritten, fq, detail(q.type, s, bits: bits) + " (integer-valued output becomes dequantized)")
+        for d in posts {
+            let nd = d.replacingInput("Scales", [d.inputs("Scales")[0]]).settingAttrs([("quant_bits", .ints([bits]))])
+            rw.replace(d, with: [nd])
+            rw.record(.rewritten, nd, "activation range ±\(fmt(s[0])) moved into fake_quantize \(fq.name); weight ranges stay")
+        }
     }
 }

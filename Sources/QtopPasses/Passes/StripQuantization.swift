@@ -18,9 +18,24 @@ public enum StripQuantization {
 
     static func mainOut(_ n: Node) -> String? { n.output("Y") ?? n.output("Out") }
 
-    public static func apply(_ g: Graph) -> (Graph, [Change]) {
+    public static func apply(_ g0: Graph) -> (Graph, [Change]) {
+        // Normalize legacy layouts first (frozen conv + post-dequantizer), then strip.
+        let (g1, c1) = QDQToFakeQuantize.apply(g0)
+        let (g, c2) = FoldWeightDequant.apply(g1)
         var rw = Rewriter(g)
+        rw.changes = (c1 + c2).filter { $0.kind == .removed }
         for n in g.nodes where !rw.claimed.contains(n.id) {
+            if let slot = QuantMath.weightSlot(n), let w = n.input(slot), n.attrs["weight_scales"] != nil,
+               let f = QuantMath.dequantizedWeights(of: n, in: g) {
+                let fname = w + ".f32"
+                if rw.values[fname] == nil {
+                    rw.values[fname] = ValueInfo(name: fname, dtype: .f32, shape: f.shape, persistable: true, constant: f)
+                }
+                let nn = n.replacingInput(slot, [fname]).settingAttrs([("weight_scales", nil), ("weight_axis", nil)])
+                rw.replace(n, with: [nn])
+                rw.record(.rewritten, nn, "weights dequantized to f32 constant \(fname)")
+                continue
+            }
             guard quantizeOnly.contains(n.type) || dequantizeOnly.contains(n.type) || quantDequant.contains(n.type) else { continue }
             guard let x = n.input("X"), let y = mainOut(n) else { continue }
             // Weights: evaluate the dequantizer once.
@@ -32,7 +47,7 @@ public enum StripQuantization {
                 continue
             }
             if quantDequant.contains(n.type) || DropObservers.isObserver(n) {
-                rw.remove(n, detail: "\(n.type) removed (float model)")
+                rw.remove(n, detail: "\(n.type) (\(n.provenance.joined(separator: "+"))) removed (float model)")
                 rw.rename(y, to: x, writtenBy: n)
                 continue
             }
