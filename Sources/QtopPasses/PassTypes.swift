@@ -55,7 +55,7 @@ public struct PassOptions: Sendable {
     /// every value known non-negative (the original contract).
     public var exactSaturation: Bool
 
-    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false, exactSaturation: Bool = false) {
+    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false, exactSaturation: Bool = true) {
         self.target = target
         self.stopAfter = stopAfter
         self.keepObservers = keepObservers

@@ -1,5 +1,6 @@
 import QtopFormat
 import QtopGraph
+import QtopPasses
 
 /// Options that shape a plan: which implementations may be chosen and how many threads they may use.
 public struct PlanOptions: Sendable {
@@ -48,8 +49,9 @@ public final class Executor: @unchecked Sendable {
             guard let s = g0.values[name]?.shape else { throw ExecutionError("input '\(name)' has no known shape") }
             shapes[name] = s.map { $0 < 0 ? 1 : $0 }
         }
-        let g: Graph
+        var g: Graph
         do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
+        Executor.dequantizeFoldedWeights(&g)
         self.graph = g
         self.threads = threads
 
@@ -88,6 +90,17 @@ public final class Executor: @unchecked Sendable {
     }
 
     deinit { for b in buffers { b.deallocate() } }
+
+    /// Float ops of an intermediate pass snapshot may read int8 weights folded by fold-weight-dequant (with
+    /// `weight_scales`); float kernels get them dequantized once here, exactly as Paddle's dequantize_linear would.
+    static func dequantizeFoldedWeights(_ g: inout Graph) {
+        for n in g.nodes where !n.type.hasPrefix("q") && n.attrs["weight_scales"] != nil {
+            guard let slot = QuantMath.weightSlot(n), let name = n.input(slot), g.values[name]?.constant?.dtype == .i8,
+                  let w = QuantMath.dequantizedWeights(of: n, in: g) else { continue }
+            g.values[name]!.constant = w
+            g.values[name]!.dtype = .f32
+        }
+    }
 
     static func precisionName(_ g: Graph, _ n: Node) -> String {
         let dt = n.allOutputs.compactMap { g.values[$0]?.dtype }.first ?? .f32

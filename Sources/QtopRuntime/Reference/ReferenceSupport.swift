@@ -32,6 +32,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceShapeKernels(r)
     registerReferenceReduceKernels(r)
     registerReferenceQuantKernels(r)
+    registerReferenceFakeQuantizeKernel(r)
     registerIntegerOracleKernels(r)
 }
 
