@@ -121,7 +121,11 @@ public enum QDQToFakeQuantize {
         rw.replace(q, with: [fq])
         rw.record(.rewritten, fq, detail(q.type, s, bits: bits) + " (integer-valued output becomes dequantized)")
         for d in posts {
-            let nd = d.replacingInput("Scales", [d.inputs("Scales")[0]]).settingAttrs([("quant_bits", .ints([bits]))])
+            // With two scale tensors Paddle applies the per-channel one along x_num_col_dims; with one, along
+            // quant_axis. Keep the channel axis the same when dropping the activation scale.
+            let channelAxis = max(d.attrs.int("x_num_col_dims", default: 1), 1)
+            let nd = d.replacingInput("Scales", [d.inputs("Scales")[0]])
+                .settingAttrs([("quant_bits", .ints([bits])), ("quant_axis", .int(channelAxis))])
             rw.replace(d, with: [nd])
             rw.record(.rewritten, nd, "activation range ±\(fmt(s[0])) moved into fake_quantize \(fq.name); weight ranges stay")
         }
