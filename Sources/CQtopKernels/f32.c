@@ -171,12 +171,34 @@ static void pack_b_conv(const qtop_fconv *c, const float *img, int j0, int nc, i
                 int ic = k / khw, r = k % khw, ky = r / d->kw, kx = r % d->kw;
                 const float *plane = img + (int64_t)ic * hw;
                 int oy = jb / c->ow, ox = jb % c->ow;
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
                 int xoff = kx * d->dil_w - d->pad_l;
-                for (int j = 0; j < cnt; j++) {
-                    int ix = ox * d->stride_w + xoff;
-                    ob[j] = (iy >= 0 && iy < d->h && ix >= 0 && ix < d->w) ? plane[(int64_t)iy * d->w + ix] : 0.0f;
-                    if (++ox == c->ow) { ox = 0; oy++; iy += d->stride_h; }
+                int j = 0;
+                while (j < cnt) {
+                    int seg = cnt - j < c->ow - ox ? cnt - j : c->ow - ox;
+                    int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+                    float *o2 = ob + j;
+                    if (iy < 0 || iy >= d->h) {
+                        memset(o2, 0, sizeof(float) * seg);
+                    } else if (d->stride_w == 1) {
+                        int ix0 = ox + xoff;
+                        int lo = ix0 < 0 ? -ix0 : 0;
+                        int hi = d->w - ix0;
+                        if (hi > seg) hi = seg;
+                        if (lo > seg) lo = seg;
+                        if (hi < lo) hi = lo;
+                        if (lo) memset(o2, 0, sizeof(float) * lo);
+                        if (hi > lo) memcpy(o2 + lo, plane + (int64_t)iy * d->w + ix0 + lo, sizeof(float) * (hi - lo));
+                        if (seg > hi) memset(o2 + hi, 0, sizeof(float) * (seg - hi));
+                    } else {
+                        const float *row = plane + (int64_t)iy * d->w;
+                        for (int t = 0; t < seg; t++) {
+                            int ix = (ox + t) * d->stride_w + xoff;
+                            o2[t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
+                        }
+                    }
+                    j += seg;
+                    ox = 0;
+                    oy++;
                 }
             }
             for (int j = cnt; j < NR; j++) ob[j] = 0.0f;
@@ -202,12 +224,13 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
     for (int k0 = 0; k0 < c->K; k0 += KC) {
         int kc = c->K - k0 < KC ? c->K - k0 : KC;
         pack_b_conv(c, img, j0, nc, k0, kc, bp);
-        for (int i = 0; i < c->ocg; i += MR) {
-            int mr = c->ocg - i < MR ? c->ocg - i : MR;
-            const float *ap = A + (int64_t)(i / MR) * c->K * MR + (int64_t)k0 * MR;
-            for (int j = 0; j < nc; j += NR) {
-                int nr = nc - j < NR ? nc - j : NR;
-                c->kern->ukr(kc, ap, bp + (int64_t)(j / NR) * kc * NR, C + (int64_t)i * ohw + j, ohw, k0 > 0, mr, nr);
+        for (int j = 0; j < nc; j += NR) {
+            int nr = nc - j < NR ? nc - j : NR;
+            const float *bpj = bp + (int64_t)(j / NR) * kc * NR;
+            for (int i = 0; i < c->ocg; i += MR) {
+                int mr = c->ocg - i < MR ? c->ocg - i : MR;
+                const float *ap = A + (int64_t)(i / MR) * c->K * MR + (int64_t)k0 * MR;
+                c->kern->ukr(kc, ap, bpj, C + (int64_t)i * ohw + j, ohw, k0 > 0, mr, nr);
             }
         }
     }
