@@ -281,7 +281,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     const qtop_fconv_desc *d = &c->d;
     frun r = { c, src, dst, d->has_residual ? residual : NULL, 0 };
     if (c->dw) { qtop_parallel_for(pool, (int64_t)d->n * d->oc, fdw_task, &r); return; }
-    int threads = qtop_pool_threads(pool);
+    int threads = qtop__pool_thread_bound(pool);
     if (threads > c->scratch_threads) {
         float **s = calloc((size_t)threads, sizeof(float *));
         for (int i = 0; i < threads; i++)

@@ -111,6 +111,14 @@ void qtop_pool_destroy(qtop_pool *p) {
 
 int qtop_pool_threads(const qtop_pool *p) { return p ? p->threads : 1; }
 
+/* Upper bound (exclusive) of the thread index a task run through this pool can see, including the nested
+ * case (a call from inside a task runs inline with the caller's index). Kernels size per-thread scratch with it. */
+int qtop__pool_thread_bound(const qtop_pool *p) {
+    int t = qtop_pool_threads(p);
+    if (tl_in_task && tl_thread + 1 > t) t = tl_thread + 1;
+    return t;
+}
+
 void qtop_parallel_for(qtop_pool *p, int64_t n, qtop_task_fn fn, void *ctx) {
     if (n <= 0) return;
     if (!p || p->threads <= 1 || n == 1 || tl_in_task) {

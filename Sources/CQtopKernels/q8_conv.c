@@ -282,7 +282,7 @@ static void task_generic(void *vctx, int64_t task, int thread) {
 }
 
 /* im2col rows [m0, m0+mc) of group g into buf (u8 bytes, or s16), row length Kp. */
-static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, int mc, void *buf) {
+__attribute__((unused)) static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, int mc, void *buf) {
     const qtop_qconv_desc *d = &c->d;
     int s8 = d->src_dt == QTOP_DT_S8;
     int icg = c->icg, Kp = c->Kp;
@@ -429,7 +429,7 @@ static void task_dw(void *vctx, int64_t task, int thread) {
 
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool) {
     const qtop_qconv_desc *d = &c->d;
-    int threads = qtop_pool_threads(pool);
+    int threads = qtop__pool_thread_bound(pool);
     qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0 };
     if (c->kind == Q8_KIND_DW) {
         ensure_scratch(c, threads, (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64);

@@ -34,6 +34,8 @@ struct qtop_qconv {
     void **scratch;
 };
 
+int qtop__pool_thread_bound(const qtop_pool *p);
+
 /* Epilogue for `cnt` channels starting at oc0 of output pixel `pix`; acc are int32 accumulators. */
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                        const void *res);
