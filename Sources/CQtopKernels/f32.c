@@ -90,11 +90,6 @@ int qtop_fconv_query(const qtop_fconv_desc *d, int isa, int cap, char *why, size
         qtop_fconv_out_h(d) <= 0 || qtop_fconv_out_w(d) <= 0) {
         WHY("invalid conv shape"); return 0;
     }
-    if (fdw(d) && isa != QTOP_ISA_GENERIC) {
-        if (!f32_isa_ok(isa, cap, why, why_len)) return 0;
-        WHY("%s: fp32 depthwise only has a generic kernel", qtop_isa_name(isa));
-        return 0;
-    }
     return f32_isa_ok(isa, cap, why, why_len);
 }
 
@@ -247,6 +242,48 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
     }
 }
 
+/* Depthwise on one NCHW plane, row by row: for each tap, a contiguous (stride 1) or strided multiply-add over the
+ * valid output columns, so the loops vectorize; compiled once per ISA with target attributes. */
+#define DW_PLANE_BODY                                                                                            \
+    {                                                                                                            \
+        const qtop_fconv_desc *d = &c->d;                                                                        \
+        int ow = c->ow, sw = d->stride_w;                                                                        \
+        for (int oy = 0; oy < c->oh; oy++) {                                                                     \
+            float *o = out + (int64_t)oy * ow;                                                                   \
+            for (int x = 0; x < ow; x++) o[x] = 0.0f;                                                            \
+            for (int ky = 0; ky < d->kh; ky++) {                                                                 \
+                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;                                            \
+                if (iy < 0 || iy >= d->h) continue;                                                              \
+                const float *row = pl + (int64_t)iy * d->w;                                                      \
+                for (int kx = 0; kx < d->kw; kx++) {                                                             \
+                    int off = kx * d->dil_w - d->pad_l;                                                          \
+                    int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;                                                \
+                    int hi = (d->w - 1 - off) < 0 ? 0 : (d->w - 1 - off) / sw + 1;                               \
+                    if (hi > ow) hi = ow;                                                                        \
+                    float wv = w[ky * d->kw + kx];                                                               \
+                    if (sw == 1) {                                                                               \
+                        const float *rr = row + off;                                                             \
+                        for (int x = lo; x < hi; x++) o[x] += wv * rr[x];                                        \
+                    } else {                                                                                     \
+                        for (int x = lo; x < hi; x++) o[x] += wv * row[x * sw + off];                            \
+                    }                                                                                            \
+                }                                                                                                \
+            }                                                                                                    \
+            const float *rres = res ? res + (int64_t)oy * ow : NULL;                                             \
+            for (int x = 0; x < ow; x++) {                                                                       \
+                float y = o[x] + b;                                                                              \
+                if (rres) y += rres[x];                                                                          \
+                o[x] = act_f(y, d->act);                                                                         \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+#define DW_PLANE_ARGS const qtop_fconv *c, const float *pl, const float *w, float b, const float *res, float *out
+static void dw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void dw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) static void dw_plane_avx512(DW_PLANE_ARGS) DW_PLANE_BODY
+#endif
+
 static void fdw_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     frun *r = vctx;
@@ -258,23 +295,11 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
     int64_t ohw = (int64_t)c->oh * c->ow;
     float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
     const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
-    float b = c->bias[ch];
-    for (int oy = 0; oy < c->oh; oy++)
-        for (int ox = 0; ox < c->ow; ox++) {
-            float s = 0.0f;
-            for (int ky = 0; ky < d->kh; ky++) {
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-                if (iy < 0 || iy >= d->h) continue;
-                for (int kx = 0; kx < d->kw; kx++) {
-                    int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
-                    if (ix < 0 || ix >= d->w) continue;
-                    s += pl[(int64_t)iy * d->w + ix] * w[ky * d->kw + kx];
-                }
-            }
-            float y = s + b;
-            if (rr) y += rr[(int64_t)oy * c->ow + ox];
-            o[(int64_t)oy * c->ow + ox] = act_f(y, d->act);
-        }
+#if defined(__x86_64__)
+    if (c->isa == QTOP_ISA_AVX512_CORE) { dw_plane_avx512(c, pl, w, c->bias[ch], rr, o); return; }
+    if (c->isa == QTOP_ISA_AVX2) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
+#endif
+    dw_plane_generic(c, pl, w, c->bias[ch], rr, o);
 }
 
 void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool) {

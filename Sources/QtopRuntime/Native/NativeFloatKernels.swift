@@ -202,7 +202,7 @@ public func registerNativeKernels(_ r: KernelRegistry, pool: NativeThreadPool?) 
     })
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
-            for fam in ["conv1x1", "conv", "dwconv"] where fam != "dwconv" || isa == .generic {
+            for fam in ["conv1x1", "conv", "dwconv"] {
                 r.register(KernelEntry(op: op, precision: .f32, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
                     makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d", pool: pool)
                 })
