@@ -127,6 +127,7 @@ func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel, pool: Nat
     var act = QTOP_ACT_NONE
     switch op {
     case "fc":
+        if a.bool("padding_weights", default: false) { return .rejected("fc padding_weights") }
         let ncd = max(1, a.int("in_num_col_dims", default: 1))
         guard ncd < xs.count + 1, w.shape.count == 2 else { return .rejected("unsupported fc shapes") }
         m = xs.prefix(ncd).reduce(1, *); k = xs.dropFirst(ncd).reduce(1, *)
