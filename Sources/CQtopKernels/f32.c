@@ -102,8 +102,6 @@ struct qtop_fconv {
     float *w;          /* original weights (depthwise) */
     float *bias;
     int ncb;           /* columns per task */
-    int scratch_threads;
-    float **scratch;   /* per thread KC × ncb */
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -138,8 +136,6 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
     free(c->apack); free(c->w); free(c->bias);
-    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
-    free(c->scratch);
     free(c);
 }
 
@@ -214,7 +210,8 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
     int MR = c->kern->mr, NR = c->kern->nr;
     const float *img = r->src + ((int64_t)n * d->ic + (int64_t)g * c->icg) * d->h * d->w;
     float *C = r->dst + ((int64_t)n * d->oc + (int64_t)g * c->ocg) * ohw + j0;
-    float *bp = r->c->scratch[thread];
+    (void)thread;
+    float *bp = qtop__tls_scratch(sizeof(float) * (size_t)KC * c->ncb);
     const float *A = c->apack + g * c->agroup;
     for (int k0 = 0; k0 < c->K; k0 += KC) {
         int kc = c->K - k0 < KC ? c->K - k0 : KC;
@@ -306,15 +303,6 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     const qtop_fconv_desc *d = &c->d;
     frun r = { c, src, dst, d->has_residual ? residual : NULL, 0 };
     if (c->dw) { qtop_parallel_for(pool, (int64_t)d->n * d->oc, fdw_task, &r); return; }
-    int threads = qtop__pool_thread_bound(pool);
-    if (threads > c->scratch_threads) {
-        float **s = calloc((size_t)threads, sizeof(float *));
-        for (int i = 0; i < threads; i++)
-            s[i] = i < c->scratch_threads ? c->scratch[i] : malloc(sizeof(float) * (size_t)KC * c->ncb + 64);
-        free(c->scratch);
-        c->scratch = s;
-        c->scratch_threads = threads;
-    }
     int64_t ohw = (int64_t)c->oh * c->ow;
     r.nchunks = (int)((ohw + c->ncb - 1) / c->ncb);
     qtop_parallel_for(pool, (int64_t)d->n * d->groups * r.nchunks, fconv_task, &r);
@@ -328,7 +316,6 @@ struct qtop_fmatmul {
     const qtop_sgemm_kernel *kern;
     float *bpack;      /* [ceil(n/NR)][k][NR] */
     float *bias;
-    float *apack;      /* per call [ceil(m/MR)][k][MR] */
 };
 
 int qtop_fmatmul_query(const qtop_fmatmul_desc *d, int isa, int cap, char *why, size_t why_len) {
@@ -353,17 +340,17 @@ qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weigh
             }
     m->bias = malloc(sizeof(float) * d->n);
     for (int j = 0; j < d->n; j++) m->bias[j] = bias ? bias[j] : 0.0f;
-    m->apack = malloc(sizeof(float) * (size_t)((d->m + MR - 1) / MR) * MR * d->k);
+    (void)MR;
     return m;
 }
 
 void qtop_fmatmul_destroy(qtop_fmatmul *m) {
     if (!m) return;
-    free(m->bpack); free(m->bias); free(m->apack);
+    free(m->bpack); free(m->bias);
     free(m);
 }
 
-typedef struct { qtop_fmatmul *m; float *dst; const float *res; int ntile, mtiles, mrows; } mrun;
+typedef struct { qtop_fmatmul *m; float *dst; const float *res; int ntile, mtiles, mrows; const float *apack; } mrun;
 
 static void fmm_task(void *vctx, int64_t task, int thread) {
     (void)thread;
@@ -381,7 +368,7 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
             const float *bp = mm->bpack + ((int64_t)(j / NR) * d->k + k0) * NR;
             for (int i = i0; i < i1; i += MR) {
                 int mr = i1 - i < MR ? i1 - i : MR;
-                const float *ap = mm->apack + ((int64_t)(i / MR) * d->k + k0) * MR;
+                const float *ap = r->apack + ((int64_t)(i / MR) * d->k + k0) * MR;
                 mm->kern->ukr(kc, ap, bp, r->dst + (int64_t)i * d->n + j, d->n, k0 > 0, mr, nr);
             }
         }
@@ -397,11 +384,14 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fmatmul_desc *d = &m->d;
     int MR = m->kern->mr, NR = m->kern->nr;
-    pack_a(x, d->k, d->m, d->k, MR, m->apack);
-    mrun r = { m, dst, d->has_residual ? residual : NULL, 0, 0, 0 };
+    float *apack = malloc(sizeof(float) * (size_t)((d->m + MR - 1) / MR) * MR * d->k);
+    if (!apack) return;
+    pack_a(x, d->k, d->m, d->k, MR, apack);
+    mrun r = { m, dst, d->has_residual ? residual : NULL, 0, 0, 0, apack };
     /* row tiles of 8 MR panels (must be a multiple of MR), column tiles of 4 NR panels */
     r.mrows = MR * 8;
     r.mtiles = (d->m + r.mrows - 1) / r.mrows;
     r.ntile = NR * 4;
     qtop_parallel_for(pool, (int64_t)r.mtiles * ((d->n + r.ntile - 1) / r.ntile), fmm_task, &r);
+    free(apack);
 }

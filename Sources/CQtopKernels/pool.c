@@ -138,6 +138,36 @@ void qtop_pool_destroy(qtop_pool *p) {
 
 int qtop_pool_threads(const qtop_pool *p) { return p ? p->threads : 1; }
 
+/* Per-OS-thread scratch (grown on demand, freed at thread exit). A task uses it for its whole duration and
+ * kernels never nest, so handles stay safe to run concurrently from several streams. */
+typedef struct { void *p; size_t cap; } tls_buf;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static void tls_free(void *v) {
+    tls_buf *b = v;
+    free(b->p);
+    free(b);
+}
+static void tls_init(void) { pthread_key_create(&tls_key, tls_free); }
+
+void *qtop__tls_scratch(size_t bytes) {
+    pthread_once(&tls_once, tls_init);
+    tls_buf *b = pthread_getspecific(tls_key);
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) return NULL;
+        pthread_setspecific(tls_key, b);
+    }
+    if (b->cap < bytes) {
+        free(b->p);
+        size_t cap = bytes + (bytes >> 2) + 4096;
+        b->p = NULL;
+        if (posix_memalign(&b->p, 64, cap) != 0) { b->p = NULL; b->cap = 0; return NULL; }
+        b->cap = cap;
+    }
+    return b->p;
+}
+
 /* Upper bound (exclusive) of the thread index a task run through this pool can see, including the nested
  * case (a call from inside a task runs inline with the caller's index). Kernels size per-thread scratch with it. */
 int qtop__pool_thread_bound(const qtop_pool *p) {
