@@ -246,7 +246,7 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
         const qtop_fconv_desc *d = &c->d;                                                                        \
         int ow = c->ow, sw = d->stride_w;                                                                        \
         for (int oy = 0; oy < c->oh; oy++) {                                                                     \
-            float *o = out + (int64_t)oy * ow;                                                                   \
+            float *restrict o = out + (int64_t)oy * ow;                                                          \
             for (int x = 0; x < ow; x++) o[x] = 0.0f;                                                            \
             for (int ky = 0; ky < d->kh; ky++) {                                                                 \
                 int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;                                            \
@@ -259,7 +259,8 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
                     if (hi > ow) hi = ow;                                                                        \
                     float wv = w[ky * d->kw + kx];                                                               \
                     if (sw == 1) {                                                                               \
-                        const float *rr = row + off;                                                             \
+                        const float *restrict rr = row + off;                                                    \
+                        VEC_HINT                                                                                 \
                         for (int x = lo; x < hi; x++) o[x] += wv * rr[x];                                        \
                     } else {                                                                                     \
                         for (int x = lo; x < hi; x++) o[x] += wv * row[x * sw + off];                            \
@@ -275,10 +276,15 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
         }                                                                                                        \
     }
 #define DW_PLANE_ARGS const qtop_fconv *c, const float *pl, const float *w, float b, const float *res, float *out
+#define VEC_HINT
 static void dw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void dw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) static void dw_plane_avx512(DW_PLANE_ARGS) DW_PLANE_BODY
+#endif
+
+#if defined(__x86_64__)
+void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                            const float *res, float *out);
 #endif
 
 static void fdw_task(void *vctx, int64_t task, int thread) {
@@ -293,7 +299,11 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
     float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
     const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
 #if defined(__x86_64__)
-    if (c->isa == QTOP_ISA_AVX512_CORE) { dw_plane_avx512(c, pl, w, c->bias[ch], rr, o); return; }
+    if (c->isa == QTOP_ISA_AVX512_CORE && d->stride_w == 1) {
+        qtop__fdw_plane_avx512(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
+        return;
+    }
+    if (c->isa == QTOP_ISA_AVX512_CORE) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
     if (c->isa == QTOP_ISA_AVX2) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
 #endif
     dw_plane_generic(c, pl, w, c->bias[ch], rr, o);
