@@ -330,7 +330,7 @@ final class Int8KernelTests: XCTestCase {
         var why = [CChar](repeating: 0, count: 256)
         let vnni = Int32(ISALevel.avx512_vnni.rank)
         XCTAssertEqual(qtop_qconv_query(&d, vnni, Int32(ISALevel.avx2.rank), &why, 256), 0)
-        let reason = String(cString: why)
+        let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if NativeCPU.isaSet.contains(.avx512_vnni) {
             XCTAssertTrue(reason.contains("capped by --isa avx2"), reason)
         } else {
