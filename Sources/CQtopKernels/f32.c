@@ -90,11 +90,6 @@ int qtop_fconv_query(const qtop_fconv_desc *d, int isa, int cap, char *why, size
         qtop_fconv_out_h(d) <= 0 || qtop_fconv_out_w(d) <= 0) {
         WHY("invalid conv shape"); return 0;
     }
-    if (fdw(d) && isa != QTOP_ISA_GENERIC) {
-        if (!f32_isa_ok(isa, cap, why, why_len)) return 0;
-        WHY("%s: fp32 depthwise only has a generic kernel", qtop_isa_name(isa));
-        return 0;
-    }
     return f32_isa_ok(isa, cap, why, why_len);
 }
 
@@ -107,8 +102,6 @@ struct qtop_fconv {
     float *w;          /* original weights (depthwise) */
     float *bias;
     int ncb;           /* columns per task */
-    int scratch_threads;
-    float **scratch;   /* per thread KC × ncb */
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -143,8 +136,6 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
     free(c->apack); free(c->w); free(c->bias);
-    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
-    free(c->scratch);
     free(c);
 }
 
@@ -171,12 +162,34 @@ static void pack_b_conv(const qtop_fconv *c, const float *img, int j0, int nc, i
                 int ic = k / khw, r = k % khw, ky = r / d->kw, kx = r % d->kw;
                 const float *plane = img + (int64_t)ic * hw;
                 int oy = jb / c->ow, ox = jb % c->ow;
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
                 int xoff = kx * d->dil_w - d->pad_l;
-                for (int j = 0; j < cnt; j++) {
-                    int ix = ox * d->stride_w + xoff;
-                    ob[j] = (iy >= 0 && iy < d->h && ix >= 0 && ix < d->w) ? plane[(int64_t)iy * d->w + ix] : 0.0f;
-                    if (++ox == c->ow) { ox = 0; oy++; iy += d->stride_h; }
+                int j = 0;
+                while (j < cnt) {
+                    int seg = cnt - j < c->ow - ox ? cnt - j : c->ow - ox;
+                    int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+                    float *o2 = ob + j;
+                    if (iy < 0 || iy >= d->h) {
+                        memset(o2, 0, sizeof(float) * seg);
+                    } else if (d->stride_w == 1) {
+                        int ix0 = ox + xoff;
+                        int lo = ix0 < 0 ? -ix0 : 0;
+                        int hi = d->w - ix0;
+                        if (hi > seg) hi = seg;
+                        if (lo > seg) lo = seg;
+                        if (hi < lo) hi = lo;
+                        if (lo) memset(o2, 0, sizeof(float) * lo);
+                        if (hi > lo) memcpy(o2 + lo, plane + (int64_t)iy * d->w + ix0 + lo, sizeof(float) * (hi - lo));
+                        if (seg > hi) memset(o2 + hi, 0, sizeof(float) * (seg - hi));
+                    } else {
+                        const float *row = plane + (int64_t)iy * d->w;
+                        for (int t = 0; t < seg; t++) {
+                            int ix = (ox + t) * d->stride_w + xoff;
+                            o2[t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
+                        }
+                    }
+                    j += seg;
+                    ox = 0;
+                    oy++;
                 }
             }
             for (int j = cnt; j < NR; j++) ob[j] = 0.0f;
@@ -197,17 +210,19 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
     int MR = c->kern->mr, NR = c->kern->nr;
     const float *img = r->src + ((int64_t)n * d->ic + (int64_t)g * c->icg) * d->h * d->w;
     float *C = r->dst + ((int64_t)n * d->oc + (int64_t)g * c->ocg) * ohw + j0;
-    float *bp = r->c->scratch[thread];
+    (void)thread;
+    float *bp = qtop__tls_scratch(sizeof(float) * (size_t)KC * c->ncb);
     const float *A = c->apack + g * c->agroup;
     for (int k0 = 0; k0 < c->K; k0 += KC) {
         int kc = c->K - k0 < KC ? c->K - k0 : KC;
         pack_b_conv(c, img, j0, nc, k0, kc, bp);
-        for (int i = 0; i < c->ocg; i += MR) {
-            int mr = c->ocg - i < MR ? c->ocg - i : MR;
-            const float *ap = A + (int64_t)(i / MR) * c->K * MR + (int64_t)k0 * MR;
-            for (int j = 0; j < nc; j += NR) {
-                int nr = nc - j < NR ? nc - j : NR;
-                c->kern->ukr(kc, ap, bp + (int64_t)(j / NR) * kc * NR, C + (int64_t)i * ohw + j, ohw, k0 > 0, mr, nr);
+        for (int j = 0; j < nc; j += NR) {
+            int nr = nc - j < NR ? nc - j : NR;
+            const float *bpj = bp + (int64_t)(j / NR) * kc * NR;
+            for (int i = 0; i < c->ocg; i += MR) {
+                int mr = c->ocg - i < MR ? c->ocg - i : MR;
+                const float *ap = A + (int64_t)(i / MR) * c->K * MR + (int64_t)k0 * MR;
+                c->kern->ukr(kc, ap, bpj, C + (int64_t)i * ohw + j, ohw, k0 > 0, mr, nr);
             }
         }
     }
@@ -224,6 +239,54 @@ static void fconv_task(void *vctx, int64_t task, int thread) {
     }
 }
 
+/* Depthwise on one NCHW plane, row by row: for each tap, a contiguous (stride 1) or strided multiply-add over the
+ * valid output columns, so the loops vectorize; compiled once per ISA with target attributes. */
+#define DW_PLANE_BODY                                                                                            \
+    {                                                                                                            \
+        const qtop_fconv_desc *d = &c->d;                                                                        \
+        int ow = c->ow, sw = d->stride_w;                                                                        \
+        for (int oy = 0; oy < c->oh; oy++) {                                                                     \
+            float *restrict o = out + (int64_t)oy * ow;                                                          \
+            for (int x = 0; x < ow; x++) o[x] = 0.0f;                                                            \
+            for (int ky = 0; ky < d->kh; ky++) {                                                                 \
+                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;                                            \
+                if (iy < 0 || iy >= d->h) continue;                                                              \
+                const float *row = pl + (int64_t)iy * d->w;                                                      \
+                for (int kx = 0; kx < d->kw; kx++) {                                                             \
+                    int off = kx * d->dil_w - d->pad_l;                                                          \
+                    int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;                                                \
+                    int hi = (d->w - 1 - off) < 0 ? 0 : (d->w - 1 - off) / sw + 1;                               \
+                    if (hi > ow) hi = ow;                                                                        \
+                    float wv = w[ky * d->kw + kx];                                                               \
+                    if (sw == 1) {                                                                               \
+                        const float *restrict rr = row + off;                                                    \
+                        VEC_HINT                                                                                 \
+                        for (int x = lo; x < hi; x++) o[x] += wv * rr[x];                                        \
+                    } else {                                                                                     \
+                        for (int x = lo; x < hi; x++) o[x] += wv * row[x * sw + off];                            \
+                    }                                                                                            \
+                }                                                                                                \
+            }                                                                                                    \
+            const float *rres = res ? res + (int64_t)oy * ow : NULL;                                             \
+            for (int x = 0; x < ow; x++) {                                                                       \
+                float y = o[x] + b;                                                                              \
+                if (rres) y += rres[x];                                                                          \
+                o[x] = act_f(y, d->act);                                                                         \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+#define DW_PLANE_ARGS const qtop_fconv *c, const float *pl, const float *w, float b, const float *res, float *out
+#define VEC_HINT
+static void dw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void dw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
+#endif
+
+#if defined(__x86_64__)
+void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                            const float *res, float *out);
+#endif
+
 static void fdw_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     frun *r = vctx;
@@ -235,38 +298,21 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
     int64_t ohw = (int64_t)c->oh * c->ow;
     float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
     const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
-    float b = c->bias[ch];
-    for (int oy = 0; oy < c->oh; oy++)
-        for (int ox = 0; ox < c->ow; ox++) {
-            float s = 0.0f;
-            for (int ky = 0; ky < d->kh; ky++) {
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-                if (iy < 0 || iy >= d->h) continue;
-                for (int kx = 0; kx < d->kw; kx++) {
-                    int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
-                    if (ix < 0 || ix >= d->w) continue;
-                    s += pl[(int64_t)iy * d->w + ix] * w[ky * d->kw + kx];
-                }
-            }
-            float y = s + b;
-            if (rr) y += rr[(int64_t)oy * c->ow + ox];
-            o[(int64_t)oy * c->ow + ox] = act_f(y, d->act);
-        }
+#if defined(__x86_64__)
+    if (c->isa == QTOP_ISA_AVX512_CORE && d->stride_w == 1) {
+        qtop__fdw_plane_avx512(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
+        return;
+    }
+    if (c->isa == QTOP_ISA_AVX512_CORE) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
+    if (c->isa == QTOP_ISA_AVX2) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
+#endif
+    dw_plane_generic(c, pl, w, c->bias[ch], rr, o);
 }
 
 void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fconv_desc *d = &c->d;
     frun r = { c, src, dst, d->has_residual ? residual : NULL, 0 };
     if (c->dw) { qtop_parallel_for(pool, (int64_t)d->n * d->oc, fdw_task, &r); return; }
-    int threads = qtop_pool_threads(pool);
-    if (threads > c->scratch_threads) {
-        float **s = calloc((size_t)threads, sizeof(float *));
-        for (int i = 0; i < threads; i++)
-            s[i] = i < c->scratch_threads ? c->scratch[i] : malloc(sizeof(float) * (size_t)KC * c->ncb + 64);
-        free(c->scratch);
-        c->scratch = s;
-        c->scratch_threads = threads;
-    }
     int64_t ohw = (int64_t)c->oh * c->ow;
     r.nchunks = (int)((ohw + c->ncb - 1) / c->ncb);
     qtop_parallel_for(pool, (int64_t)d->n * d->groups * r.nchunks, fconv_task, &r);
@@ -280,7 +326,6 @@ struct qtop_fmatmul {
     const qtop_sgemm_kernel *kern;
     float *bpack;      /* [ceil(n/NR)][k][NR] */
     float *bias;
-    float *apack;      /* per call [ceil(m/MR)][k][MR] */
 };
 
 int qtop_fmatmul_query(const qtop_fmatmul_desc *d, int isa, int cap, char *why, size_t why_len) {
@@ -305,17 +350,17 @@ qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weigh
             }
     m->bias = malloc(sizeof(float) * d->n);
     for (int j = 0; j < d->n; j++) m->bias[j] = bias ? bias[j] : 0.0f;
-    m->apack = malloc(sizeof(float) * (size_t)((d->m + MR - 1) / MR) * MR * d->k);
+    (void)MR;
     return m;
 }
 
 void qtop_fmatmul_destroy(qtop_fmatmul *m) {
     if (!m) return;
-    free(m->bpack); free(m->bias); free(m->apack);
+    free(m->bpack); free(m->bias);
     free(m);
 }
 
-typedef struct { qtop_fmatmul *m; float *dst; const float *res; int ntile, mtiles, mrows; } mrun;
+typedef struct { qtop_fmatmul *m; float *dst; const float *res; int ntile, mtiles, mrows; const float *apack; } mrun;
 
 static void fmm_task(void *vctx, int64_t task, int thread) {
     (void)thread;
@@ -333,7 +378,7 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
             const float *bp = mm->bpack + ((int64_t)(j / NR) * d->k + k0) * NR;
             for (int i = i0; i < i1; i += MR) {
                 int mr = i1 - i < MR ? i1 - i : MR;
-                const float *ap = mm->apack + ((int64_t)(i / MR) * d->k + k0) * MR;
+                const float *ap = r->apack + ((int64_t)(i / MR) * d->k + k0) * MR;
                 mm->kern->ukr(kc, ap, bp, r->dst + (int64_t)i * d->n + j, d->n, k0 > 0, mr, nr);
             }
         }
@@ -349,11 +394,14 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fmatmul_desc *d = &m->d;
     int MR = m->kern->mr, NR = m->kern->nr;
-    pack_a(x, d->k, d->m, d->k, MR, m->apack);
-    mrun r = { m, dst, d->has_residual ? residual : NULL, 0, 0, 0 };
+    float *apack = malloc(sizeof(float) * (size_t)((d->m + MR - 1) / MR) * MR * d->k);
+    if (!apack) return;
+    pack_a(x, d->k, d->m, d->k, MR, apack);
+    mrun r = { m, dst, d->has_residual ? residual : NULL, 0, 0, 0, apack };
     /* row tiles of 8 MR panels (must be a multiple of MR), column tiles of 4 NR panels */
     r.mrows = MR * 8;
     r.mtiles = (d->m + r.mrows - 1) / r.mrows;
     r.ntile = NR * 4;
     qtop_parallel_for(pool, (int64_t)r.mtiles * ((d->n + r.ntile - 1) / r.ntile), fmm_task, &r);
+    free(apack);
 }

@@ -5,6 +5,8 @@
 typedef void (*qtop_sgemm_ukr)(int kc, const float *Ap, const float *Bp, float *C, int64_t ldc, int accumulate, int mr,
                                int nr);
 typedef struct { int mr, nr; qtop_sgemm_ukr ukr; } qtop_sgemm_kernel;
+int qtop__pool_thread_bound(const qtop_pool *p);
+void *qtop__tls_scratch(size_t bytes);
 #if defined(__x86_64__)
 extern const qtop_sgemm_kernel qtop__sgemm_avx512;
 extern const qtop_sgemm_kernel qtop__sgemm_avx2;

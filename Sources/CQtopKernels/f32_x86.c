@@ -83,4 +83,47 @@ static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, float *C, 
         for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i * NR2 + j] : t[i * NR2 + j];
 }
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
+/* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
+ * for the borders (masked-off lanes are never accessed). */
+T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                                  const float *res, float *out) {
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f), three = _mm512_set1_ps(3.0f);
+    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), bv = _mm512_set1_ps(b);
+    for (int oy = 0; oy < oh; oy++) {
+        float *o = out + (int64_t)oy * ow;
+        const float *rr = res ? res + (int64_t)oy * ow : NULL;
+        for (int x0 = 0; x0 < ow; x0 += 16) {
+            int rem = ow - x0;
+            uint32_t mo = rem >= 16 ? 0xFFFFu : ((1u << rem) - 1);
+            __m512 acc = zero;
+            for (int ky = 0; ky < d->kh; ky++) {
+                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+                if (iy < 0 || iy >= d->h) continue;
+                const float *row = pl + (int64_t)iy * d->w;
+                for (int kx = 0; kx < d->kw; kx++) {
+                    int off = kx * d->dil_w - d->pad_l;
+                    int lo = -off - x0, hi = d->w - off - x0;   /* valid lanes: lo <= l < hi */
+                    if (lo < 0) lo = 0;
+                    if (hi > 16) hi = 16;
+                    if (hi <= lo) continue;
+                    uint32_t m = (hi >= 32 ? 0xFFFFFFFFu : ((1u << hi) - 1)) & ~((1u << lo) - 1) & mo;
+                    if (!m) continue;
+                    __m512 v = _mm512_maskz_loadu_ps((__mmask16)m, row + x0 + off);
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(w[ky * d->kw + kx]), v, acc);
+                }
+            }
+            __m512 y = _mm512_add_ps(acc, bv);
+            if (rr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps((__mmask16)mo, rr + x0));
+            switch (d->act) {
+            case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
+            case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
+            case QTOP_ACT_HARD_SWISH:
+                y = _mm512_mul_ps(y, _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six), sixth));
+                break;
+            default: break;
+            }
+            _mm512_mask_storeu_ps(o + x0, (__mmask16)mo, y);
+        }
+    }
+}
 #endif

@@ -214,24 +214,10 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
 void qtop_qconv_destroy(qtop_qconv *c) {
     if (!c) return;
     free(c->scale); free(c->bias); free(c->wref); free(c->wdw); free(c->wpack); free(c->comp);
-    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
-    free(c->scratch);
     free(c);
 }
 
 int qtop_qconv_isa(const qtop_qconv *c) { return c->isa; }
-
-static void ensure_scratch(qtop_qconv *c, int threads, size_t bytes) {
-    if (threads <= c->scratch_threads && bytes <= c->scratch_bytes) return;
-    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
-    free(c->scratch);
-    if (threads < c->scratch_threads) threads = c->scratch_threads;
-    if (bytes < c->scratch_bytes) bytes = c->scratch_bytes;
-    c->scratch = calloc((size_t)threads, sizeof(void *));
-    for (int i = 0; i < threads; i++) c->scratch[i] = malloc(bytes + 64);
-    c->scratch_threads = threads;
-    c->scratch_bytes = bytes;
-}
 
 /* ------------------------------------------------------------------ run */
 
@@ -242,6 +228,7 @@ typedef struct {
     const void *res;
     int64_t M;        /* output pixels */
     int mtiles, osplit, oc_per_split;
+    size_t scratch_bytes;
 } qrun;
 
 static inline int32_t ld_src(const uint8_t *p, int s8) { return s8 ? (int32_t)(int8_t)*p : (int32_t)*p; }
@@ -282,7 +269,7 @@ static void task_generic(void *vctx, int64_t task, int thread) {
 }
 
 /* im2col rows [m0, m0+mc) of group g into buf (u8 bytes, or s16), row length Kp. */
-static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, int mc, void *buf) {
+__attribute__((unused)) static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, int mc, void *buf) {
     const qtop_qconv_desc *d = &c->d;
     int s8 = d->src_dt == QTOP_DT_S8;
     int icg = c->icg, Kp = c->Kp;
@@ -334,6 +321,7 @@ static q8_epi_fn epilogue_for(int isa) {
 
 #if defined(__x86_64__)
 static void task_gemm(void *vctx, int64_t task, int thread) {
+    (void)thread;
     qrun *r = vctx;
     qtop_qconv *c = r->c;
     const qtop_qconv_desc *d = &c->d;
@@ -352,9 +340,10 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         A = r->src + m0 * d->ic;
         lda = d->ic;
     } else {
-        A = c->scratch[thread];
+        void *buf = qtop__tls_scratch(r->scratch_bytes);
+        A = buf;
         lda = c->Kp;
-        im2col(c, r->src, g, m0, mc, c->scratch[thread]);
+        im2col(c, r->src, g, m0, mc, buf);
     }
     int32_t tile[Q8_MR * 64];
     q8_epi_fn epi = epilogue_for(c->isa);
@@ -392,7 +381,8 @@ static void task_dw(void *vctx, int64_t task, int thread) {
     const qtop_qconv_desc *d = &c->d;
     int n = (int)(task / c->oh), oy = (int)(task % c->oh);
     int s8 = d->src_dt == QTOP_DT_S8;
-    int64_t *off = (int64_t *)c->scratch[thread];
+    (void)thread;
+    int64_t *off = (int64_t *)qtop__tls_scratch(r->scratch_bytes);
     int *tap = (int *)(off + c->taps);
     int32_t *acc = (int32_t *)(tap + c->taps + 1);
     acc = (int32_t *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);
@@ -430,16 +420,17 @@ static void task_dw(void *vctx, int64_t task, int thread) {
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool) {
     const qtop_qconv_desc *d = &c->d;
     int threads = qtop_pool_threads(pool);
-    qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0 };
+    (void)threads;
+    qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
-        ensure_scratch(c, threads, (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64);
+        r.scratch_bytes = (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64;
         qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);
         return;
     }
 #if defined(__x86_64__)
     if (c->isa != QTOP_ISA_GENERIC) {
         size_t esz = c->a_s16 ? 2 : 1;
-        ensure_scratch(c, threads, (size_t)Q8_MB * c->Kp * esz);
+        r.scratch_bytes = (size_t)Q8_MB * c->Kp * esz;
         r.mtiles = (int)((r.M + Q8_MB - 1) / Q8_MB);
         int64_t base = (int64_t)r.mtiles * d->groups;
         /* few row tiles (fc with small M): also split output channels, in 64-channel chunks */

@@ -28,11 +28,10 @@ struct qtop_qconv {
     int32_t *comp;       /* [oc] int32 correction added to the accumulator (VNNI + s8 src), or NULL */
     float *scale, *bias; /* [oc] */
     float step_r, inv_out;
-    /* per-thread scratch */
-    int scratch_threads;
-    size_t scratch_bytes;
-    void **scratch;
 };
+
+int qtop__pool_thread_bound(const qtop_pool *p);
+void *qtop__tls_scratch(size_t bytes);
 
 /* Epilogue for `cnt` channels starting at oc0 of output pixel `pix`; acc are int32 accumulators. */
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,

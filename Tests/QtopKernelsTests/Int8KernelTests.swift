@@ -290,6 +290,39 @@ final class Int8KernelTests: XCTestCase {
         } } } }
     }
 
+    struct Handle: @unchecked Sendable { let h: OpaquePointer; let pool: OpaquePointer? }
+    struct Bytes: @unchecked Sendable { let p: UnsafeMutableRawPointer }
+
+    /// One prepared kernel run from two streams at once (throughput mode): scratch is per OS thread.
+    func testSameHandleConcurrentStreams() {
+        var r = XorShift(31)
+        let c = randomCase(&r, kind: 1)
+        for isa in usableIsas() {
+            var d = c.d
+            if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+            guard let ref = runConv(c, isa: isa, threaded: false) else { return XCTFail("create") }
+            let h: OpaquePointer = c.w.withUnsafeBufferPointer { w in
+                c.ranges.withUnsafeBufferPointer { rg in qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, c.bias, isa)! }
+            }
+            let src = Bytes(p: UnsafeMutableRawPointer.allocate(byteCount: c.src.count, alignment: 64))
+            src.p.copyMemory(from: c.src, byteCount: c.src.count)
+            let res = Bytes(p: UnsafeMutableRawPointer.allocate(byteCount: max(c.res.count, 1), alignment: 64))
+            res.p.copyMemory(from: c.res, byteCount: c.res.count)
+            let outs = (0..<2).map { _ in Bytes(p: UnsafeMutableRawPointer.allocate(byteCount: ref.count, alignment: 64)) }
+            let hh = Handle(h: h, pool: pool.handle)
+            let hasRes = d.res_dt != Int32(QTOP_DT_NONE.rawValue)
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                for _ in 0..<20 { qtop_qconv_run(hh.h, src.p, outs[k].p, hasRes ? res.p : nil, k == 0 ? hh.pool : nil) }
+            }
+            for o in outs {
+                XCTAssertEqual(Array(UnsafeRawBufferPointer(start: o.p, count: ref.count)), ref, "isa \(isa)")
+                o.p.deallocate()
+            }
+            src.p.deallocate(); res.p.deallocate()
+            qtop_qconv_destroy(h)
+        }
+    }
+
     func testQueryReasons() {
         var d = qtop_qconv_desc()
         d.n = 1; d.h = 4; d.w = 4; d.ic = 8; d.oc = 8; d.kh = 3; d.kw = 3; d.stride_h = 1; d.stride_w = 1
@@ -297,7 +330,7 @@ final class Int8KernelTests: XCTestCase {
         var why = [CChar](repeating: 0, count: 256)
         let vnni = Int32(ISALevel.avx512_vnni.rank)
         XCTAssertEqual(qtop_qconv_query(&d, vnni, Int32(ISALevel.avx2.rank), &why, 256), 0)
-        let reason = String(cString: why)
+        let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if NativeCPU.isaSet.contains(.avx512_vnni) {
             XCTAssertTrue(reason.contains("capped by --isa avx2"), reason)
         } else {

@@ -127,6 +127,7 @@ func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel, pool: Nat
     var act = QTOP_ACT_NONE
     switch op {
     case "fc":
+        if a.bool("padding_weights", default: false) { return .rejected("fc padding_weights") }
         let ncd = max(1, a.int("in_num_col_dims", default: 1))
         guard ncd < xs.count + 1, w.shape.count == 2 else { return .rejected("unsupported fc shapes") }
         m = xs.prefix(ncd).reduce(1, *); k = xs.dropFirst(ncd).reduce(1, *)
@@ -202,7 +203,7 @@ public func registerNativeKernels(_ r: KernelRegistry, pool: NativeThreadPool?) 
     })
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
-            for fam in ["conv1x1", "conv", "dwconv"] where fam != "dwconv" || isa == .generic {
+            for fam in ["conv1x1", "conv", "dwconv"] {
                 r.register(KernelEntry(op: op, precision: .f32, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
                     makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d", pool: pool)
                 })

@@ -109,6 +109,12 @@ final class NativeQConvKernel: Kernel {
 
 func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, pool: NativeThreadPool?) -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
+    // cheap family check before copying weights (every family × ISA entry is asked in turn)
+    if let fs = ctx.constant("Filter")?.shape, fs.count == 4, let ic = ctx.inputShape("Input").last {
+        let g = max(1, ctx.attrs.int("groups", default: 1))
+        let fam = g > 1 && g == ic && fs[0] == ic ? "dwconv" : (fs[2] == 1 && fs[3] == 1 ? "conv1x1" : "conv")
+        if fam != family { return .rejected("\(family): shape is \(fam)") }
+    }
     let s: QConvSetup
     switch decodeQConv(ctx) {
     case .failure(let e): return .rejected(e.description)
