@@ -152,8 +152,6 @@ def _canonical_channel_scales(block):
                     order.append(a)
     renames = {old: f"channel_scale_{k}" for k, old in enumerate(order)}
     renames = {a: b for a, b in renames.items() if a != b}
-    if not renames:
-        return {}
     for op in block.ops:
         for v in list(op.inputs) + list(op.outputs):
             args = [renames.get(a, a) for a in v.arguments]
@@ -162,6 +160,17 @@ def _canonical_channel_scales(block):
     for var in block.vars:
         if var.name in renames:
             var.name = renames[var.name]
+    # the VarDesc list is in hash order too: sort the channel_scale_* entries
+    # among the slots they occupy
+    slots = [k for k, v in enumerate(block.vars) if v.name.startswith("channel_scale_")]
+    saved = []
+    for k in slots:
+        d = type(block.vars[k])()
+        d.CopyFrom(block.vars[k])
+        saved.append(d)
+    saved.sort(key=lambda d: int(d.name.rsplit("_", 1)[1]))
+    for k, d in zip(slots, saved):
+        block.vars[k].CopyFrom(d)
     return renames
 
 

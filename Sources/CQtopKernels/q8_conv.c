@@ -120,7 +120,7 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
         }
         y = act_apply(y, d->act);
         switch (d->dst_dt) {
-        case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, 255.0f); break;
+        case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, QTOP_U8_MAX); break;
         case QTOP_DT_S8: ((int8_t *)dst)[base + j] = (int8_t)requant(y, c->inv_out, -128.0f, 127.0f); break;
         default: ((float *)dst)[base + j] = y; break;
         }

@@ -70,7 +70,7 @@ static void pool_task(void *vctx, int64_t task, int thread) {
             for (int ch = 0; ch < C; ch++) {
                 float y = (float)acc[ch] * f;
                 switch (d->dst_dt) {
-                case QTOP_DT_U8: ((uint8_t *)pc->dst)[obase + ch] = (uint8_t)requant(y, pc->inv_out, 0.0f, 255.0f); break;
+                case QTOP_DT_U8: ((uint8_t *)pc->dst)[obase + ch] = (uint8_t)requant(y, pc->inv_out, 0.0f, QTOP_U8_MAX); break;
                 case QTOP_DT_S8: ((int8_t *)pc->dst)[obase + ch] = (int8_t)requant(y, pc->inv_out, -128.0f, 127.0f); break;
                 default: ((float *)pc->dst)[obase + ch] = y; break;
                 }
@@ -105,7 +105,7 @@ static void quant_task(void *vctx, int64_t task, int thread) {
     for (int x = 0; x < r->w; x++)
         for (int ch = 0; ch < r->c; ch++) {
             float v = s[ch * hw + x];
-            if (r->dt == QTOP_DT_U8) ((uint8_t *)r->dst)[ob + (int64_t)x * r->c + ch] = (uint8_t)requant(v, r->f, 0.0f, 255.0f);
+            if (r->dt == QTOP_DT_U8) ((uint8_t *)r->dst)[ob + (int64_t)x * r->c + ch] = (uint8_t)requant(v, r->f, 0.0f, QTOP_U8_MAX);
             else ((int8_t *)r->dst)[ob + (int64_t)x * r->c + ch] = (int8_t)requant(v, r->f, -128.0f, 127.0f);
         }
 }

@@ -172,7 +172,7 @@ T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int
     const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f);
     const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), stepr = _mm512_set1_ps(c->step_r), inv = _mm512_set1_ps(c->inv_out);
     const __m512 lo = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
-    const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     for (int j = 0; j < cnt; j += 16) {
         int rem = cnt - j;
         __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
@@ -222,7 +222,7 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
     const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
     const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
     const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
-    const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
         int ch = oc0 + j;

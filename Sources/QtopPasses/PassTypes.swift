@@ -49,17 +49,11 @@ public struct PassOptions: Sendable {
     public var stopAfter: String?
     /// Keep `only_observer` quantize/dequantize pairs (drop-observers is skipped).
     public var keepObservers: Bool
-    /// lower-int8 stores a non-negative activation as u8 only when it cannot exceed its quantization range.
-    /// u8 saturates at 255 steps while Paddle's quantize/dequantize saturates at 127, so with calibrated (clipping)
-    /// ranges plain u8 changes results (mobile_int8: 26% max logit difference vs 2e-7 with this on). Off = u8 for
-    /// every value known non-negative (the original contract).
-    public var exactSaturation: Bool
 
-    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false, exactSaturation: Bool = true) {
+    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false) {
         self.target = target
         self.stopAfter = stopAfter
         self.keepObservers = keepObservers
-        self.exactSaturation = exactSaturation
     }
 }
 

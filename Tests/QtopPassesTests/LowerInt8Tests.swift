@@ -232,7 +232,7 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(out.values[out.nodes[1].output("Out")!]?.shape, [1, 2, 2, 2])
     }
 
-    func testExactSaturationKeepsS8UnlessBounded() {
+    func testNonNegativeValuesAreU8WhateverTheRange() {
         func graph(act: String, range: Float) -> Graph {
             var b = GraphBuilder()
             b.input("x", [1, 2, 4, 4])
@@ -243,9 +243,8 @@ final class LowerInt8Tests: XCTestCase {
             return b.graph(outputs: ["c2"])
         }
         XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3)).0.nodes[2].attrs["out_dtype"], .string("u8"))
-        XCTAssertEqual(LowerInt8.apply(graph(act: "relu", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
-        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 3), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("s8"))
-        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 6), exactSaturation: true).0.nodes[2].attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "relu6", range: 3)).0.nodes[2].attrs["out_dtype"], .string("u8"))
+        XCTAssertEqual(LowerInt8.apply(graph(act: "none", range: 3)).0.nodes[2].attrs["out_dtype"], .string("s8"))
     }
 
     /// Integer values flow through relu, channel concat, global max pool and a 1×1 flatten into an integer matmul.

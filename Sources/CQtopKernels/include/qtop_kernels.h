@@ -58,6 +58,11 @@ void qtop_parallel_for(qtop_pool *pool, int64_t n, qtop_task_fn fn, void *ctx);
 /* ---------------------------------------------------------------- common enums */
 
 typedef enum { QTOP_DT_U8 = 0, QTOP_DT_S8 = 1, QTOP_DT_F32 = 2, QTOP_DT_NONE = 3 } qtop_dtype;
+
+/* Largest value a kernel writes to a u8 tensor. Paddle's symmetric 8-bit grid tops out at qmax = 127, so a u8
+ * tensor holds the non-negative half of that grid; saturating higher would let values through that Paddle clips.
+ * (u8 *inputs* may hold any value 0..255; kernels accept them.) */
+#define QTOP_U8_MAX 127.0f
 typedef enum { QTOP_ACT_NONE = 0, QTOP_ACT_RELU = 1, QTOP_ACT_RELU6 = 2, QTOP_ACT_HARD_SWISH = 3 } qtop_act;
 
 /* ---------------------------------------------------------------- int8 convolution (NHWC) */

@@ -16,7 +16,7 @@ import QtopGraph
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
 /// - `layout_nhwc_to_nchw`: `X` f32 NHWC → `Out` f32 NCHW.
 /// - `qpool2d` (max only; pool2d attributes with `data_format` = "NHWC", plus `in_scale`, `out_scale`,
-///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` — "u8" unless exactSaturation keeps s8),
+///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` "u8"),
 ///   `qconcat` (`axis` = 3, `in_scales`, `out_scale`, `out_dtype`); flatten/reshape keep their type and
 ///   read/write the integer tensor (H = W = 1), without the XShape output.
 /// 2-D tensors (matmul operands) have no layout: NHWC and NCHW coincide.
@@ -28,14 +28,13 @@ import QtopGraph
 /// followed by a `layout_nhwc_to_nchw` node when float ops read it; a fused residual reads that f32 NHWC tensor
 /// directly. A residual whose producer is not an integer op is split back out into float `elementwise_add` (+
 /// activation) after the conv. Float values feeding an integer op get a `quantize` node (u8 when known
-/// non-negative; with `PassOptions.exactSaturation` only when the value cannot exceed its range, because u8 clamps
-/// at 255 steps where Paddle's quantize/dequantize clamps at 127). A `fake_quantize` over an integer value that
+/// non-negative; u8 saturates at 127 steps like Paddle's quantize/dequantize, see docs/int8-semantics.md). A `fake_quantize` over an integer value that
 /// float ops also read becomes `dequantize`; one that only float ops read becomes `quantize` (s8) + `dequantize`
 /// (no per-tensor `fake_quantize` survives: it has no kernel). `quantize` carries `round_type` when the source
 /// used Paddle's round_type 1 (legacy: clip, then round half away from zero).
 public enum LowerInt8 {
     public static let name = "lower-int8"
-    public static let pass = Pass(name: name) { g, o in apply(g, exactSaturation: o.exactSaturation) }
+    public static let pass = Pass(name: name) { g, _ in apply(g) }
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
     static let matmulTypes: Set<String> = ["fc", "matmul_v2", "matmul", "mul"]
@@ -141,13 +140,10 @@ public enum LowerInt8 {
     }
 
     /// u8 storage for a non-negative value with upper bound `bound` quantized with range `r`. u8 clamps at 255 steps
-    /// where Paddle's QDQ clamps at 127; with `exact` u8 is only used when the value cannot exceed the range.
-    static func useU8(bound: Float?, range r: Float, exact: Bool) -> Bool {
-        guard let b = bound else { return false }
-        return !exact || b <= r
-    }
+    /// A value known non-negative is stored as u8; u8 saturates at 127 steps, exactly where Paddle's QDQ clamps.
+    static func useU8(bound: Float?) -> Bool { bound != nil }
 
-    static func plan(_ g: Graph, _ rw: Rewriter, exact: Bool) -> Plan {
+    static func plan(_ g: Graph, _ rw: Rewriter) -> Plan {
         var p = Plan()
         // Names written more than once (non-SSA programs) are left in float.
         var writes: [String: Int] = [:]
@@ -229,15 +225,15 @@ public enum LowerInt8 {
         for v in cand {
             if let r = range[v] {
                 p.intRange[v] = r
-                p.isU8[v] = useU8(bound: producible[v] ?? nil, range: r, exact: exact)
+                p.isU8[v] = useU8(bound: producible[v] ?? nil)
             }
         }
         return p
     }
 
-    public static func apply(_ g: Graph, exactSaturation: Bool = false) -> (Graph, [Change]) {
+    public static func apply(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
-        let plan = plan(g, rw, exact: exactSaturation)
+        let plan = plan(g, rw)
         // Int8 versions of float values made by `quantize` nodes, per fake_quantize output.
         var quantized: [String: (name: String, dtype: DType, scale: Float)] = [:]
         // Names of f32 NHWC tensors written by integer ops (for residuals), by their float value.
@@ -277,7 +273,7 @@ public enum LowerInt8 {
             // No integer reader: the fake_quantize still becomes quantize(s8) + dequantize, which compute exactly its
             // arithmetic (round half to even, clamp to [-128, 127]) with the standard integer kernels.
             let standalone = intReaders.isEmpty
-            let u8 = !standalone && useU8(bound: nonNegativeBound(x, rw), range: r, exact: exactSaturation)
+            let u8 = !standalone && useU8(bound: nonNegativeBound(x, rw))
             let qname = z + ".quant"
             let rt = f.attrs.int("round_type", default: 0)
             var qa = Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))])

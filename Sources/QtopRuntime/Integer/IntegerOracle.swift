@@ -26,7 +26,8 @@ public enum QDataType: String, Sendable {
 
     public var bounds: (lo: Float, hi: Float) {
         switch self {
-        case .u8: return (0, 255)
+        // Paddle's symmetric grid ends at qmax = 127: u8 holds its non-negative half (see QTOP_U8_MAX).
+        case .u8: return (0, 127)
         case .s8: return (-128, 127)
         case .f32: return (-Float.infinity, Float.infinity)
         }
