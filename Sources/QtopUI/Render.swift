@@ -22,7 +22,7 @@ public struct Painter: Sendable {
     /// The selected row: selection colours, or reverse video without colours.
     public func selected(_ s: Style) -> Style {
         guard color else { return Style(attrs: s.attrs.union(.reverse)) }
-        return Style(fg: s.fg == theme[.main_fg] ? theme[.selected_fg] : s.fg, bg: theme[.selected_bg], attrs: s.attrs.union(.bold))
+        return Style(fg: theme[.selected_fg], bg: theme[.selected_bg], attrs: s.attrs.subtracting(.dim).union(.bold))
     }
 }
 

@@ -371,7 +371,7 @@ public func profileColumnSpecs() -> [ColumnSpec] {
         ColumnSpec("share", ProfileColumn.share.title, width: 6, right: true),
         ColumnSpec("bar", "", width: 10, priority: 5),
         ColumnSpec("precision", ProfileColumn.precision.title, width: 4, priority: 4),
-        ColumnSpec("execType", ProfileColumn.execType.title, width: 22, priority: 1),
+        ColumnSpec("execType", ProfileColumn.execType.title, width: 26, priority: 1),
         ColumnSpec("isa", ProfileColumn.isa.title, width: 11, priority: 6),
         ColumnSpec("status", ProfileColumn.status.title, width: 8, priority: 7),
     ]

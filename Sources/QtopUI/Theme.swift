@@ -48,6 +48,17 @@ public enum ThemeKey: String, CaseIterable, Sendable {
         }
     }
 
+    /// Hand-picked 16-colour values of the default theme where the nearest standard colour looks wrong.
+    public var default16: String? {
+        switch self {
+        case .selected_bg, .tab_active_bg: return "blue"
+        case .keybar_bg: return "black"
+        case .inactive_fg, .border: return "bright_black"
+        case .main_fg, .keybar_fg: return "white"
+        default: return nil
+        }
+    }
+
     /// Built-in dark default (`default.theme` mirrors it; a test checks they agree). "" = terminal default.
     public var defaultHex: String {
         switch self {
@@ -104,7 +115,11 @@ public struct Theme: Sendable, Equatable {
 
     public static let builtinDefault: Theme = {
         var c: [ThemeKey: Color] = [:]
-        for k in ThemeKey.allCases { c[k] = parseHexColor(k.defaultHex) ?? .terminalDefault }
+        for k in ThemeKey.allCases {
+            var color = parseHexColor(k.defaultHex) ?? .terminalDefault
+            if let n = k.default16 { color.ansi16 = parseANSI16(n) }
+            c[k] = color
+        }
         return Theme(name: "default", colors: c)
     }()
 
@@ -211,6 +226,11 @@ extension Color {
     /// nil for the terminal default (or when colours are off). A theme's 16-colour override wins at depth 16.
     public func resolved(_ depth: ColorDepth) -> Int? {
         guard let c = components else { return nil }
+        // A 16-colour value whose RGB is exactly xterm's standard for it means "that palette entry" (the 16color
+        // theme): use the terminal's own palette on 256-colour terminals too (and for 0...7 on direct-colour ones).
+        if let a = ansi16, Int(a) < xterm16.count, xterm16[Int(a)] == (c.r, c.g, c.b) {
+            if depth == .c256 || depth == .c16 || (depth == .truecolor && a < 8) { return Int(a) }
+        }
         switch depth {
         case .none: return nil
         case .truecolor: return Int(rgb!)
