@@ -92,7 +92,9 @@ public func isQDQ(_ type: String) -> Bool { type.contains("quantize") }
 public func quantSummary(_ node: Node, _ graph: Graph) -> String? {
     var parts: [String] = []
     var scales: [Float] = []
-    for slot in ["Scale", "InScale", "Scales", "OutScale"] {
+    let qdq = isQDQ(node.type)
+    // Only quantize/dequantize ops have scale inputs; batch_norm's `Scale` is a gamma, not a quantization scale.
+    for slot in ["Scale", "InScale", "Scales", "OutScale"] where qdq {
         if let v = node.input(slot), let t = graph.constant(v) { scales = t.floatValues(); break }
     }
     if scales.isEmpty {
@@ -106,7 +108,6 @@ public func quantSummary(_ node: Node, _ graph: Graph) -> String? {
         let lo = Double(scales.min()!), hi = Double(scales.max()!)
         parts.append("s[\(scales.count)] " + fmtSci(lo) + ".." + fmtSci(hi))
     }
-    let qdq = isQDQ(node.type)
     if let axis = node.attrs["quant_axis"]?.int, axis >= 0, scales.count != 1 { parts.append("ax\(axis)") }
     if let bits = node.attrs["bit_length"]?.int { parts.append("b\(bits)") } else if qdq { parts.append("b8") }
     if parts.isEmpty { return nil }

@@ -87,21 +87,31 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         let ins = g0.inputs.map { "\($0)\(fmtShape(g0.values[$0]?.shape))" }.joined(separator: " ")
         left += [sep, ("in ", p.style(.inactive_fg)), (ins, p.base)]
     }
-    let right: [Seg] = [("CPU ", p.style(.inactive_fg)), (s.cpuName.isEmpty ? "unknown" : s.cpuName, p.base),
-                        (" (", p.style(.inactive_fg)), (s.detectedISA.rawValue, p.style(.hi_fg)), (") ", p.style(.inactive_fg))]
+    let leftW = segsWidth(left)
+    // The CPU goes on the right; its name is shortened (or dropped) before the model name is.
+    let isa = s.detectedISA.rawValue
+    let fixedW = displayWidth("CPU  ()  ") + displayWidth(isa)
+    let nameRoom = w - leftW - fixedW - 2
+    let cpu = s.cpuName.isEmpty ? "unknown" : s.cpuName
+    var right: [Seg] = [("CPU ", p.style(.inactive_fg))]
+    if nameRoom >= min(12, displayWidth(cpu)) {
+        right += [(truncate(cpu, nameRoom, ellipsis: gl.ellipsis), p.base), (" (", p.style(.inactive_fg)), (isa, p.style(.hi_fg)), (") ", p.style(.inactive_fg))]
+    } else {
+        right += [(isa, p.style(.hi_fg)), (" ", p.base)]
+    }
     let rw = segsWidth(right)
     let leftEnd = drawSegs(&g, 0, 0, left, maxX: max(0, w - rw - 1))
     if leftEnd + rw + 1 <= w { drawSegs(&g, w - rw, 0, right) }
 
     // Line 1: mode, cap, threads, latency, fps, sparkline.
     var l1: [Seg] = [(" mode ", p.style(.inactive_fg)), (s.mode.rawValue, p.style(s.mode == .int8 ? .int8 : .fp32, [.bold])),
-                     ("  ISA cap ", p.style(.inactive_fg)), (gl.le + s.isaCap.rawValue, p.style(.hi_fg))]
+                     ("  cap ", p.style(.inactive_fg)), (gl.le + s.isaCap.rawValue, p.style(.hi_fg))]
     if let snap = s.snapshot {
-        l1 += [("  threads ", p.style(.inactive_fg)), ("\(snap.threads)", p.base),
-               ("  lat med ", p.style(.inactive_fg)), (fmtMs(snap.latencyMedianMs), p.style(.hi_fg, [.bold])),
+        l1 += [("  ", p.base), ("\(snap.threads)", p.base), (" thr", p.style(.inactive_fg)),
+               ("  med ", p.style(.inactive_fg)), (fmtMs(snap.latencyMedianMs), p.style(.hi_fg, [.bold])),
                (" p90 ", p.style(.inactive_fg)), (fmtMs(snap.latencyP90Ms), p.style(.hi_fg)), (" ms", p.style(.inactive_fg)),
                ("  ", p.base), (fmt(snap.fps, 1), p.style(.hi_fg, [.bold])), (" fps", p.style(.inactive_fg)),
-               ("  runs ", p.style(.inactive_fg)), ("\(snap.runs)", p.base), ("  ", p.base)]
+               ("  ", p.base), ("\(snap.runs)", p.base), (" runs", p.style(.inactive_fg)), ("  ", p.base)]
         let x = drawSegs(&g, 0, 1, l1)
         let sw = w - x - 1
         if sw >= 8 { g.put(x, 1, gl.sparkline(snap.latencyHistory, width: sw), p.style(.graph)) }
@@ -171,7 +181,7 @@ func graphColumnSpecs() -> [ColumnSpec] {
         ColumnSpec("name", "Output", width: 0, minWidth: 12),
         ColumnSpec("shape", "Shape", width: 14, priority: 2),
         ColumnSpec("dtype", "DType", width: 5, priority: 1),
-        ColumnSpec("quant", "Quant", width: 20, priority: 3),
+        ColumnSpec("quant", "Quant", width: 24, priority: 3),
         ColumnSpec("prov", "Fused", width: 5, priority: 4),
     ]
 }
@@ -483,6 +493,36 @@ func detailLines(_ s: AppState, _ p: Painter, _ d: DetailTarget) -> [[Seg]] {
         return [("  " + pad(slot, 10), dim), (v, p.base), (const ? " (const)" : "", dim), ("  " + fmtDType(dt), dtStyle),
                 ("  " + fmtShape(info?.shape), p.base)]
     }
+    lines.append([("Timing", h)])
+    if let l = s.snapshot?.layers.first(where: { $0.nodeID == node.id }) {
+        lines.append([("  last ", dim), (fmtMs(l.lastMs), p.base), ("  avg ", dim), (fmtMs(l.meanMs), p.style(.main_fg, [.bold])),
+                      ("  median ", dim), (fmtMs(l.medianMs), p.base), ("  min ", dim), (fmtMs(l.minMs), p.base),
+                      (" ms  share ", dim), (fmt(l.percent, 1) + "%", p.style(.hi_fg)), ("  \(l.status.rawValue)", dim)])
+        lines.append([("  ran as ", dim), (l.execType, p.base), ("  precision ", dim), (l.precision, p.base)])
+        if !l.history.isEmpty {
+            lines.append([("  history ", dim), (gl.sparkline(l.history, width: min(60, s.size.width - 30)), p.style(.graph)),
+                          ("  \(l.history.count) runs", dim)])
+        }
+    } else {
+        lines.append([("  not in the running graph (mode \(s.mode.rawValue))", dim)])
+    }
+    lines.append([("Dispatch", h)])
+    if let dd = s.dispatch, s.dispatchNodeID == node.id {
+        lines.append([("  chosen ", dim), (dd.execType, p.style(.added, [.bold])), ("  (\(dd.implementation) @ \(dd.isa.rawValue))", dim)])
+        for r in dd.rejected {
+            lines.append([("  rejected ", dim), ("\(r.implementation) @ \(r.isa.rawValue)", p.style(.removed)), (": " + r.reason, p.base)])
+        }
+        if dd.rejected.isEmpty { lines.append([("  no other candidates", dim)]) }
+    } else {
+        lines.append([("  no dispatch information", dim)])
+    }
+    lines.append([("Provenance", h)])
+    if node.provenance.count > 1 {
+        lines.append([("  fused from \(node.provenance.count) Paddle ops:", p.style(.fused))])
+        for o in node.provenance { lines.append([("    " + o, p.base)]) }
+    } else {
+        lines.append([("  original Paddle op " + (node.provenance.first ?? node.name), p.base)])
+    }
     lines.append([("Inputs", h)])
     for slot in node.inputs { for v in slot.args { lines.append(valueLine(slot.name, v)) } }
     lines.append([("Outputs", h)])
@@ -510,36 +550,6 @@ func detailLines(_ s: AppState, _ p: Painter, _ d: DetailTarget) -> [[Seg]] {
                 lines.append([("  " + pad(slot, 10), dim), ("[" + shown + (vals.count > 8 ? ", \(gl.ellipsis) (\(vals.count))" : "") + "]", p.base)])
             }
         }
-    }
-    lines.append([("Provenance", h)])
-    if node.provenance.count > 1 {
-        lines.append([("  fused from \(node.provenance.count) Paddle ops:", p.style(.fused))])
-        for o in node.provenance { lines.append([("    " + o, p.base)]) }
-    } else {
-        lines.append([("  original Paddle op " + (node.provenance.first ?? node.name), p.base)])
-    }
-    lines.append([("Timing", h)])
-    if let l = s.snapshot?.layers.first(where: { $0.nodeID == node.id }) {
-        lines.append([("  last ", dim), (fmtMs(l.lastMs), p.base), ("  avg ", dim), (fmtMs(l.meanMs), p.style(.main_fg, [.bold])),
-                      ("  median ", dim), (fmtMs(l.medianMs), p.base), ("  min ", dim), (fmtMs(l.minMs), p.base),
-                      (" ms  share ", dim), (fmt(l.percent, 1) + "%", p.style(.hi_fg)), ("  \(l.status.rawValue)", dim)])
-        lines.append([("  ran as ", dim), (l.execType, p.base), ("  precision ", dim), (l.precision, p.base)])
-        if !l.history.isEmpty {
-            lines.append([("  history ", dim), (gl.sparkline(l.history, width: min(60, s.size.width - 30)), p.style(.graph)),
-                          ("  \(l.history.count) runs", dim)])
-        }
-    } else {
-        lines.append([("  not in the running graph (mode \(s.mode.rawValue))", dim)])
-    }
-    lines.append([("Dispatch", h)])
-    if let dd = s.dispatch, s.dispatchNodeID == node.id {
-        lines.append([("  chosen ", dim), (dd.execType, p.style(.added, [.bold])), ("  (\(dd.implementation) @ \(dd.isa.rawValue))", dim)])
-        for r in dd.rejected {
-            lines.append([("  rejected ", dim), ("\(r.implementation) @ \(r.isa.rawValue)", p.style(.removed)), (": " + r.reason, p.base)])
-        }
-        if dd.rejected.isEmpty { lines.append([("  no other candidates", dim)]) }
-    } else {
-        lines.append([("  no dispatch information", dim)])
     }
     return lines
 }

@@ -497,8 +497,11 @@ private func openDetail(_ s: inout AppState) -> [Effect] {
     s.weightStats = []
     if let (node, step) = s.node(id: t.nodeID, preferStep: t.step) {
         let g = s.passes[step].graph
-        for v in node.allInputs {
-            if let tensor = g.constant(v) { s.weightStats.append(TensorStats(name: v, tensor: tensor)) }
+        let quantSlots: Set<String> = ["Scale", "ZeroPoint", "InScale", "Scales", "OutScale"]
+        for slot in node.inputs where !(isQDQ(node.type) && quantSlots.contains(slot.name)) {
+            for v in slot.args {
+                if let tensor = g.constant(v) { s.weightStats.append(TensorStats(name: v, tensor: tensor)) }
+            }
         }
     }
     return [.fetchDispatch(nodeID: t.nodeID)]
