@@ -54,7 +54,12 @@ int qtop_tui_init(int want_mouse) {
     setlocale(LC_ALL, "");
     install_handlers();
     set_escdelay(25);
-    if (initscr() == NULL) return -1;
+    // newterm (unlike initscr) returns NULL instead of exiting when TERM is unknown, so the caller can report it.
+    const char *term = getenv("TERM");
+    if (term == NULL || *term == 0) return -1;
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (scr == NULL) return -1;
+    set_term(scr);
     screen_active = 1;
     cbreak();
     noecho();

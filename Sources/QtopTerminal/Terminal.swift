@@ -28,8 +28,8 @@ public enum TerminalError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notATerminal: return "the TUI needs a terminal on stdin and stdout (use `qtop profile` for plain output)"
-        case .initFailed: return "could not initialise the terminal (is TERM set?)"
+        case .notATerminal: return "the TUI needs a terminal on stdin and stdout"
+        case .initFailed: return "could not initialise the terminal (TERM='\(ProcessInfo.processInfo.environment["TERM"] ?? "")' unknown or unset?)"
         }
     }
 }

@@ -32,6 +32,7 @@ public final class App {
             case .setISACap(let c): feed.setISACap(c)
             case .resetStatistics: feed.resetStatistics()
             case .fetchDispatch(let id): state = reduce(state, .dispatchInfo(nodeID: id, feed.dispatch(nodeID: id))).0
+            case .saveScreen: saveScreen()
             case .quit: break
             }
         }
@@ -52,6 +53,24 @@ public final class App {
     }
 
     public var shouldQuit: Bool { state.quit }
+
+    /// Directory `p` writes screenshots to (the current directory by default).
+    public var screenshotDirectory = FileManager.default.currentDirectoryPath
+
+    private func saveScreen() {
+        var clean = state
+        clean.showHelp = false
+        clean.message = nil
+        let text = render(clean, theme: theme).text
+        let stamp = Int(Date().timeIntervalSince1970)
+        let path = (screenshotDirectory as NSString).appendingPathComponent("qtop-screen-\(stamp).txt")
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            state = reduce(state, .message("saved \(path)")).0
+        } catch {
+            state = reduce(state, .message("could not save \(path): \(error.localizedDescription)")).0
+        }
+    }
 
     public func frame() -> CellGrid { render(state, theme: theme) }
 

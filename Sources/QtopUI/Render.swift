@@ -104,20 +104,26 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     if leftEnd + rw + 1 <= w { drawSegs(&g, w - rw, 0, right) }
 
     // Line 1: mode, cap, threads, latency, fps, sparkline.
-    var l1: [Seg] = [(" mode ", p.style(.inactive_fg)), (s.mode.rawValue, p.style(s.mode == .int8 ? .int8 : .fp32, [.bold])),
-                     ("  cap ", p.style(.inactive_fg)), (gl.le + s.isaCap.rawValue, p.style(.hi_fg))]
+    let dim = p.style(.inactive_fg)
+    var groups: [[Seg]] = [[(" mode ", dim), (s.mode.rawValue, p.style(s.mode == .int8 ? .int8 : .fp32, [.bold]))],
+                           [("  cap ", dim), (gl.le + s.isaCap.rawValue, p.style(.hi_fg))]]
     if let snap = s.snapshot {
-        l1 += [("  ", p.base), ("\(snap.threads)", p.base), (" thr", p.style(.inactive_fg)),
-               ("  med ", p.style(.inactive_fg)), (fmtMs(snap.latencyMedianMs), p.style(.hi_fg, [.bold])),
-               (" p90 ", p.style(.inactive_fg)), (fmtMs(snap.latencyP90Ms), p.style(.hi_fg)), (" ms", p.style(.inactive_fg)),
-               ("  ", p.base), (fmt(snap.fps, 1), p.style(.hi_fg, [.bold])), (" fps", p.style(.inactive_fg)),
-               ("  ", p.base), ("\(snap.runs)", p.base), (" runs", p.style(.inactive_fg)), ("  ", p.base)]
-        let x = drawSegs(&g, 0, 1, l1)
-        let sw = w - x - 1
-        if sw >= 8 { g.put(x, 1, gl.sparkline(snap.latencyHistory, width: sw), p.style(.graph)) }
+        groups += [[("  \(snap.threads)", p.base), (" thr", dim)],
+                   [("  med ", dim), (fmtMs(snap.latencyMedianMs), p.style(.hi_fg, [.bold])),
+                    (" p90 ", dim), (fmtMs(snap.latencyP90Ms), p.style(.hi_fg)), (" ms", dim)],
+                   [("  ", p.base), (fmt(snap.fps, 1), p.style(.hi_fg, [.bold])), (" fps", dim)],
+                   [("  \(snap.runs)", p.base), (" runs", dim)]]
     } else {
-        l1 += [("  waiting for the first run", p.style(.inactive_fg)), (gl.ellipsis, p.style(.inactive_fg))]
-        drawSegs(&g, 0, 1, l1)
+        groups += [[("  waiting for the first run" + gl.ellipsis, dim)]]
+    }
+    // Whole groups only: drop the ones that do not fit rather than cutting a number in half.
+    var x = 0
+    for grp in groups {
+        if x + segsWidth(grp) > w { break }
+        x = drawSegs(&g, x, 1, grp)
+    }
+    if let snap = s.snapshot, w - x - 3 >= 8 {
+        g.put(x + 2, 1, gl.sparkline(snap.latencyHistory, width: w - x - 3), p.style(.graph))
     }
 
     // Line 2: tabs and badges.
@@ -164,6 +170,11 @@ func renderKeyBar(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let bg = p.color ? p.style(.keybar_fg, bg: .keybar_bg) : Style(attrs: [.reverse])
     g.fill(x: 0, y: y, width: s.size.width, height: 1, style: bg)
     var segs: [Seg] = [(" ", bg)]
+    if let m = s.message, !s.filterEditing {
+        segs.append((m, p.color ? p.style(.warning, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])))
+        drawSegs(&g, 0, y, segs)
+        return
+    }
     for (k, label) in keyBarItems(s) {
         let kst = p.color ? p.style(.keybar_key, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])
         segs += [(k, kst), (" " + label + "  ", bg)]
@@ -591,6 +602,7 @@ public let helpLines: [(String, String)] = [
     ("m", "cycle mode int8 -> fp32 -> reference"),
     ("i, I", "lower / raise the ISA cap (kernels re-dispatch)"),
     ("t", "next theme"),
+    ("p (F2)", "save the screen as text (qtop-screen-*.txt)"),
     ("mouse", "click tabs, rows (twice: open), headers (sort)"),
     ("?, F1", "this help; any key closes it"),
     ("q, F10", "quit"),

@@ -37,6 +37,8 @@ public enum Action: Sendable {
     case snapshot(ProfileSnapshot?)
     case comparison([CompareRow]?)
     case dispatchInfo(nodeID: Int, DispatchDecision?)
+    /// A transient status message for the key bar (e.g. where a screenshot went).
+    case message(String)
     case tick
 }
 
@@ -46,6 +48,8 @@ public enum Effect: Equatable, Sendable {
     case setISACap(ISALevel)
     case resetStatistics
     case fetchDispatch(nodeID: Int)
+    /// Write the current screen as text to a file (`p`).
+    case saveScreen
     case quit
 }
 
@@ -145,6 +149,8 @@ public struct AppState: Sendable {
     public var pendingCap: ISALevel?
     public var pendingTicks = 0
     public var ticks = 0
+    public var message: String?
+    public var messageTicks = 0
     public var quit = false
 
     public init(modelName: String, passes: [PassStep], cpuName: String = "", detectedISA: ISALevel = .generic,
@@ -400,8 +406,15 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
     switch action {
     case .resize(let size):
         s.size = size
+    case .message(let m):
+        s.message = m
+        s.messageTicks = 0
     case .tick:
         s.ticks += 1
+        if s.message != nil {
+            s.messageTicks += 1
+            if s.messageTicks > 40 { s.message = nil }
+        }
         if s.recompiling {
             s.pendingTicks += 1
             // Give up waiting after ~10 s so a runner that adjusts the request cannot leave us "recompiling" forever.
@@ -622,6 +635,8 @@ private func reduceKey(_ s: inout AppState, _ key: Key) -> [Effect] {
         return stepISA(&s, up: false)
     case .char("I"):
         return stepISA(&s, up: true)
+    case .char("p"), .function(2):
+        return [.saveScreen]
     case .char("t"):
         if !s.themeNames.isEmpty { s.themeIndex = (s.themeIndex + 1) % s.themeNames.count }
     default:

@@ -275,3 +275,22 @@ final class ReducerTests: XCTestCase {
         XCTAssertFalse(localeIsUTF8(environment: [:]))
     }
 }
+
+final class ScreenshotTests: XCTestCase {
+    func testSaveScreenWritesTextAndShowsMessage() throws {
+        let (app, _) = makeApp()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qtop-shot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        app.screenshotDirectory = dir.path
+        app.send(.key(.char("p")))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        XCTAssertEqual(files.count, 1)
+        let text = try String(contentsOfFile: dir.appendingPathComponent(files[0]).path, encoding: .utf8)
+        XCTAssertTrue(text.contains("relu_0.tmp_0"))
+        XCTAssertTrue(app.state.message?.hasPrefix("saved ") == true)
+        XCTAssertTrue(app.frame().lines.last!.contains("saved "))
+        for _ in 0..<41 { app.send(.tick) }
+        XCTAssertNil(app.state.message)
+    }
+}
