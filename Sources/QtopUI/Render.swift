@@ -194,6 +194,8 @@ func graphColumnSpecs() -> [ColumnSpec] {
         ColumnSpec("dtype", "DType", width: 5, priority: 1),
         ColumnSpec("quant", "Quant", width: 24, priority: 3),
         ColumnSpec("prov", "Fused", width: 5, priority: 4),
+        ColumnSpec("prec", "Ran", width: 4, priority: 5),
+        ColumnSpec("ms", "Avg ms", width: 7, priority: 6, right: true),
     ]
 }
 
@@ -205,7 +207,8 @@ func renderTableHeader(_ g: inout CellGrid, _ y: Int, _ cols: [PlacedColumn], _ 
     }
 }
 
-func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColumn], _ s: AppState, _ p: Painter) -> [(PlacedColumn, String, Style)] {
+func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColumn], _ s: AppState, _ p: Painter,
+                   profile: [Int: LayerProfile] = [:]) -> [(PlacedColumn, String, Style)] {
     let n = row.node
     let outName = n.allOutputs.first
     let info = outName.flatMap { graph.values[$0] }
@@ -236,6 +239,13 @@ func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColum
             st = p.style(.qdq)
         case "prov":
             if n.provenance.count > 1 { text = "\(s.glyphs.times)\(n.provenance.count)"; st = p.style(.fused) }
+        case "prec":
+            if let l = profile[n.id], l.status == .executed {
+                text = l.precision
+                st = p.style(l.precision.contains("8") ? .int8 : .fp32)
+            }
+        case "ms":
+            if let l = profile[n.id], l.status == .executed { text = fmtMs(l.meanMs) }
         default: break
         }
         if ghost && c.id != "mark" { st = dimmed }
@@ -306,6 +316,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let rows = s.graphRows
     let cur = s.cursor[ViewKind.graph.rawValue]
     let scroll = s.scroll[ViewKind.graph.rawValue]
+    let profile = Dictionary((s.snapshot?.layers ?? []).map { ($0.nodeID, $0) }, uniquingKeysWith: { a, _ in a })
 
     if s.sideBySide {
         let paneW = (w - 1) / 2
@@ -323,7 +334,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         for i in 0..<vis {
             let r = lscroll + i
             guard r < leftRows.count else { break }
-            var cells = graphRowCells(leftRows[r], index: r, graph: prev, cols: lcols, s, p)
+            var cells = graphRowCells(leftRows[r], index: r, graph: prev, cols: lcols, s, p, profile: profile)
             if leftRows[r].ghost { cells = cells.map { ($0.0, $0.1, $0.0.id == "mark" ? $0.2 : p.style(.removed, [.dim])) } }
             drawRow(&g, y: top + i, x: 0, width: paneW, cells: cells, selected: leftRows[r].node.id == selectedID, p, ellipsis: gl.ellipsis)
         }
@@ -332,7 +343,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         for i in 0..<vis {
             let r = scroll + i
             guard r < rows.count else { break }
-            let cells = graphRowCells(rows[r], index: r, graph: step.graph, cols: rcols, s, p)
+            let cells = graphRowCells(rows[r], index: r, graph: step.graph, cols: rcols, s, p, profile: profile)
             drawRow(&g, y: top + i, x: rightX, width: w - rightX, cells: cells, selected: r == cur, p, ellipsis: gl.ellipsis)
         }
     } else {
@@ -346,7 +357,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
             guard r < rows.count else { break }
             let row = rows[r]
             let graph = row.ghost ? s.passes[s.passIndex - 1].graph : step.graph
-            var cells = graphRowCells(row, index: r, graph: graph, cols: cols, s, p)
+            var cells = graphRowCells(row, index: r, graph: graph, cols: cols, s, p, profile: profile)
             cells = cells.map { c in c.0.id == "idx" ? (c.0, row.ghost ? "" : String(indexFor[r]), c.2) : c }
             drawRow(&g, y: top + i, x: 0, width: w, cells: cells, selected: r == cur, p, ellipsis: gl.ellipsis)
         }

@@ -491,7 +491,9 @@ private func openDetail(_ s: inout AppState) -> [Effect] {
         if rows.indices.contains(c) { target = DetailTarget(nodeID: rows[c].node.id, step: rows[c].step) }
     case .profile:
         let rows = s.profileRows
-        if rows.indices.contains(c), let (_, step) = s.node(id: rows[c].nodeID) {
+        // int8 runs the final pass's graph; reference and fp32 run (a variant of) the graph as loaded.
+        let running = s.mode == .int8 ? max(0, s.passes.count - 1) : 0
+        if rows.indices.contains(c), let (_, step) = s.node(id: rows[c].nodeID, preferStep: running) {
             target = DetailTarget(nodeID: rows[c].nodeID, step: step)
         } else if rows.indices.contains(c) {
             target = DetailTarget(nodeID: rows[c].nodeID, step: max(0, s.passes.count - 1))
