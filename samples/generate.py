@@ -31,9 +31,6 @@ import contextlib
 import io
 import json
 import logging
-import shutil
-import sys
-import tempfile
 import time
 import warnings
 
@@ -79,10 +76,27 @@ def quiet():
         root.setLevel(old)
 
 
-def remove_info(prefix):
+def finish_saved(prefix):
+    """Post-process a freshly saved model: drop the optional .pdiparams.info
+    and strip the `op_callstack` attributes Paddle records on some ops (feed,
+    fetch, ...). Those hold Python stack traces with absolute paths of this
+    machine, which would make the files neither reproducible nor clean."""
     info = prefix + ".pdiparams.info"
     if os.path.exists(info):
         os.remove(info)
+    path = prefix + ".pdmodel"
+    prog = read_program(path)
+    changed = False
+    for block in prog.blocks:
+        for op in block.ops:
+            keep = [a for a in op.attrs if a.name != "op_callstack"]
+            if len(keep) != len(op.attrs):
+                changed = True
+                del op.attrs[:]
+                op.attrs.extend(keep)
+    if changed:
+        with open(path, "wb") as f:
+            f.write(prog.SerializeToString())
 
 
 def save_dygraph_model(layer, prefix, input_shape, input_name="x"):
@@ -91,7 +105,7 @@ def save_dygraph_model(layer, prefix, input_shape, input_name="x"):
     layer.eval()
     spec = [paddle.static.InputSpec(input_shape, "float32", input_name)]
     paddle.jit.save(layer, prefix, input_spec=spec)
-    remove_info(prefix)
+    finish_saved(prefix)
 
 
 def bn_calibrate(layer, batches):
@@ -150,7 +164,7 @@ def ptq(src_dir, src_name, dst_dir, dst_name, calib_batches, onnx_format=True,
             q.quantize()
             q.save_quantized_model(dst_dir, model_filename=dst_name + ".pdmodel",
                                    params_filename=dst_name + ".pdiparams")
-    remove_info(os.path.join(dst_dir, dst_name))
+    finish_saved(os.path.join(dst_dir, dst_name))
 
 
 def run_saved(prefix, inputs):
@@ -418,7 +432,9 @@ class MobileNet(nn.Layer):
 # --------------------------------------------------------------------------
 
 
-def train_shapes(seed=1234, n_train=8000, epochs=6, batch=64, budget_s=110):
+def train_shapes(seed=1234, n_train=8000, epochs=5, batch=64):
+    # Fixed epoch count (no wall-clock early stop) so results do not depend on
+    # machine speed. About 50-100 s on 2 CPU cores.
     seed_all(seed)
     paddle.disable_static()
     x, y = make_shapes_dataset(n_train, seed)
@@ -450,13 +466,10 @@ def train_shapes(seed=1234, n_train=8000, epochs=6, batch=64, budget_s=110):
         acc = float((pv == yv).mean())
         log(f"shapes epoch {ep + 1}/{epochs}: loss {float(loss):.3f} val acc {acc:.3f} "
             f"({time.time() - t0:.0f}s)")
-        if time.time() - t0 > budget_s:
-            log("shapes: time budget reached, stopping early")
-            break
     return model
 
 
-def build_shapes(out, work, manifest):
+def build_shapes(out, manifest):
     model = train_shapes()
     save_dygraph_model(model, os.path.join(out, "shapes_fp32"), [-1, 3, IMG, IMG])
 
@@ -479,7 +492,7 @@ def build_shapes(out, work, manifest):
     return manifest
 
 
-def build_legacy(out, work, manifest):
+def build_legacy(out, manifest):
     """Legacy-format (fake_quantize_* / fake_*dequantize*) PTQ of the shapes net."""
     calib, _ = make_shapes_dataset(128, 4343)
     ptq(out, "shapes_fp32", out, "legacy_int8",
@@ -495,7 +508,7 @@ def build_legacy(out, work, manifest):
     return manifest
 
 
-def build_mobile(out, work, manifest):
+def build_mobile(out, manifest):
     seed_all(2024)
     paddle.disable_static()
     model = MobileNet()
@@ -513,18 +526,26 @@ def build_mobile(out, work, manifest):
     return manifest
 
 
-def _raw_op(op_type, inputs, outputs_like, attrs, out_dtype="float32"):
-    """Append a raw legacy op (used for attributes the 2.x API no longer sets,
-    e.g. elementwise axis broadcasting)."""
+def _raw_op(op_type, x, attrs=None, y=None, out_dtype="float32"):
+    """Append a raw legacy op. Needed for attributes the 2.x API no longer
+    sets (elementwise `axis` broadcasting) and because in Paddle 3.3 a few
+    generated functions (sigmoid, tanh, abs, ...) reject legacy static
+    Variables ("must be Value, but got Variable")."""
     from paddle.base.layer_helper import LayerHelper
     helper = LayerHelper(op_type)
     out = helper.create_variable_for_type_inference(dtype=out_dtype)
-    helper.append_op(type=op_type, inputs=inputs, outputs={"Out": [out]}, attrs=attrs)
-    out.desc.set_shape(outputs_like)
+    inputs = {"X": [x]}
+    if y is not None:
+        inputs["Y"] = [y]
+    helper.append_op(type=op_type, inputs=inputs, outputs={"Out": [out]}, attrs=attrs or {})
     return out
 
 
-def build_ops(out, work, manifest):
+def _matmul(x, y, trans_x=False, trans_y=False):
+    return _raw_op("matmul_v2", x, {"trans_x": trans_x, "trans_y": trans_y}, y=y)
+
+
+def build_ops(out, manifest):
     """Tiny static-graph model exercising a wide range of op types."""
     seed_all(7)
     paddle.enable_static()
@@ -535,7 +556,7 @@ def build_ops(out, work, manifest):
         x = paddle.static.data("x", [-1, 3, H, H], "float32")
         # dilated conv + grouped conv
         a = paddle.static.nn.conv2d(x, 8, 3, padding=2, dilation=2, name="dil")
-        a = F.sigmoid(a) * 2.0 - 0.5                      # sigmoid, scale
+        a = _raw_op("sigmoid", a) * 2.0 - 0.5              # sigmoid, scale
         b = paddle.static.nn.conv2d(a, 8, 3, padding=1, groups=4, name="grp")
         b = F.silu(b)
         c = F.leaky_relu(b, 0.1)
@@ -546,44 +567,63 @@ def build_ops(out, work, manifest):
                                             default_initializer=nn.initializer.Uniform(-0.5, 0.5))
         chan_gain = paddle.create_parameter([8], "float32", name="chan_gain",
                                             default_initializer=nn.initializer.Uniform(0.5, 1.5))
-        d = _raw_op("elementwise_sub", {"X": [c], "Y": [chan_bias]}, [-1, 8, H, H], {"axis": 1})
-        d = _raw_op("elementwise_div", {"X": [d], "Y": [chan_gain]}, [-1, 8, H, H], {"axis": 1})
+        d = _raw_op("elementwise_sub", c, {"axis": 1}, y=chan_bias)
+        d = _raw_op("elementwise_div", d, {"axis": 1}, y=chan_gain)
         # numpy-style broadcast sub / div (axis=-1) against a keepdim mean
         m = paddle.mean(d, axis=[2, 3], keepdim=True)     # reduce_mean
-        e = paddle.divide(paddle.subtract(d, m), paddle.max(paddle.abs(d)) + 1.0)
+        e = paddle.divide(paddle.subtract(d, m), paddle.max(_raw_op("abs", d)) + 1.0)
         # pooling: ceil_mode + padding, exclusive average and max
         p1 = F.avg_pool2d(e, 3, stride=2, padding=1, ceil_mode=True, exclusive=True)  # 8x8
         p2 = F.max_pool2d(e, 3, stride=2, padding=1, ceil_mode=True)                   # 8x8
         f = paddle.concat([p1, p2], axis=1)               # [N,16,8,8]
         s1, s2 = paddle.split(f, [6, 10], axis=1)
-        s1 = paddle.sum(s1, axis=1, keepdim=True)          # reduce_sum [N,1,8,8]
+        s1 = _raw_op("reduce_sum", s1, {"dim": [1], "keep_dim": True, "reduce_all": False})  # [N,1,8,8]
         g = paddle.concat([s1, s2], axis=1)               # [N,11,8,8]
         # matmul_v2 with transpose flags: tokens [N,64,11]
         t = paddle.transpose(paddle.reshape(g, [-1, 11, 64]), [0, 2, 1])
         w = paddle.create_parameter([8, 11], "float32", name="proj_w",
                                     default_initializer=nn.initializer.Normal(0, 0.3))
-        q = paddle.matmul(t, w, transpose_y=True)          # [N,64,8]
-        att = paddle.matmul(q, q, transpose_x=False, transpose_y=True) * 0.125  # [N,64,64]
+        q = _matmul(t, w, trans_y=True)                   # [N,64,8]
+        att = _matmul(q, q, trans_y=True) * 0.125         # [N,64,64]
         att = F.softmax(att, axis=-1)
-        v = paddle.matmul(att, q)                          # [N,64,8]
-        u = paddle.matmul(v, q, transpose_x=True)          # [N,8,8]
+        v = _matmul(att, q)                               # [N,64,8]
+        u = _matmul(v, q, trans_x=True)                   # [N,8,8]
         u = paddle.unsqueeze(u, axis=1)                    # [N,1,8,8]
         u = paddle.squeeze(paddle.mean(u, axis=[2], keepdim=True), axis=[1, 2])  # [N,8]
         out1 = F.softmax(u, axis=-1)
         out2 = paddle.mean(g, axis=[1, 2, 3])              # reduce over all but batch
-        out2 = paddle.tanh(out2)
+        out2 = _raw_op("tanh", out2)
     exe = paddle.static.Executor(paddle.CPUPlace())
     scope = paddle.static.Scope()
     with paddle.static.scope_guard(scope):
         exe.run(startup)
         paddle.static.save_inference_model(os.path.join(out, "ops_fp32"), [x], [out1, out2],
                                            exe, program=main)
-    remove_info(os.path.join(out, "ops_fp32"))
+    finish_saved(os.path.join(out, "ops_fp32"))
     rng = np.random.RandomState(11)
     x_in = rng.normal(0, 1, (2, 3, H, H)).astype(np.float32)
     manifest.append(write_reference(out, "ops_fp32", [x_in], False))
     return manifest
 
+
+DESCRIPTIONS = {
+    "shapes_fp32": "Small CNN (conv+BN+ReLU, depthwise conv, residual add, max/avg/adaptive "
+                   "pool, flatten, 2x fc, softmax) trained on 8 procedural shape/texture classes.",
+    "shapes_int8": "shapes_fp32 after Paddle PTQ, onnx_format (quantize_linear/dequantize_linear), "
+                   "per-channel int8 weights, KL-calibrated activations. The default sample.",
+    "mobile_fp32": "Tiny MobileNetV3/ShuffleNet hybrid, random init (BN stats calibrated): "
+                   "hard_swish, relu6, hard_sigmoid squeeze-excite, residual adds, split, concat, "
+                   "channel shuffle (reshape2/transpose2/reshape2), global pool, fc.",
+    "mobile_int8": "mobile_fp32 after Paddle PTQ, onnx_format, per-channel int8 weights.",
+    "legacy_int8": "shapes_fp32 after Paddle PTQ in the legacy format (onnx_format=False): "
+                   "fake_quantize_range_abs_max + fake_channel_wise_dequantize_max_abs, weights "
+                   "stored as integer-valued float32.",
+    "ops_fp32": "Tiny static-graph op zoo: dilated/grouped conv, sigmoid, silu, swish, leaky_relu, "
+                "clip, scale, abs, tanh, elementwise sub/div with axis=1 and numpy broadcasting, "
+                "reduce_mean/sum/max, matmul_v2 with trans_x/trans_y, softmax, ceil_mode + padded "
+                "exclusive avg/max pool, concat, split, reshape2/transpose2, squeeze2/unsqueeze2. "
+                "Two fetch targets.",
+}
 
 BUILDERS = [("shapes", build_shapes), ("legacy", build_legacy),
             ("mobile", build_mobile), ("ops", build_ops)]
@@ -612,13 +652,13 @@ def main():
             old = {m["name"]: m for m in json.load(f)["models"]}
     manifest = []
     t0 = time.time()
-    with tempfile.TemporaryDirectory() as work:
-        for key, fn in BUILDERS:
-            if only and key not in only:
-                continue
-            log(f"building {key} ...")
-            fn(out, work, manifest)
-    new = {m["name"]: m for m in manifest}
+    for key, fn in BUILDERS:
+        if only and key not in only:
+            continue
+        log(f"building {key} ...")
+        fn(out, manifest)
+    new = {m["name"]: dict({"name": m["name"], "description": DESCRIPTIONS.get(m["name"], "")}, **m)
+           for m in manifest}
     old.update(new)
     order = ["shapes_int8", "shapes_fp32", "mobile_int8", "mobile_fp32", "legacy_int8", "ops_fp32"]
     models = sorted(old.values(), key=lambda m: order.index(m["name"]) if m["name"] in order else 99)

@@ -1,2 +1,2 @@
 #include "qtop_kernels.h"
-int qtop_kernels_abi_version(void) { return 1; }
+int qtop_kernels_abi_version(void) { return 2; }

@@ -82,7 +82,9 @@ public enum ShapeInference {
             let s = try shape("X")
             return n.output("Out").map { [($0, nil, s)] } ?? []
         case "batch_norm":
-            return try same("X", ["Y"])
+            // Exported inference programs declare the unused training statistics 0-d; keep Paddle's view.
+            let stats = ["SavedMean", "SavedVariance", "ReserveSpace"].compactMap { n.output($0) }.map { ($0, dtype("X"), [Int]()) }
+            return try same("X", ["Y"]) + stats
         case "conv2d", "depthwise_conv2d":
             let x = try shape("Input"), w = try shape("Filter")
             guard x.count == 4, w.count == 4 else { throw ShapeError("conv2d expects 4-D input and filter") }
@@ -215,8 +217,50 @@ public enum ShapeInference {
                 if all || dims.contains(i) || dims.isEmpty { if keep { out.append(1) } } else { out.append(d) }
             }
             return n.output("Out").map { [($0, dtype("X"), out)] } ?? []
+        // qtop's own op types, produced by the passes (integer tensors are NHWC, float tensors NCHW).
+        case "fused_conv2d":
+            return try infer(n.with(type: "conv2d"), v)
+        case "fake_quantize", "qrelu":
+            let s = try shape("X")
+            return n.output("Out").map { [($0, outDType(a) ?? dtype("X"), s)] } ?? []
+        case "quantize", "layout_nchw_to_nhwc":
+            let s = try shape("X")
+            let out = s.count == 4 ? [s[0], s[2], s[3], s[1]] : s
+            return n.output("Out").map { [($0, outDType(a) ?? dtype("X"), out)] } ?? []
+        case "dequantize", "layout_nhwc_to_nchw":
+            let s = try shape("X")
+            let out = s.count == 4 ? [s[0], s[3], s[1], s[2]] : s
+            return n.output("Out").map { [($0, n.type == "dequantize" ? .f32 : dtype("X"), out)] } ?? []
+        case "qconv2d":
+            let x = try shape("Input"), w = try shape("Filter")
+            guard x.count == 4, w.count == 4 else { throw ShapeError("qconv2d expects 4-D NHWC input and filter") }
+            let pads = convPads(a)
+            let s = a.ints("strides", default: [1, 1]), d = a.ints("dilations", default: [1, 1])
+            let oh = convOut(x[1], k: w[2], pad: (pads[0], pads[1]), stride: s[0], dil: d[0], algo: "EXPLICIT")
+            let ow = convOut(x[2], k: w[3], pad: (pads[2], pads[3]), stride: s[1], dil: d[1], algo: "EXPLICIT")
+            return n.output("Output").map { [($0, outDType(a), [x[0], oh, ow, w[0]])] } ?? []
+        case "qmatmul":
+            let x = try shape("X"), w = try shape("Y")
+            guard x.count >= 1, w.count == 2 else { throw ShapeError("qmatmul expects a 2-D weight") }
+            return n.output("Out").map { [($0, outDType(a), Array(x.dropLast()) + [w[1]])] } ?? []
+        case "qpool2d":
+            guard let out = try infer(n.with(type: "pool2d"), v) else { return nil }
+            return out.map { ($0.0, outDType(a) ?? $0.1, $0.2) }
+        case "qconcat":
+            guard let out = try infer(n.with(type: "concat"), v) else { return nil }
+            return out.map { ($0.0, outDType(a) ?? $0.1, $0.2) }
         default:
             return nil
+        }
+    }
+
+    /// The `out_dtype` attribute of integer ops ("u8", "s8", "f32").
+    static func outDType(_ a: Attributes) -> DType? {
+        switch a.string("out_dtype", default: "") {
+        case "u8": return .u8
+        case "s8": return .i8
+        case "f32": return .f32
+        default: return nil
         }
     }
 

@@ -32,3 +32,39 @@ public struct PassStep: Sendable {
         self.changes = changes
     }
 }
+
+/// Which graph the pipeline produces.
+public enum PassTarget: String, Sendable, Codable, CaseIterable {
+    /// Full lowering: integer convolutions/matmuls with fused epilogues, explicit quantize/dequantize boundaries.
+    case int8
+    /// Quantization stripped (weights dequantized to f32 constants), then float fusions.
+    case fp32
+    /// No passes: the graph as loaded (QDQ ops executed in float with Paddle's semantics).
+    case reference
+}
+
+public struct PassOptions: Sendable {
+    public var target: PassTarget
+    /// Stop after the pass with this name (inclusive); nil runs the whole pipeline.
+    public var stopAfter: String?
+    /// Keep `only_observer` quantize/dequantize pairs (drop-observers is skipped).
+    public var keepObservers: Bool
+
+    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false) {
+        self.target = target
+        self.stopAfter = stopAfter
+        self.keepObservers = keepObservers
+    }
+}
+
+/// One named graph transformation. `run` returns the new graph and what changed; it never mutates shared
+/// nodes or constants, so the input graph stays a valid snapshot.
+public struct Pass: Sendable {
+    public let name: String
+    public let run: @Sendable (Graph, PassOptions) -> (Graph, [Change])
+
+    public init(name: String, run: @escaping @Sendable (Graph, PassOptions) -> (Graph, [Change])) {
+        self.name = name
+        self.run = run
+    }
+}

@@ -1,4 +1,183 @@
 #ifndef QTOP_KERNELS_H
 #define QTOP_KERNELS_H
+/*
+ * qtop C kernel layer: CPU detection, a persistent thread pool, int8 kernels (NHWC, exact integer
+ * arithmetic of docs/int8-semantics.md) and fp32 kernels (NCHW), each with a generic C implementation
+ * and per-ISA implementations selected at creation time.
+ *
+ * This header is imported by Swift: no intrinsics headers, plain C types only.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 int qtop_kernels_abi_version(void);
+
+/* ---------------------------------------------------------------- CPU detection */
+
+/* Same order as Swift's ISALevel. */
+typedef enum {
+    QTOP_ISA_GENERIC = 0,
+    QTOP_ISA_SSE41 = 1,
+    QTOP_ISA_AVX2 = 2,
+    QTOP_ISA_AVX2_VNNI = 3,
+    QTOP_ISA_AVX512_CORE = 4,
+    QTOP_ISA_AVX512_VNNI = 5,
+    QTOP_ISA_NEON = 6,
+    QTOP_ISA_NEON_DOTPROD = 7,
+    QTOP_ISA_COUNT = 8
+} qtop_isa;
+
+/* Bit i set = ISA level i usable on this CPU with this OS (generic is always set). */
+uint32_t qtop_cpu_isa_mask(void);
+/* CPU model name (CPUID brand string, /proc/cpuinfo or sysctl); never NULL. */
+const char *qtop_cpu_model_name(void);
+/* "generic", "sse41", "avx2", ... (Swift ISALevel raw values); "?" when out of range. */
+const char *qtop_isa_name(int isa);
+/* Bit i set = this build contains kernels for ISA level i (x86 levels only on x86-64). */
+uint32_t qtop_compiled_isa_mask(void);
+
+/* ---------------------------------------------------------------- thread pool */
+
+typedef struct qtop_pool qtop_pool;
+/* fn(ctx, task, thread) for task in [0, n); thread in [0, qtop_pool_threads(pool)). */
+typedef void (*qtop_task_fn)(void *ctx, int64_t task, int thread);
+
+/* A pool of `threads` total threads: the caller of parallel_for plus threads-1 persistent workers. */
+qtop_pool *qtop_pool_create(int threads);
+void qtop_pool_destroy(qtop_pool *pool);
+int qtop_pool_threads(const qtop_pool *pool); /* 1 for NULL */
+/* Runs every task once and returns when all are done. The caller participates. pool may be NULL (serial).
+ * Calls from inside a task run serially on the calling thread (thread index 0 of a private serial context
+ * is NOT used: nested tasks see the caller's thread index). Concurrent calls on one pool are serialized. */
+void qtop_parallel_for(qtop_pool *pool, int64_t n, qtop_task_fn fn, void *ctx);
+
+/* ---------------------------------------------------------------- common enums */
+
+typedef enum { QTOP_DT_U8 = 0, QTOP_DT_S8 = 1, QTOP_DT_F32 = 2, QTOP_DT_NONE = 3 } qtop_dtype;
+typedef enum { QTOP_ACT_NONE = 0, QTOP_ACT_RELU = 1, QTOP_ACT_RELU6 = 2, QTOP_ACT_HARD_SWISH = 3 } qtop_act;
+
+/* ---------------------------------------------------------------- int8 convolution (NHWC) */
+
+typedef struct {
+    int n, h, w, ic;               /* input NHWC */
+    int oc, kh, kw;                /* weights [oc][ic/groups][kh][kw] */
+    int stride_h, stride_w;
+    int pad_t, pad_b, pad_l, pad_r;
+    int dil_h, dil_w;
+    int groups;
+    int src_dt;                    /* QTOP_DT_U8 or QTOP_DT_S8 */
+    int dst_dt;                    /* QTOP_DT_U8, QTOP_DT_S8 or QTOP_DT_F32 (NHWC) */
+    int res_dt;                    /* QTOP_DT_NONE, QTOP_DT_U8, QTOP_DT_S8 or QTOP_DT_F32 (NHWC, output shape) */
+    int act;                       /* qtop_act */
+    float in_range;                /* S_x (abs-max range): step = S_x / 127 */
+    float out_range;               /* S_out, for u8/s8 output: inv = 127 / S_out */
+    float res_range;               /* S_r, for int8 residual */
+} qtop_qconv_desc;
+
+typedef struct qtop_qconv qtop_qconv;
+
+/* Output spatial size for a desc (0 or negative when invalid). */
+int qtop_qconv_out_h(const qtop_qconv_desc *d);
+int qtop_qconv_out_w(const qtop_qconv_desc *d);
+/* Can `isa` serve this desc with ISA cap `cap`? Returns 1 (why gets a short note, may be "") or 0 (why = reason). */
+int qtop_qconv_query(const qtop_qconv_desc *d, int isa, int cap, char *why, size_t why_len);
+/* Implementation family used for this desc: "conv1x1", "conv" or "dwconv". */
+const char *qtop_qconv_impl_name(const qtop_qconv_desc *d);
+/* Packs weights once. weights: s8 [oc][ic/groups][kh][kw]; weight_ranges: Sw[oc]; bias: f32 [oc] or NULL.
+ * Returns NULL when the ISA cannot serve the desc (see query). */
+qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                              const float *bias, int isa);
+/* src NHWC (u8/s8), dst NHWC, residual NHWC (or NULL when res_dt == NONE). */
+void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool);
+void qtop_qconv_destroy(qtop_qconv *c);
+int qtop_qconv_isa(const qtop_qconv *c);
+
+/* ---------------------------------------------------------------- int8 matmul / fc */
+
+typedef struct {
+    int m, k, n;                   /* X [m][k] (u8/s8) × W [k][n] (s8) → Out [m][n] */
+    int src_dt, dst_dt, res_dt, act;
+    float in_range, out_range, res_range;
+} qtop_qmatmul_desc;
+
+typedef struct qtop_qmatmul qtop_qmatmul;
+int qtop_qmatmul_query(const qtop_qmatmul_desc *d, int isa, int cap, char *why, size_t why_len);
+/* weights: s8 [k][n] (Paddle layout); weight_ranges [n]; bias [n] or NULL. */
+qtop_qmatmul *qtop_qmatmul_create(const qtop_qmatmul_desc *d, const int8_t *weights, const float *weight_ranges,
+                                  const float *bias, int isa);
+void qtop_qmatmul_run(qtop_qmatmul *m, const void *src, void *dst, const void *residual, qtop_pool *pool);
+void qtop_qmatmul_destroy(qtop_qmatmul *m);
+
+/* ---------------------------------------------------------------- int8 pooling (NHWC, generic C) */
+
+typedef struct {
+    int n, h, w, c;
+    int oh, ow;
+    int kh, kw, stride_h, stride_w, pad_t, pad_l;
+    int is_avg;                    /* 0 = max, 1 = avg */
+    int exclusive;                 /* avg: divide by the number of valid elements (else kh*kw) */
+    int adaptive;                  /* Paddle adaptive pooling: windows [floor(i*H/OH), ceil((i+1)*H/OH)) */
+    int src_dt, dst_dt;            /* max: dst_dt must equal src_dt; avg: u8/s8/f32 */
+    float in_range, out_range;
+} qtop_qpool_desc;
+
+/* Returns 0 on success, -1 on an invalid desc. */
+int qtop_qpool_run(const qtop_qpool_desc *d, const void *src, void *dst, qtop_pool *pool);
+
+/* ---------------------------------------------------------------- reorders */
+
+/* f32 NCHW → u8/s8 NHWC, q = clamp(rint(x * (127 / range))). For [M,K] use n=M, c=K, h=w=1. */
+void qtop_quantize_nchw_to_nhwc(const float *src, void *dst, int dst_dt, int n, int c, int h, int w, float range,
+                                qtop_pool *pool);
+/* u8/s8 NHWC → f32 NCHW, x = q * (range / 127). */
+void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n, int c, int h, int w, float range,
+                                  qtop_pool *pool);
+/* f32 NHWC → f32 NCHW. */
+void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool);
+
+/* ---------------------------------------------------------------- fp32 convolution (NCHW) */
+
+typedef struct {
+    int n, ic, h, w;               /* input NCHW */
+    int oc, kh, kw;                /* weights [oc][ic/groups][kh][kw] */
+    int stride_h, stride_w;
+    int pad_t, pad_b, pad_l, pad_r;
+    int dil_h, dil_w;
+    int groups;
+    int has_residual;              /* residual f32 NCHW, output shape */
+    int act;
+} qtop_fconv_desc;
+
+typedef struct qtop_fconv qtop_fconv;
+int qtop_fconv_out_h(const qtop_fconv_desc *d);
+int qtop_fconv_out_w(const qtop_fconv_desc *d);
+int qtop_fconv_query(const qtop_fconv_desc *d, int isa, int cap, char *why, size_t why_len);
+/* "conv1x1", "conv" or "dwconv". */
+const char *qtop_fconv_impl_name(const qtop_fconv_desc *d);
+qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa);
+void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool);
+void qtop_fconv_destroy(qtop_fconv *c);
+
+/* ---------------------------------------------------------------- fp32 matmul / fc */
+
+typedef struct {
+    int m, k, n;                   /* X [m][k] × W [k][n] (+ bias [n]) (+ residual [m][n]) → act */
+    int has_residual;
+    int act;
+} qtop_fmatmul_desc;
+
+typedef struct qtop_fmatmul qtop_fmatmul;
+int qtop_fmatmul_query(const qtop_fmatmul_desc *d, int isa, int cap, char *why, size_t why_len);
+/* weights [k][n] packed once; bias [n] or NULL. */
+qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weights, const float *bias, int isa);
+void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool);
+void qtop_fmatmul_destroy(qtop_fmatmul *m);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,503 @@
+/* Int8 convolution / matmul: descriptors, weight packing, task decomposition, generic reference, epilogue. */
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+#include "q8_internal.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int out_dim(int in, int k, int s, int p0, int p1, int d) {
+    if (s <= 0 || d <= 0 || k <= 0) return 0;
+    int eff = d * (k - 1) + 1;
+    int span = in + p0 + p1 - eff;
+    if (span < 0) return 0;
+    return span / s + 1;
+}
+
+int qtop_qconv_out_h(const qtop_qconv_desc *d) { return out_dim(d->h, d->kh, d->stride_h, d->pad_t, d->pad_b, d->dil_h); }
+int qtop_qconv_out_w(const qtop_qconv_desc *d) { return out_dim(d->w, d->kw, d->stride_w, d->pad_l, d->pad_r, d->dil_w); }
+
+static int is_dw(const qtop_qconv_desc *d) { return d->groups > 1 && d->groups == d->ic && d->oc == d->ic; }
+
+const char *qtop_qconv_impl_name(const qtop_qconv_desc *d) {
+    if (is_dw(d)) return "dwconv";
+    if (d->kh == 1 && d->kw == 1) return "conv1x1";
+    return "conv";
+}
+
+static int isa_available(int isa) { return (qtop_cpu_isa_mask() >> isa) & 1; }
+
+#define WHY(...) do { if (why && why_len) snprintf(why, why_len, __VA_ARGS__); } while (0)
+
+static int desc_valid(const qtop_qconv_desc *d, char *why, size_t why_len) {
+    if (d->n <= 0 || d->h <= 0 || d->w <= 0 || d->ic <= 0 || d->oc <= 0 || d->kh <= 0 || d->kw <= 0) {
+        WHY("invalid shape"); return 0;
+    }
+    if (d->groups <= 0 || d->ic % d->groups || d->oc % d->groups) { WHY("channels not divisible by groups"); return 0; }
+    if (d->pad_t < 0 || d->pad_b < 0 || d->pad_l < 0 || d->pad_r < 0) { WHY("negative padding"); return 0; }
+    if (qtop_qconv_out_h(d) <= 0 || qtop_qconv_out_w(d) <= 0) { WHY("empty output"); return 0; }
+    if (d->src_dt != QTOP_DT_U8 && d->src_dt != QTOP_DT_S8) { WHY("input must be u8 or s8"); return 0; }
+    if (d->dst_dt != QTOP_DT_U8 && d->dst_dt != QTOP_DT_S8 && d->dst_dt != QTOP_DT_F32) { WHY("bad output dtype"); return 0; }
+    if (d->res_dt < QTOP_DT_U8 || d->res_dt > QTOP_DT_NONE) { WHY("bad residual dtype"); return 0; }
+    if (d->act < QTOP_ACT_NONE || d->act > QTOP_ACT_HARD_SWISH) { WHY("bad activation"); return 0; }
+    if (!(d->in_range > 0) || (d->dst_dt != QTOP_DT_F32 && !(d->out_range > 0)) ||
+        ((d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) && !(d->res_range > 0))) {
+        WHY("quantization ranges must be > 0"); return 0;
+    }
+    int64_t k = (int64_t)d->kh * d->kw * (d->ic / d->groups);
+    /* worst case |acc| = 255 * 128 * K must fit int32 */
+    if (k > 65000) { WHY("reduction length %lld too large for int32 accumulation", (long long)k); return 0; }
+    return 1;
+}
+
+int qtop_qconv_query(const qtop_qconv_desc *d, int isa, int cap, char *why, size_t why_len) {
+    if (why && why_len) why[0] = 0;
+    if (isa < 0 || isa >= QTOP_ISA_COUNT) { WHY("unknown isa"); return 0; }
+    if (!desc_valid(d, why, why_len)) return 0;
+    if (!((qtop_compiled_isa_mask() >> isa) & 1)) {
+        WHY("%s: no %s kernel in this build", qtop_isa_name(isa), qtop_isa_name(isa)); return 0;
+    }
+    if (!isa_available(isa)) { WHY("%s: cpu lacks %s", qtop_isa_name(isa), qtop_isa_name(isa)); return 0; }
+    if (isa > cap && !(cap == QTOP_ISA_GENERIC && isa == QTOP_ISA_GENERIC)) {
+        WHY("%s: capped by --isa %s", qtop_isa_name(isa), qtop_isa_name(cap)); return 0;
+    }
+    if (is_dw(d) && isa == QTOP_ISA_AVX512_VNNI) {
+        WHY("avx512_vnni: depthwise has one product per lane, served by avx512_core"); return 0;
+    }
+    if (isa == QTOP_ISA_AVX512_VNNI && !is_dw(d)) {
+        int icg = d->ic / d->groups;
+        if (d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t &&
+            !d->pad_b && !d->pad_l && !d->pad_r) {
+            if (icg % 4) WHY("K=%d not multiple of 4 → im2col with zero tail (handled)", icg);
+            else WHY("direct GEMM on NHWC");
+        } else if (((int64_t)d->kh * d->kw * icg) % 4) {
+            WHY("K not multiple of 4 → zero-padded (handled)");
+        }
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ epilogue (the exact spec chain) */
+
+static inline float act_apply(float y, int act) {
+    switch (act) {
+    case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
+    case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
+    case QTOP_ACT_HARD_SWISH: {
+        float t = y + 3.0f;
+        t = t > 0 ? t : 0.0f;
+        t = t < 6.0f ? t : 6.0f;
+        float s = t * (1.0f / 6.0f);
+        return y * s;
+    }
+    default: return y;
+    }
+}
+
+static inline int32_t requant(float y, float inv, float lo, float hi) {
+    float v = y * inv;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int32_t)rintf(v);
+}
+
+void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
+                       const void *res) {
+    const qtop_qconv_desc *d = &c->d;
+    int64_t base = pix * d->oc + oc0;
+    for (int j = 0; j < cnt; j++) {
+        int ch = oc0 + j;
+        int32_t a = acc[j];
+        if (c->comp) a += c->comp[ch];
+        float y = (float)a * c->scale[ch];
+        y = y + c->bias[ch];
+        switch (d->res_dt) {
+        case QTOP_DT_U8: y = y + (float)((const uint8_t *)res)[base + j] * c->step_r; break;
+        case QTOP_DT_S8: y = y + (float)((const int8_t *)res)[base + j] * c->step_r; break;
+        case QTOP_DT_F32: y = y + ((const float *)res)[base + j]; break;
+        default: break;
+        }
+        y = act_apply(y, d->act);
+        switch (d->dst_dt) {
+        case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, 255.0f); break;
+        case QTOP_DT_S8: ((int8_t *)dst)[base + j] = (int8_t)requant(y, c->inv_out, -128.0f, 127.0f); break;
+        default: ((float *)dst)[base + j] = y; break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ create */
+
+static int64_t rup(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                              const float *bias, int isa) {
+    if (!qtop_qconv_query(d, isa, isa, NULL, 0)) return NULL;
+    qtop_qconv *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->d = *d;
+    c->isa = isa;
+    c->kind = is_dw(d) ? Q8_KIND_DW : Q8_KIND_GEMM;
+    c->oh = qtop_qconv_out_h(d);
+    c->ow = qtop_qconv_out_w(d);
+    c->icg = d->ic / d->groups;
+    c->ocg = d->oc / d->groups;
+    c->taps = d->kh * d->kw;
+    c->K = c->taps * c->icg;
+    c->scale = malloc(sizeof(float) * d->oc);
+    c->bias = malloc(sizeof(float) * d->oc);
+    float step_x = d->in_range / 127.0f;
+    for (int o = 0; o < d->oc; o++) {
+        float ws = weight_ranges[o] / 127.0f;
+        c->scale[o] = step_x * ws;
+        c->bias[o] = bias ? bias[o] : 0.0f;
+    }
+    c->step_r = (d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) ? d->res_range / 127.0f : 0.0f;
+    c->inv_out = d->dst_dt != QTOP_DT_F32 ? 127.0f / d->out_range : 0.0f;
+
+    /* reference layout [oc][taps*icg], k = tap*icg + ic */
+    c->wref = malloc((size_t)d->oc * c->K);
+    for (int o = 0; o < d->oc; o++)
+        for (int i = 0; i < c->icg; i++)
+            for (int t = 0; t < c->taps; t++)
+                c->wref[(size_t)o * c->K + (size_t)t * c->icg + i] = weights[((size_t)o * c->icg + i) * c->taps + t];
+
+    if (c->kind == Q8_KIND_DW) {
+        c->cp = (int)rup(d->oc, 16);
+        c->wdw = calloc((size_t)c->taps * c->cp, sizeof(int32_t));
+        for (int t = 0; t < c->taps; t++)
+            for (int o = 0; o < d->oc; o++) c->wdw[(size_t)t * c->cp + o] = c->wref[(size_t)o * c->K + t];
+        return c;
+    }
+    if (isa == QTOP_ISA_GENERIC) return c;
+
+    c->ocb = (int)((c->ocg + 15) / 16);
+    int vnni = isa == QTOP_ISA_AVX512_VNNI;
+    int kstep = vnni ? 4 : 2;
+    c->Kp = (int)rup(c->K, kstep);
+    c->wblock_elems = (size_t)16 * c->Kp;
+    c->wgroup_elems = c->wblock_elems * c->ocb;
+    size_t esz = vnni ? 1 : 2;
+    c->wpack = calloc(c->wgroup_elems * d->groups, esz);
+    for (int g = 0; g < d->groups; g++)
+        for (int o = 0; o < c->ocg; o++) {
+            int blk = o / 16, lane = o % 16;
+            const int8_t *src = c->wref + (size_t)(g * c->ocg + o) * c->K;
+            for (int k = 0; k < c->K; k++) {
+                size_t idx = g * c->wgroup_elems + blk * c->wblock_elems + (size_t)(k / kstep) * 16 * kstep +
+                             (size_t)lane * kstep + (k % kstep);
+                if (vnni) ((int8_t *)c->wpack)[idx] = src[k];
+                else ((int16_t *)c->wpack)[idx] = src[k];
+            }
+        }
+    if (vnni) {
+        c->direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                    !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && (c->icg % 4) == 0;
+        int s8 = d->src_dt == QTOP_DT_S8;
+        c->xor_direct = c->direct && s8;
+        c->shift_im2col = !c->direct && s8;
+        if (s8) {
+            c->comp = malloc(sizeof(int32_t) * d->oc);
+            for (int o = 0; o < d->oc; o++) {
+                int32_t s = 0;
+                for (int k = 0; k < c->K; k++) s += c->wref[(size_t)o * c->K + k];
+                c->comp[o] = -128 * s;
+            }
+        }
+    } else {
+        c->a_s16 = 1;
+    }
+    return c;
+}
+
+void qtop_qconv_destroy(qtop_qconv *c) {
+    if (!c) return;
+    free(c->scale); free(c->bias); free(c->wref); free(c->wdw); free(c->wpack); free(c->comp);
+    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
+    free(c->scratch);
+    free(c);
+}
+
+int qtop_qconv_isa(const qtop_qconv *c) { return c->isa; }
+
+static void ensure_scratch(qtop_qconv *c, int threads, size_t bytes) {
+    if (threads <= c->scratch_threads && bytes <= c->scratch_bytes) return;
+    for (int i = 0; i < c->scratch_threads; i++) free(c->scratch[i]);
+    free(c->scratch);
+    if (threads < c->scratch_threads) threads = c->scratch_threads;
+    if (bytes < c->scratch_bytes) bytes = c->scratch_bytes;
+    c->scratch = calloc((size_t)threads, sizeof(void *));
+    for (int i = 0; i < threads; i++) c->scratch[i] = malloc(bytes + 64);
+    c->scratch_threads = threads;
+    c->scratch_bytes = bytes;
+}
+
+/* ------------------------------------------------------------------ run */
+
+typedef struct {
+    qtop_qconv *c;
+    const uint8_t *src;
+    void *dst;
+    const void *res;
+    int64_t M;        /* output pixels */
+    int mtiles, osplit, oc_per_split;
+} qrun;
+
+static inline int32_t ld_src(const uint8_t *p, int s8) { return s8 ? (int32_t)(int8_t)*p : (int32_t)*p; }
+
+/* generic reference: one task = one output row (n, oy) */
+static void task_generic(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    qrun *r = vctx;
+    qtop_qconv *c = r->c;
+    const qtop_qconv_desc *d = &c->d;
+    int n = (int)(task / c->oh), oy = (int)(task % c->oh);
+    int s8 = d->src_dt == QTOP_DT_S8;
+    int32_t acc[64];
+    for (int ox = 0; ox < c->ow; ox++) {
+        int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
+        for (int o0 = 0; o0 < d->oc; o0 += 64) {
+            int cnt = d->oc - o0 < 64 ? d->oc - o0 : 64;
+            for (int j = 0; j < cnt; j++) {
+                int o = o0 + j, g = o / c->ocg;
+                const int8_t *w = c->wref + (size_t)o * c->K;
+                int32_t s = 0;
+                for (int ky = 0; ky < d->kh; ky++) {
+                    int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+                    if (iy < 0 || iy >= d->h) continue;
+                    for (int kx = 0; kx < d->kw; kx++) {
+                        int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+                        if (ix < 0 || ix >= d->w) continue;
+                        const uint8_t *x = r->src + (((int64_t)n * d->h + iy) * d->w + ix) * d->ic + (int64_t)g * c->icg;
+                        const int8_t *wt = w + (size_t)(ky * d->kw + kx) * c->icg;
+                        for (int i = 0; i < c->icg; i++) s += ld_src(x + i, s8) * (int32_t)wt[i];
+                    }
+                }
+                acc[j] = s;
+            }
+            qtop__q8_epilogue(c, pix, o0, cnt, acc, r->dst, r->res);
+        }
+    }
+}
+
+/* im2col rows [m0, m0+mc) of group g into buf (u8 bytes, or s16), row length Kp. */
+static void im2col(const qtop_qconv *c, const uint8_t *src, int g, int64_t m0, int mc, void *buf) {
+    const qtop_qconv_desc *d = &c->d;
+    int s8 = d->src_dt == QTOP_DT_S8;
+    int icg = c->icg, Kp = c->Kp;
+    for (int r = 0; r < mc; r++) {
+        int64_t m = m0 + r;
+        int ox = (int)(m % c->ow);
+        int64_t t = m / c->ow;
+        int oy = (int)(t % c->oh), n = (int)(t / c->oh);
+        int k = 0;
+        for (int ky = 0; ky < d->kh; ky++) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            for (int kx = 0; kx < d->kw; kx++, k += icg) {
+                int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+                int inb = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w;
+                const uint8_t *x = inb ? src + (((int64_t)n * d->h + iy) * d->w + ix) * d->ic + (int64_t)g * icg : NULL;
+                if (c->a_s16) {
+                    int16_t *o = (int16_t *)buf + (int64_t)r * Kp + k;
+                    if (!inb) memset(o, 0, sizeof(int16_t) * icg);
+                    else if (s8) for (int i = 0; i < icg; i++) o[i] = (int8_t)x[i];
+                    else for (int i = 0; i < icg; i++) o[i] = x[i];
+                } else {
+                    uint8_t *o = (uint8_t *)buf + (int64_t)r * Kp + k;
+                    if (c->shift_im2col) {
+                        if (!inb) memset(o, 0x80, icg);
+                        else for (int i = 0; i < icg; i++) o[i] = x[i] ^ 0x80;
+                    } else {
+                        if (!inb) memset(o, 0, icg);
+                        else memcpy(o, x, icg);
+                    }
+                }
+            }
+        }
+        for (; k < Kp; k++) {
+            if (c->a_s16) ((int16_t *)buf)[(int64_t)r * Kp + k] = 0;
+            else ((uint8_t *)buf)[(int64_t)r * Kp + k] = 0;
+        }
+    }
+}
+
+typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, const void *);
+static q8_epi_fn epilogue_for(int isa) {
+#if defined(__x86_64__)
+    if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
+    if (isa == QTOP_ISA_AVX2) return qtop__q8_epilogue_avx2;
+#endif
+    (void)isa;
+    return qtop__q8_epilogue;
+}
+
+#if defined(__x86_64__)
+static void task_gemm(void *vctx, int64_t task, int thread) {
+    qrun *r = vctx;
+    qtop_qconv *c = r->c;
+    const qtop_qconv_desc *d = &c->d;
+    int split = (int)(task % r->osplit);
+    int64_t t2 = task / r->osplit;
+    int mt = (int)(t2 % r->mtiles);
+    int g = (int)(t2 / r->mtiles);
+    int64_t m0 = (int64_t)mt * Q8_MB;
+    int mc = (int)(r->M - m0 < Q8_MB ? r->M - m0 : Q8_MB);
+    int blk0 = split * r->oc_per_split / 16;
+    int blk1 = (split + 1) * r->oc_per_split / 16;
+    if (blk1 > c->ocb) blk1 = c->ocb;
+    const void *A;
+    int64_t lda;
+    if (c->direct) {
+        A = r->src + m0 * d->ic;
+        lda = d->ic;
+    } else {
+        A = c->scratch[thread];
+        lda = c->Kp;
+        im2col(c, r->src, g, m0, mc, c->scratch[thread]);
+    }
+    int32_t tile[Q8_MR * 64];
+    q8_epi_fn epi = epilogue_for(c->isa);
+    int vnni = c->isa == QTOP_ISA_AVX512_VNNI;
+    int nbmax = c->isa == QTOP_ISA_AVX2 ? 1 : Q8_NBMAX;
+    for (int b0 = blk0; b0 < blk1; b0 += nbmax) {
+        int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
+        int ch0 = b0 * 16;
+        int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
+        for (int i = 0; i < mc; i += Q8_MR) {
+            int mr = mc - i < Q8_MR ? mc - i : Q8_MR;
+            if (vnni) {
+                const int8_t *W = (const int8_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
+                qtop__q8_gemm_vnni((const uint8_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / 4,
+                                   c->xor_direct, tile);
+            } else {
+                const int16_t *W = (const int16_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
+                if (c->isa == QTOP_ISA_AVX2)
+                    qtop__q8_gemm_avx2((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
+                                       c->Kp / 2, tile);
+                else
+                    qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
+                                         c->Kp / 2, tile);
+            }
+            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->res);
+        }
+    }
+}
+#endif
+
+/* depthwise: one task = one output row (n, oy) */
+static void task_dw(void *vctx, int64_t task, int thread) {
+    qrun *r = vctx;
+    qtop_qconv *c = r->c;
+    const qtop_qconv_desc *d = &c->d;
+    int n = (int)(task / c->oh), oy = (int)(task % c->oh);
+    int s8 = d->src_dt == QTOP_DT_S8;
+    int64_t *off = (int64_t *)c->scratch[thread];
+    int *tap = (int *)(off + c->taps);
+    int32_t *acc = (int32_t *)(tap + c->taps + 1);
+    acc = (int32_t *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);
+    const uint8_t *img = r->src + (int64_t)n * d->h * d->w * d->ic;
+    for (int ox = 0; ox < c->ow; ox++) {
+        int nt = 0;
+        for (int ky = 0; ky < d->kh; ky++) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy < 0 || iy >= d->h) continue;
+            for (int kx = 0; kx < d->kw; kx++) {
+                int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
+                if (ix < 0 || ix >= d->w) continue;
+                off[nt] = ((int64_t)iy * d->w + ix) * d->ic;
+                tap[nt] = ky * d->kw + kx;
+                nt++;
+            }
+        }
+#if defined(__x86_64__)
+        if (c->isa == QTOP_ISA_AVX512_CORE) qtop__q8_dw_avx512(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
+        else if (c->isa == QTOP_ISA_AVX2) qtop__q8_dw_avx2(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
+        else
+#endif
+        {
+            for (int ch = 0; ch < d->ic; ch++) {
+                int32_t s = 0;
+                for (int t = 0; t < nt; t++) s += ld_src(img + off[t] + ch, s8) * c->wdw[(int64_t)tap[t] * c->cp + ch];
+                acc[ch] = s;
+            }
+        }
+        int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
+        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->res);
+    }
+}
+
+void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool) {
+    const qtop_qconv_desc *d = &c->d;
+    int threads = qtop_pool_threads(pool);
+    qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0 };
+    if (c->kind == Q8_KIND_DW) {
+        ensure_scratch(c, threads, (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64);
+        qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);
+        return;
+    }
+#if defined(__x86_64__)
+    if (c->isa != QTOP_ISA_GENERIC) {
+        size_t esz = c->a_s16 ? 2 : 1;
+        ensure_scratch(c, threads, (size_t)Q8_MB * c->Kp * esz);
+        r.mtiles = (int)((r.M + Q8_MB - 1) / Q8_MB);
+        int64_t base = (int64_t)r.mtiles * d->groups;
+        /* few row tiles (fc with small M): also split output channels, in 64-channel chunks */
+        int chunks = (c->ocb + 3) / 4;
+        r.osplit = 1;
+        if (base < 2 * threads && chunks > 1) {
+            r.osplit = (int)((4 * threads + base - 1) / base);
+            if (r.osplit > chunks) r.osplit = chunks;
+        }
+        int bps = (c->ocb + r.osplit - 1) / r.osplit;   /* blocks per split */
+        r.oc_per_split = bps * 16;
+        r.osplit = (c->ocb + bps - 1) / bps;
+        qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);
+        return;
+    }
+#endif
+    qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_generic, &r);
+}
+
+/* ------------------------------------------------------------------ matmul as a 1×1 conv over M "pixels" */
+
+struct qtop_qmatmul { qtop_qconv *conv; };
+
+static qtop_qconv_desc mm_desc(const qtop_qmatmul_desc *d) {
+    qtop_qconv_desc c;
+    memset(&c, 0, sizeof c);
+    c.n = 1; c.h = 1; c.w = d->m; c.ic = d->k; c.oc = d->n; c.kh = 1; c.kw = 1;
+    c.stride_h = c.stride_w = 1; c.dil_h = c.dil_w = 1; c.groups = 1;
+    c.src_dt = d->src_dt; c.dst_dt = d->dst_dt; c.res_dt = d->res_dt; c.act = d->act;
+    c.in_range = d->in_range; c.out_range = d->out_range; c.res_range = d->res_range;
+    return c;
+}
+
+int qtop_qmatmul_query(const qtop_qmatmul_desc *d, int isa, int cap, char *why, size_t why_len) {
+    qtop_qconv_desc c = mm_desc(d);
+    return qtop_qconv_query(&c, isa, cap, why, why_len);
+}
+
+qtop_qmatmul *qtop_qmatmul_create(const qtop_qmatmul_desc *d, const int8_t *weights, const float *weight_ranges,
+                                  const float *bias, int isa) {
+    qtop_qconv_desc c = mm_desc(d);
+    int8_t *wt = malloc((size_t)d->k * d->n + 1);
+    for (int k = 0; k < d->k; k++)
+        for (int n = 0; n < d->n; n++) wt[(size_t)n * d->k + k] = weights[(size_t)k * d->n + n];
+    qtop_qconv *conv = qtop_qconv_create(&c, wt, weight_ranges, bias, isa);
+    free(wt);
+    if (!conv) return NULL;
+    qtop_qmatmul *m = malloc(sizeof *m);
+    m->conv = conv;
+    return m;
+}
+
+void qtop_qmatmul_run(qtop_qmatmul *m, const void *src, void *dst, const void *residual, qtop_pool *pool) {
+    qtop_qconv_run(m->conv, src, dst, residual, pool);
+}
+
+void qtop_qmatmul_destroy(qtop_qmatmul *m) {
+    if (!m) return;
+    qtop_qconv_destroy(m->conv);
+    free(m);
+}

@@ -1,0 +1,269 @@
+/* x86-64 int8 microkernels, compiled per ISA with function-level target attributes. */
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+#include "q8_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define T_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define T_AVX2 __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+
+static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+/* ---------------- AVX-512 VNNI: vpdpbusd, u8 activations × s8 weights, 4 k per lane. */
+INL T_VNNI void vnni_body(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq, int32_t *tile,
+                          const int MR, const int NB, const int XR) {
+    __m512i acc[Q8_MR][Q8_NBMAX];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_si512();
+    const __m512i x80 = _mm512_set1_epi32((int32_t)0x80808080u);
+    for (int k = 0; k < kq; k++) {
+        __m512i w[Q8_NBMAX];
+        for (int j = 0; j < NB; j++) w[j] = _mm512_loadu_si512((const void *)(W + j * bs + (int64_t)k * 64));
+        for (int i = 0; i < MR; i++) {
+            __m512i a = _mm512_set1_epi32(ld32(A + i * lda + (int64_t)k * 4));
+            if (XR) a = _mm512_xor_si512(a, x80);
+            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], a, w[j]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
+}
+
+/* ---------------- AVX-512 (no VNNI): s16 activations × s16 weights with vpmaddwd, 2 k per lane (exact). */
+INL T_512 void s16_512_body(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2, int32_t *tile,
+                            const int MR, const int NB) {
+    __m512i acc[Q8_MR][Q8_NBMAX];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_si512();
+    for (int k = 0; k < kq2; k++) {
+        __m512i w[Q8_NBMAX];
+        for (int j = 0; j < NB; j++) w[j] = _mm512_loadu_si512((const void *)(W + j * bs + (int64_t)k * 32));
+        for (int i = 0; i < MR; i++) {
+            __m512i a = _mm512_set1_epi32(ld32(A + i * lda + (int64_t)k * 2));
+            for (int j = 0; j < NB; j++) acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(a, w[j]));
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
+}
+
+/* ---------------- AVX2: same s16 scheme, one 16-channel block = 2 ymm. */
+INL T_AVX2 void s16_avx2_body(const int16_t *A, int64_t lda, const int16_t *W, int kq2, int32_t *tile, const int MR) {
+    __m256i lo[Q8_MR], hi[Q8_MR];
+    for (int i = 0; i < MR; i++) { lo[i] = _mm256_setzero_si256(); hi[i] = _mm256_setzero_si256(); }
+    for (int k = 0; k < kq2; k++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(W + (int64_t)k * 32));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(W + (int64_t)k * 32 + 16));
+        for (int i = 0; i < MR; i++) {
+            __m256i a = _mm256_set1_epi32(ld32(A + i * lda + (int64_t)k * 2));
+            lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(a, w0));
+            hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(a, w1));
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        _mm256_storeu_si256((__m256i *)(tile + i * 64), lo[i]);
+        _mm256_storeu_si256((__m256i *)(tile + i * 64 + 8), hi[i]);
+    }
+}
+
+typedef void (*vnni_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int, int32_t *);
+typedef void (*s16_fn)(const int16_t *, int64_t, const int16_t *, int64_t, int, int32_t *);
+
+#define VNNI_DEF(M, N, X)                                                                                        \
+    static T_VNNI void vnni_##M##_##N##_##X(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq, \
+                                              int32_t *t) { vnni_body(A, lda, W, bs, kq, t, M, N, X); }
+#define VNNI_ROW(M, X) VNNI_DEF(M, 1, X) VNNI_DEF(M, 2, X) VNNI_DEF(M, 3, X) VNNI_DEF(M, 4, X)
+#define VNNI_ALL(X) VNNI_ROW(1, X) VNNI_ROW(2, X) VNNI_ROW(3, X) VNNI_ROW(4, X) VNNI_ROW(5, X) VNNI_ROW(6, X)
+VNNI_ALL(0)
+VNNI_ALL(1)
+#define VT(M, X) { vnni_##M##_1_##X, vnni_##M##_2_##X, vnni_##M##_3_##X, vnni_##M##_4_##X }
+static const vnni_fn vnni_tab[2][Q8_MR][Q8_NBMAX] = {
+    { VT(1, 0), VT(2, 0), VT(3, 0), VT(4, 0), VT(5, 0), VT(6, 0) },
+    { VT(1, 1), VT(2, 1), VT(3, 1), VT(4, 1), VT(5, 1), VT(6, 1) },
+};
+
+#define S512_DEF(M, N)                                                                                           \
+    static T_512 void s512_##M##_##N(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2,      \
+                                     int32_t *t) { s16_512_body(A, lda, W, bs, kq2, t, M, N); }
+#define S512_ROW(M) S512_DEF(M, 1) S512_DEF(M, 2) S512_DEF(M, 3) S512_DEF(M, 4)
+S512_ROW(1) S512_ROW(2) S512_ROW(3) S512_ROW(4) S512_ROW(5) S512_ROW(6)
+#define ST(M) { s512_##M##_1, s512_##M##_2, s512_##M##_3, s512_##M##_4 }
+static const s16_fn s512_tab[Q8_MR][Q8_NBMAX] = { ST(1), ST(2), ST(3), ST(4), ST(5), ST(6) };
+
+#define SAVX2_DEF(M)                                                                                             \
+    static T_AVX2 void savx2_##M(const int16_t *A, int64_t lda, const int16_t *W, int kq2, int32_t *t) {       \
+        s16_avx2_body(A, lda, W, kq2, t, M);                                                                     \
+    }
+SAVX2_DEF(1) SAVX2_DEF(2) SAVX2_DEF(3) SAVX2_DEF(4) SAVX2_DEF(5) SAVX2_DEF(6)
+typedef void (*savx2_fn)(const int16_t *, int64_t, const int16_t *, int, int32_t *);
+static const savx2_fn savx2_tab[Q8_MR] = { savx2_1, savx2_2, savx2_3, savx2_4, savx2_5, savx2_6 };
+
+void qtop__q8_gemm_vnni(const uint8_t *A, int64_t lda, int mr, const int8_t *W, int64_t bstride, int nb, int kq,
+                        int xor_src, int32_t *tile) {
+    vnni_tab[xor_src ? 1 : 0][mr - 1][nb - 1](A, lda, W, bstride, kq, tile);
+}
+
+void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
+                          int32_t *tile) {
+    s512_tab[mr - 1][nb - 1](A, lda, W, bstride, kq2, tile);
+}
+
+void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
+                        int32_t *tile) {
+    for (int j = 0; j < nb; j++) {
+        /* tile columns j*16.. : use a temp with 64-int rows, then place */
+        int32_t tmp[Q8_MR * 64];
+        savx2_tab[mr - 1](A, lda, W + j * bstride, kq2, tmp);
+        for (int i = 0; i < mr; i++) memcpy(tile + i * 64 + j * 16, tmp + i * 64, 16 * sizeof(int32_t));
+    }
+}
+
+/* ---------------- depthwise: channels in lanes, widen to int32, vpmulld. */
+T_512 void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                              const int *tap, int ntaps, int32_t *acc) {
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int rem = C - c0;
+        __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+        __m512i a = _mm512_setzero_si512();
+        for (int t = 0; t < ntaps; t++) {
+            __m128i b = _mm_maskz_loadu_epi8(m, src + off[t] + c0);
+            __m512i x = is_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+            __m512i wv = _mm512_loadu_si512((const void *)(w + (int64_t)tap[t] * cp + c0));
+            a = _mm512_add_epi32(a, _mm512_mullo_epi32(x, wv));
+        }
+        _mm512_storeu_si512((void *)(acc + c0), a);
+    }
+}
+
+T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                            const int *tap, int ntaps, int32_t *acc) {
+    int c0 = 0;
+    for (; c0 + 8 <= C; c0 += 8) {
+        __m256i a = _mm256_setzero_si256();
+        for (int t = 0; t < ntaps; t++) {
+            __m128i b = _mm_loadl_epi64((const __m128i *)(src + off[t] + c0));
+            __m256i x = is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+            __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (int64_t)tap[t] * cp + c0));
+            a = _mm256_add_epi32(a, _mm256_mullo_epi32(x, wv));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + c0), a);
+    }
+    for (; c0 < C; c0++) {
+        int32_t s = 0;
+        for (int t = 0; t < ntaps; t++) {
+            const uint8_t *p = src + off[t] + c0;
+            int32_t x = is_signed ? (int32_t)(int8_t)*p : (int32_t)*p;
+            s += x * w[(int64_t)tap[t] * cp + c0];
+        }
+        acc[c0] = s;
+    }
+}
+/* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
+ * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even). */
+T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
+                                    void *dst, const void *res) {
+    const qtop_qconv_desc *d = &c->d;
+    int64_t base = pix * d->oc + oc0;
+    const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f);
+    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), stepr = _mm512_set1_ps(c->step_r), inv = _mm512_set1_ps(c->inv_out);
+    const __m512 lo = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    for (int j = 0; j < cnt; j += 16) {
+        int rem = cnt - j;
+        __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+        int ch = oc0 + j;
+        __m512i a = _mm512_maskz_loadu_epi32(m, acc + j);
+        if (c->comp) a = _mm512_add_epi32(a, _mm512_maskz_loadu_epi32(m, c->comp + ch));
+        __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_maskz_loadu_ps(m, c->scale + ch));
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, c->bias + ch));
+        switch (d->res_dt) {
+        case QTOP_DT_U8: {
+            __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)res + base + j));
+            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_S8: {
+            __m512i r = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)res + base + j));
+            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_F32: y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, (const float *)res + base + j)); break;
+        default: break;
+        }
+        switch (d->act) {
+        case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
+        case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
+        case QTOP_ACT_HARD_SWISH: {
+            __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six);
+            y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
+            break;
+        }
+        default: break;
+        }
+        if (d->dst_dt == QTOP_DT_F32) {
+            _mm512_mask_storeu_ps((float *)dst + base + j, m, y);
+        } else {
+            __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv), lo), hi);
+            __m128i q = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
+            _mm_mask_storeu_epi8((uint8_t *)dst + base + j, m, q);
+        }
+    }
+}
+
+T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
+                                  void *dst, const void *res) {
+    const qtop_qconv_desc *d = &c->d;
+    int64_t base = pix * d->oc + oc0;
+    const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
+    const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
+    const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 255.0f : 127.0f);
+    int j = 0;
+    for (; j + 8 <= cnt; j += 8) {
+        int ch = oc0 + j;
+        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
+        if (c->comp) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(c->comp + ch)));
+        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(c->scale + ch));
+        y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + ch));
+        switch (d->res_dt) {
+        case QTOP_DT_U8: {
+            __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
+            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_S8: {
+            __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
+            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+            break;
+        }
+        case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
+        default: break;
+        }
+        switch (d->act) {
+        case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
+        case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
+        case QTOP_ACT_HARD_SWISH: {
+            __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
+            y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
+            break;
+        }
+        default: break;
+        }
+        if (d->dst_dt == QTOP_DT_F32) {
+            _mm256_storeu_ps((float *)dst + base + j, y);
+        } else {
+            __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
+            __m256i q = _mm256_cvtps_epi32(v);
+            __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+            _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
+        }
+    }
+    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, res);
+}
+#endif

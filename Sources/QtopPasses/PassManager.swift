@@ -1,0 +1,50 @@
+import QtopGraph
+
+/// Runs named passes in order and records one snapshot per pass.
+public enum PassManager {
+    /// The pass names of each target, in order.
+    public static func pipelineNames(for target: PassTarget) -> [String] { defaultPipeline(for: target).map(\.name) }
+
+    public static func defaultPipeline(for target: PassTarget) -> [Pass] {
+        switch target {
+        case .int8:
+            return [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
+                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
+        case .fp32:
+            return [DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
+                    FuseActivation.pass, DeadCode.pass]
+        case .reference:
+            return []
+        }
+    }
+
+    /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
+    public static let allPasses: [Pass] = [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
+                                           StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
+                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
+
+    public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
+
+    /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot.
+    public static func run(_ graph: Graph, _ options: PassOptions = PassOptions()) -> [PassStep] {
+        run(graph, passes: defaultPipeline(for: options.target), options)
+    }
+
+    public static func run(_ graph: Graph, passes: [Pass], _ options: PassOptions) -> [PassStep] {
+        var steps = [PassStep(name: "loaded", graph: graph, changes: [])]
+        var g = graph
+        for p in passes {
+            if p.name == DropObservers.name && options.keepObservers { continue }
+            let (next, changes) = p.run(g, options)
+            steps.append(PassStep(name: p.name, graph: next, changes: changes))
+            g = next
+            if p.name == options.stopAfter { break }
+        }
+        return steps
+    }
+
+    /// The final graph of a pipeline run.
+    public static func lower(_ graph: Graph, _ options: PassOptions = PassOptions()) -> Graph {
+        run(graph, options).last!.graph
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import QtopFormat
+import QtopGraph
+
+/// `fold-batchnorm`: folds bias adds and inference batch norms into the producing conv or matmul.
+///
+/// - `conv2d`/`depthwise_conv2d` (+ optional `elementwise_add` of a constant per-channel bias) (+ optional
+///   `batch_norm`) → `fused_conv2d` with inputs `Input`, `Filter`, `Bias` (f32 [OC]) and the conv's attributes plus
+///   `activation` = "none". With m[c] = gamma[c] / sqrt(var[c] + eps): float filters are scaled (a new constant),
+///   int8 filters keep their integers and `weight_scales[c]` is multiplied by m[c] (so it can be negative);
+///   Bias = (b - mean) * m + beta.
+/// - `matmul_v2`/`matmul`/`mul` with a constant 2-D weight + `elementwise_add` of a constant [N] bias → `fc`
+///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation` = "none", and the
+///   weight's `weight_scales`/`weight_axis` when it is int8).
+public enum FoldBatchNorm {
+    public static let name = "fold-batchnorm"
+    public static let pass = Pass(name: name) { g, _ in apply(g) }
+
+    static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d"]
+
+    /// The per-channel bias added by `add` to `x` ([C] with axis 1, or [1, C, 1, 1] / [C, 1, 1]), or nil.
+    static func channelBias(_ add: Node, x: String, channels: Int, rank: Int, _ rw: Rewriter) -> [Float]? {
+        guard add.type == "elementwise_add", add.input("X") == x, let b = rw.constant(add.input("Y")),
+              b.dtype.isFloatingPoint, b.count == channels else { return nil }
+        let axis = add.attrs.int("axis", default: -1)
+        if rank == 4 {
+            if b.shape == [channels] { return axis == 1 ? b.floatValues() : nil }
+            if b.shape == [1, channels, 1, 1] { return axis == -1 || axis == 0 ? b.floatValues() : nil }
+            if b.shape == [channels, 1, 1] { return axis == -1 || axis == 1 ? b.floatValues() : nil }
+            return nil
+        }
+        // matmul output [..., N]: bias along the last axis.
+        if (axis == -1 || axis == rank - 1), b.shape.last == channels { return b.floatValues() }
+        return nil
+    }
+
+    public static func apply(_ g: Graph) -> (Graph, [Change]) {
+        var rw = Rewriter(g)
+        for n in g.nodes where !rw.claimed.contains(n.id) {
+            if convTypes.contains(n.type) { foldConv(n, &rw) } else if ["matmul_v2", "matmul", "mul"].contains(n.type) { foldFC(n, &rw) }
+        }
+        return (rw.finish(), rw.changes)
+    }
+
+    static func foldConv(_ conv: Node, _ rw: inout Rewriter) {
+        guard let out = conv.output("Output"), let fname = conv.input("Filter"), let w = rw.constant(fname), w.shape.count == 4,
+              conv.attrs.string("data_format", default: "NCHW") != "NHWC" else { return }
+        let oc = w.shape[0]
+        var parts = [conv]
+        var cur = out
+        var bias = [Float](repeating: 0, count: oc)
+        var hasBias = false
+        // Optional bias add.
+        if let add = rw.consumers(cur, of: conv).first, rw.onlyConsumer(cur, of: conv, is: add),
+           let b = channelBias(add, x: cur, channels: oc, rank: 4, rw), let ao = add.output("Out") {
+            bias = b
+            hasBias = true
+            parts.append(add)
+            cur = ao
+        }
+        // Optional batch norm.
+        var mult: [Float]? = nil
+        if let bn = rw.consumers(cur, of: parts.last!).first, rw.onlyConsumer(cur, of: parts.last!, is: bn), bn.type == "batch_norm",
+           bn.input("X") == cur, bn.attrs.string("data_layout", default: "NCHW") != "NHWC",
+           let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
+           let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
+           gamma.count == oc, beta.count == oc, mean.count == oc, vari.count == oc, let y = bn.output("Y") {
+            let eps = Double(bn.attrs.float("epsilon", default: 1e-5))
+            var m = [Float](repeating: 0, count: oc)
+            for c in 0..<oc {
+                let mc = Double(gamma[c]) / (Double(vari[c]) + eps).squareRoot()
+                m[c] = Float(mc)
+                bias[c] = Float((Double(bias[c]) - Double(mean[c])) * mc + Double(beta[c]))
+            }
+            mult = m
+            hasBias = true
+            parts.append(bn)
+            cur = y
+        }
+        guard parts.count > 1, hasBias else { return }
+        var attrs = conv.attrs
+        var filter = fname
+        var how: [String] = []
+        if parts.contains(where: { $0.type == "elementwise_add" }) { how.append("bias add") }
+        if let m = mult {
+            how.append("batch_norm")
+            if w.dtype == .i8, let ws = attrs["weight_scales"]?.floats, ws.count == oc {
+                attrs["weight_scales"] = .floats(zip(ws, m).map { $0 * $1 })
+            } else {
+                let vals = w.floatValues()
+                let per = w.count / max(oc, 1)
+                var nv = vals
+                for i in 0..<vals.count { nv[i] = vals[i] * m[i / per] }
+                filter = cur + ".filter"
+                rw.values[filter] = ValueInfo(name: filter, dtype: .f32, shape: w.shape, persistable: true,
+                                              constant: HostTensor(shape: w.shape, floats: nv))
+            }
+        }
+        let biasName = cur + ".bias"
+        rw.values[biasName] = ValueInfo(name: biasName, dtype: .f32, shape: [oc], persistable: true,
+                                        constant: HostTensor(shape: [oc], floats: bias))
+        attrs["activation"] = .string("none")
+        let fused = Node(id: conv.id, type: "fused_conv2d",
+                         inputs: [Slot("Input", conv.inputs("Input")), Slot("Filter", [filter]), Slot("Bias", [biasName])],
+                         outputs: [Slot("Output", [cur])], attrs: attrs, provenance: unionProvenance(parts))
+        for p in parts.dropLast() { rw.replace(p, with: []) }
+        rw.replace(parts.last!, with: [fused])
+        let scaled = mult == nil ? "" : (w.dtype == .i8 ? "; BN multiplier folded into weight_scales" : "; filter scaled by BN multiplier")
+        rw.record(.fused, fused, "\(parts.map(\.type).joined(separator: "+")) → fused_conv2d (\(how.joined(separator: " + ")) folded into Bias\(scaled))")
+        for p in parts.dropFirst() {
+            rw.changes.append(Change(kind: .removed, node: p.name, nodeID: p.id, detail: "folded into fused_conv2d \(fused.name)"))
+        }
+    }
+
+    static func foldFC(_ mm: Node, _ rw: inout Rewriter) {
+        guard let x = mm.input("X"), let wname = mm.input("Y"), let w = rw.constant(wname), w.shape.count == 2,
+              let out = mm.output("Out"), let xs = rw.shape(x), xs.count >= 2 else { return }
+        var ncols = xs.count - 1
+        switch mm.type {
+        case "matmul_v2":
+            if mm.attrs.bool("trans_x", default: false) || mm.attrs.bool("trans_y", default: false) { return }
+        case "matmul":
+            if mm.attrs.bool("transpose_X", default: false) || mm.attrs.bool("transpose_Y", default: false) ||
+                mm.attrs.float("alpha", default: 1) != 1 { return }
+        default: // mul
+            if mm.attrs.int("y_num_col_dims", default: 1) != 1 { return }
+            ncols = mm.attrs.int("x_num_col_dims", default: 1)
+        }
+        if mm.type != "mul", xs.count != 2 { ncols = xs.count - 1 }
+        let nOut = w.shape[1]
+        guard let add = rw.consumers(out, of: mm).first, rw.onlyConsumer(out, of: mm, is: add),
+              let outRank = rw.shape(out)?.count, let b = channelBias(add, x: out, channels: nOut, rank: max(outRank, 2), rw),
+              let ao = add.output("Out") else { return }
+        let biasName = ao + ".bias"
+        rw.values[biasName] = ValueInfo(name: biasName, dtype: .f32, shape: [nOut], persistable: true,
+                                        constant: HostTensor(shape: [nOut], floats: b))
+        var attrs = Attributes([("in_num_col_dims", .int(ncols)), ("activation", .string("none"))])
+        for k in ["weight_scales", "weight_axis"] { if let v = mm.attrs[k] { attrs[k] = v } }
+        let fc = Node(id: mm.id, type: "fc", inputs: [Slot("Input", [x]), Slot("W", [wname]), Slot("Bias", [biasName])],
+                      outputs: [Slot("Out", [ao])], attrs: attrs, provenance: unionProvenance([mm, add]))
+        rw.replace(mm, with: [])
+        rw.replace(add, with: [fc])
+        rw.record(.fused, fc, "\(mm.type)+elementwise_add → fc (bias folded)")
+        rw.changes.append(Change(kind: .removed, node: add.name, nodeID: add.id, detail: "folded into fc \(fc.name)"))
+    }
+}

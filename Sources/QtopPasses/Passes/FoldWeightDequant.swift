@@ -1,0 +1,116 @@
+import QtopFormat
+import QtopGraph
+
+/// `fold-weight-dequant`: an integer weight constant followed by its dequantizer (`dequantize_linear`,
+/// `fake_channel_wise_dequantize_max_abs`, `fake_dequantize_max_abs`), or a float weight constant followed by a
+/// legacy weight quantize-dequantize (`fake_channel_wise_quantize_dequantize_abs_max`,
+/// `fake_quantize_dequantize_abs_max`), is folded into the consuming conv/matmul: the consumer reads an **int8
+/// constant** directly and carries the ranges as attributes:
+/// - `weight_scales` floats — one abs-max range per output channel (conv: OC along Filter axis 0; matmul/mul:
+///   N along Y axis 1); step of channel c = weight_scales[c] / 127.
+/// - `weight_axis` int — the weight axis the ranges run along.
+/// Consumers that cannot read integer weights get a float constant computed exactly as the dequantizer would
+/// (`QuantMath.dequantizedWeights`).
+public enum FoldWeightDequant {
+    public static let name = "fold-weight-dequant"
+    public static let pass = Pass(name: name) { g, _ in apply(g) }
+
+    static let dequantizers: Set<String> = ["dequantize_linear", "fake_channel_wise_dequantize_max_abs", "fake_dequantize_max_abs",
+                                            "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_abs_max"]
+
+    /// The axis along which a consumer needs per-channel weight ranges, when `w` is its weight input.
+    static func weightAxis(_ c: Node, _ w: String, shape: [Int]) -> Int? {
+        switch c.type {
+        case "conv2d", "depthwise_conv2d", "fused_conv2d":
+            return c.input("Filter") == w && c.input("Input") != w && shape.count == 4 ? 0 : nil
+        case "matmul_v2", "matmul", "mul":
+            guard c.input("Y") == w, c.input("X") != w, shape.count == 2 else { return nil }
+            if c.type == "matmul_v2", c.attrs.bool("trans_y", default: false) { return nil }
+            if c.type == "matmul", c.attrs.bool("transpose_Y", default: false) || c.attrs.float("alpha", default: 1) != 1 { return nil }
+            if c.type == "mul", c.attrs.int("y_num_col_dims", default: 1) != 1 { return nil }
+            return 1
+        default:
+            return nil
+        }
+    }
+
+    struct Folded {
+        var int8: HostTensor
+        var ranges: [Float]   // as stored (1 or C values)
+        var axis: Int         // -1 = per-tensor
+        var bits: Int
+    }
+
+    /// Reads one weight quantization pattern: the integer weights and their ranges.
+    static func read(_ d: Node, _ rw: Rewriter) -> (weights: String, Folded)? {
+        guard let x = d.input("X"), let w = rw.constant(x) else { return nil }
+        switch d.type {
+        case "dequantize_linear":
+            guard !DropObservers.isObserver(d), QuantMath.isIntegral(w),
+                  QuantMath.zeroPointIsZero(rw.constant(d.input("ZeroPoint"))),
+                  let s = rw.constant(d.input("Scale")).map(QuantMath.scaleValues), !s.isEmpty else { return nil }
+            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : d.attrs.int("quant_axis", default: 0),
+                              bits: d.attrs.int("bit_length", default: 8)))
+        case "fake_channel_wise_dequantize_max_abs":
+            let scales = d.inputs("Scales")
+            let bits = d.attrs.ints("quant_bits", default: [8])
+            guard scales.count == 1, bits.count == 1, QuantMath.isIntegral(w),
+                  let s = rw.constant(scales[0]).map(QuantMath.scaleValues), !s.isEmpty else { return nil }
+            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : d.attrs.int("quant_axis", default: 0), bits: bits[0]))
+        case "fake_dequantize_max_abs":
+            guard QuantMath.isIntegral(w), let s = rw.constant(d.input("Scale")).map(QuantMath.scaleValues), s.count == 1 else { return nil }
+            let mr = d.attrs.float("max_range", default: 127)
+            guard mr == mr.rounded(), let bitsLog = (2...16).first(where: { Float(QuantMath.qmax(bits: $0)) == mr }) else { return nil }
+            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: -1, bits: bitsLog))
+        case "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_abs_max":
+            guard w.dtype.isFloatingPoint else { return nil }
+            let bits = d.attrs.int("bit_length", default: 8)
+            let axis = d.type == "fake_quantize_dequantize_abs_max" ? -1 : d.attrs.int("quant_axis", default: 0)
+            let r = QuantMath.absMax(w, axis: axis)
+            return (x, Folded(int8: QuantMath.quantizeWeights(w, ranges: r, axis: axis, bits: bits), ranges: r, axis: axis, bits: bits))
+        default:
+            return nil
+        }
+    }
+
+    public static func apply(_ g: Graph) -> (Graph, [Change]) {
+        var rw = Rewriter(g)
+        for d in g.nodes where dequantizers.contains(d.type) && !rw.claimed.contains(d.id) {
+            let outSlot = d.type == "dequantize_linear" ? "Y" : "Out"
+            guard let y = d.output(outSlot), let (wName, f) = read(d, rw) else { continue }
+            let cons = rw.consumers(y, of: d)
+            let axes = cons.map { weightAxis($0, y, shape: f.int8.shape) }
+            let foldable = !cons.isEmpty && !rw.isGraphOutput(y, of: d) && axes.allSatisfy { $0 != nil } &&
+                cons.allSatisfy { !rw.claimed.contains($0.id) } && (f.bits == 8) &&
+                zip(cons, axes).allSatisfy { c, ax in
+                    QuantMath.perChannel(f.ranges, shape: f.int8.shape, axis: ax!) != nil && (f.axis == -1 || f.axis == ax!)
+                }
+            if !foldable {
+                // Materialize the float weights for whoever reads them.
+                let dq = QuantMath.dequantizedWeights(f.int8, ranges: f.ranges, axis: f.axis, bits: f.bits)
+                rw.values[y] = ValueInfo(name: y, dtype: .f32, shape: dq.shape, persistable: true, constant: dq)
+                rw.remove(d, detail: "\(d.type) of constant \(wName) evaluated once: f32 weights \(y) (\(fmtRange(f.ranges)))")
+                continue
+            }
+            // The int8 constant: the stored tensor when it already is int8, else a new one.
+            var qName = wName
+            if rw.values[wName]?.constant !== f.int8 {
+                qName = wName + ".int8"
+                rw.values[qName] = ValueInfo(name: qName, dtype: .i8, shape: f.int8.shape, persistable: true, constant: f.int8)
+            }
+            rw.remove(d, detail: "\(d.type) folded: consumers read int8 \(qName) with ranges \(fmtRange(f.ranges))", record: true)
+            for (c, ax) in zip(cons, axes) {
+                let ranges = QuantMath.perChannel(f.ranges, shape: f.int8.shape, axis: ax!)!
+                var ins = c.inputs
+                for i in ins.indices { ins[i] = Slot(ins[i].name, ins[i].args.map { $0 == y ? qName : $0 }) }
+                var attrs = c.attrs
+                attrs["weight_scales"] = .floats(ranges)
+                attrs["weight_axis"] = .int(ax!)
+                let nc = c.with(inputs: ins, attrs: attrs, provenance: unionProvenance([c, d]))
+                rw.replace(c, with: [nc])
+                rw.record(.rewritten, nc, "reads int8 weights \(qName) directly; weight_scales \(fmtRange(ranges)) along axis \(ax!)")
+            }
+        }
+        return (rw.finish(), rw.changes)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import QtopFormat
+import QtopGraph
+
+// conv2d / depthwise_conv2d / fused_conv2d (NCHW, direct loops) and inference batch_norm.
+
+/// Convolution geometry decoded from the attributes; paddings are resolved per input size at run time.
+struct ConvAttrs {
+    var strides: (Int, Int)
+    var dilations: (Int, Int)
+    var paddings: [Int]  // [top, bottom, left, right] as written in the attribute
+    var algorithm: String
+    var groups: Int
+
+    init(_ a: Attributes) {
+        strides = pair(a.ints("strides", default: [1, 1]), default: 1)
+        dilations = pair(a.ints("dilations", default: [1, 1]), default: 1)
+        paddings = fourPaddings(a.ints("paddings", default: [0, 0]))
+        algorithm = a.string("padding_algorithm", default: "EXPLICIT")
+        groups = max(a.int("groups", default: 1), 1)
+    }
+
+    /// Paddle's UpdatePaddingAndDilation: (top, bottom, left, right) and the effective dilations.
+    func resolve(inH: Int, inW: Int, kH: Int, kW: Int) -> (pads: [Int], dil: (Int, Int)) {
+        let ph = resolvePadding(algorithm: algorithm, input: inH, kernel: kH, stride: strides.0, explicit: (paddings[0], paddings[1]))
+        let pw = resolvePadding(algorithm: algorithm, input: inW, kernel: kW, stride: strides.1, explicit: (paddings[2], paddings[3]))
+        let dil = algorithm == "SAME" ? (1, 1) : dilations
+        return ([ph.0, ph.1, pw.0, pw.1], dil)
+    }
+}
+
+/// Activations fusable into conv: fused_conv2d's `activation` (qtop's passes) or `fuse_activation` (Paddle's
+/// own oneDNN fuse passes). Parameters come from the activation's own attribute names when the node carries them
+/// (`threshold`, `slope`, `offset`, `alpha`, `beta`, `min`, `max`), else from Paddle's `fuse_alpha` / `fuse_beta`
+/// (Paddle maps relu6 threshold, hard_sigmoid slope, leaky_relu alpha, swish beta and clip min to fuse_alpha;
+/// hard_sigmoid offset and clip max to fuse_beta), else the op defaults.
+func fusedActivation(_ a: Attributes) throws -> (Float) -> Float {
+    let name = a.string("activation", default: a.string("fuse_activation", default: "none"))
+    let alpha = a["fuse_alpha"]?.float, beta = a["fuse_beta"]?.float
+    func param(_ own: String, _ fused: Float?, _ d: Float) -> Float { a[own]?.float ?? fused ?? d }
+    switch name {
+    case "", "none", "identity": return { $0 }
+    case "relu": return reluF
+    case "relu6":
+        let t = param("threshold", (alpha ?? 0) > 0 ? alpha : nil, 6)
+        return { relu6F($0, t) }
+    case "hard_swish", "hardswish": return { hardSwishF($0) }
+    case "sigmoid": return sigmoidF
+    case "hard_sigmoid":
+        let slope = param("slope", (alpha ?? 0) != 0 ? alpha : nil, 0.2), offset = param("offset", beta, 0.5)
+        return { hardSigmoidF($0, slope: slope, offset: offset) }
+    case "leaky_relu":
+        let al = param("alpha", alpha, 0.02)
+        return { leakyReluF($0, al) }
+    case "swish":
+        let b = param("beta", (alpha ?? 0) != 0 ? alpha : nil, 1)
+        return { x in x / (1 + Foundation.exp(-b * x)) }
+    case "tanh": return { Foundation.tanh($0) }
+    case "abs": return { Swift.abs($0) }
+    case "sqrt": return { $0.squareRoot() }
+    case "gelu": return { x in x * 0.5 * (1 + Foundation.erf(x * Float(1.0 / 2.0.squareRoot()))) }
+    case "mish": return { mishF($0, threshold: 20) }
+    case "clip":
+        let lo = param("min", alpha, -Float.greatestFiniteMagnitude), hi = param("max", beta, Float.greatestFiniteMagnitude)
+        return { v in v < lo ? lo : (v > hi ? hi : v) }
+    default: throw KernelError("unsupported fused activation '\(name)'")
+    }
+}
+
+/// Direct NCHW convolution. For every output element: acc = Σ_{ic, kh, kw} x * w in that order (Float),
+/// padded taps skipped; then `acc + bias[oc]`, then `+ residual`, then the activation.
+func conv2dNCHW(x: Tensor, w: Tensor, out: Tensor, attrs: ConvAttrs, bias: Tensor?, residual: Tensor?,
+                activation: ((Float) -> Float)?) throws {
+    try requireF32(x, "conv2d Input")
+    try requireF32(out, "conv2d Output")
+    guard x.rank == 4, w.rank == 4, out.rank == 4 else { throw KernelError("conv2d: expects 4-D Input, Filter, Output") }
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (oc, icg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    let (oh, ow) = (out.shape[2], out.shape[3])
+    let g = attrs.groups
+    guard out.shape[0] == n, out.shape[1] == oc, c == icg * g, oc % g == 0 else {
+        throw KernelError("conv2d: Input \(x.shape), Filter \(w.shape), groups \(g), Output \(out.shape) disagree")
+    }
+    let (pads, dil) = attrs.resolve(inH: h, inW: wd, kH: kh, kW: kw)
+    let (sh, sw) = attrs.strides
+    let expectH = (h + pads[0] + pads[1] - (dil.0 * (kh - 1) + 1)) / sh + 1
+    let expectW = (wd + pads[2] + pads[3] - (dil.1 * (kw - 1) + 1)) / sw + 1
+    guard expectH == oh, expectW == ow else {
+        throw KernelError("conv2d: output \(oh)x\(ow) but geometry gives \(expectH)x\(expectW)")
+    }
+    var wf = [Float](repeating: 0, count: w.count)
+    for i in 0..<w.count { wf[i] = loadFloat(w, i) }  // the filter may be stored as int8 (reference mode reads values)
+    let b = bias.map(floatArray)
+    if let b, b.count != oc { throw KernelError("conv2d: Bias has \(b.count) values for \(oc) channels") }
+    if let residual {
+        try requireF32(residual, "conv2d ResidualData")
+        guard residual.count == out.count else { throw KernelError("conv2d: ResidualData \(residual.shape) vs \(out.shape)") }
+    }
+    let ocg = oc / g
+    let xp = x.f32, yp = out.f32
+    for ni in 0..<n {
+        for o in 0..<oc {
+            let group = o / ocg
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var acc: Float = 0
+                    for ic in 0..<icg {
+                        let cin = group * icg + ic
+                        let xBase = (ni * c + cin) * h * wd
+                        let wBase = (o * icg + ic) * kh * kw
+                        for ky in 0..<kh {
+                            let iy = y * sh - pads[0] + ky * dil.0
+                            if iy < 0 || iy >= h { continue }
+                            for kx in 0..<kw {
+                                let ix = xo * sw - pads[2] + kx * dil.1
+                                if ix < 0 || ix >= wd { continue }
+                                acc += xp[xBase + iy * wd + ix] * wf[wBase + ky * kw + kx]
+                            }
+                        }
+                    }
+                    let oi = ((ni * oc + o) * oh + y) * ow + xo
+                    var v = acc
+                    if let b { v += b[o] }
+                    if let residual { v += residual.f32[oi] }
+                    if let activation { v = activation(v) }
+                    yp[oi] = v
+                }
+            }
+        }
+    }
+}
+
+func registerReferenceConvKernels(_ r: KernelRegistry) {
+    for op in ["conv2d", "depthwise_conv2d"] {
+        r.addReference(op) { ctx in
+            if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
+            let attrs = ConvAttrs(ctx.attrs)
+            return refReady { io in
+                // Paddle's conv2d has an optional Bias input in some exported programs; honour it if present.
+                try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
+                               attrs: attrs, bias: io.optionalInput("Bias"), residual: nil, activation: nil)
+            }
+        }
+    }
+    r.addReference("fused_conv2d") { ctx in
+        if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
+        let attrs = ConvAttrs(ctx.attrs)
+        let act: (Float) -> Float
+        do { act = try fusedActivation(ctx.attrs) } catch { return .rejected("\(error)") }
+        return refReady { io in
+            try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
+                           attrs: attrs, bias: io.optionalInput("Bias"), residual: io.optionalInput("ResidualData"),
+                           activation: act)
+        }
+    }
+    // Inference batch_norm exactly as Paddle's CPU kernel: inv_std = 1/sqrt(var + eps),
+    // new_scale = inv_std * scale, new_bias = bias - mean * inv_std * scale, y = x * new_scale + new_bias.
+    r.addReference("batch_norm") { ctx in
+        let eps = ctx.attrs.float("epsilon", default: 1e-5)
+        let nhwc = ctx.attrs.string("data_layout", default: "NCHW") == "NHWC"
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Y")
+            try requireF32(x, "batch_norm")
+            try requireSameCount(x, y, "batch_norm")
+            guard x.rank >= 2 else { throw KernelError("batch_norm: rank \(x.rank) input") }
+            let scale = floatArray(try io.input("Scale")), bias = floatArray(try io.input("Bias"))
+            let mean = floatArray(try io.input("Mean")), variance = floatArray(try io.input("Variance"))
+            let channelLast = nhwc || x.rank == 2
+            let c = channelLast ? x.shape[x.rank - 1] : x.shape[1]
+            guard scale.count == c, bias.count == c, mean.count == c, variance.count == c else {
+                throw KernelError("batch_norm: parameter sizes do not match \(c) channels")
+            }
+            var newScale = [Float](repeating: 0, count: c), newBias = [Float](repeating: 0, count: c)
+            for k in 0..<c {
+                let invStd = 1 / (variance[k] + eps).squareRoot()
+                newScale[k] = invStd * scale[k]
+                newBias[k] = bias[k] - mean[k] * invStd * scale[k]
+            }
+            let inner = channelLast ? 1 : x.count / (x.shape[0] * c)
+            for i in 0..<x.count {
+                let k = (i / inner) % c
+                y.f32[i] = x.f32[i] * newScale[k] + newBias[k]
+            }
+        }
+    }
+}

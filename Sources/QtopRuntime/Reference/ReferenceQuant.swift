@@ -1,0 +1,224 @@
+import Foundation
+import QtopFormat
+import QtopGraph
+
+// Paddle's quantization ops in float, mirroring the arithmetic order of Paddle's CPU functors
+// (paddle/phi/kernels/funcs/fake_quantize_functor.{h,cc}, paddle/phi/kernels/cpu/quantize_linear_kernel.cc,
+// paddle/fluid/operators/fake_dequantize_op.cc):
+//
+// - `inverse(s) = s <= 1e-30 ? 1 / (s + 1e-6) : 1 / s` (Float).
+// - round_type 0 (QuantTensorFunctor): `v = (bin_cnt * inv_s) * x`, round half to even,
+//   then clamp to [-bin_cnt - 1, bin_cnt].
+// - round_type 1: `c = clip(x, -s, s)` (`x < lo ? lo : (x > hi ? hi : x)`), then
+//   `round((bin_cnt * inv_s) * c)` with std::round (half away from zero). No further clamp.
+// - dequantize: `(x * s) / max_range`.
+// - quantize-dequantize (legacy fake_*_quantize_dequantize_*): round_type 0: `q * s / bin_cnt` with q from the
+//   round_type-0 quantizer; round_type 1: `round((bin_cnt * inv_s) * clip(x)) * s / bin_cnt`.
+// Legacy ops default to round_type 1; quantize_linear / dequantize_linear default to round_type 0.
+
+/// Paddle's `inverse` helper.
+func paddleInverse(_ s: Float) -> Float { s <= 1e-30 ? 1 / (s + 1e-6) : 1 / s }
+
+/// Quantize one value to its integer grid value (as Float), Paddle's formula for `roundType`.
+func paddleQuantize(_ x: Float, s: Float, binCnt: Float, roundType: Int) -> Float {
+    let invS = paddleInverse(s)
+    if roundType == 0 {
+        var v = (binCnt * invS * x).rounded(.toNearestOrEven)
+        let hi = binCnt, lo = -binCnt - 1
+        v = v > hi ? hi : v
+        v = v < lo ? lo : v
+        return v
+    }
+    let c = x < -s ? -s : (x > s ? s : x)
+    return (binCnt * invS * c).rounded(.toNearestOrAwayFromZero)
+}
+
+/// Quantize then dequantize one value (legacy fake_quantize_dequantize ops).
+func paddleQuantDequant(_ x: Float, s: Float, binCnt: Float, roundType: Int) -> Float {
+    paddleQuantize(x, s: s, binCnt: binCnt, roundType: roundType) * s / binCnt
+}
+
+/// Paddle's FindAbsMaxFunctor: |the element with the largest |x||.
+func absMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    guard n > 0 else { return 0 }
+    var best = p[0]
+    for i in 1..<n where Swift.abs(best) < Swift.abs(p[i]) { best = p[i] }
+    return Swift.abs(best)
+}
+
+/// The channel index of flat element `i` along `axis` of `shape`.
+struct ChannelIndexer {
+    let inner: Int, extent: Int
+    init(shape: [Int], axis: Int) {
+        extent = axis < shape.count ? shape[axis] : 1
+        inner = axis + 1 <= shape.count ? shape[(axis + 1)...].reduce(1, *) : 1
+    }
+    @inline(__always) func channel(_ i: Int) -> Int { (i / inner) % extent }
+}
+
+/// Per-element scale selection: per-tensor when there is one scale, per-channel along `axis` otherwise.
+func scaleSelector(scales: [Float], shape: [Int], axis: Int, op: String) throws -> (Int) -> Float {
+    if scales.count == 1 { let s = scales[0]; return { _ in s } }
+    guard !scales.isEmpty else { throw KernelError("\(op): empty scale") }
+    let ax = normalizeAxis(axis, rank: shape.count)
+    guard axis >= 0, ax < shape.count, shape[ax] == scales.count else {
+        throw KernelError("\(op): \(scales.count) scales for X \(shape) along quant_axis \(axis)")
+    }
+    let idx = ChannelIndexer(shape: shape, axis: ax)
+    return { i in scales[idx.channel(i)] }
+}
+
+func binCount(_ a: Attributes) -> Int {
+    if let q = a["qmax"]?.int, q > 0 { return q }
+    return (1 << (a.int("bit_length", default: 8) - 1)) - 1
+}
+
+/// Writes the scale(s) used to an optional OutScale output when the executor allocated one.
+func writeOutScale(_ io: KernelIO, _ scales: [Float]) {
+    guard let o = io.optionalOutput("OutScale"), o.dtype == .f32, o.count == scales.count else { return }
+    for (i, s) in scales.enumerated() { o.f32[i] = s }
+}
+
+/// Per-channel abs-max along axis 0 or 1 (Paddle's FindChannelAbsMaxFunctor).
+func channelAbsMax(_ x: Tensor, axis: Int) throws -> [Float] {
+    guard axis == 0 || axis == 1, axis < x.rank else { throw KernelError("channel-wise quantization: quant_axis \(axis)") }
+    let idx = ChannelIndexer(shape: x.shape, axis: axis)
+    var m = [Float](repeating: 0, count: idx.extent)
+    for i in 0..<x.count { m[idx.channel(i)] = Swift.max(m[idx.channel(i)], Swift.abs(x.f32[i])) }
+    return m
+}
+
+func registerReferenceQuantKernels(_ r: KernelRegistry) {
+    r.addReference("quantize_linear") { ctx in
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let roundType = ctx.attrs.int("round_type", default: 0)
+        let observer = ctx.attrs.bool("only_observer", default: false)
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Y")
+            try requireSameCount(x, y, "quantize_linear")
+            if observer { try copyElements(from: x, to: y); return }
+            try requireF32(x, "quantize_linear X")
+            let scaleOf = try scaleSelector(scales: floatArray(try io.input("Scale")), shape: x.shape, axis: axis, op: "quantize_linear")
+            for i in 0..<x.count {
+                let q = paddleQuantize(x.f32[i], s: scaleOf(i), binCnt: bin, roundType: roundType)
+                if y.dtype == .f32 { y.f32[i] = q } else { storeInt64(y, i, q.isNaN ? 0 : Int64(q)) }
+            }
+        }
+    }
+    r.addReference("dequantize_linear") { ctx in
+        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: -1)
+        let observer = ctx.attrs.bool("only_observer", default: false)
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Y")
+            try requireSameCount(x, y, "dequantize_linear")
+            if observer, x.dtype.byteSize == y.dtype.byteSize { try copyElements(from: x, to: y); return }
+            try requireF32(y, "dequantize_linear Y")
+            if observer { for i in 0..<x.count { y.f32[i] = loadFloat(x, i) }; return }
+            let scaleOf = try scaleSelector(scales: floatArray(try io.input("Scale")), shape: x.shape, axis: axis, op: "dequantize_linear")
+            for i in 0..<x.count { y.f32[i] = loadFloat(x, i) * scaleOf(i) / bin }
+        }
+    }
+
+    // Legacy per-tensor quantize-dequantize: InScale when given (moving average at inference), else abs-max of X.
+    for op in ["fake_quantize_dequantize_moving_average_abs_max", "fake_quantize_dequantize_abs_max"] {
+        r.addReference(op) { ctx in
+            let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
+            let useInScale = op != "fake_quantize_dequantize_abs_max"
+            return refReady { io in
+                let x = try io.input("X"), y = try io.output("Out")
+                try requireF32(x, op)
+                try requireSameCount(x, y, op)
+                let s = (useInScale ? io.optionalInput("InScale").map { loadFloat($0, 0) } : nil) ?? absMax(x.f32, x.count)
+                for i in 0..<x.count { y.f32[i] = paddleQuantDequant(x.f32[i], s: s, binCnt: bin, roundType: roundType) }
+                writeOutScale(io, [s])
+            }
+        }
+    }
+    r.addReference("fake_channel_wise_quantize_dequantize_abs_max") { ctx in
+        let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
+        let axis = ctx.attrs.int("quant_axis", default: 0)
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(x, "fake_channel_wise_quantize_dequantize_abs_max")
+            try requireSameCount(x, y, "fake_channel_wise_quantize_dequantize_abs_max")
+            let scales = try channelAbsMax(x, axis: axis)
+            let idx = ChannelIndexer(shape: x.shape, axis: axis)
+            for i in 0..<x.count {
+                y.f32[i] = paddleQuantDequant(x.f32[i], s: scales[idx.channel(i)], binCnt: bin, roundType: roundType)
+            }
+            writeOutScale(io, scales)
+        }
+    }
+    // Legacy quantize-only ops: Out holds the integer grid values as float.
+    for op in ["fake_quantize_range_abs_max", "fake_quantize_moving_average_abs_max", "fake_quantize_abs_max"] {
+        r.addReference(op) { ctx in
+            let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
+            let useInScale = op != "fake_quantize_abs_max"
+            return refReady { io in
+                let x = try io.input("X"), y = try io.output("Out")
+                try requireF32(x, op)
+                try requireSameCount(x, y, op)
+                let s = (useInScale ? io.optionalInput("InScale").map { loadFloat($0, 0) } : nil) ?? absMax(x.f32, x.count)
+                for i in 0..<x.count { y.f32[i] = paddleQuantize(x.f32[i], s: s, binCnt: bin, roundType: roundType) }
+                writeOutScale(io, [s])
+            }
+        }
+    }
+    r.addReference("fake_channel_wise_quantize_abs_max") { ctx in
+        let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
+        let axis = ctx.attrs.int("quant_axis", default: 0)
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(x, "fake_channel_wise_quantize_abs_max")
+            try requireSameCount(x, y, "fake_channel_wise_quantize_abs_max")
+            let scales = try channelAbsMax(x, axis: axis)
+            let idx = ChannelIndexer(shape: x.shape, axis: axis)
+            for i in 0..<x.count {
+                y.f32[i] = paddleQuantize(x.f32[i], s: scales[idx.channel(i)], binCnt: bin, roundType: roundType)
+            }
+            writeOutScale(io, scales)
+        }
+    }
+    // fake_dequantize_max_abs: Out = (X * Scale) / max_range.
+    r.addReference("fake_dequantize_max_abs") { ctx in
+        let maxRange = ctx.attrs.float("max_range", default: 127)
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(y, "fake_dequantize_max_abs")
+            try requireSameCount(x, y, "fake_dequantize_max_abs")
+            let s = loadFloat(try io.input("Scale"), 0)
+            for i in 0..<x.count { y.f32[i] = loadFloat(x, i) * s / maxRange }
+        }
+    }
+    // fake_channel_wise_dequantize_max_abs: Out = X · Π Scales_i[c] / Π (2^(bits_i - 1) - 1).
+    // One scale tensor: per channel along quant_axis (0 or 1), (x * s[c]) / max_range.
+    // Two: the first per channel along x_num_col_dims (> 1) or axis 1, the second a single value:
+    // ((x * s1[c]) * s2) / max_range.
+    r.addReference("fake_channel_wise_dequantize_max_abs") { ctx in
+        let bits = ctx.attrs.ints("quant_bits", default: [8])
+        let axis = ctx.attrs.int("quant_axis", default: 0), xNumCol = ctx.attrs.int("x_num_col_dims", default: 1)
+        var maxRange: Float = 1
+        for b in bits { maxRange *= Float((1 << (b - 1)) - 1) }
+        let range = maxRange
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(y, "fake_channel_wise_dequantize_max_abs")
+            try requireSameCount(x, y, "fake_channel_wise_dequantize_max_abs")
+            let scales = (io.inputs["Scales"] ?? []).map(floatArray)
+            if scales.count == 1 {
+                let idx = ChannelIndexer(shape: x.shape, axis: axis)
+                guard idx.extent == scales[0].count else { throw KernelError("fake_channel_wise_dequantize_max_abs: scale count") }
+                for i in 0..<x.count { y.f32[i] = loadFloat(x, i) * scales[0][idx.channel(i)] / range }
+            } else if scales.count == 2 {
+                let cAxis = xNumCol > 1 ? xNumCol : 1
+                let idx = ChannelIndexer(shape: x.shape, axis: cAxis)
+                guard idx.extent == scales[0].count, let s2 = scales[1].first else {
+                    throw KernelError("fake_channel_wise_dequantize_max_abs: scale counts")
+                }
+                for i in 0..<x.count { y.f32[i] = loadFloat(x, i) * scales[0][idx.channel(i)] * s2 / range }
+            } else {
+                throw KernelError("fake_channel_wise_dequantize_max_abs: \(scales.count) scale tensors")
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import QtopFormat
+import QtopGraph
+
+// softmax / log_softmax along an axis, mean, reduce_{mean,sum,max,min}.
+
+/// Splits a shape around `axis`: (outer, extent, inner).
+func splitAround(_ shape: [Int], axis: Int) -> (Int, Int, Int) {
+    (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+}
+
+/// Softmax along `axis`: m = max, e = exp(x - m), y = e / Σe (Σ in index order). `log` gives x - m - log(Σe).
+func softmax(_ x: Tensor, _ y: Tensor, axis a: Int, log: Bool) throws {
+    try requireF32(x, "softmax")
+    try requireSameCount(x, y, "softmax")
+    if x.rank == 0 { y.f32[0] = log ? 0 : 1; return }
+    let axis = normalizeAxis(a, rank: x.rank)
+    guard axis >= 0, axis < x.rank else { throw KernelError("softmax: axis \(a) for rank \(x.rank)") }
+    let (outer, n, inner) = splitAround(x.shape, axis: axis)
+    let xp = x.f32, yp = y.f32
+    for o in 0..<outer {
+        for i in 0..<inner {
+            let base = o * n * inner + i
+            var m = -Float.infinity
+            for k in 0..<n { let v = xp[base + k * inner]; m = m > v ? m : v }
+            var sum: Float = 0
+            for k in 0..<n {
+                let e = Foundation.exp(xp[base + k * inner] - m)
+                if !log { yp[base + k * inner] = e }
+                sum += e
+            }
+            if log {
+                let ls = Foundation.log(sum)
+                for k in 0..<n { yp[base + k * inner] = xp[base + k * inner] - m - ls }
+            } else {
+                for k in 0..<n { yp[base + k * inner] = yp[base + k * inner] / sum }
+            }
+        }
+    }
+}
+
+enum ReduceKind { case sum, mean, max, min }
+
+/// Reduces `x` over `dims` (all when `all` or `dims` is empty) into `y` (keep_dim only changes y's shape).
+/// Elements are visited in row-major order of x; sums accumulate in Float in that order.
+func reduce(_ x: Tensor, _ y: Tensor, dims: [Int], all: Bool, kind: ReduceKind) throws {
+    try requireF32(x, "reduce")
+    let rank = x.rank
+    let reduced = Set(all || dims.isEmpty ? Array(0..<rank) : dims.map { normalizeAxis($0, rank: rank) })
+    // y's index = x's multi-index with reduced dims dropped.
+    let keptShape = (0..<rank).filter { !reduced.contains($0) }.map { x.shape[$0] }
+    guard keptShape.reduce(1, *) == y.count else { throw KernelError("reduce: output \(y.shape) for \(x.shape) over \(reduced.sorted())") }
+    let keptStrides = rowMajorStrides(keptShape)
+    var yStride = [Int](repeating: 0, count: rank)
+    var ki = 0
+    for d in 0..<rank where !reduced.contains(d) { yStride[d] = keptStrides[ki]; ki += 1 }
+    let outCount = y.count
+    var acc = [Float](repeating: kind == .max ? -Float.infinity : (kind == .min ? Float.infinity : 0), count: outCount)
+    var idx = [Int](repeating: 0, count: rank)
+    var yi = 0
+    for i in 0..<x.count {
+        let v = x.f32[i]
+        switch kind {
+        case .sum, .mean: acc[yi] += v
+        case .max: acc[yi] = acc[yi] > v ? acc[yi] : v
+        case .min: acc[yi] = acc[yi] < v ? acc[yi] : v
+        }
+        var d = rank - 1
+        while d >= 0 {
+            idx[d] += 1
+            yi += yStride[d]
+            if idx[d] < x.shape[d] { break }
+            yi -= yStride[d] * idx[d]
+            idx[d] = 0
+            d -= 1
+        }
+    }
+    let n = Float(outCount == 0 ? 1 : x.count / max(outCount, 1))
+    for o in 0..<outCount { y.f32[o] = kind == .mean ? acc[o] / n : acc[o] }
+}
+
+func registerReferenceReduceKernels(_ r: KernelRegistry) {
+    r.addReference("softmax") { ctx in
+        let axis = ctx.attrs.int("axis", default: -1)
+        return refReady { io in try softmax(try io.input("X"), try io.output("Out"), axis: axis, log: false) }
+    }
+    r.addReference("log_softmax") { ctx in
+        let axis = ctx.attrs.int("axis", default: -1)
+        return refReady { io in try softmax(try io.input("X"), try io.output("Out"), axis: axis, log: true) }
+    }
+    r.addReference("mean") { _ in
+        refReady { io in try reduce(try io.input("X"), try io.output("Out"), dims: [], all: true, kind: .mean) }
+    }
+    let kinds: [(String, ReduceKind)] = [("reduce_mean", .mean), ("reduce_sum", .sum), ("reduce_max", .max), ("reduce_min", .min)]
+    for (op, kind) in kinds {
+        r.addReference(op) { ctx in
+            let dims = ctx.attrs.ints("dim", default: [])
+            let all = ctx.attrs.bool("reduce_all", default: false)
+            return refReady { io in try reduce(try io.input("X"), try io.output("Out"), dims: dims, all: all, kind: kind) }
+        }
+    }
+}

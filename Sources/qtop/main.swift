@@ -1,2 +1,0 @@
-import QtopGraph
-print("qtop")

@@ -1,0 +1,317 @@
+import CQtopKernels
+import Foundation
+import QtopRuntime
+import XCTest
+
+/// Every int8 kernel on every ISA this machine has must match the generic C reference bit for bit,
+/// and the generic reference must match a direct Swift transcription of docs/int8-semantics.md.
+final class Int8KernelTests: XCTestCase {
+    let pool = NativeThreadPool(threads: 2)
+
+    struct Case {
+        var d: qtop_qconv_desc
+        var src: [UInt8], w: [Int8], ranges: [Float], bias: [Float]?, res: [UInt8]
+    }
+
+    func randomCase(_ r: inout XorShift, kind: Int) -> Case {
+        var d = qtop_qconv_desc()
+        while true {
+            d = qtop_qconv_desc()
+            d.n = Int32(r.int(1, 2)); d.h = Int32(r.int(1, 8)); d.w = Int32(r.int(1, 8)); d.groups = 1
+            switch kind {
+            case 0: d.kh = 1; d.kw = 1; d.ic = Int32(r.int(1, 40)); d.oc = Int32(r.int(1, 80))
+            case 1: d.kh = Int32(r.int(1, 4)); d.kw = Int32(r.int(1, 4)); d.ic = Int32(r.int(1, 20)); d.oc = Int32(r.int(1, 70))
+            case 2:
+                d.groups = Int32(r.int(2, 4)); d.kh = Int32(r.int(1, 3)); d.kw = Int32(r.int(1, 3))
+                d.ic = d.groups * Int32(r.int(1, 6)); d.oc = d.groups * Int32(r.int(1, 20))
+            default:
+                d.ic = Int32(r.int(1, 40)); d.oc = d.ic; d.groups = d.ic; d.kh = Int32(r.int(1, 5)); d.kw = Int32(r.int(1, 5))
+            }
+            d.stride_h = Int32(r.int(1, 3)); d.stride_w = Int32(r.int(1, 3)); d.dil_h = Int32(r.int(1, 2)); d.dil_w = Int32(r.int(1, 2))
+            if r.bool() { d.pad_t = Int32(r.int(0, 2)); d.pad_b = Int32(r.int(0, 2)); d.pad_l = Int32(r.int(0, 2)); d.pad_r = Int32(r.int(0, 2)) }
+            if kind == 0 && r.bool() {   // the direct (no im2col) 1×1 path
+                d.stride_h = 1; d.stride_w = 1; d.pad_t = 0; d.pad_b = 0; d.pad_l = 0; d.pad_r = 0; d.ic = Int32(4 * r.int(1, 12))
+            }
+            d.src_dt = Int32(r.int(0, 1)); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
+            d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = r.float(1, 5)
+            if qtop_qconv_out_h(&d) > 0 && qtop_qconv_out_w(&d) > 0 { break }
+        }
+        let oh = Int(qtop_qconv_out_h(&d)), ow = Int(qtop_qconv_out_w(&d))
+        let ns = Int(d.n * d.h * d.w * d.ic), nw = Int(d.oc * (d.ic / d.groups) * d.kh * d.kw), no = Int(d.n) * oh * ow * Int(d.oc)
+        let src = r.bytes(ns)
+        let w = r.bytes(nw).map { Int8(bitPattern: $0) }
+        let ranges = (0..<Int(d.oc)).map { _ in r.float(0.05, 2) }
+        let bias: [Float]? = r.int(0, 2) == 0 ? nil : (0..<Int(d.oc)).map { _ in r.float(-10, 10) }
+        var res: [UInt8]
+        if d.res_dt == Int32(QTOP_DT_F32.rawValue) {
+            let f = (0..<no).map { _ in r.float(-10, 10) }
+            res = f.withUnsafeBytes { Array($0) }
+        } else {
+            res = r.bytes(no)
+        }
+        return Case(d: d, src: src, w: w, ranges: ranges, bias: bias, res: res)
+    }
+
+    func runConv(_ c: Case, isa: Int32, threaded: Bool) -> [UInt8]? {
+        var d = c.d
+        let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
+        var out = [UInt8](repeating: 0xCD, count: no * dtSize(d.dst_dt))
+        let h: OpaquePointer? = c.w.withUnsafeBufferPointer { w in
+            c.ranges.withUnsafeBufferPointer { rg in
+                if let b = c.bias { return b.withUnsafeBufferPointer { qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, $0.baseAddress, isa) } }
+                return qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, nil, isa)
+            }
+        }
+        guard let h else { return nil }
+        defer { qtop_qconv_destroy(h) }
+        c.src.withUnsafeBytes { s in
+            c.res.withUnsafeBytes { rr in
+                out.withUnsafeMutableBytes { o in
+                    qtop_qconv_run(h, s.baseAddress, o.baseAddress, d.res_dt == Int32(QTOP_DT_NONE.rawValue) ? nil : rr.baseAddress,
+                                   threaded ? pool.handleForTests : nil)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The spec, transcribed directly (Swift Float arithmetic, no FMA).
+    func specConv(_ c: Case) -> [UInt8] {
+        var d = c.d
+        let oh = Int(qtop_qconv_out_h(&d)), ow = Int(qtop_qconv_out_w(&d))
+        let (N, H, W, IC, OC) = (Int(d.n), Int(d.h), Int(d.w), Int(d.ic), Int(d.oc))
+        let (KH, KW, G) = (Int(d.kh), Int(d.kw), Int(d.groups))
+        let icg = IC / G, ocg = OC / G
+        let s8 = d.src_dt == Int32(QTOP_DT_S8.rawValue)
+        let stepX = d.in_range / 127
+        let invOut = Float(127) / d.out_range
+        let stepR = d.res_range / 127
+        var out: [UInt8] = []
+        for n in 0..<N { for oy in 0..<oh { for ox in 0..<ow { for o in 0..<OC {
+            let g = o / ocg
+            var acc: Int32 = 0
+            for i in 0..<icg { for ky in 0..<KH { for kx in 0..<KW {
+                let iy = oy * Int(d.stride_h) - Int(d.pad_t) + ky * Int(d.dil_h)
+                let ix = ox * Int(d.stride_w) - Int(d.pad_l) + kx * Int(d.dil_w)
+                if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                let b = c.src[((n * H + iy) * W + ix) * IC + g * icg + i]
+                let x = s8 ? Int32(Int8(bitPattern: b)) : Int32(b)
+                acc += x * Int32(c.w[((o * icg + i) * KH + ky) * KW + kx])
+            } } }
+            let ws = c.ranges[o] / 127
+            let scale = stepX * ws
+            var y = Float(acc) * scale
+            y = y + (c.bias?[o] ?? 0)
+            let pi = ((n * oh + oy) * ow + ox) * OC + o
+            switch d.res_dt {
+            case Int32(QTOP_DT_U8.rawValue): y = y + Float(c.res[pi]) * stepR
+            case Int32(QTOP_DT_S8.rawValue): y = y + Float(Int8(bitPattern: c.res[pi])) * stepR
+            case Int32(QTOP_DT_F32.rawValue):
+                y = y + c.res.withUnsafeBytes { $0.load(fromByteOffset: pi * 4, as: Float.self) }
+            default: break
+            }
+            switch d.act {
+            case 1: y = y > 0 ? y : 0
+            case 2: y = min(y > 0 ? y : 0, 6)
+            case 3:
+                let t = y + 3
+                y = y * (min(t > 0 ? t : 0, 6) * (Float(1) / 6))
+            default: break
+            }
+            switch d.dst_dt {
+            case Int32(QTOP_DT_U8.rawValue): out.append(UInt8(min(max((y * invOut).rounded(.toNearestOrEven), 0), 255)))
+            case Int32(QTOP_DT_S8.rawValue): out.append(UInt8(bitPattern: Int8(min(max((y * invOut).rounded(.toNearestOrEven), -128), 127))))
+            default: withUnsafeBytes(of: y) { out.append(contentsOf: $0) }
+            }
+        } } } }
+        return out
+    }
+
+    func testGenericMatchesSpec() {
+        var r = XorShift(7)
+        for it in 0..<60 {
+            let c = randomCase(&r, kind: it % 4)
+            let got = runConv(c, isa: 0, threaded: it % 2 == 1)
+            XCTAssertEqual(got, specConv(c), "case \(it) \(c.d)")
+        }
+    }
+
+    func testConvAllISAsBitExact() {
+        var r = XorShift(12345)
+        var compared = 0
+        for it in 0..<240 {
+            let c = randomCase(&r, kind: it % 4)
+            guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
+            for isa in usableIsas() where isa != 0 {
+                var d = c.d
+                if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                let got = runConv(c, isa: isa, threaded: it % 2 == 0)
+                XCTAssertEqual(got, ref, "isa \(String(cString: qtop_isa_name(isa))) case \(it) \(c.d)")
+                compared += 1
+            }
+        }
+        if usableIsas().count > 1 { XCTAssertGreaterThan(compared, 200) }
+    }
+
+    /// Largest possible accumulators: 255 × 127 and 255 × -128 over a long K, f32 output (exact as Float(acc)*scale).
+    func testExtremeAccumulators() {
+        for srcByte: UInt8 in [255, 0x80, 0x7F] {
+            for wv: Int8 in [127, -128] {
+                var d = qtop_qconv_desc()
+                d.n = 1; d.h = 3; d.w = 5; d.ic = 256; d.oc = 33; d.kh = 3; d.kw = 3
+                d.stride_h = 1; d.stride_w = 1; d.pad_t = 1; d.pad_b = 1; d.pad_l = 1; d.pad_r = 1; d.dil_h = 1; d.dil_w = 1
+                d.groups = 1; d.src_dt = Int32(srcByte == 255 ? QTOP_DT_U8.rawValue : QTOP_DT_S8.rawValue)
+                d.dst_dt = Int32(QTOP_DT_F32.rawValue); d.res_dt = Int32(QTOP_DT_NONE.rawValue); d.in_range = 127; d.out_range = 1
+                let c = Case(d: d, src: [UInt8](repeating: srcByte, count: 3 * 5 * 256),
+                             w: [Int8](repeating: wv, count: 33 * 256 * 9), ranges: [Float](repeating: 127, count: 33), bias: nil, res: [])
+                let ref = runConv(c, isa: 0, threaded: false)!
+                XCTAssertEqual(ref, specConv(c))
+                for isa in usableIsas() where isa != 0 {
+                    XCTAssertEqual(runConv(c, isa: isa, threaded: true), ref, "isa \(isa) src \(srcByte) w \(wv)")
+                }
+            }
+        }
+    }
+
+    func testMatMulAllISAsBitExact() {
+        var r = XorShift(99)
+        for it in 0..<80 {
+            var d = qtop_qmatmul_desc()
+            d.m = Int32(r.int(1, 20)); d.k = Int32(r.int(1, 70)); d.n = Int32(r.int(1, 150))
+            d.src_dt = Int32(r.int(0, 1)); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
+            d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = 2
+            let (m, k, n) = (Int(d.m), Int(d.k), Int(d.n))
+            let x = r.bytes(m * k)
+            let w = r.bytes(k * n).map { Int8(bitPattern: $0) }
+            let ranges = (0..<n).map { _ in r.float(0.05, 2) }
+            let bias = (0..<n).map { _ in r.float(-5, 5) }
+            let res = d.res_dt == Int32(QTOP_DT_F32.rawValue) ? (0..<m * n).map { _ in r.float(-5, 5) }.withUnsafeBytes { Array($0) } : r.bytes(m * n)
+            func run(_ isa: Int32) -> [UInt8]? {
+                guard let h = qtop_qmatmul_create(&d, w, ranges, bias, isa) else { return nil }
+                defer { qtop_qmatmul_destroy(h) }
+                var out = [UInt8](repeating: 0xCD, count: m * n * dtSize(d.dst_dt))
+                out.withUnsafeMutableBytes { o in
+                    res.withUnsafeBytes { rr in
+                        qtop_qmatmul_run(h, x, o.baseAddress, d.res_dt == Int32(QTOP_DT_NONE.rawValue) ? nil : rr.baseAddress, pool.handleForTests)
+                    }
+                }
+                return out
+            }
+            // the conv spec oracle on the equivalent 1×1 conv (weights transposed to [n][k])
+            var cd = qtop_qconv_desc()
+            cd.n = 1; cd.h = 1; cd.w = d.m; cd.ic = d.k; cd.oc = d.n; cd.kh = 1; cd.kw = 1; cd.stride_h = 1; cd.stride_w = 1
+            cd.dil_h = 1; cd.dil_w = 1; cd.groups = 1; cd.src_dt = d.src_dt; cd.dst_dt = d.dst_dt; cd.res_dt = d.res_dt; cd.act = d.act
+            cd.in_range = d.in_range; cd.out_range = d.out_range; cd.res_range = d.res_range
+            var wt = [Int8](repeating: 0, count: k * n)
+            for kk in 0..<k { for j in 0..<n { wt[j * k + kk] = w[kk * n + j] } }
+            let spec = specConv(Case(d: cd, src: x, w: wt, ranges: ranges, bias: bias, res: res))
+            for isa in usableIsas() {
+                if qtop_qmatmul_query(&d, isa, isa, nil, 0) == 0 { continue }
+                XCTAssertEqual(run(isa), spec, "matmul isa \(isa) case \(it)")
+            }
+        }
+    }
+
+    func testPoolMatchesNaive() {
+        var r = XorShift(5)
+        for it in 0..<60 {
+            var d = qtop_qpool_desc()
+            d.n = Int32(r.int(1, 2)); d.h = Int32(r.int(1, 9)); d.w = Int32(r.int(1, 9)); d.c = Int32(r.int(1, 20))
+            d.is_avg = Int32(r.int(0, 1)); d.exclusive = Int32(r.int(0, 1)); d.adaptive = Int32(it % 5 == 0 ? 1 : 0)
+            d.kh = Int32(r.int(1, 3)); d.kw = Int32(r.int(1, 3)); d.stride_h = Int32(r.int(1, 2)); d.stride_w = Int32(r.int(1, 2))
+            d.pad_t = Int32(r.int(0, Int(d.kh) - 1)); d.pad_l = Int32(r.int(0, Int(d.kw) - 1))
+            if d.adaptive == 1 { d.oh = Int32(r.int(1, Int(d.h))); d.ow = Int32(r.int(1, Int(d.w))) } else {
+                d.oh = (d.h + 2 * d.pad_t - d.kh) / d.stride_h + 1; d.ow = (d.w + 2 * d.pad_l - d.kw) / d.stride_w + 1
+            }
+            if d.oh <= 0 || d.ow <= 0 { continue }
+            d.src_dt = Int32(r.int(0, 1)); d.dst_dt = d.is_avg == 1 ? Int32(r.int(0, 2)) : d.src_dt
+            d.in_range = r.float(1, 10); d.out_range = r.float(1, 10)
+            let (N, H, W, C, OH, OW) = (Int(d.n), Int(d.h), Int(d.w), Int(d.c), Int(d.oh), Int(d.ow))
+            let x = r.bytes(N * H * W * C)
+            var out = [UInt8](repeating: 0, count: N * OH * OW * C * dtSize(d.dst_dt))
+            XCTAssertEqual(out.withUnsafeMutableBytes { qtop_qpool_run(&d, x, $0.baseAddress, pool.handleForTests) }, 0)
+            var exp: [UInt8] = []
+            let s8 = d.src_dt == 1
+            for n in 0..<N { for oy in 0..<OH { for ox in 0..<OW { for ch in 0..<C {
+                var y0, y1, x0, x1: Int
+                if d.adaptive == 1 {
+                    y0 = oy * H / OH; y1 = ((oy + 1) * H + OH - 1) / OH; x0 = ox * W / OW; x1 = ((ox + 1) * W + OW - 1) / OW
+                } else {
+                    let sy = oy * Int(d.stride_h) - Int(d.pad_t), sx = ox * Int(d.stride_w) - Int(d.pad_l)
+                    y0 = max(sy, 0); y1 = min(sy + Int(d.kh), H); x0 = max(sx, 0); x1 = min(sx + Int(d.kw), W)
+                }
+                var mx = Int32.min, sum: Int32 = 0
+                for iy in y0..<y1 { for ix in x0..<x1 {
+                    let b = x[((n * H + iy) * W + ix) * C + ch]
+                    let v = s8 ? Int32(Int8(bitPattern: b)) : Int32(b)
+                    mx = max(mx, v); sum += v
+                } }
+                if d.is_avg == 0 { exp.append(UInt8(truncatingIfNeeded: mx)); continue }
+                let count = (d.exclusive == 1 || d.adaptive == 1) ? (y1 - y0) * (x1 - x0) : Int(d.kh * d.kw)
+                let y = Float(sum) * ((d.in_range / 127) / Float(count))
+                let inv = Float(127) / d.out_range
+                switch d.dst_dt {
+                case 0: exp.append(UInt8(min(max((y * inv).rounded(.toNearestOrEven), 0), 255)))
+                case 1: exp.append(UInt8(bitPattern: Int8(min(max((y * inv).rounded(.toNearestOrEven), -128), 127))))
+                default: withUnsafeBytes(of: y) { exp.append(contentsOf: $0) }
+                }
+            } } } }
+            XCTAssertEqual(out, exp, "pool case \(it)")
+        }
+    }
+
+    func testQuantizeDequantizeReorders() {
+        var r = XorShift(3)
+        let (n, c, h, w) = (2, 5, 3, 4)
+        let x = (0..<n * c * h * w).map { _ in r.float(-12, 12) }
+        let range: Float = 10
+        for dt in [QTOP_DT_U8, QTOP_DT_S8] {
+            var q = [UInt8](repeating: 0, count: x.count)
+            q.withUnsafeMutableBytes { qtop_quantize_nchw_to_nhwc(x, $0.baseAddress, Int32(dt.rawValue), 2, 5, 3, 4, range, pool.handleForTests) }
+            var back = [Float](repeating: 0, count: x.count)
+            qtop_dequantize_nhwc_to_nchw(q, Int32(dt.rawValue), &back, 2, 5, 3, 4, range, nil)
+            let inv = Float(127) / range, step = range / 127
+            for ni in 0..<n { for ci in 0..<c { for yi in 0..<h { for xi in 0..<w {
+                let v = x[((ni * c + ci) * h + yi) * w + xi]
+                let lo: Float = dt == QTOP_DT_U8 ? 0 : -128, hi: Float = dt == QTOP_DT_U8 ? 255 : 127
+                let e = min(max((v * inv).rounded(.toNearestOrEven), lo), hi)
+                let b = q[((ni * h + yi) * w + xi) * c + ci]
+                let got = dt == QTOP_DT_U8 ? Float(b) : Float(Int8(bitPattern: b))
+                XCTAssertEqual(got, e)
+                XCTAssertEqual(back[((ni * c + ci) * h + yi) * w + xi], e * step)
+            } } } }
+        }
+        var nhwc = [Float](repeating: 0, count: x.count)
+        for i in 0..<x.count { nhwc[i] = Float(i) }
+        var nchw = [Float](repeating: -1, count: x.count)
+        qtop_reorder_nhwc_to_nchw_f32(nhwc, &nchw, 2, 5, 3, 4, pool.handleForTests)
+        for ni in 0..<n { for ci in 0..<c { for yi in 0..<h { for xi in 0..<w {
+            XCTAssertEqual(nchw[((ni * c + ci) * h + yi) * w + xi], Float(((ni * h + yi) * w + xi) * c + ci))
+        } } } }
+    }
+
+    func testQueryReasons() {
+        var d = qtop_qconv_desc()
+        d.n = 1; d.h = 4; d.w = 4; d.ic = 8; d.oc = 8; d.kh = 3; d.kw = 3; d.stride_h = 1; d.stride_w = 1
+        d.dil_h = 1; d.dil_w = 1; d.groups = 1; d.src_dt = 0; d.dst_dt = 0; d.res_dt = 3; d.in_range = 1; d.out_range = 1
+        var why = [CChar](repeating: 0, count: 256)
+        let vnni = Int32(ISALevel.avx512_vnni.rank)
+        XCTAssertEqual(qtop_qconv_query(&d, vnni, Int32(ISALevel.avx2.rank), &why, 256), 0)
+        let reason = String(cString: why)
+        if NativeCPU.isaSet.contains(.avx512_vnni) {
+            XCTAssertTrue(reason.contains("capped by --isa avx2"), reason)
+        } else {
+            XCTAssertTrue(reason.contains("lacks") || reason.contains("build"), reason)
+        }
+        XCTAssertEqual(qtop_qconv_query(&d, 0, 0, &why, 256), 1)
+        XCTAssertNil(qtop_qconv_create(&d, [Int8](repeating: 1, count: 8 * 8 * 9), [Float](repeating: 1, count: 8), nil,
+                                       Int32(ISALevel.neon_dotprod.rank)))
+        d.groups = 8
+        XCTAssertEqual(String(cString: qtop_qconv_impl_name(&d)), "dwconv")
+        XCTAssertEqual(qtop_qconv_query(&d, vnni, vnni, &why, 256), 0)
+    }
+}
+
+extension NativeThreadPool {
+    var handleForTests: OpaquePointer? { handle }
+}
