@@ -1,32 +1,39 @@
 import Foundation
 import QtopGraph
 import QtopPasses
+import QtopRuntime
 import QtopUI
 
 /// Runs the interactive TUI until the user quits. Call it after the model has loaded (so bad files fail before the
 /// screen is taken over). Throws for a bad `--theme` or when stdin/stdout is not a terminal, before touching the
 /// screen; the terminal is restored on every exit path (return, throw, SIGINT/SIGTERM, crash signals).
 /// `passes` is the pass history (step 0 = the graph as loaded); empty means "just the loaded graph".
-public func runTUI(model: LoadedModel, passes: [PassStep], feed: ProfileFeed, options: TUIOptions) throws {
+/// `passesForMode`, when given, supplies the history of the graph each mode runs (int8 and fp32 lower differently,
+/// reference runs the loaded graph); it is called on the UI thread when the running mode changes.
+public func runTUI(model: LoadedModel, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
+                   passesForMode: ((ExecMode) -> [PassStep])? = nil) throws {
     let steps = passes.isEmpty ? [PassStep(name: "loaded", graph: model.graph, changes: [])] : passes
-    try runTUI(modelName: model.displayName, passes: steps, feed: feed, options: options)
+    try runTUI(modelName: model.displayName, passes: steps, feed: feed, options: options, passesForMode: passesForMode)
 }
 
 /// The same, for callers without a `LoadedModel` (the demo, tests with a hand-made graph).
-public func runTUI(modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions) throws {
+public func runTUI(modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
+                   passesForMode: ((ExecMode) -> [PassStep])? = nil) throws {
     let (themes, index) = try App.loadThemes(requested: options.theme)
     let term = try NcursesTerminal()
     defer { term.close() }
-    try runLoop(term: term, modelName: modelName, passes: passes, feed: feed, options: options, themes: themes, themeIndex: index)
+    try runLoop(term: term, modelName: modelName, passes: passes, feed: feed, options: options, themes: themes,
+                themeIndex: index, passesForMode: passesForMode)
 }
 
 /// The event loop over any backend: draw, wait for input up to the next tick, poll the feed every `tickMs`.
 public func runLoop(term: TerminalBackend, modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
-                    themes: [Theme], themeIndex: Int, maxIterations: Int? = nil) throws {
+                    themes: [Theme], themeIndex: Int, passesForMode: ((ExecMode) -> [PassStep])? = nil,
+                    maxIterations: Int? = nil) throws {
     let ascii = options.ascii ?? !term.localeIsUTF8
     let color = colorEnabled(option: options.color) && term.colorDepth != .none
     let app = App(modelName: modelName, passes: passes, feed: feed, themes: themes, themeIndex: themeIndex,
-                  size: term.size, ascii: ascii, color: color, view: options.initialView)
+                  size: term.size, ascii: ascii, color: color, view: options.initialView, passesForMode: passesForMode)
     let tick = Double(max(10, options.tickMs)) / 1000
     var nextTick = Date().addingTimeInterval(tick)
     var iterations = 0

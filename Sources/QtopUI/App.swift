@@ -8,10 +8,14 @@ public final class App {
     public private(set) var state: AppState
     public let feed: ProfileFeed
     public let themes: [Theme]
+    /// Gives the pass history of the graph a mode runs; asked when the running mode changes (nil = fixed history).
+    public let passesForMode: ((ExecMode) -> [PassStep])?
 
     public init(modelName: String, passes: [PassStep], feed: ProfileFeed, themes: [Theme], themeIndex: Int = 0,
-                size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile) {
+                size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile,
+                passesForMode: ((ExecMode) -> [PassStep])? = nil) {
         self.feed = feed
+        self.passesForMode = passesForMode
         self.themes = themes.isEmpty ? [.builtinDefault] : themes
         state = AppState(modelName: modelName, passes: passes, cpuName: feed.cpuName, detectedISA: feed.detectedISA,
                          availableISAs: feed.availableISAs, size: size, ascii: ascii, color: color,
@@ -42,7 +46,11 @@ public final class App {
     public func poll() {
         guard !state.frozen else { return }
         state = reduce(state, .snapshot(feed.latest())).0
-        if state.view == .compare || state.comparison == nil { state = reduce(state, .comparison(feed.comparison())).0 }
+        if let provider = passesForMode, let mode = state.snapshot?.mode, mode != state.passesMode {
+            state = reduce(state, .passes(mode, provider(mode))).0
+        }
+        // Only while the compare view is open: a runner may start measuring the other mode when asked.
+        if state.view == .compare { state = reduce(state, .comparison(feed.comparison())).0 }
         if let d = state.detail { state = reduce(state, .dispatchInfo(nodeID: d.nodeID, feed.dispatch(nodeID: d.nodeID))).0 }
     }
 

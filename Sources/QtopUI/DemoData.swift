@@ -98,7 +98,7 @@ public enum DemoData {
 
         // 3: activation QDQ + conv + relu lowered to one int8 convolution.
         let qconv = node(14, "qconv2d", [("Input", "image"), ("Filter", "conv1.w.int8")], [("Output", "relu_0.tmp_0")],
-                         convW.attrs.entries.map { ($0.name, $0.value) } + [("Scale_in", .float(0.0157)), ("fuse_activation", .string("relu"))],
+                         convW.attrs.entries.map { ($0.name, $0.value) } + [("in_scale", .float(0.0157)), ("activation", .string("relu"))],
                          prov: ["image.quantized", "image.dequantized", "conv2d_0.tmp_0", "batch_norm_0.tmp_2", "relu_0.tmp_0"])
         var n3: [Node] = []
         for n in n2 where ![1, 2, 5, 7].contains(n.id) { n3.append(n); if n.id == 0 { n3.append(qconv) } }

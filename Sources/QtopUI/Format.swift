@@ -90,26 +90,43 @@ public func isQDQ(_ type: String) -> Bool { type.contains("quantize") }
 
 /// Summary of a node's quantization parameters for the graph table, e.g. `s=0.0123 b8` or `s[32] 0.001..0.02 ax0 b8`.
 public func quantSummary(_ node: Node, _ graph: Graph) -> String? {
+    func values(_ label: String, _ fs: [Float]) -> String {
+        if fs.count == 1 { return label + "=" + fmtSci(Double(fs[0])) }
+        return label + "[\(fs.count)] " + fmtSci(Double(fs.min()!)) + ".." + fmtSci(Double(fs.max()!))
+    }
     var parts: [String] = []
-    var scales: [Float] = []
-    let qdq = isQDQ(node.type)
-    // Only quantize/dequantize ops have scale inputs; batch_norm's `Scale` is a gamma, not a quantization scale.
-    for slot in ["Scale", "InScale", "Scales", "OutScale"] where qdq {
-        if let v = node.input(slot), let t = graph.constant(v) { scales = t.floatValues(); break }
-    }
-    if scales.isEmpty {
-        for (name, value) in node.attrs where name.lowercased().contains("scale") {
-            if let fs = value.floats, !fs.isEmpty { scales = fs; break }
+    var perChannel = false
+    if isQDQ(node.type) {
+        // Scale inputs (quantize_linear, fake_*), else a scale/range attribute (qtop's own quantize ops).
+        var scales: [Float] = []
+        for slot in ["Scale", "InScale", "Scales", "OutScale"] {
+            if let v = node.input(slot), let t = graph.constant(v) { scales = t.floatValues(); break }
         }
+        if scales.isEmpty {
+            for (name, value) in node.attrs where name.lowercased().contains("scale") || name == "range" {
+                if let fs = value.floats, !fs.isEmpty { scales = fs; break }
+            }
+        }
+        if !scales.isEmpty { parts.append(values("s", scales)) }
+        perChannel = scales.count > 1
+    } else {
+        // Lowered integer ops carry their scales as attributes: input, weights (per channel), output.
+        let order = ["in": 0, "w": 1, "out": 2]
+        var labelled: [(String, String)] = []
+        for (name, value) in node.attrs {
+            let n = name.lowercased()
+            guard n.contains("scale"), n != "scale", let fs = value.floats, !fs.isEmpty else { continue }
+            let label = n.hasPrefix("in") ? "in" : n.hasPrefix("weight") ? "w" : n.hasPrefix("out") ? "out" : name
+            labelled.append((label, values(label, fs)))
+            if fs.count > 1 { perChannel = true }
+        }
+        parts += labelled.enumerated().sorted { a, b in
+            let x = order[a.element.0] ?? 3, y = order[b.element.0] ?? 3
+            return x != y ? x < y : a.offset < b.offset
+        }.map(\.element.1)
     }
-    if scales.count == 1 {
-        parts.append("s=" + fmtSci(Double(scales[0])))
-    } else if !scales.isEmpty {
-        let lo = Double(scales.min()!), hi = Double(scales.max()!)
-        parts.append("s[\(scales.count)] " + fmtSci(lo) + ".." + fmtSci(hi))
-    }
-    if let axis = node.attrs["quant_axis"]?.int, axis >= 0, scales.count != 1 { parts.append("ax\(axis)") }
-    if let bits = node.attrs["bit_length"]?.int { parts.append("b\(bits)") } else if qdq { parts.append("b8") }
+    if let axis = node.attrs["quant_axis"]?.int, axis >= 0, perChannel { parts.append("ax\(axis)") }
+    if let bits = node.attrs["bit_length"]?.int { parts.append("b\(bits)") } else if isQDQ(node.type), !parts.isEmpty { parts.append("b8") }
     if parts.isEmpty { return nil }
     return parts.joined(separator: " ")
 }

@@ -169,17 +169,22 @@ func renderKeyBar(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let y = s.size.height - 1
     let bg = p.color ? p.style(.keybar_fg, bg: .keybar_bg) : Style(attrs: [.reverse])
     g.fill(x: 0, y: y, width: s.size.width, height: 1, style: bg)
+    var right = s.size.width + 1
+    if let hint = scrollHint(s) {
+        right = s.size.width - displayWidth(hint)
+        g.put(right, y, hint, p.color ? p.style(.keybar_fg, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold]))
+    }
     var segs: [Seg] = [(" ", bg)]
     if let m = s.message, !s.filterEditing {
         segs.append((m, p.color ? p.style(.warning, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])))
-        drawSegs(&g, 0, y, segs)
+        drawSegs(&g, 0, y, segs, maxX: right - 1)
         return
     }
     for (k, label) in keyBarItems(s) {
         let kst = p.color ? p.style(.keybar_key, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])
         segs += [(k, kst), (" " + label + "  ", bg)]
     }
-    drawSegs(&g, 0, y, segs)
+    drawSegs(&g, 0, y, segs, maxX: right - 1)
 }
 
 // MARK: - Graph view
@@ -365,14 +370,23 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
             g.put(1, top, s.filter.isEmpty ? "empty graph" : "no nodes match '\(s.filter)'", p.style(.inactive_fg))
         }
     }
-    renderScrollHint(&g, s, p, total: rows.count, scroll: scroll, vis: vis, y: hy)
 }
 
-/// "12-40/120" at the right end of the table header.
-func renderScrollHint(_ g: inout CellGrid, _ s: AppState, _ p: Painter, total: Int, scroll: Int, vis: Int, y: Int) {
-    guard total > vis else { return }
-    let t = " \(scroll + 1)-\(min(total, scroll + vis))/\(total) "
-    g.put(s.size.width - displayWidth(t), y, t, p.style(.inactive_fg))
+/// "12-40/120" when the current list or detail view scrolls, for the right end of the key bar.
+func scrollHint(_ s: AppState) -> String? {
+    let layout = Layout(size: s.size)
+    let total: Int, top: Int, vis: Int
+    if s.detail != nil {
+        total = detailLineCount(s)
+        vis = layout.bodyHeight
+        top = min(s.detailScroll, max(0, total - vis))
+    } else {
+        total = s.rowCount(s.view)
+        vis = layout.visibleRows(s.view)
+        top = s.scroll[s.view.rawValue]
+    }
+    guard total > vis else { return nil }
+    return " \(top + 1)-\(min(total, top + vis))/\(total) "
 }
 
 // MARK: - Profile view
@@ -426,7 +440,6 @@ func renderProfile(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         let msg = s.snapshot == nil ? "waiting for the first profile" + gl.ellipsis : "no layers match '\(s.filter)'"
         g.put(1, top, msg, p.style(.inactive_fg))
     }
-    renderScrollHint(&g, s, p, total: rows.count, scroll: scroll, vis: vis, y: hy)
 }
 
 // MARK: - Compare view
@@ -488,7 +501,6 @@ func renderCompare(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let ty = top + vis
     g.fill(x: 0, y: ty, width: s.size.width, height: 1, style: p.base)
     drawRow(&g, y: ty, x: 0, width: s.size.width, cells: cellsFor("total (\(all.count) layers)", "", ta, tb, bold: true), selected: false, p, ellipsis: gl.ellipsis)
-    renderScrollHint(&g, s, p, total: rows.count, scroll: scroll, vis: vis, y: hy)
 }
 
 // MARK: - Detail view
@@ -585,10 +597,6 @@ func renderDetail(_ g: inout CellGrid, _ s: AppState, _ p: Painter, _ d: DetailT
         let r = scroll + i
         guard r < lines.count else { break }
         drawSegs(&g, 1, layout.bodyY + i, lines[r], maxX: s.size.width - 1)
-    }
-    if lines.count > vis {
-        let t = " \(scroll + 1)-\(min(lines.count, scroll + vis))/\(lines.count) "
-        g.put(s.size.width - displayWidth(t), layout.bodyY, t, p.style(.inactive_fg))
     }
 }
 

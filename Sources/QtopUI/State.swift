@@ -39,6 +39,8 @@ public enum Action: Sendable {
     case dispatchInfo(nodeID: Int, DispatchDecision?)
     /// A transient status message for the key bar (e.g. where a screenshot went).
     case message(String)
+    /// The pass history of the graph a mode runs (sent when the running mode changes; each mode has its own).
+    case passes(ExecMode, [PassStep])
     case tick
 }
 
@@ -129,6 +131,8 @@ public struct AppState: Sendable {
     public var detailScroll = 0
     public var showHelp = false
     public var passIndex: Int
+    /// Which mode's pass history `passes` is (nil = given at startup, not tied to a mode).
+    public var passesMode: ExecMode?
     public var cursor: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
     public var scroll: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
 
@@ -379,7 +383,7 @@ public func profileColumnSpecs() -> [ColumnSpec] {
         ColumnSpec("precision", ProfileColumn.precision.title, width: 4, priority: 4),
         ColumnSpec("execType", ProfileColumn.execType.title, width: 26, priority: 1),
         ColumnSpec("isa", ProfileColumn.isa.title, width: 11, priority: 6),
-        ColumnSpec("status", ProfileColumn.status.title, width: 8, priority: 7),
+        ColumnSpec("status", ProfileColumn.status.title, width: 13, priority: 7),
     ]
 }
 
@@ -409,6 +413,14 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
     case .message(let m):
         s.message = m
         s.messageTicks = 0
+    case .passes(let mode, let steps):
+        guard !steps.isEmpty else { break }
+        s.passes = steps
+        s.passesMode = mode
+        s.passIndex = steps.count - 1
+        s.cursor[ViewKind.graph.rawValue] = 0
+        // Node ids of different modes' histories may coincide; a detail view of the old graph would be wrong.
+        s.detail = nil
     case .tick:
         s.ticks += 1
         if s.message != nil {
