@@ -2,26 +2,6 @@ import CNcursesShim
 import Foundation
 import QtopUI
 
-/// What a terminal backend reports.
-public enum TerminalEvent: Equatable, Sendable {
-    case key(Key)
-    case mouse(MouseButton, x: Int, y: Int)
-    case resize(Size)
-}
-
-/// A screen the run loop can draw on: ncurses in real use, anything else in tests.
-public protocol TerminalBackend: AnyObject {
-    var size: Size { get }
-    var colorDepth: ColorDepth { get }
-    var localeIsUTF8: Bool { get }
-    /// Waits up to `timeoutMs` for input; nil on timeout.
-    func nextEvent(timeoutMs: Int) -> TerminalEvent?
-    /// Shows `grid`, sending only the cells that changed since the last call.
-    func present(_ grid: CellGrid)
-    /// Gives the terminal back (idempotent).
-    func close()
-}
-
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal
     case initFailed
