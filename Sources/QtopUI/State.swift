@@ -652,7 +652,11 @@ private func reduceKey(_ s: inout AppState, _ key: Key) -> [Effect] {
     case .char("p"), .function(2):
         return [.saveScreen]
     case .char("t"):
-        if !s.themeNames.isEmpty { s.themeIndex = (s.themeIndex + 1) % s.themeNames.count }
+        if !s.themeNames.isEmpty {
+            s.themeIndex = (s.themeIndex + 1) % s.themeNames.count
+            s.message = "theme \(s.themeNames[s.themeIndex])"
+            s.messageTicks = 0
+        }
     default:
         break
     }

@@ -294,3 +294,39 @@ final class ScreenshotTests: XCTestCase {
         XCTAssertNil(app.state.message)
     }
 }
+
+final class MoreReducerTests: XCTestCase {
+    func testTimelineClickSelectsStep() {
+        let s = makeState(view: .graph)
+        let segs = timelineSegments(s)
+        let step1 = segs.first { $0.0 == 1 }!.1
+        let t = reduce(s, .mouse(.left, x: step1.lowerBound + 1, y: Layout(size: s.size).bodyY)).0
+        XCTAssertEqual(t.passIndex, 1)
+    }
+
+    func testThemeCycleShowsName() {
+        let s = press(makeState(), .char("t")).0
+        XCTAssertEqual(s.message, "theme light")
+    }
+
+    func testPassesActionSwitchesHistoryAndClosesDetail() {
+        var s = press(makeState(), .enter).0
+        XCTAssertNotNil(s.detail)
+        s = reduce(s, .passes(.reference, [DemoData.passes()[0]])).0
+        XCTAssertNil(s.detail)
+        XCTAssertEqual(s.passes.count, 1)
+        XCTAssertEqual(s.passIndex, 0)
+        XCTAssertEqual(s.passesMode, .reference)
+    }
+
+    func testISAStepsWithoutAvailableList() {
+        var s = makeState()
+        s.availableISAs = []
+        XCTAssertEqual(press(s, .char("i")).1, [], "nothing to step to")
+    }
+
+    func testFilterAppliesToCompare() {
+        let s = press(makeState(view: .compare), .char("/"), .char("f"), .char("c")).0
+        XCTAssertEqual(s.compareRows.map(\.layerType), ["fc"])
+    }
+}
