@@ -193,11 +193,11 @@ func graphColumnSpecs() -> [ColumnSpec] {
     [
         ColumnSpec("idx", "#", width: 3, right: true),
         ColumnSpec("mark", "", width: 1),
-        ColumnSpec("type", "Op", width: 17),
+        ColumnSpec("type", "Op", width: 15),
         ColumnSpec("name", "Output", width: 0, minWidth: 12),
         ColumnSpec("shape", "Shape", width: 14, priority: 2),
         ColumnSpec("dtype", "DType", width: 5, priority: 1),
-        ColumnSpec("quant", "Quant", width: 24, priority: 3),
+        ColumnSpec("quant", "Quant", width: 22, priority: 3),
         ColumnSpec("prov", "Fused", width: 5, priority: 4),
         ColumnSpec("prec", "Ran", width: 4, priority: 5),
         ColumnSpec("ms", "Avg ms", width: 7, priority: 6, right: true),
