@@ -52,6 +52,8 @@ int qtop_locale_is_utf8(void) {
 
 int qtop_tui_init(int want_mouse) {
     setlocale(LC_ALL, "");
+    // Wide characters need the user's LC_CTYPE; numbers printed anywhere else in the process keep a '.' decimal point.
+    setlocale(LC_NUMERIC, "C");
     install_handlers();
     set_escdelay(25);
     // newterm (unlike initscr) returns NULL instead of exiting when TERM is unknown, so the caller can report it.
