@@ -97,6 +97,8 @@ public final class NcursesTerminal: TerminalBackend {
         return p
     }
 
+    public func invalidate() { previous = nil }
+
     public func present(_ grid: CellGrid) {
         let full = previous.map { $0.width != grid.width || $0.height != grid.height } ?? true
         if full { qtop_clear() }

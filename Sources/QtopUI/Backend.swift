@@ -18,8 +18,14 @@ public protocol TerminalBackend: AnyObject {
     func nextEvent(timeoutMs: Int) -> TerminalEvent?
     /// Shows `grid`, sending only the cells that changed since the last call.
     func present(_ grid: CellGrid)
+    /// Forgets what is on screen so the next `present` redraws everything (Ctrl-L).
+    func invalidate()
     /// Gives the terminal back (idempotent).
     func close()
+}
+
+extension TerminalBackend {
+    public func invalidate() {}
 }
 
 /// The event loop over any backend: draw, wait for input up to the next tick, poll the feed every `tickMs`.
@@ -40,6 +46,7 @@ public func runLoop(term: TerminalBackend, modelName: String, passes: [PassStep]
         let waitMs = max(0, Int(nextTick.timeIntervalSinceNow * 1000))
         if let ev = term.nextEvent(timeoutMs: waitMs) {
             switch ev {
+            case .key(.ctrl("l")): term.invalidate()
             case .key(let k): app.send(.key(k))
             case .mouse(let b, let x, let y): app.send(.mouse(b, x: x, y: y))
             case .resize(let s): app.send(.resize(s))

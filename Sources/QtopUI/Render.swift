@@ -623,6 +623,7 @@ public let helpLines: [(String, String)] = [
     ("t", "next theme"),
     ("p (F2)", "save the screen as text (qtop-screen-*.txt)"),
     ("mouse", "click tabs, rows (twice: open), headers (sort)"),
+    ("Ctrl-l", "redraw the screen"),
     ("?, F1", "this help; any key closes it"),
     ("q, F10", "quit"),
 ]
