@@ -44,6 +44,7 @@ public final class App {
 
     /// Takes the latest data from the feed unless frozen (freezing just means not taking new snapshots).
     public func poll() {
+        if feed.lastError != state.feedError { state = reduce(state, .feedError(feed.lastError)).0 }
         guard !state.frozen else { return }
         state = reduce(state, .snapshot(feed.latest())).0
         if let provider = passesForMode, let mode = state.snapshot?.mode, mode != state.passesMode {

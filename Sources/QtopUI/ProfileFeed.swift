@@ -48,6 +48,12 @@ public protocol ProfileFeed: AnyObject, Sendable {
     var cpuName: String { get }
     /// The best ISA this CPU supports.
     var detectedISA: ISALevel { get }
+    /// The runner's last failure (e.g. a mode that cannot be compiled), shown in the UI; nil when running fine.
+    var lastError: String? { get }
+}
+
+extension ProfileFeed {
+    public var lastError: String? { nil }
 }
 
 /// A scripted feed for tests and the demo: returns whatever snapshot it was given (or one made by `generator`),
@@ -106,4 +112,8 @@ public final class FakeFeed: ProfileFeed, @unchecked Sendable {
     public func resetStatistics() { lock.withLock { _calls.append("resetStatistics") } }
     public func dispatch(nodeID: Int) -> DispatchDecision? { lock.withLock { _dispatch[nodeID] } }
     public func comparison() -> [CompareRow]? { lock.withLock { _comparison } }
+
+    private var _error: String?
+    public var lastError: String? { lock.withLock { _error } }
+    public func setError(_ e: String?) { lock.withLock { _error = e } }
 }

@@ -137,6 +137,10 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     if !s.filter.isEmpty || s.filterEditing {
         badges += [("filter: ", p.style(.inactive_fg)), (s.filter + (s.filterEditing ? "_" : ""), p.style(.hi_fg, [.bold])), ("  ", p.base)]
     }
+    if let e = s.feedError {
+        let room = max(10, w - 40 - segsWidth(badges))
+        badges += [(truncate("runner: " + e, room, ellipsis: gl.ellipsis), p.style(.removed, [.bold])), ("  ", p.base)]
+    }
     if s.recompiling { badges += [("recompiling" + gl.ellipsis, p.style(.warning, [.bold])), ("  ", p.base)] }
     if s.frozen {
         let st = p.color ? Style(fg: Color(r: 0, g: 0, b: 0, ansi16: 0), bg: p.theme[.frozen], attrs: [.bold]) : Style(attrs: [.reverse, .bold])
@@ -439,6 +443,16 @@ func renderProfile(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     if rows.isEmpty {
         let msg = s.snapshot == nil ? "waiting for the first profile" + gl.ellipsis : "no layers match '\(s.filter)'"
         g.put(1, top, msg, p.style(.inactive_fg))
+    }
+    if let snap = s.snapshot {
+        let ran = snap.layers.filter { $0.status == .executed }.count
+        let dim = p.style(.inactive_fg)
+        drawSegs(&g, 0, top + vis, [("total ", dim), (fmtMs(snap.totalMs), p.style(.main_fg, [.bold])), (" ms", dim),
+                                    ("  cpu ", dim), (fmtMs(snap.totalCpuMs), p.base), (" ms", dim),
+                                    ("  \(ran) of \(snap.layers.count) layers ran", dim),
+                                    ("  latency min ", dim), (fmtMs(snap.latencyMinMs), p.base), (" max ", dim),
+                                    (fmtMs(snap.latencyMaxMs), p.base), (" last ", dim), (fmtMs(snap.latencyLastMs), p.base),
+                                    (" ms", dim)])
     }
 }
 

@@ -39,6 +39,8 @@ public enum Action: Sendable {
     case dispatchInfo(nodeID: Int, DispatchDecision?)
     /// A transient status message for the key bar (e.g. where a screenshot went).
     case message(String)
+    /// The feed's current error (nil = fine).
+    case feedError(String?)
     /// The pass history of the graph a mode runs (sent when the running mode changes; each mode has its own).
     case passes(ExecMode, [PassStep])
     case tick
@@ -154,6 +156,7 @@ public struct AppState: Sendable {
     public var pendingTicks = 0
     public var ticks = 0
     public var message: String?
+    public var feedError: String?
     public var messageTicks = 0
     public var quit = false
 
@@ -301,9 +304,9 @@ public struct Layout: Sendable {
     /// Y of the table header line in a view (graph view has the pass timeline and a summary line above it).
     public func tableHeaderY(_ v: ViewKind) -> Int { v == .graph ? bodyY + 2 : bodyY }
     public func firstRowY(_ v: ViewKind) -> Int { tableHeaderY(v) + 1 }
-    /// Rows of data visible in a view (the compare view keeps its last line for totals).
+    /// Rows of data visible in a view (profile and compare keep their last line for totals).
     public func visibleRows(_ v: ViewKind) -> Int {
-        let n = keyBarY - firstRowY(v) - (v == .compare ? 1 : 0)
+        let n = keyBarY - firstRowY(v) - (v == .graph ? 0 : 1)
         return max(1, n)
     }
 
@@ -410,6 +413,8 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
     switch action {
     case .resize(let size):
         s.size = size
+    case .feedError(let e):
+        s.feedError = e
     case .message(let m):
         s.message = m
         s.messageTicks = 0

@@ -73,6 +73,7 @@ final class LiveRunnerFeed: ProfileFeed, @unchecked Sendable {
     func setISACap(_ cap: ISALevel) { runner.setISACap(cap) }
     func resetStatistics() { runner.resetStatistics() }
     func dispatch(nodeID: Int) -> DispatchDecision? { runner.dispatch(nodeID: nodeID) }
+    var lastError: String? { runner.error }
 
     func comparison() -> [CompareRow]? {
         let rows: [ModeComparison]? = runner.comparison()

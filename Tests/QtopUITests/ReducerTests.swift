@@ -330,3 +330,17 @@ final class MoreReducerTests: XCTestCase {
         XCTAssertEqual(s.compareRows.map(\.layerType), ["fc"])
     }
 }
+
+final class FeedErrorTests: XCTestCase {
+    func testFeedErrorIsShownAndCleared() {
+        let (app, feed) = makeApp()
+        feed.setError("cannot compile fp32: no kernel for op foo")
+        app.tick()
+        XCTAssertEqual(app.state.feedError, "cannot compile fp32: no kernel for op foo")
+        XCTAssertTrue(app.frame().lines[2].contains("runner: cannot compile"))
+        feed.setError(nil)
+        app.tick()
+        XCTAssertNil(app.state.feedError)
+        XCTAssertFalse(app.frame().lines[2].contains("runner:"))
+    }
+}
