@@ -13,12 +13,13 @@ struct Qtop: ParsableCommand {
         With no subcommand, opens the interactive UI on MODEL (or on the bundled default sample).
         Exit status: 0 success, 2 bad input (file, flag, shape), 1 internal failure.
         """,
-        subcommands: [GraphCommand.self, PassesCommand.self, RunCommand.self, ReportCommand.self, BenchCommand.self],
-        defaultSubcommand: GraphCommand.self
+        subcommands: [UICommand.self, GraphCommand.self, PassesCommand.self, RunCommand.self, ReportCommand.self, BenchCommand.self],
+        defaultSubcommand: UICommand.self
     )
 
     /// Custom entry so every failure is one line on stderr with exit status 2, never a stack trace.
     static func main() {
+        if TUIApp.runDemoIfRequested() { Foundation.exit(0) }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -11,8 +11,8 @@ import QtopUI
 /// starts a `LiveRunner` in the background, runs the TUI until the user quits and stops the runner.
 /// `QTOP_TUI_DEMO=1` (checked by `runDemoIfRequested()`) runs the TUI on a built-in tiny model and a fake feed.
 enum TUIApp {
-    static func run(model: LoadedModel, config: RunConfig, options: TUIOptions) throws {
-        let engine = Engine(graph: model.graph)
+    static func run(model: LoadedModel, engine: Engine? = nil, config: RunConfig, options: TUIOptions) throws {
+        let engine = engine ?? Engine(graph: model.graph)
         let runner = LiveRunner(engine: engine, config: config)
         let feed = LiveRunnerFeed(runner: runner, original: engine.original)
         let steps = { (mode: ExecMode) -> [PassStep] in
