@@ -36,7 +36,9 @@ def run(cmd, env=None):
 
 
 def ov_latency(app, model, seconds):
-    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-t", str(seconds), "-shape", "x[1,3,224,224]"])
+    # OpenVINO runs "fp32" models in bf16 on CPUs with avx512_bf16 unless told otherwise; compare f32 with f32.
+    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-t", str(seconds), "-shape", "x[1,3,224,224]",
+               "-infer_precision", "f32"])
     med = re.search(r"Median:\s+([\d.]+) ms", out)
     threads = re.search(r"INFERENCE_NUM_THREADS: (\d+)", out)
     if not med:
