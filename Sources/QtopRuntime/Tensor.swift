@@ -29,15 +29,7 @@ public struct Tensor: @unchecked Sendable {
     public var floats: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: f32, count: count) }
 
     /// Row-major strides in elements.
-    public var strides: [Int] {
-        var s = [Int](repeating: 1, count: shape.count)
-        var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) {
-            s[i] = acc
-            acc *= shape[i]
-        }
-        return s
-    }
+    public var strides: [Int] { rowMajorStrides(shape) }
 
     /// Copies into a new owned HostTensor (for writing outputs and for tests).
     public func copyToHost() -> HostTensor {
