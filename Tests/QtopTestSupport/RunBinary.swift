@@ -21,8 +21,16 @@ public enum QtopBinary {
     }
 
     public static func run(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> QtopRun {
+        try runProcess(path, args, environment: environment, timeout: timeout)
+    }
+}
+
+/// Runs any executable with a time limit, capturing its exit status and output.
+public func runProcess(_ executable: String, _ args: [String], environment: [String: String] = [:],
+                       timeout: TimeInterval = 120) throws -> QtopRun {
+    do {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
