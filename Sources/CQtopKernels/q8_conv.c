@@ -45,6 +45,10 @@ static int desc_valid(const qtop_qconv_desc *d, char *why, size_t why_len) {
         ((d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) && !(d->res_range > 0))) {
         WHY("quantization ranges must be > 0"); return 0;
     }
+    if (d->has_q2 && (d->dst_dt != QTOP_DT_F32 || (d->q2_dt != QTOP_DT_U8 && d->q2_dt != QTOP_DT_S8) ||
+                      !(d->q2_range > 0))) {
+        WHY("second output needs f32 main output, u8/s8 type and range > 0"); return 0;
+    }
     int64_t k = (int64_t)d->kh * d->kw * (d->ic / d->groups);
     /* worst case |acc| = 255 * 128 * K must fit int32 */
     if (k > 65000) { WHY("reduction length %lld too large for int32 accumulation", (long long)k); return 0; }
@@ -103,7 +107,7 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
 }
 
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
-                       const void *res) {
+                       void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     int64_t base = pix * d->oc + oc0;
     for (int j = 0; j < cnt; j++) {
@@ -123,6 +127,10 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
         case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, QTOP_U8_MAX); break;
         case QTOP_DT_S8: ((int8_t *)dst)[base + j] = (int8_t)requant(y, c->inv_out, -128.0f, 127.0f); break;
         default: ((float *)dst)[base + j] = y; break;
+        }
+        if (d->has_q2) {
+            if (d->q2_dt == QTOP_DT_U8) ((uint8_t *)dst2)[base + j] = (uint8_t)requant(y, c->inv_q2, 0.0f, QTOP_U8_MAX);
+            else ((int8_t *)dst2)[base + j] = (int8_t)requant(y, c->inv_q2, -128.0f, 127.0f);
         }
     }
 }
@@ -155,6 +163,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
     }
     c->step_r = (d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) ? d->res_range / 127.0f : 0.0f;
     c->inv_out = d->dst_dt != QTOP_DT_F32 ? 127.0f / d->out_range : 0.0f;
+    c->inv_q2 = d->has_q2 ? 127.0f / d->q2_range : 0.0f;
 
     /* reference layout [oc][taps*icg], k = tap*icg + ic */
     c->wref = malloc((size_t)d->oc * c->K);
@@ -225,6 +234,7 @@ typedef struct {
     qtop_qconv *c;
     const uint8_t *src;
     void *dst;
+    void *dst2;
     const void *res;
     int64_t M;        /* output pixels */
     int mtiles, osplit, oc_per_split;
@@ -263,7 +273,7 @@ static void task_generic(void *vctx, int64_t task, int thread) {
                 }
                 acc[j] = s;
             }
-            qtop__q8_epilogue(c, pix, o0, cnt, acc, r->dst, r->res);
+            qtop__q8_epilogue(c, pix, o0, cnt, acc, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -309,7 +319,40 @@ __attribute__((unused)) static void im2col(const qtop_qconv *c, const uint8_t *s
     }
 }
 
-typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, const void *);
+/* u8 im2col (VNNI) for groups == 1 and dil_w == 1: the in-bounds taps of one kernel row are contiguous in NHWC,
+ * so each (row, ky) is one copy plus padding. Same bytes as im2col(). */
+static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, uint8_t *buf) {
+    const qtop_qconv_desc *d = &c->d;
+    const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
+    const uint8_t padv = c->shift_im2col ? 0x80 : 0;
+    const int shift = c->shift_im2col;
+    int ox = (int)(m0 % c->ow);
+    int64_t t = m0 / c->ow;
+    int oy = (int)(t % c->oh), n = (int)(t / c->oh);
+    for (int r = 0; r < mc; r++) {
+        uint8_t *o = buf + (int64_t)r * Kp;
+        int ix0 = ox * d->stride_w - d->pad_l;
+        int kx0 = ix0 < 0 ? -ix0 : 0;
+        int kx1 = d->w - ix0 < kw ? d->w - ix0 : kw;
+        if (kx1 < kx0) kx1 = kx0;
+        for (int ky = 0; ky < d->kh; ky++, o += rowlen) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, padv, (size_t)rowlen); continue; }
+            if (kx0) memset(o, padv, (size_t)kx0 * ic);
+            const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
+            uint8_t *dst = o + kx0 * ic;
+            int len = (kx1 - kx0) * ic;
+            if (shift) for (int i = 0; i < len; i++) dst[i] = x[i] ^ 0x80;
+            else memcpy(dst, x, (size_t)len);
+            if (kx1 < kw) memset(o + kx1 * ic, padv, (size_t)(kw - kx1) * ic);
+        }
+        int k = d->kh * rowlen;
+        if (k < Kp) memset(buf + (int64_t)r * Kp + k, 0, (size_t)(Kp - k));
+        if (++ox == c->ow) { ox = 0; if (++oy == c->oh) { oy = 0; n++; } }
+    }
+}
+
+typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, void *, const void *);
 static q8_epi_fn epilogue_for(int isa) {
 #if defined(__x86_64__)
     if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
@@ -343,7 +386,8 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
         A = buf;
         lda = c->Kp;
-        im2col(c, r->src, g, m0, mc, buf);
+        if (!c->a_s16 && d->groups == 1 && d->dil_w == 1) im2col_u8_rows(c, r->src, m0, mc, buf);
+        else im2col(c, r->src, g, m0, mc, buf);
     }
     int32_t tile[Q8_MR * 64];
     q8_epi_fn epi = epilogue_for(c->isa);
@@ -368,7 +412,7 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
                     qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
                                          c->Kp / 2, tile);
             }
-            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->res);
+            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -413,15 +457,19 @@ static void task_dw(void *vctx, int64_t task, int thread) {
             }
         }
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->res);
+        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->dst2, r->res);
     }
 }
 
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool) {
+    qtop_qconv_run2(c, src, dst, NULL, residual, pool);
+}
+
+void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, const void *residual, qtop_pool *pool) {
     const qtop_qconv_desc *d = &c->d;
     int threads = qtop_pool_threads(pool);
     (void)threads;
-    qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
+    qrun r = { c, src, dst, d->has_q2 ? dst2 : NULL, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
         r.scratch_bytes = (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64;
         qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);

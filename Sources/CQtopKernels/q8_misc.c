@@ -36,7 +36,7 @@ static void pool_task(void *vctx, int64_t task, int thread) {
     int n = (int)(task / d->oh), oy = (int)(task % d->oh);
     int s8 = d->src_dt == QTOP_DT_S8;
     int C = d->c;
-    int32_t *acc = malloc(sizeof(int32_t) * (size_t)C);
+    int32_t *acc = d->is_avg ? malloc(sizeof(int32_t) * (size_t)C) : NULL;
     int y0, y1;
     pool_window(d, oy, d->h, d->oh, d->kh, d->stride_h, d->pad_t, &y0, &y1);
     for (int ox = 0; ox < d->ow; ox++) {
@@ -44,18 +44,17 @@ static void pool_task(void *vctx, int64_t task, int thread) {
         pool_window(d, ox, d->w, d->ow, d->kw, d->stride_w, d->pad_l, &x0, &x1);
         int64_t obase = (((int64_t)n * d->oh + oy) * d->ow + ox) * C;
         if (!d->is_avg) {
-            for (int ch = 0; ch < C; ch++) acc[ch] = s8 ? -128 : 0;
-            int any = 0;
+            /* byte-wise maximum (the result is the largest element; 0 for an empty window) */
+            uint8_t *o = (uint8_t *)pc->dst + obase;
+            int first = 1;
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const uint8_t *p = pc->src + (((int64_t)n * d->h + iy) * d->w + ix) * C;
-                    any = 1;
-                    if (s8) for (int ch = 0; ch < C; ch++) { int32_t v = (int8_t)p[ch]; acc[ch] = v > acc[ch] ? v : acc[ch]; }
-                    else for (int ch = 0; ch < C; ch++) { int32_t v = p[ch]; acc[ch] = v > acc[ch] ? v : acc[ch]; }
+                    if (first) { memcpy(o, p, (size_t)C); first = 0; }
+                    else if (s8) for (int ch = 0; ch < C; ch++) { int8_t v = (int8_t)p[ch], w = (int8_t)o[ch]; o[ch] = (uint8_t)(v > w ? v : w); }
+                    else for (int ch = 0; ch < C; ch++) o[ch] = p[ch] > o[ch] ? p[ch] : o[ch];
                 }
-            if (!any) for (int ch = 0; ch < C; ch++) acc[ch] = 0;
-            if (s8) for (int ch = 0; ch < C; ch++) ((int8_t *)pc->dst)[obase + ch] = (int8_t)acc[ch];
-            else for (int ch = 0; ch < C; ch++) ((uint8_t *)pc->dst)[obase + ch] = (uint8_t)acc[ch];
+            if (first) memset(o, 0, (size_t)C);
         } else {
             memset(acc, 0, sizeof(int32_t) * (size_t)C);
             for (int iy = y0; iy < y1; iy++)

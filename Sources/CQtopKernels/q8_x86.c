@@ -166,13 +166,16 @@ T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, c
 /* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
  * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even). */
 T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                    void *dst, const void *res) {
+                                    void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     int64_t base = pix * d->oc + oc0;
     const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f);
     const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), stepr = _mm512_set1_ps(c->step_r), inv = _mm512_set1_ps(c->inv_out);
     const __m512 lo = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
     const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    const __m512 inv2 = _mm512_set1_ps(c->inv_q2);
+    const __m512 lo2 = _mm512_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m512 hi2 = _mm512_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     for (int j = 0; j < cnt; j += 16) {
         int rem = cnt - j;
         __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
@@ -207,6 +210,10 @@ T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int
         }
         if (d->dst_dt == QTOP_DT_F32) {
             _mm512_mask_storeu_ps((float *)dst + base + j, m, y);
+            if (d->has_q2) {
+                __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv2), lo2), hi2);
+                _mm_mask_storeu_epi8((uint8_t *)dst2 + base + j, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+            }
         } else {
             __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv), lo), hi);
             __m128i q = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
@@ -216,13 +223,16 @@ T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int
 }
 
 T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                  void *dst, const void *res) {
+                                  void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     int64_t base = pix * d->oc + oc0;
     const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
     const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
     const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
     const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    const __m256 inv2 = _mm256_set1_ps(c->inv_q2);
+    const __m256 lo2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m256 hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
         int ch = oc0 + j;
@@ -256,6 +266,13 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
         }
         if (d->dst_dt == QTOP_DT_F32) {
             _mm256_storeu_ps((float *)dst + base + j, y);
+            if (d->has_q2) {
+                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+                __m256i q = _mm256_cvtps_epi32(v);
+                __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+            }
         } else {
             __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
             __m256i q = _mm256_cvtps_epi32(v);
@@ -264,6 +281,6 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
             _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
         }
     }
-    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, res);
+    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, dst2, res);
 }
 #endif
