@@ -238,6 +238,7 @@ typedef struct {
     const void *res;
     int64_t M;        /* output pixels */
     int mtiles, osplit, oc_per_split;
+    int mb;           /* rows per task */
     size_t scratch_bytes;
 } qrun;
 
@@ -372,8 +373,8 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     int64_t t2 = task / r->osplit;
     int mt = (int)(t2 % r->mtiles);
     int g = (int)(t2 / r->mtiles);
-    int64_t m0 = (int64_t)mt * Q8_MB;
-    int mc = (int)(r->M - m0 < Q8_MB ? r->M - m0 : Q8_MB);
+    int64_t m0 = (int64_t)mt * r->mb;
+    int mc = (int)(r->M - m0 < r->mb ? r->M - m0 : r->mb);
     int blk0 = split * r->oc_per_split / 16;
     int blk1 = (split + 1) * r->oc_per_split / 16;
     if (blk1 > c->ocb) blk1 = c->ocb;
@@ -393,11 +394,20 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     q8_epi_fn epi = epilogue_for(c->isa);
     int vnni = c->isa == QTOP_ISA_AVX512_VNNI;
     int nbmax = c->isa == QTOP_ISA_AVX2 ? 1 : Q8_NBMAX;
-    for (int b0 = blk0; b0 < blk1; b0 += nbmax) {
-        int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
-        int ch0 = b0 * 16;
-        int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
-        for (int i = 0; i < mc; i += Q8_MR) {
+    /* Loop order: with this split's weights small enough to stay in L2, rows outer (each row tile's A stays in L1 and
+     * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel blocks outer. */
+    size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (vnni ? 1 : 2);
+    int rows_outer = wbytes <= (size_t)384 * 1024;
+    int nbl = (blk1 - blk0 + nbmax - 1) / nbmax;
+    int nrt = (mc + Q8_MR - 1) / Q8_MR;
+    for (int outer = 0; outer < (rows_outer ? nrt : nbl); outer++) {
+        for (int inner = 0; inner < (rows_outer ? nbl : nrt); inner++) {
+            int bi = rows_outer ? inner : outer, ri = rows_outer ? outer : inner;
+            int b0 = blk0 + bi * nbmax;
+            int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
+            int ch0 = b0 * 16;
+            int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
+            int i = ri * Q8_MR;
             int mr = mc - i < Q8_MR ? mc - i : Q8_MR;
             if (vnni) {
                 const int8_t *W = (const int8_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
@@ -478,17 +488,25 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
 #if defined(__x86_64__)
     if (c->isa != QTOP_ISA_GENERIC) {
         size_t esz = c->a_s16 ? 2 : 1;
-        r.scratch_bytes = (size_t)Q8_MB * c->Kp * esz;
-        r.mtiles = (int)((r.M + Q8_MB - 1) / Q8_MB);
+        /* rows per task: up to 64 rows form one tile (channels are split instead); else near-equal tiles of at most
+         * Q8_MB rows, a multiple of the microkernel height */
+        if (r.M <= 64) r.mb = (int)r.M;
+        else {
+            int64_t t = (r.M + Q8_MB - 1) / Q8_MB;
+            r.mb = (int)rup((r.M + t - 1) / t, Q8_MR);
+        }
+        r.scratch_bytes = (size_t)r.mb * c->Kp * esz;
+        r.mtiles = (int)((r.M + r.mb - 1) / r.mb);
         int64_t base = (int64_t)r.mtiles * d->groups;
         /* few row tiles (fc with small M): also split output channels, in 64-channel chunks */
         int chunks = (c->ocb + 3) / 4;
         r.osplit = 1;
-        if (base < 2 * threads && chunks > 1) {
+        if (base < 4 * threads && chunks > 1) {
             r.osplit = (int)((4 * threads + base - 1) / base);
             if (r.osplit > chunks) r.osplit = chunks;
         }
         int bps = (c->ocb + r.osplit - 1) / r.osplit;   /* blocks per split */
+        if (bps > 4 && bps % 4) bps = (int)rup(bps, 4);   /* whole 64-channel microkernel widths */
         r.oc_per_split = bps * 16;
         r.osplit = (c->ocb + bps - 1) / bps;
         qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);
