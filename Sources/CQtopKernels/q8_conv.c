@@ -353,14 +353,25 @@ static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, 
     }
 }
 
-typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, void *, const void *);
+typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, int, int, const int32_t *, void *, void *,
+                          const void *);
+static void epi_tile_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                             const int32_t *acc, void *dst, void *dst2, const void *res) {
+    for (int i = 0; i < mr; i++) qtop__q8_epilogue(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
+}
+#if defined(__x86_64__)
+static void epi_tile_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                          const int32_t *acc, void *dst, void *dst2, const void *res) {
+    for (int i = 0; i < mr; i++) qtop__q8_epilogue_avx2(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
+}
+#endif
 static q8_epi_fn epilogue_for(int isa) {
 #if defined(__x86_64__)
     if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
-    if (isa == QTOP_ISA_AVX2) return qtop__q8_epilogue_avx2;
+    if (isa == QTOP_ISA_AVX2) return epi_tile_avx2;
 #endif
     (void)isa;
-    return qtop__q8_epilogue;
+    return epi_tile_generic;
 }
 
 #if defined(__x86_64__)
@@ -409,6 +420,15 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
             int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
             int i = ri * Q8_MR;
             int mr = mc - i < Q8_MR ? mc - i : Q8_MR;
+            if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + Q8_MR < mc) {
+                /* f32 residual rows of the next row tile: start fetching them while this tile computes */
+                int ni = i + Q8_MR, nmr = mc - ni < Q8_MR ? mc - ni : Q8_MR;
+                int c0 = blk0 * 16, c1 = blk1 * 16 < c->ocg ? blk1 * 16 : c->ocg;
+                for (int rr = 0; rr < nmr; rr++) {
+                    const char *p = (const char *)((const float *)r->res + (m0 + ni + rr) * d->oc + g * c->ocg + c0);
+                    for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
+                }
+            }
             if (vnni) {
                 const int8_t *W = (const int8_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
                 qtop__q8_gemm_vnni((const uint8_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / 4,
@@ -422,7 +442,7 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
                     qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
                                          c->Kp / 2, tile);
             }
-            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->dst2, r->res);
+            epi(c, m0 + i, mr, 64, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -467,7 +487,7 @@ static void task_dw(void *vctx, int64_t task, int thread) {
             }
         }
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->dst2, r->res);
+        epilogue_for(c->isa)(c, pix, 1, 0, 0, d->oc, acc, r->dst, r->dst2, r->res);
     }
 }
 

@@ -46,8 +46,9 @@ void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *
                           int32_t *tile);
 void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
                         int32_t *tile);
-void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                              void *dst, void *dst2, const void *res);
+/* Tile form: mr pixels from pix0, accumulator rows astride int32 apart. */
+void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                              const int32_t *acc, void *dst, void *dst2, const void *res);
 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                             void *dst2, const void *res);
 /* Depthwise: acc[cp] = sum over ntaps of src[off[t] + c] * w[tap[t]*cp + c]. */
