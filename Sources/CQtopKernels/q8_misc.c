@@ -137,7 +137,22 @@ void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n
     qtop_parallel_for(pool, (int64_t)n * h, dequant_task, &r);
 }
 
+static void transpose_f32_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    ro_ctx *r = vctx;
+    int n = (int)(task / r->h), y = (int)(task % r->h);
+    const int C = r->c, W = r->w;
+    const int64_t hw = (int64_t)r->h * r->w;
+    float *o = (float *)r->dst + (int64_t)n * C * hw + (int64_t)y * W;
+    const float *s = (const float *)r->src + (((int64_t)n * r->h + y) * W) * C;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int x = 0; x < W; x++)
+            for (int ch = c0; ch < c1; ch++) o[ch * hw + x] = s[(int64_t)x * C + ch];
+    }
+}
+
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool) {
     ro_ctx r = { src, dst, QTOP_DT_F32, n, c, h, w, 1.0f };
-    qtop_parallel_for(pool, (int64_t)n * h, dequant_task, &r);
+    qtop_parallel_for(pool, (int64_t)n * h, transpose_f32_task, &r);
 }
