@@ -512,7 +512,12 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
          * Q8_MB rows, a multiple of the microkernel height */
         if (r.M <= 64) r.mb = (int)r.M;
         else {
-            int64_t t = (r.M + Q8_MB - 1) / Q8_MB;
+            /* aim for ~12 row tiles per thread (dynamic balance), tiles of 24..Q8_MB rows */
+            int64_t want = (r.M + 12 * threads - 1) / (12 * threads);
+            int64_t mb = rup(want, Q8_MR);
+            if (mb < 24) mb = 24;
+            if (mb > Q8_MB) mb = Q8_MB;
+            int64_t t = (r.M + mb - 1) / mb;
             r.mb = (int)rup((r.M + t - 1) / t, Q8_MR);
         }
         r.scratch_bytes = (size_t)r.mb * c->Kp * esz;
@@ -521,8 +526,8 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         /* few row tiles (fc with small M): also split output channels, in 64-channel chunks */
         int chunks = (c->ocb + 3) / 4;
         r.osplit = 1;
-        if (base < 4 * threads && chunks > 1) {
-            r.osplit = (int)((4 * threads + base - 1) / base);
+        if (base < 8 * threads && chunks > 1) {
+            r.osplit = (int)((8 * threads + base - 1) / base);
             if (r.osplit > chunks) r.osplit = chunks;
         }
         int bps = (c->ocb + r.osplit - 1) / r.osplit;   /* blocks per split */
