@@ -343,8 +343,18 @@ static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, 
             const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
             uint8_t *dst = o + kx0 * ic;
             int len = (kx1 - kx0) * ic;
-            if (shift) for (int i = 0; i < len; i++) dst[i] = x[i] ^ 0x80;
-            else memcpy(dst, x, (size_t)len);
+            if (shift) {
+                int i = 0;
+                for (; i + 8 <= len; i += 8) {
+                    uint64_t v;
+                    memcpy(&v, x + i, 8);
+                    v ^= 0x8080808080808080ull;
+                    memcpy(dst + i, &v, 8);
+                }
+                for (; i < len; i++) dst[i] = x[i] ^ 0x80;
+            } else {
+                memcpy(dst, x, (size_t)len);
+            }
             if (kx1 < kw) memset(o + kx1 * ic, padv, (size_t)(kw - kx1) * ic);
         }
         int k = d->kh * rowlen;
