@@ -101,6 +101,7 @@ static inline float act_apply(float y, int act) {
 
 static inline int32_t requant(float y, float inv, float lo, float hi) {
     float v = y * inv;
+    if (v != v) return 0;   /* NaN → 0 */
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int32_t)rintf(v);

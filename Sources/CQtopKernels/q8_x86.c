@@ -164,7 +164,9 @@ T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, c
     }
 }
 /* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
- * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even). */
+ * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even).
+ * Requantization clamps as max(lo, v) then min(hi, ·): a NaN passes through both (the second operand is returned)
+ * and cvtps2dq turns it into 0x80000000, whose low byte is 0 — NaN → 0 as in the spec. */
 /* mr output pixels pix0.. (acc rows astride apart), channels oc0..oc0+cnt: per-channel constants loaded once per
  * 16-channel chunk and reused for every row. */
 T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
@@ -219,11 +221,11 @@ T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, in
             if (f32out) {
                 _mm512_mask_storeu_ps((float *)dst + base, m, y);
                 if (q2) {
-                    __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv2), lo2), hi2);
+                    __m512 v = _mm512_min_ps(hi2, _mm512_max_ps(lo2, _mm512_mul_ps(y, inv2)));
                     _mm_mask_storeu_epi8((uint8_t *)dst2 + base, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
                 }
             } else {
-                __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv), lo), hi);
+                __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(y, inv)));
                 _mm_mask_storeu_epi8((uint8_t *)dst + base, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
             }
         }
@@ -276,6 +278,7 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
             _mm256_storeu_ps((float *)dst + base + j, y);
             if (d->has_q2) {
                 __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+                v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
                 __m256i q = _mm256_cvtps_epi32(v);
                 __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
                 __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
@@ -283,6 +286,7 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
             }
         } else {
             __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
+            v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
             __m256i q = _mm256_cvtps_epi32(v);
             __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
             __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
