@@ -45,6 +45,10 @@ static int desc_valid(const qtop_qconv_desc *d, char *why, size_t why_len) {
         ((d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) && !(d->res_range > 0))) {
         WHY("quantization ranges must be > 0"); return 0;
     }
+    if (d->has_q2 && (d->dst_dt != QTOP_DT_F32 || (d->q2_dt != QTOP_DT_U8 && d->q2_dt != QTOP_DT_S8) ||
+                      !(d->q2_range > 0))) {
+        WHY("second output needs f32 main output, u8/s8 type and range > 0"); return 0;
+    }
     int64_t k = (int64_t)d->kh * d->kw * (d->ic / d->groups);
     /* worst case |acc| = 255 * 128 * K must fit int32 */
     if (k > 65000) { WHY("reduction length %lld too large for int32 accumulation", (long long)k); return 0; }
@@ -97,13 +101,14 @@ static inline float act_apply(float y, int act) {
 
 static inline int32_t requant(float y, float inv, float lo, float hi) {
     float v = y * inv;
+    if (v != v) return 0;   /* NaN → 0 */
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int32_t)rintf(v);
 }
 
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
-                       const void *res) {
+                       void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     int64_t base = pix * d->oc + oc0;
     for (int j = 0; j < cnt; j++) {
@@ -123,6 +128,10 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
         case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, QTOP_U8_MAX); break;
         case QTOP_DT_S8: ((int8_t *)dst)[base + j] = (int8_t)requant(y, c->inv_out, -128.0f, 127.0f); break;
         default: ((float *)dst)[base + j] = y; break;
+        }
+        if (d->has_q2) {
+            if (d->q2_dt == QTOP_DT_U8) ((uint8_t *)dst2)[base + j] = (uint8_t)requant(y, c->inv_q2, 0.0f, QTOP_U8_MAX);
+            else ((int8_t *)dst2)[base + j] = (int8_t)requant(y, c->inv_q2, -128.0f, 127.0f);
         }
     }
 }
@@ -155,6 +164,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
     }
     c->step_r = (d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) ? d->res_range / 127.0f : 0.0f;
     c->inv_out = d->dst_dt != QTOP_DT_F32 ? 127.0f / d->out_range : 0.0f;
+    c->inv_q2 = d->has_q2 ? 127.0f / d->q2_range : 0.0f;
 
     /* reference layout [oc][taps*icg], k = tap*icg + ic */
     c->wref = malloc((size_t)d->oc * c->K);
@@ -225,9 +235,11 @@ typedef struct {
     qtop_qconv *c;
     const uint8_t *src;
     void *dst;
+    void *dst2;
     const void *res;
     int64_t M;        /* output pixels */
     int mtiles, osplit, oc_per_split;
+    int mb;           /* rows per task */
     size_t scratch_bytes;
 } qrun;
 
@@ -263,7 +275,7 @@ static void task_generic(void *vctx, int64_t task, int thread) {
                 }
                 acc[j] = s;
             }
-            qtop__q8_epilogue(c, pix, o0, cnt, acc, r->dst, r->res);
+            qtop__q8_epilogue(c, pix, o0, cnt, acc, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -309,14 +321,68 @@ __attribute__((unused)) static void im2col(const qtop_qconv *c, const uint8_t *s
     }
 }
 
-typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, const int32_t *, void *, const void *);
+/* u8 im2col (VNNI) for groups == 1 and dil_w == 1: the in-bounds taps of one kernel row are contiguous in NHWC,
+ * so each (row, ky) is one copy plus padding. Same bytes as im2col(). */
+static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, uint8_t *buf) {
+    const qtop_qconv_desc *d = &c->d;
+    const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
+    const uint8_t padv = c->shift_im2col ? 0x80 : 0;
+    const int shift = c->shift_im2col;
+    int ox = (int)(m0 % c->ow);
+    int64_t t = m0 / c->ow;
+    int oy = (int)(t % c->oh), n = (int)(t / c->oh);
+    for (int r = 0; r < mc; r++) {
+        uint8_t *o = buf + (int64_t)r * Kp;
+        int ix0 = ox * d->stride_w - d->pad_l;
+        int kx0 = ix0 < 0 ? -ix0 : 0;
+        int kx1 = d->w - ix0 < kw ? d->w - ix0 : kw;
+        if (kx1 < kx0) kx1 = kx0;
+        for (int ky = 0; ky < d->kh; ky++, o += rowlen) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, padv, (size_t)rowlen); continue; }
+            if (kx0) memset(o, padv, (size_t)kx0 * ic);
+            const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
+            uint8_t *dst = o + kx0 * ic;
+            int len = (kx1 - kx0) * ic;
+            if (shift) {
+                int i = 0;
+                for (; i + 8 <= len; i += 8) {
+                    uint64_t v;
+                    memcpy(&v, x + i, 8);
+                    v ^= 0x8080808080808080ull;
+                    memcpy(dst + i, &v, 8);
+                }
+                for (; i < len; i++) dst[i] = x[i] ^ 0x80;
+            } else {
+                memcpy(dst, x, (size_t)len);
+            }
+            if (kx1 < kw) memset(o + kx1 * ic, padv, (size_t)(kw - kx1) * ic);
+        }
+        int k = d->kh * rowlen;
+        if (k < Kp) memset(buf + (int64_t)r * Kp + k, 0, (size_t)(Kp - k));
+        if (++ox == c->ow) { ox = 0; if (++oy == c->oh) { oy = 0; n++; } }
+    }
+}
+
+typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, int, int, const int32_t *, void *, void *,
+                          const void *);
+static void epi_tile_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                             const int32_t *acc, void *dst, void *dst2, const void *res) {
+    for (int i = 0; i < mr; i++) qtop__q8_epilogue(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
+}
+#if defined(__x86_64__)
+static void epi_tile_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                          const int32_t *acc, void *dst, void *dst2, const void *res) {
+    for (int i = 0; i < mr; i++) qtop__q8_epilogue_avx2(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
+}
+#endif
 static q8_epi_fn epilogue_for(int isa) {
 #if defined(__x86_64__)
     if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
-    if (isa == QTOP_ISA_AVX2) return qtop__q8_epilogue_avx2;
+    if (isa == QTOP_ISA_AVX2) return epi_tile_avx2;
 #endif
     (void)isa;
-    return qtop__q8_epilogue;
+    return epi_tile_generic;
 }
 
 #if defined(__x86_64__)
@@ -329,8 +395,8 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     int64_t t2 = task / r->osplit;
     int mt = (int)(t2 % r->mtiles);
     int g = (int)(t2 / r->mtiles);
-    int64_t m0 = (int64_t)mt * Q8_MB;
-    int mc = (int)(r->M - m0 < Q8_MB ? r->M - m0 : Q8_MB);
+    int64_t m0 = (int64_t)mt * r->mb;
+    int mc = (int)(r->M - m0 < r->mb ? r->M - m0 : r->mb);
     int blk0 = split * r->oc_per_split / 16;
     int blk1 = (split + 1) * r->oc_per_split / 16;
     if (blk1 > c->ocb) blk1 = c->ocb;
@@ -343,18 +409,37 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
         A = buf;
         lda = c->Kp;
-        im2col(c, r->src, g, m0, mc, buf);
+        if (!c->a_s16 && d->groups == 1 && d->dil_w == 1) im2col_u8_rows(c, r->src, m0, mc, buf);
+        else im2col(c, r->src, g, m0, mc, buf);
     }
     int32_t tile[Q8_MR * 64];
     q8_epi_fn epi = epilogue_for(c->isa);
     int vnni = c->isa == QTOP_ISA_AVX512_VNNI;
     int nbmax = c->isa == QTOP_ISA_AVX2 ? 1 : Q8_NBMAX;
-    for (int b0 = blk0; b0 < blk1; b0 += nbmax) {
-        int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
-        int ch0 = b0 * 16;
-        int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
-        for (int i = 0; i < mc; i += Q8_MR) {
+    /* Loop order: with this split's weights small enough to stay in L2, rows outer (each row tile's A stays in L1 and
+     * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel blocks outer. */
+    size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (vnni ? 1 : 2);
+    int rows_outer = wbytes <= (size_t)384 * 1024;
+    int nbl = (blk1 - blk0 + nbmax - 1) / nbmax;
+    int nrt = (mc + Q8_MR - 1) / Q8_MR;
+    for (int outer = 0; outer < (rows_outer ? nrt : nbl); outer++) {
+        for (int inner = 0; inner < (rows_outer ? nbl : nrt); inner++) {
+            int bi = rows_outer ? inner : outer, ri = rows_outer ? outer : inner;
+            int b0 = blk0 + bi * nbmax;
+            int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
+            int ch0 = b0 * 16;
+            int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
+            int i = ri * Q8_MR;
             int mr = mc - i < Q8_MR ? mc - i : Q8_MR;
+            if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + Q8_MR < mc) {
+                /* f32 residual rows of the next row tile: start fetching them while this tile computes */
+                int ni = i + Q8_MR, nmr = mc - ni < Q8_MR ? mc - ni : Q8_MR;
+                int c0 = blk0 * 16, c1 = blk1 * 16 < c->ocg ? blk1 * 16 : c->ocg;
+                for (int rr = 0; rr < nmr; rr++) {
+                    const char *p = (const char *)((const float *)r->res + (m0 + ni + rr) * d->oc + g * c->ocg + c0);
+                    for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
+                }
+            }
             if (vnni) {
                 const int8_t *W = (const int8_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
                 qtop__q8_gemm_vnni((const uint8_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / 4,
@@ -368,7 +453,7 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
                     qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
                                          c->Kp / 2, tile);
             }
-            for (int rr = 0; rr < mr; rr++) epi(c, m0 + i + rr, g * c->ocg + ch0, cnt, tile + rr * 64, r->dst, r->res);
+            epi(c, m0 + i, mr, 64, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -413,15 +498,19 @@ static void task_dw(void *vctx, int64_t task, int thread) {
             }
         }
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        epilogue_for(c->isa)(c, pix, 0, d->oc, acc, r->dst, r->res);
+        epilogue_for(c->isa)(c, pix, 1, 0, 0, d->oc, acc, r->dst, r->dst2, r->res);
     }
 }
 
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool) {
+    qtop_qconv_run2(c, src, dst, NULL, residual, pool);
+}
+
+void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, const void *residual, qtop_pool *pool) {
     const qtop_qconv_desc *d = &c->d;
     int threads = qtop_pool_threads(pool);
     (void)threads;
-    qrun r = { c, src, dst, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
+    qrun r = { c, src, dst, d->has_q2 ? dst2 : NULL, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
         r.scratch_bytes = (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64;
         qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);
@@ -430,17 +519,30 @@ void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *resid
 #if defined(__x86_64__)
     if (c->isa != QTOP_ISA_GENERIC) {
         size_t esz = c->a_s16 ? 2 : 1;
-        r.scratch_bytes = (size_t)Q8_MB * c->Kp * esz;
-        r.mtiles = (int)((r.M + Q8_MB - 1) / Q8_MB);
+        /* rows per task: up to 64 rows form one tile (channels are split instead); else near-equal tiles of at most
+         * Q8_MB rows, a multiple of the microkernel height */
+        if (r.M <= 64) r.mb = (int)r.M;
+        else {
+            /* aim for ~12 row tiles per thread (dynamic balance), tiles of 24..Q8_MB rows */
+            int64_t want = (r.M + 12 * threads - 1) / (12 * threads);
+            int64_t mb = rup(want, Q8_MR);
+            if (mb < 24) mb = 24;
+            if (mb > Q8_MB) mb = Q8_MB;
+            int64_t t = (r.M + mb - 1) / mb;
+            r.mb = (int)rup((r.M + t - 1) / t, Q8_MR);
+        }
+        r.scratch_bytes = (size_t)r.mb * c->Kp * esz;
+        r.mtiles = (int)((r.M + r.mb - 1) / r.mb);
         int64_t base = (int64_t)r.mtiles * d->groups;
         /* few row tiles (fc with small M): also split output channels, in 64-channel chunks */
         int chunks = (c->ocb + 3) / 4;
         r.osplit = 1;
-        if (base < 2 * threads && chunks > 1) {
-            r.osplit = (int)((4 * threads + base - 1) / base);
+        if (base < 8 * threads && chunks > 1) {
+            r.osplit = (int)((8 * threads + base - 1) / base);
             if (r.osplit > chunks) r.osplit = chunks;
         }
         int bps = (c->ocb + r.osplit - 1) / r.osplit;   /* blocks per split */
+        if (bps > 4 && bps % 4) bps = (int)rup(bps, 4);   /* whole 64-channel microkernel widths */
         r.oc_per_split = bps * 16;
         r.osplit = (c->ocb + bps - 1) / bps;
         qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);

@@ -28,6 +28,7 @@ struct qtop_qconv {
     int32_t *comp;       /* [oc] int32 correction added to the accumulator (VNNI + s8 src), or NULL */
     float *scale, *bias; /* [oc] */
     float step_r, inv_out;
+    float inv_q2;        /* 127 / q2_range when d.has_q2 */
 };
 
 int qtop__pool_thread_bound(const qtop_pool *p);
@@ -35,7 +36,7 @@ void *qtop__tls_scratch(size_t bytes);
 
 /* Epilogue for `cnt` channels starting at oc0 of output pixel `pix`; acc are int32 accumulators. */
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
-                       const void *res);
+                       void *dst2, const void *res);
 
 #if defined(__x86_64__)
 /* tile: [mr][64] int32. A rows: mr rows of lda elements. W: first block; bstride: elements between blocks. */
@@ -45,10 +46,11 @@ void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *
                           int32_t *tile);
 void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
                         int32_t *tile);
-void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                              void *dst, const void *res);
+/* Tile form: mr pixels from pix0, accumulator rows astride int32 apart. */
+void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                              const int32_t *acc, void *dst, void *dst2, const void *res);
 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
-                            const void *res);
+                            void *dst2, const void *res);
 /* Depthwise: acc[cp] = sum over ntaps of src[off[t] + c] * w[tap[t]*cp + c]. */
 void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
                         const int *tap, int ntaps, int32_t *acc);

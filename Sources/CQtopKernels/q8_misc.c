@@ -8,6 +8,7 @@
 
 static inline int32_t requant(float y, float inv, float lo, float hi) {
     float v = y * inv;
+    if (v != v) return 0;   /* NaN → 0 */
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int32_t)rintf(v);
@@ -36,7 +37,7 @@ static void pool_task(void *vctx, int64_t task, int thread) {
     int n = (int)(task / d->oh), oy = (int)(task % d->oh);
     int s8 = d->src_dt == QTOP_DT_S8;
     int C = d->c;
-    int32_t *acc = malloc(sizeof(int32_t) * (size_t)C);
+    int32_t *acc = d->is_avg ? malloc(sizeof(int32_t) * (size_t)C) : NULL;
     int y0, y1;
     pool_window(d, oy, d->h, d->oh, d->kh, d->stride_h, d->pad_t, &y0, &y1);
     for (int ox = 0; ox < d->ow; ox++) {
@@ -44,18 +45,17 @@ static void pool_task(void *vctx, int64_t task, int thread) {
         pool_window(d, ox, d->w, d->ow, d->kw, d->stride_w, d->pad_l, &x0, &x1);
         int64_t obase = (((int64_t)n * d->oh + oy) * d->ow + ox) * C;
         if (!d->is_avg) {
-            for (int ch = 0; ch < C; ch++) acc[ch] = s8 ? -128 : 0;
-            int any = 0;
+            /* byte-wise maximum (the result is the largest element; 0 for an empty window) */
+            uint8_t *o = (uint8_t *)pc->dst + obase;
+            int first = 1;
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const uint8_t *p = pc->src + (((int64_t)n * d->h + iy) * d->w + ix) * C;
-                    any = 1;
-                    if (s8) for (int ch = 0; ch < C; ch++) { int32_t v = (int8_t)p[ch]; acc[ch] = v > acc[ch] ? v : acc[ch]; }
-                    else for (int ch = 0; ch < C; ch++) { int32_t v = p[ch]; acc[ch] = v > acc[ch] ? v : acc[ch]; }
+                    if (first) { memcpy(o, p, (size_t)C); first = 0; }
+                    else if (s8) for (int ch = 0; ch < C; ch++) { int8_t v = (int8_t)p[ch], w = (int8_t)o[ch]; o[ch] = (uint8_t)(v > w ? v : w); }
+                    else for (int ch = 0; ch < C; ch++) o[ch] = p[ch] > o[ch] ? p[ch] : o[ch];
                 }
-            if (!any) for (int ch = 0; ch < C; ch++) acc[ch] = 0;
-            if (s8) for (int ch = 0; ch < C; ch++) ((int8_t *)pc->dst)[obase + ch] = (int8_t)acc[ch];
-            else for (int ch = 0; ch < C; ch++) ((uint8_t *)pc->dst)[obase + ch] = (uint8_t)acc[ch];
+            if (first) memset(o, 0, (size_t)C);
         } else {
             memset(acc, 0, sizeof(int32_t) * (size_t)C);
             for (int iy = y0; iy < y1; iy++)
@@ -138,7 +138,22 @@ void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n
     qtop_parallel_for(pool, (int64_t)n * h, dequant_task, &r);
 }
 
+static void transpose_f32_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    ro_ctx *r = vctx;
+    int n = (int)(task / r->h), y = (int)(task % r->h);
+    const int C = r->c, W = r->w;
+    const int64_t hw = (int64_t)r->h * r->w;
+    float *o = (float *)r->dst + (int64_t)n * C * hw + (int64_t)y * W;
+    const float *s = (const float *)r->src + (((int64_t)n * r->h + y) * W) * C;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int x = 0; x < W; x++)
+            for (int ch = c0; ch < c1; ch++) o[ch * hw + x] = s[(int64_t)x * C + ch];
+    }
+}
+
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool) {
     ro_ctx r = { src, dst, QTOP_DT_F32, n, c, h, w, 1.0f };
-    qtop_parallel_for(pool, (int64_t)n * h, dequant_task, &r);
+    qtop_parallel_for(pool, (int64_t)n * h, transpose_f32_task, &r);
 }

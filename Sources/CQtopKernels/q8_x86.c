@@ -164,65 +164,85 @@ T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, c
     }
 }
 /* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
- * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even). */
-T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                    void *dst, const void *res) {
+ * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even).
+ * Requantization clamps as max(lo, v) then min(hi, ·): a NaN passes through both (the second operand is returned)
+ * and cvtps2dq turns it into 0x80000000, whose low byte is 0 — NaN → 0 as in the spec. */
+/* mr output pixels pix0.. (acc rows astride apart), channels oc0..oc0+cnt: per-channel constants loaded once per
+ * 16-channel chunk and reused for every row. */
+T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                                    const int32_t *acc, void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
-    int64_t base = pix * d->oc + oc0;
+    const int64_t oc = d->oc;
     const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f);
     const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), stepr = _mm512_set1_ps(c->step_r), inv = _mm512_set1_ps(c->inv_out);
     const __m512 lo = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
     const __m512 hi = _mm512_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    const __m512 inv2 = _mm512_set1_ps(c->inv_q2);
+    const __m512 lo2 = _mm512_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m512 hi2 = _mm512_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    const int res_dt = d->res_dt, act = d->act, f32out = d->dst_dt == QTOP_DT_F32, q2 = d->has_q2;
     for (int j = 0; j < cnt; j += 16) {
         int rem = cnt - j;
         __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
         int ch = oc0 + j;
-        __m512i a = _mm512_maskz_loadu_epi32(m, acc + j);
-        if (c->comp) a = _mm512_add_epi32(a, _mm512_maskz_loadu_epi32(m, c->comp + ch));
-        __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_maskz_loadu_ps(m, c->scale + ch));
-        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, c->bias + ch));
-        switch (d->res_dt) {
-        case QTOP_DT_U8: {
-            __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)res + base + j));
-            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_S8: {
-            __m512i r = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)res + base + j));
-            y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_F32: y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, (const float *)res + base + j)); break;
-        default: break;
-        }
-        switch (d->act) {
-        case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
-        case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
-        case QTOP_ACT_HARD_SWISH: {
-            __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six);
-            y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
-            break;
-        }
-        default: break;
-        }
-        if (d->dst_dt == QTOP_DT_F32) {
-            _mm512_mask_storeu_ps((float *)dst + base + j, m, y);
-        } else {
-            __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(y, inv), lo), hi);
-            __m128i q = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
-            _mm_mask_storeu_epi8((uint8_t *)dst + base + j, m, q);
+        const __m512i comp = c->comp ? _mm512_maskz_loadu_epi32(m, c->comp + ch) : _mm512_setzero_si512();
+        const __m512 scale = _mm512_maskz_loadu_ps(m, c->scale + ch);
+        const __m512 bias = _mm512_maskz_loadu_ps(m, c->bias + ch);
+        for (int i = 0; i < mr; i++) {
+            int64_t base = (pix0 + i) * oc + ch;
+            __m512i a = _mm512_maskz_loadu_epi32(m, acc + (int64_t)i * astride + j);
+            if (c->comp) a = _mm512_add_epi32(a, comp);
+            __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(a), scale);
+            y = _mm512_add_ps(y, bias);
+            switch (res_dt) {
+            case QTOP_DT_U8: {
+                __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)res + base));
+                y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_S8: {
+                __m512i r = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)res + base));
+                y = _mm512_add_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_F32: y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, (const float *)res + base)); break;
+            default: break;
+            }
+            switch (act) {
+            case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
+            case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
+            case QTOP_ACT_HARD_SWISH: {
+                __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six);
+                y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
+                break;
+            }
+            default: break;
+            }
+            if (f32out) {
+                _mm512_mask_storeu_ps((float *)dst + base, m, y);
+                if (q2) {
+                    __m512 v = _mm512_min_ps(hi2, _mm512_max_ps(lo2, _mm512_mul_ps(y, inv2)));
+                    _mm_mask_storeu_epi8((uint8_t *)dst2 + base, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+                }
+            } else {
+                __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(y, inv)));
+                _mm_mask_storeu_epi8((uint8_t *)dst + base, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+            }
         }
     }
 }
 
 T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                  void *dst, const void *res) {
+                                  void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     int64_t base = pix * d->oc + oc0;
     const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
     const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
     const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
     const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    const __m256 inv2 = _mm256_set1_ps(c->inv_q2);
+    const __m256 lo2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    const __m256 hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
         int ch = oc0 + j;
@@ -256,14 +276,23 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
         }
         if (d->dst_dt == QTOP_DT_F32) {
             _mm256_storeu_ps((float *)dst + base + j, y);
+            if (d->has_q2) {
+                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+                v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
+                __m256i q = _mm256_cvtps_epi32(v);
+                __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+            }
         } else {
             __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
+            v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
             __m256i q = _mm256_cvtps_epi32(v);
             __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
             __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
             _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
         }
     }
-    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, res);
+    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, dst2, res);
 }
 #endif

@@ -238,7 +238,11 @@ public enum ShapeInference {
             let s = a.ints("strides", default: [1, 1]), d = a.ints("dilations", default: [1, 1])
             let oh = convOut(x[1], k: w[2], pad: (pads[0], pads[1]), stride: s[0], dil: d[0], algo: "EXPLICIT")
             let ow = convOut(x[2], k: w[3], pad: (pads[2], pads[3]), stride: s[1], dil: d[1], algo: "EXPLICIT")
-            return n.output("Output").map { [($0, outDType(a), [x[0], oh, ow, w[0]])] } ?? []
+            let os = [x[0], oh, ow, w[0]]
+            // optional QuantOutput: the f32 Output also quantized (quant_out_dtype u8/s8), same NHWC shape
+            let qdt: DType = a.string("quant_out_dtype", default: "s8") == "u8" ? .u8 : .i8
+            let q = n.output("QuantOutput").map { [($0, Optional(qdt), os)] } ?? []
+            return (n.output("Output").map { [($0, outDType(a), os)] } ?? []) + q
         case "qmatmul":
             let x = try shape("X"), w = try shape("Y")
             guard x.count >= 1, w.count == 2 else { throw ShapeError("qmatmul expects a 2-D weight") }

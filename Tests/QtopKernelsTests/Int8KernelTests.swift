@@ -153,6 +153,112 @@ final class Int8KernelTests: XCTestCase {
         if usableIsas().count > 1 { XCTAssertGreaterThan(compared, 200) }
     }
 
+    /// The optional second output (has_q2) is the f32 output quantized as a separate quantize node would
+    /// (clamp(rint(y * (127 / range)))), and the f32 output is unchanged by it, on every ISA.
+    func testSecondQuantizedOutputAllISAs() {
+        var r = XorShift(4242)
+        var compared = 0
+        for it in 0..<120 {
+            var c = randomCase(&r, kind: it % 4)
+            c.d.dst_dt = Int32(QTOP_DT_F32.rawValue)
+            if c.d.res_dt == Int32(QTOP_DT_F32.rawValue) {   // f32 residual bytes are regenerated for the new size
+                let no = Int(c.d.n) * Int(qtop_qconv_out_h(&c.d)) * Int(qtop_qconv_out_w(&c.d)) * Int(c.d.oc)
+                c.res = (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) }
+            }
+            guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
+            let q2dt = Int32(r.int(0, 1))
+            let q2range = r.float(0.5, 60)
+            let inv = Float(127) / q2range
+            let want: [UInt8] = ref.withUnsafeBytes { b in
+                b.bindMemory(to: Float.self).map { y -> UInt8 in
+                    let v = (y * inv).rounded(.toNearestOrEven)
+                    if q2dt == Int32(QTOP_DT_U8.rawValue) { return UInt8(v.isNaN ? 0 : min(max(v, 0), 127)) }
+                    return UInt8(bitPattern: Int8(v.isNaN ? 0 : min(max(v, -128), 127)))
+                }
+            }
+            for isa in usableIsas() {
+                var d = c.d
+                d.has_q2 = 1; d.q2_dt = q2dt; d.q2_range = q2range
+                if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                let no = ref.count / 4
+                var out = [UInt8](repeating: 0xCD, count: ref.count)
+                var out2 = [UInt8](repeating: 0xCD, count: no)
+                let h: OpaquePointer? = c.w.withUnsafeBufferPointer { w in
+                    c.ranges.withUnsafeBufferPointer { rg in
+                        if let b = c.bias { return b.withUnsafeBufferPointer { qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, $0.baseAddress, isa) } }
+                        return qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, nil, isa)
+                    }
+                }
+                guard let h else { XCTFail("create failed isa \(isa)"); continue }
+                c.src.withUnsafeBytes { s in
+                    c.res.withUnsafeBytes { rr in
+                        out.withUnsafeMutableBytes { o in
+                            out2.withUnsafeMutableBytes { o2 in
+                                qtop_qconv_run2(h, s.baseAddress, o.baseAddress, o2.baseAddress,
+                                                d.res_dt == Int32(QTOP_DT_NONE.rawValue) ? nil : rr.baseAddress, it % 2 == 0 ? pool.handleForTests : nil)
+                            }
+                        }
+                    }
+                }
+                qtop_qconv_destroy(h)
+                XCTAssertEqual(out, ref, "f32 output, isa \(isa) case \(it)")
+                XCTAssertEqual(out2, want, "quantized output, isa \(isa) case \(it)")
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 100)
+        var d = qtop_qconv_desc()
+        d.n = 1; d.h = 2; d.w = 2; d.ic = 4; d.oc = 4; d.kh = 1; d.kw = 1; d.stride_h = 1; d.stride_w = 1; d.dil_h = 1; d.dil_w = 1
+        d.groups = 1; d.in_range = 1; d.out_range = 1; d.res_dt = Int32(QTOP_DT_NONE.rawValue)
+        d.has_q2 = 1; d.q2_dt = Int32(QTOP_DT_U8.rawValue); d.q2_range = 1
+        d.dst_dt = Int32(QTOP_DT_U8.rawValue)
+        XCTAssertEqual(qtop_qconv_query(&d, 0, 0, nil, 0), 0, "second output needs an f32 main output")
+        d.dst_dt = Int32(QTOP_DT_F32.rawValue)
+        XCTAssertEqual(qtop_qconv_query(&d, 0, 0, nil, 0), 1)
+    }
+
+    /// Non-finite f32 residuals: every ISA agrees with the generic C kernel bit for bit, and a NaN value quantizes to 0.
+    func testNonFiniteResidualAllISAs() {
+        var r = XorShift(99)
+        for it in 0..<48 {
+            var c = randomCase(&r, kind: it % 3)
+            c.d.res_dt = Int32(QTOP_DT_F32.rawValue)
+            c.d.act = Int32(it % 4 == 1 ? 0 : it % 4)   // none, relu6, hard_swish keep NaN away from relu's select
+            c.d.dst_dt = Int32(it % 3)
+            let q2 = c.d.dst_dt == Int32(QTOP_DT_F32.rawValue)
+            if q2 { c.d.has_q2 = 1; c.d.q2_dt = Int32(it % 2); c.d.q2_range = 7 }
+            let no = Int(c.d.n) * Int(qtop_qconv_out_h(&c.d)) * Int(qtop_qconv_out_w(&c.d)) * Int(c.d.oc)
+            let special: [Float] = [.nan, .infinity, -.infinity, 1e30, -1e30]
+            let res: [Float] = (0..<no).map { i in i % 3 == 0 ? special[(i / 3) % special.count] : r.float(-10, 10) }
+            c.res = res.withUnsafeBytes { Array($0) }
+            func run(_ isa: Int32) -> ([UInt8], [UInt8])? {
+                var d = c.d
+                if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { return nil }
+                var out = [UInt8](repeating: 0xCD, count: no * dtSize(d.dst_dt))
+                var out2 = [UInt8](repeating: 0xCD, count: q2 ? no : 1)
+                let h: OpaquePointer? = c.w.withUnsafeBufferPointer { w in
+                    c.ranges.withUnsafeBufferPointer { rg in qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, nil, isa) }
+                }
+                guard let h else { return nil }
+                defer { qtop_qconv_destroy(h) }
+                c.src.withUnsafeBytes { s in c.res.withUnsafeBytes { rr in out.withUnsafeMutableBytes { o in out2.withUnsafeMutableBytes { o2 in
+                    qtop_qconv_run2(h, s.baseAddress, o.baseAddress, q2 ? o2.baseAddress : nil, rr.baseAddress, nil)
+                } } } }
+                return (out, out2)
+            }
+            guard let ref = run(0) else { return XCTFail("generic create failed") }
+            if c.d.dst_dt != Int32(QTOP_DT_F32.rawValue) && c.d.act != 2 {   // relu6 clamps NaN to 0 before requantizing anyway
+                for i in stride(from: 0, to: no, by: 15) { XCTAssertEqual(ref.0[i], 0, "NaN residual → 0, case \(it)") }
+            }
+            if q2 && c.d.act != 2 { for i in stride(from: 0, to: no, by: 15) { XCTAssertEqual(ref.1[i], 0, "NaN → 0 (QuantOutput), case \(it)") } }
+            for isa in usableIsas() where isa != 0 {
+                guard let got = run(isa) else { continue }
+                XCTAssertEqual(got.0, ref.0, "isa \(isa) case \(it)")
+                XCTAssertEqual(got.1, ref.1, "isa \(isa) case \(it) QuantOutput")
+            }
+        }
+    }
+
     /// Largest possible accumulators: 255 × 127 and 255 × -128 over a long K, f32 output (exact as Float(acc)*scale).
     func testExtremeAccumulators() {
         for srcByte: UInt8 in [255, 0x80, 0x7F] {

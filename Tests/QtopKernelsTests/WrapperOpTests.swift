@@ -21,6 +21,29 @@ final class WrapperOpTests: XCTestCase {
         throw KernelError("no kernel: \(why)")
     }
 
+    func testNativeLayoutNHWCToNCHW() throws {
+        let reg = KernelRegistry()
+        registerNativeInt8LayoutKernels(reg, pool: pool)
+        for (n, h, w, c) in [(1, 7, 7, 37), (2, 3, 5, 16), (1, 1, 1, 3)] {
+            let xs = (0..<n * h * w * c).map { Float($0) * 0.5 - 3 }
+            let x = HostTensor(shape: [n, h, w, c], floats: xs)
+            let values: [String: ValueInfo] = ["x": ValueInfo(name: "x", dtype: .f32, shape: [n, h, w, c]),
+                                               "y": ValueInfo(name: "y", dtype: .f32, shape: [n, c, h, w])]
+            let node = Node(id: 0, type: "layout_nhwc_to_nchw", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["y"])], provenance: ["t"])
+            let (k, t) = try build(reg, node, values, cap: .generic)
+            XCTAssertEqual(t, "reorder:generic:fp32")
+            for threaded in [false, true] {
+                let y = HostTensor(dtype: .f32, shape: [n, c, h, w])
+                try k.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(y)]], threads: threaded ? pool.threadContext : .serial))
+                var want = [Float](repeating: 0, count: xs.count)
+                for ni in 0..<n { for yi in 0..<h { for xi in 0..<w { for ci in 0..<c {
+                    want[((ni * c + ci) * h + yi) * w + xi] = xs[((ni * h + yi) * w + xi) * c + ci]
+                } } } }
+                XCTAssertEqual(y.floatValues(), want)
+            }
+        }
+    }
+
     func testFusedConv2dNCHW() throws {
         let reg = KernelRegistry()
         registerNativeKernels(reg, pool: pool)

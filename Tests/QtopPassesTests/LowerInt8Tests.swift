@@ -93,12 +93,40 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(summary.final.ops.map(\.precision), ["FP32", "I8", "I8", "U8", "U8", "FP32", "FP32", "FP32"])
     }
 
-    func testResidualReadsF32NHWCAndQuantizeFromNCHW() {
+    func testResidualReadsF32NHWCAndConvWritesQuantOutput() {
         var b = GraphBuilder()
         b.input("x", [1, 2, 4, 4])
         fq(&b, "x", "xq", 1, shape: [1, 2, 4, 4])
         conv(&b, "xq", "wa", oc: 2, ic: 2, k: 1, "a", shape: [1, 2, 4, 4], act: "relu")
         fq(&b, "a", "aq", 2, shape: [1, 2, 4, 4])
+        conv(&b, "aq", "wb", oc: 2, ic: 2, k: 3, "bo", shape: [1, 2, 4, 4], act: "relu6", residual: "a")
+        let g = b.graph(outputs: ["bo"])
+        let (out, _) = LowerInt8.apply(g)
+        XCTAssertEqual(out.types(), ["feed", "quantize", "qconv2d", "qconv2d", "layout_nhwc_to_nchw", "fetch"], dump(out))
+        let ca = out.nodes[2]
+        XCTAssertEqual(ca.attrs["out_dtype"], .string("f32"))
+        XCTAssertEqual(ca.output("Output"), "a")
+        XCTAssertEqual(ca.output("QuantOutput"), "aq.quant")
+        XCTAssertEqual(ca.attrs["quant_out_dtype"], .string("u8"))  // a is after relu
+        XCTAssertEqual(ca.attrs["quant_out_scale"], .float(2))
+        XCTAssertEqual(out.values["aq.quant"]?.dtype, .u8)
+        XCTAssertEqual(out.values["aq.quant"]?.shape, [1, 4, 4, 2])
+        let cb = out.nodes[3]
+        XCTAssertEqual(cb.input("Input"), "aq.quant")
+        XCTAssertEqual(cb.attrs["in_scale"], .float(2))
+        XCTAssertEqual(cb.input("Residual"), "a")
+        XCTAssertEqual(out.outputs, ["bo.nchw"])
+    }
+
+    func testResidualReadsF32NHWCAndQuantizeFromNCHW() {
+        // round_type 1 (legacy rounding) is not what the conv epilogue computes: layout + quantize stay.
+        var b = GraphBuilder()
+        b.input("x", [1, 2, 4, 4])
+        fq(&b, "x", "xq", 1, shape: [1, 2, 4, 4])
+        conv(&b, "xq", "wa", oc: 2, ic: 2, k: 1, "a", shape: [1, 2, 4, 4], act: "relu")
+        b.op("fake_quantize", [("X", ["a"])], [("Out", ["aq"])],
+             [("range", .floats([2])), ("axis", .int(-1)), ("levels", .int(256)), ("round_type", .int(1)), ("bit_length", .int(8))],
+             shape: [1, 2, 4, 4])
         conv(&b, "aq", "wb", oc: 2, ic: 2, k: 3, "bo", shape: [1, 2, 4, 4], act: "relu6", residual: "a")
         let g = b.graph(outputs: ["bo"])
         let (out, _) = LowerInt8.apply(g)

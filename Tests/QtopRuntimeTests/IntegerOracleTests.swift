@@ -139,6 +139,20 @@ final class IntegerOracleTests: XCTestCase {
                                       extra: resF)), [6, 0])
     }
 
+    func testQConvQuantOutputIsQuantizedF32Output() throws {
+        // groups 2 as above: f32 [6.5, -10]; QuantOutput s8 with range 254 (inv 0.5): [3.25 → 3, -5]; u8: [3, 0]
+        let x = tI8([1, 1, 1, 2], [3, 5]), w = tI8([2, 1, 1, 1], [2, -1])
+        let a: [(String, AttrValue)] = [("groups", .int(2)), ("in_scale", .float(127)), ("weight_scales", .floats([127, 254])),
+                                        ("out_dtype", .string("f32")), ("quant_out_scale", .float(254))]
+        for (dt, name, want) in [(DType.i8, "s8", [Int64(3), -5]), (.u8, "u8", [3, 0])] {
+            let r = try RefHarness.run("qconv2d", precision: .i8, inputs: [("Input", [x]), ("Filter", [w]), ("Bias", [t32([2], [0.5, 0])])],
+                                       outputs: [O("Output", [1, 1, 1, 2], .f32), O("QuantOutput", [1, 1, 1, 2], dt)],
+                                       attrs: a + [("quant_out_dtype", .string(name))], constants: ["Filter", "Bias"])
+            XCTAssertEqual(r["Output"]![0].floatValues(), [6.5, -10])
+            XCTAssertEqual(ints(r["QuantOutput"]![0]), want)
+        }
+    }
+
     func testQConvStrideDilation() throws {
         // 1x4 row [1,2,3,4] (u8), 1x2 filter [1,1] dilation 2 stride 2: out0 = x0+x2 = 4; out1 = x2 + (x4 = pad 0)? no: stride 2,
         // width 4, dilated extent 3 → out = (4-3)/2+1 = 1 → [4]

@@ -81,6 +81,11 @@ typedef struct {
     float in_range;                /* S_x (abs-max range): step = S_x / 127 */
     float out_range;               /* S_out, for u8/s8 output: inv = 127 / S_out */
     float res_range;               /* S_r, for int8 residual */
+    /* Optional second output (has_q2 = 1, only with dst_dt == F32): the f32 value y of every element, also
+     * quantized as a separate `quantize` node would: clamp(rint(y * (127 / q2_range))) into q2_dt (u8/s8) NHWC. */
+    int has_q2;
+    int q2_dt;                     /* QTOP_DT_U8 or QTOP_DT_S8 */
+    float q2_range;
 } qtop_qconv_desc;
 
 typedef struct qtop_qconv qtop_qconv;
@@ -98,6 +103,8 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
                               const float *bias, int isa);
 /* src NHWC (u8/s8), dst NHWC, residual NHWC (or NULL when res_dt == NONE). */
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool);
+/* As qtop_qconv_run, plus dst2 (u8/s8 NHWC, output shape) for a desc with has_q2 = 1 (NULL otherwise). */
+void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, const void *residual, qtop_pool *pool);
 void qtop_qconv_destroy(qtop_qconv *c);
 int qtop_qconv_isa(const qtop_qconv *c);
 

@@ -10,6 +10,9 @@ import QtopGraph
 ///   `paddings` [4] top, bottom, left, right (SAME/VALID resolved; SAME resets dilations to 1 as Paddle does),
 ///   `dilations` [2], `groups`, `in_scale`, `weight_scales` [OC] (ranges, BN folded in), `activation`
 ///   ("none" | "relu" | "relu6" | "hard_swish"), `out_dtype` ("u8" | "s8" | "f32"), `out_scale` (only for u8/s8).
+///   Optional second output `QuantOutput` (u8/s8 NHWC) with an f32 `Output`: the same values quantized with
+///   `quant_out_scale` into `quant_out_dtype`. Used when an f32 conv output (read as a residual) is otherwise only
+///   read through `fake_quantize`s of one range (round_type 0): no layout + quantize round trip is needed.
 /// - `qmatmul`: `X` (u8/s8 [M, K]), `Y` (s8 constant [K, N]), optional `Bias` [N]; output `Out` [M, N];
 ///   attributes `in_scale`, `weight_scales` [N], `activation`, `out_dtype`, `out_scale`.
 /// - `quantize`: `X` f32 NCHW → `Out` u8/s8 NHWC; attributes `scale` (range), `out_dtype`.
@@ -238,6 +241,8 @@ public enum LowerInt8 {
         var quantized: [String: (name: String, dtype: DType, scale: Float)] = [:]
         // Names of f32 NHWC tensors written by integer ops (for residuals), by their float value.
         var nhwcF32: Set<String> = []
+        // fake_quantize outputs whose integer version a qconv2d already writes as its `QuantOutput`.
+        var prequantized: Set<String> = []
 
         func dt(_ u8: Bool) -> DType { u8 ? .u8 : .i8 }
         func dtName(_ d: DType) -> String { d == .u8 ? "u8" : (d == .i8 ? "s8" : "f32") }
@@ -267,6 +272,19 @@ public enum LowerInt8 {
                     rw.record(.rewritten, dq, "fake_quantize over integer \(x) → dequantize (\(dtName(rw.values[x]?.dtype ?? .i8)) NHWC → f32 NCHW, range ±\(fmt(r)))")
                 } else {
                     rw.remove(f, detail: "fake_quantize absorbed: \(x) is already produced as integers with range ±\(fmt(r))")
+                }
+                return
+            }
+            if prequantized.contains(z), let qv = quantized[z] {
+                if floatReaders > 0 {
+                    let dq = Node(id: f.id, type: "dequantize", inputs: [Slot("X", [qv.name])], outputs: [Slot("Out", [z])],
+                                  attrs: Attributes([("scale", .float(r))]), provenance: f.provenance)
+                    rw.replace(f, with: [dq])
+                    rw.freeze(dq)
+                    rw.values[z]?.dtype = .f32
+                    rw.record(.rewritten, dq, "fake_quantize over \(x) → dequantize of the conv's QuantOutput \(qv.name) for float readers")
+                } else {
+                    rw.remove(f, detail: "fake_quantize absorbed: the producing qconv2d writes \(qv.name) (\(dtName(qv.dtype)) NHWC, range ±\(fmt(r))) as its QuantOutput")
                 }
                 return
             }
@@ -370,8 +388,42 @@ public enum LowerInt8 {
             attrs["out_dtype"] = .string(dtName(outType))
             if let r = intOut { attrs["out_scale"] = .float(r) }
             let outSlot = isConv ? "Output" : "Out"
-            let q = Node(id: n.id, type: isConv ? "qconv2d" : "qmatmul", inputs: ins, outputs: [Slot(outSlot, [outName])],
+            var outSlots = [Slot(outSlot, [outName])]
+            // f32 conv output whose only readers besides fused residuals are fake_quantizes of one range: the
+            // epilogue also writes the quantized value (`QuantOutput`), so no layout + quantize pass is needed.
+            var quantOut: (name: String, dtype: DType, scale: Float)? = nil
+            var fused: [Node] = []
+            if isConv && outType == .f32 && !unfuse && !rw.isGraphOutput(v, of: n) {
+                let others = rw.consumers(v, of: n).filter { c in
+                    !(plan.qops.contains(c.id) && !plan.unfuse.contains(c.id) && c.input("ResidualData") == v && dataInput(c) != v)
+                }
+                let ranges = others.map { c -> Float? in
+                    guard let fr = fqRange(c), c.input("X") == v, c.attrs.int("round_type", default: 0) == 0,
+                          let z = c.output("Out"), quantized[z] == nil,
+                          rw.consumers(z, of: c).contains(where: { plan.qops.contains($0.id) && dataInput($0) == z }) else { return nil }
+                    return fr
+                }
+                if !others.isEmpty, ranges.allSatisfy({ $0 != nil && $0 == ranges[0] }), let r = ranges[0] {
+                    let u8 = useU8(bound: nonNegativeBound(v, rw))
+                    let z0 = others[0].output("Out")!
+                    let qname = z0 + ".quant"
+                    setInt(qname, dt(u8), from: z0)
+                    quantOut = (qname, dt(u8), r)
+                    fused = others
+                    outSlots.append(Slot("QuantOutput", [qname]))
+                    attrs["quant_out_scale"] = .float(r)
+                    attrs["quant_out_dtype"] = .string(u8 ? "u8" : "s8")
+                }
+            }
+            let q = Node(id: n.id, type: isConv ? "qconv2d" : "qmatmul", inputs: ins, outputs: outSlots,
                          attrs: attrs, provenance: n.provenance)
+            if let qo = quantOut {
+                for f in fused {
+                    let z = f.output("Out")!
+                    quantized[z] = qo
+                    prequantized.insert(z)
+                }
+            }
             rw.freeze(q)
             for a in after { rw.freeze(a) }
             // Output value record.
@@ -381,7 +433,7 @@ public enum LowerInt8 {
             info.shape = isConv ? nhwc(origInfo.shape) : origInfo.shape
             rw.values[outName] = info
             var nodes = [q] + after
-            if isConv && outType == .f32 && !unfuse {
+            if isConv && outType == .f32 && !unfuse && quantOut == nil {
                 nhwcF32.insert(v)
                 // Float readers (other than fused residuals of integer convs) need NCHW.
                 let residualOnly = rw.consumers(v, of: n).allSatisfy { c in
@@ -401,7 +453,8 @@ public enum LowerInt8 {
             }
             rw.replace(n, with: nodes)
             let inDesc = "\(dtName(inp.dtype)) ±\(fmt(inp.scale))"
-            let outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? (isConv ? "f32 NHWC" : "f32")
+            var outDesc = intOut.map { "\(dtName(outType)) ±\(fmt($0))" } ?? (isConv ? "f32 NHWC" : "f32")
+            if let qo = quantOut { outDesc += " + QuantOutput \(dtName(qo.dtype)) ±\(fmt(qo.scale))" }
             var d = "\(n.type) → \(q.type) (in \(inDesc), out \(outDesc), activation \(act))"
             if unfuse { d += "; residual add split out to float (residual not produced by an integer op)" }
             rw.record(.rewritten, q, d)

@@ -414,6 +414,7 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
         } catch { return .rejected("\(error)") }
         let biasIsConstant = ctx.constant("Bias") != nil
         let residualScale = ctx.attrs.float("residual_scale", default: 0)
+        let quantScale = attrFloat(ctx, "quant_out_scale")
         return refReady { io in
             var e = epi
             if !biasIsConstant, let b = io.optionalInput("Bias") {
@@ -422,8 +423,19 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
             }
             let res = try io.optionalInput("Residual").map { try ResidualReader($0, range: residualScale) }
             if let res, res.tensor.dtype != .f32, !(residualScale > 0) { throw KernelError("qconv2d: integer Residual needs `residual_scale`") }
-            try qconv2d(x: try io.firstInput(["Input", "X"]), w: try io.input("Filter"), out: try io.firstOutput(["Output", "Out"]),
+            let out = try io.firstOutput(["Output", "Out"])
+            try qconv2d(x: try io.firstInput(["Input", "X"]), w: try io.input("Filter"), out: out,
                         conv: conv, epilogue: e, residual: res)
+            // Optional `QuantOutput`: the f32 Output quantized exactly as a separate `quantize` node would.
+            if let q = io.optionalOutput("QuantOutput") {
+                guard out.dtype == .f32 else { throw KernelError("qconv2d: QuantOutput needs an f32 Output") }
+                guard let qs = quantScale, qs > 0 else { throw KernelError("qconv2d: QuantOutput needs a positive `quant_out_scale`") }
+                let t = try QDataType(ctx.attrs.string("quant_out_dtype", default: q.dtype == .u8 ? "u8" : "s8"))
+                guard t != .f32, q.dtype == t.dtype else { throw KernelError("qconv2d: QuantOutput dtype \(q.dtype.paddleName) vs quant_out_dtype \(t)") }
+                try requireSameCount(out, q, "qconv2d QuantOutput")
+                let inv = quantInverse(qs), (lo, hi) = t.bounds
+                for i in 0..<q.count { storeQ(q, i, saturate(out.f32[i] * inv, lo: lo, hi: hi)) }
+            }
         }
     }
     r.addReference("qmatmul", .i8) { ctx in

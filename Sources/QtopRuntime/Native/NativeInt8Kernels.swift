@@ -73,6 +73,17 @@ func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
     d.in_range = a.float("in_scale", default: 0)
     d.out_range = a.float("out_scale", default: 0)
     d.res_range = a.float("residual_scale", default: 0)
+    if let qo = ctx.node.output("QuantOutput") {
+        let qdt = ctx.graph.values[qo]?.dtype
+        guard let q2 = NativeAttr.outDType(a.string("quant_out_dtype", default: qdt == .u8 ? "u8" : "s8")), q2 != QTOP_DT_F32 else {
+            return .failure(KernelError("quant_out_dtype must be u8 or s8"))
+        }
+        guard odt == QTOP_DT_F32 else { return .failure(KernelError("QuantOutput needs an f32 Output")) }
+        d.has_q2 = 1
+        d.q2_dt = ci(q2)
+        d.q2_range = a.float("quant_out_scale", default: 0)
+        guard d.q2_range > 0 else { return .failure(KernelError("QuantOutput needs quant_out_scale > 0")) }
+    }
     s.desc = d
     s.inShape = xs
     s.outShape = [xs[0], Int(qtop_qconv_out_h(&d)), Int(qtop_qconv_out_w(&d)), oc]
@@ -103,7 +114,12 @@ final class NativeQConvKernel: Kernel {
         if setup.desc.res_dt != ci(QTOP_DT_NONE) {
             guard let r, r.count == y.count else { throw KernelError("qconv2d residual missing or of the wrong size") }
         }
-        qtop_qconv_run(handle, x.data, y.data, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(pool, io.threads))
+        var y2: UnsafeMutableRawPointer? = nil
+        if setup.desc.has_q2 != 0 {
+            guard let q = io.optionalOutput("QuantOutput"), q.count == y.count else { throw KernelError("qconv2d QuantOutput missing or of the wrong size") }
+            y2 = q.data
+        }
+        qtop_qconv_run2(handle, x.data, y.data, y2, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(pool, io.threads))
     }
 }
 
