@@ -6,7 +6,9 @@
 #include <string.h>
 #include <pthread.h>
 
-#define KC 256
+#ifndef KC
+#define KC 512
+#endif
 
 /* generic: 4 × 16 */
 #define MRG 4
