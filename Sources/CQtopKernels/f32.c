@@ -9,6 +9,9 @@
 #ifndef KC
 #define KC 512
 #endif
+#ifndef TMODE_MAX_HW
+#define TMODE_MAX_HW 64
+#endif
 
 /* generic: 4 × 16 */
 #define MRG 4
@@ -121,6 +124,8 @@ struct qtop_fconv {
     float *w;          /* original weights (depthwise) */
     float *bias;
     int direct;        /* 1×1, stride 1, no padding: B is the input plane matrix itself */
+    int tmode;         /* small plane (AVX-512): channel-vector kernel over wpack [ocg/64][K][64] instead of apack */
+    float *wpack;
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -142,20 +147,31 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
         memcpy(c->w, weights, sizeof(float) * (size_t)d->oc * d->kh * d->kw);
         return c;
     }
+    c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
+                !d->pad_b && !d->pad_r;
+#if defined(__x86_64__)
+    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 && (int64_t)c->oh * c->ow <= TMODE_MAX_HW) {
+        c->tmode = 1;
+        c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
+        for (int p = 0; p < c->ocg / 64; p++)
+            for (int k = 0; k < c->K; k++)
+                for (int o = 0; o < 64; o++)
+                    c->wpack[((int64_t)p * c->K + k) * 64 + o] = weights[(int64_t)(p * 64 + o) * c->K + k];
+        return c;
+    }
+#endif
     int MR = c->kern->mr;
     int panels = (c->ocg + MR - 1) / MR;
     c->agroup = (int64_t)panels * c->K * MR;
     c->apack = malloc(sizeof(float) * (size_t)(c->agroup * d->groups));
     for (int g = 0; g < d->groups; g++)
         pack_a(weights + (int64_t)g * c->ocg * c->K, c->K, c->ocg, c->K, MR, c->apack + g * c->agroup);
-    c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
-                !d->pad_b && !d->pad_r;
     return c;
 }
 
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
-    free(c->apack); free(c->w); free(c->bias);
+    free(c->apack); free(c->w); free(c->bias); free(c->wpack);
     free(c);
 }
 
@@ -282,6 +298,40 @@ static void gemm_task(void *vctx, int64_t task, int thread) {
         }
     }
 }
+
+#if defined(__x86_64__)
+/* Small-plane task: one 64-channel panel, every pixel; T[p][64] accumulates over K blocks, then the epilogue writes
+ * the NCHW rows. */
+static void tmode_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    gjob *j = vctx;
+    const qtop_fconv *c = j->c;
+    int cols = j->cols, tiles = (cols + 6) / 7;
+    float *T = qtop__tls_scratch(sizeof(float) * (size_t)tiles * 7 * 64);
+    if (!T) return;
+    const float *W = c->wpack + (int64_t)task * j->K * 64;
+    for (int k0 = 0; k0 < j->K; k0 += KC) {
+        int kc = j->K - k0 < KC ? j->K - k0 : KC;
+        for (int t = 0; t < tiles; t++) {
+            int np = cols - t * 7 < 7 ? cols - t * 7 : 7;
+            qtop__sgemm_t7x64_avx512(kc, W + (int64_t)k0 * 64, j->B + (int64_t)k0 * j->ldb + t * 7, j->ldb, np,
+                                     T + (int64_t)t * 7 * 64, k0 > 0);
+        }
+    }
+    int act = c->d.act;
+    for (int o = 0; o < 64; o++) {
+        int oc = (int)task * 64 + o;
+        float b = j->bias[oc];
+        float *y = j->C + (int64_t)oc * j->ldc;
+        const float *rr = j->res ? j->res + (int64_t)oc * j->ldc : NULL;
+        for (int p = 0; p < cols; p++) {
+            float v = T[(int64_t)p * 64 + o] + b;
+            if (rr) v += rr[p];
+            y[p] = act_f(v, act);
+        }
+    }
+}
+#endif
 
 /* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically). */
 static void plan_tiles(gjob *j, int MR, int NR, int threads) {
@@ -412,6 +462,9 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
                 if (j.krows < 1) j.krows = 1;
                 qtop_parallel_for(pool, (c->K + j.krows - 1) / j.krows, im2col_task, &j);
             }
+#if defined(__x86_64__)
+            if (c->tmode) { qtop_parallel_for(pool, c->ocg / 64, tmode_task, &j); continue; }
+#endif
             plan_tiles(&j, c->kern->mr, c->kern->nr, threads);
             qtop_parallel_for(pool, (int64_t)j.mtiles * ((j.cols + j.ntile - 1) / j.ntile), gemm_task, &j);
         }

@@ -169,3 +169,33 @@ T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, cons
     }
 }
 #endif
+
+#if defined(__x86_64__)
+/* Small output planes (a few dozen pixels): the transposed product T[p][oc] = Σk B[k][p]·W[oc][k], 7 pixels × 64
+ * channels (28 zmm accumulators) per call, so short pixel rows waste no vector lanes. Wp: [kc][64] channel panel;
+ * B rows at stride ldb; only pixels [0, np) of B are read; T rows (64 floats each) for all 7 pixels are written
+ * (rows >= np hold unused values). accumulate=1 adds to T. */
+T_512 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T,
+                                    int accumulate) {
+    __m512 acc[7][4];
+    int off[7];
+    for (int p = 0; p < 7; p++) off[p] = p < np ? p : np - 1;
+    for (int p = 0; p < 7; p++)
+        for (int q = 0; q < 4; q++) acc[p][q] = accumulate ? _mm512_loadu_ps(T + p * 64 + q * 16) : _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        const float *w = Wp + (int64_t)k * 64;
+        const float *b = B + (int64_t)k * ldb;
+        __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32),
+               w3 = _mm512_loadu_ps(w + 48);
+        for (int p = 0; p < 7; p++) {
+            __m512 bv = _mm512_set1_ps(b[off[p]]);
+            acc[p][0] = _mm512_fmadd_ps(bv, w0, acc[p][0]);
+            acc[p][1] = _mm512_fmadd_ps(bv, w1, acc[p][1]);
+            acc[p][2] = _mm512_fmadd_ps(bv, w2, acc[p][2]);
+            acc[p][3] = _mm512_fmadd_ps(bv, w3, acc[p][3]);
+        }
+    }
+    for (int p = 0; p < 7; p++)
+        for (int q = 0; q < 4; q++) _mm512_storeu_ps(T + p * 64 + q * 16, acc[p][q]);
+}
+#endif

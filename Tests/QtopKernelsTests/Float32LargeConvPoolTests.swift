@@ -27,6 +27,10 @@ final class Float32LargeConvPoolTests: XCTestCase {
         (300, 7, 7, 33, 1, 1, 0, 1),     // direct 1×1, K blocks, 49 columns
         (8, 40, 44, 12, 3, 2, 1, 2),     // groups
         (520, 5, 6, 24, 1, 2, 0, 1),     // strided 1×1
+        (600, 7, 7, 128, 1, 1, 0, 1),    // small plane, 64-channel panels (AVX-512), K blocks, direct
+        (40, 8, 6, 64, 3, 1, 1, 1),      // small plane through im2col, 48 pixels
+        (70, 13, 13, 192, 3, 2, 1, 1),   // small plane, stride 2 → 7×7, K = 630
+        (30, 9, 9, 128, 1, 1, 0, 1),     // 81 pixels: above the small-plane limit
     ]
 
     func testConvLargePlanes() {
