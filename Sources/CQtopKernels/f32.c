@@ -9,6 +9,9 @@
 #ifndef KC
 #define KC 512
 #endif
+#ifndef DIRECT_BANDS
+#define DIRECT_BANDS 1
+#endif
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
@@ -447,7 +450,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             j.ldc = ohw;
             j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
             j.img = img;
-            if (c->direct) { j.B = img; j.ldb = hw; }
+            if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
             else if (ohw >= (int64_t)c->kern->nr * 4 * 6 * threads) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;

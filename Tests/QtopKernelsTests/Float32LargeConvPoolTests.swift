@@ -21,6 +21,7 @@ final class Float32LargeConvPoolTests: XCTestCase {
     /// (ic, h, w, oc, k, stride, pad, groups)
     let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
         (70, 48, 45, 21, 1, 1, 0, 1),    // direct 1×1, plane not a multiple of 16, rows not a multiple of 8
+        (130, 41, 40, 20, 1, 1, 0, 1),   // 1×1 with K ≥ 128 on a large plane: copied column bands
         (9, 41, 40, 19, 3, 1, 1, 1),     // 3×3 with per-band im2col
         (3, 90, 90, 16, 7, 2, 3, 1),     // stem-like 7×7 stride 2
         (40, 9, 9, 70, 3, 1, 1, 1),      // shared im2col, K = 360 > one K block
