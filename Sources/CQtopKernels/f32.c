@@ -249,6 +249,10 @@ static void im2col_rows(const qtop_fconv *c, const float *img, int k0, int k1, i
                 if (a1 < a0) a1 = a0;
                 for (int x = x0; x < a0; x++) o[x] = 0.0f;
                 if (d->stride_w == 1) memcpy(o + a0, row + a0, sizeof(float) * (a1 - a0));
+#if defined(__x86_64__)
+                else if (d->stride_w == 2 && c->kern == &qtop__sgemm_avx512)
+                    qtop__gather_stride2_avx512(o + a0, row + 2 * (int64_t)a0, a1 - a0);
+#endif
                 else for (int x = a0; x < a1; x++) o[x] = row[(int64_t)x * d->stride_w];
                 for (int x = a1; x < x1; x++) o[x] = 0.0f;
             }

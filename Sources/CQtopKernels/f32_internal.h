@@ -20,6 +20,7 @@ void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sge
 #if defined(__x86_64__)
 extern const qtop_sgemm_kernel qtop__sgemm_avx512;
 extern const qtop_sgemm_kernel qtop__sgemm_avx2;
+void qtop__gather_stride2_avx512(float *dst, const float *src, int n);
 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 #endif
 #endif

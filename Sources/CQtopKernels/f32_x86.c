@@ -199,3 +199,29 @@ T_512 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int
         for (int q = 0; q < 4; q++) _mm512_storeu_ps(T + p * 64 + q * 16, acc[p][q]);
 }
 #endif
+
+#if defined(__x86_64__)
+/* dst[x] = src[2x] for x in [0, n): even lanes of two zmm loads; the last block is masked so no element past
+ * src[2(n-1)] is read. */
+T_512 void qtop__gather_stride2_avx512(float *dst, const float *src, int n) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    int x = 0;
+    for (; x + 16 <= n; x += 16) {
+        const float *s = src + 2 * (int64_t)x;
+        __m512 lo = _mm512_loadu_ps(s);
+        /* elements s[16..31]: the last one (s[31]) is odd, never needed; mask it so the final block stays in bounds */
+        __m512 hi = _mm512_maskz_loadu_ps((__mmask16)0x7FFF, s + 16);
+        _mm512_storeu_ps(dst + x, _mm512_permutex2var_ps(lo, even, hi));
+    }
+    if (x < n) {
+        int rem = n - x;                 /* 1..15 outputs, reading s[0 .. 2(rem-1)] */
+        int need = 2 * (rem - 1) + 1;    /* elements to read */
+        const float *s = src + 2 * (int64_t)x;
+        __mmask16 m0 = need >= 16 ? 0xFFFF : (__mmask16)((1u << need) - 1);
+        __mmask16 m1 = need <= 16 ? 0 : (__mmask16)((1u << (need - 16)) - 1);
+        __m512 lo = _mm512_maskz_loadu_ps(m0, s);
+        __m512 hi = _mm512_maskz_loadu_ps(m1, s + 16);
+        _mm512_mask_storeu_ps(dst + x, (__mmask16)((1u << rem) - 1), _mm512_permutex2var_ps(lo, even, hi));
+    }
+}
+#endif
