@@ -38,7 +38,26 @@ static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, int64_t l
     for (int i = 0; i < MR5; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    if (nr == NR5) {
+    if (mr == 1 && nr == NR5) {
+        /* one row (matrix-vector, e.g. batch-1 fc): two accumulator pairs over alternating k, rows 1.. stay 0 */
+        const float *b = Bp;
+        __m512 e0 = _mm512_setzero_ps(), e1 = _mm512_setzero_ps();
+        int k = 0;
+        for (; k + 2 <= kc; k += 2, b += 2 * ldb) {
+            __m512 a0 = _mm512_set1_ps(Ap[(int64_t)k * MR5]), a1 = _mm512_set1_ps(Ap[(int64_t)(k + 1) * MR5]);
+            c0[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b), c0[0]);
+            c1[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + 16), c1[0]);
+            e0 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + ldb), e0);
+            e1 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + ldb + 16), e1);
+        }
+        if (k < kc) {
+            __m512 a0 = _mm512_set1_ps(Ap[(int64_t)k * MR5]);
+            c0[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b), c0[0]);
+            c1[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + 16), c1[0]);
+        }
+        c0[0] = _mm512_add_ps(c0[0], e0);
+        c1[0] = _mm512_add_ps(c1[0], e1);
+    } else if (nr == NR5) {
         const float *b = Bp;
         for (int k = 0; k < kc; k++, b += ldb) {
             __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
