@@ -4,23 +4,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
-#define KC 256
+#ifndef KC
+#define KC 512
+#endif
+#ifndef DIRECT_BANDS
+#define DIRECT_BANDS 1
+#endif
+#ifndef TMODE_MAX_HW
+#define TMODE_MAX_HW 64
+#endif
 
 /* generic: 4 × 16 */
 #define MRG 4
 #define NRG 16
-static void ukr_generic(int kc, const float *Ap, const float *Bp, float *C, int64_t ldc, int accumulate, int mr,
-                        int nr) {
+static void ukr_generic(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc, int accumulate,
+                        int mr, int nr, const qtop_sgemm_epi *epi) {
     float t[MRG][NRG];
     memset(t, 0, sizeof t);
-    for (int k = 0; k < kc; k++)
+    for (int k = 0; k < kc; k++) {
+        const float *b = Bp + (int64_t)k * ldb;
         for (int i = 0; i < MRG; i++) {
             float a = Ap[k * MRG + i];
-            for (int j = 0; j < NRG; j++) t[i][j] += a * Bp[k * NRG + j];
+            for (int j = 0; j < nr; j++) t[i][j] += a * b[j];
         }
+    }
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i][j] : t[i][j];
+    if (epi) qtop__sgemm_epi_apply(C, ldc, mr, nr, epi);
 }
 static const qtop_sgemm_kernel sgemm_generic = { MRG, NRG, ukr_generic };
 
@@ -54,6 +66,19 @@ static inline float act_f(float y, int act) {
     case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
     case QTOP_ACT_HARD_SWISH: { float t = y + 3.0f; t = t > 0 ? t : 0.0f; t = t < 6.0f ? t : 6.0f; return y * (t * (1.0f / 6.0f)); }
     default: return y;
+    }
+}
+
+void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sgemm_epi *epi) {
+    for (int i = 0; i < mr; i++) {
+        float b = epi->bias ? epi->bias[i] : 0.0f;
+        float *row = C + i * ldc;
+        const float *rr = epi->res ? epi->res + i * ldc : NULL;
+        for (int j = 0; j < nr; j++) {
+            float y = row[j] + b;
+            if (rr) y += rr[j];
+            row[j] = act_f(y, epi->act);
+        }
     }
 }
 
@@ -101,7 +126,9 @@ struct qtop_fconv {
     int64_t agroup;    /* floats per group */
     float *w;          /* original weights (depthwise) */
     float *bias;
-    int ncb;           /* columns per task */
+    int direct;        /* 1×1, stride 1, no padding: B is the input plane matrix itself */
+    int tmode;         /* small plane (AVX-512): channel-vector kernel over wpack [ocg/64][K][64] instead of apack */
+    float *wpack;
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -123,120 +150,212 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
         memcpy(c->w, weights, sizeof(float) * (size_t)d->oc * d->kh * d->kw);
         return c;
     }
+    c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
+                !d->pad_b && !d->pad_r;
+#if defined(__x86_64__)
+    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 && (int64_t)c->oh * c->ow <= TMODE_MAX_HW) {
+        c->tmode = 1;
+        c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
+        for (int p = 0; p < c->ocg / 64; p++)
+            for (int k = 0; k < c->K; k++)
+                for (int o = 0; o < 64; o++)
+                    c->wpack[((int64_t)p * c->K + k) * 64 + o] = weights[(int64_t)(p * 64 + o) * c->K + k];
+        return c;
+    }
+#endif
     int MR = c->kern->mr;
     int panels = (c->ocg + MR - 1) / MR;
     c->agroup = (int64_t)panels * c->K * MR;
     c->apack = malloc(sizeof(float) * (size_t)(c->agroup * d->groups));
     for (int g = 0; g < d->groups; g++)
         pack_a(weights + (int64_t)g * c->ocg * c->K, c->K, c->ocg, c->K, MR, c->apack + g * c->agroup);
-    c->ncb = c->kern->nr * (c->kern->nr >= 32 ? 4 : 8);
     return c;
 }
 
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
-    free(c->apack); free(c->w); free(c->bias);
+    free(c->apack); free(c->w); free(c->bias); free(c->wpack);
     free(c);
 }
 
-typedef struct { qtop_fconv *c; const float *src; float *dst; const float *res; int nchunks; } frun;
+typedef struct { qtop_fconv *c; const float *src; float *dst; const float *res; } frun;
 
-/* Pack B = im2col columns [j0, j0+nc) rows [k0, k0+kc) into panels [nc/NR][kc][NR]. */
-static void pack_b_conv(const qtop_fconv *c, const float *img, int j0, int nc, int k0, int kc, float *out) {
+/* Per calling thread: the im2col matrix of the conv being run (workers only read it while the caller waits). */
+static pthread_key_t col_key;
+static pthread_once_t col_once = PTHREAD_ONCE_INIT;
+typedef struct { float *p; size_t cap; } colbuf;
+static void col_free(void *v) { colbuf *b = v; if (b) { free(b->p); free(b); } }
+static void col_init(void) { pthread_key_create(&col_key, col_free); }
+static float *col_scratch(size_t floats) {
+    pthread_once(&col_once, col_init);
+    colbuf *b = pthread_getspecific(col_key);
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) return NULL;
+        pthread_setspecific(col_key, b);
+    }
+    if (b->cap < floats) {
+        free(b->p);
+        b->p = NULL; b->cap = 0;
+        void *p = NULL;
+        if (posix_memalign(&p, 64, sizeof(float) * floats) != 0) return NULL;
+        b->p = p; b->cap = floats;
+    }
+    return b->p;
+}
+
+/* One GEMM job: C[ocg][ohw] = A[ocg][K] · B[K][ohw] (B rows at stride ldb), epilogue fused into the last K block. */
+typedef struct {
+    qtop_fconv *c;
+    const float *A, *B, *bias, *res;
+    float *C;
+    int64_t ldb, ldc;
+    int rows, cols, K;
+    int mtile, ntile, mtiles;  /* tile sizes in rows / columns */
+    /* im2col fill */
+    const float *img;
+    float *col;
+    int krows;                 /* rows per fill task */
+    int private_pack;          /* each task builds its own im2col column band (tiles span all rows) */
+} gjob;
+
+/* im2col rows [k0, k1), output pixels [p0, p1) → out[k - k0][p - p0] (row stride ldo). */
+static void im2col_rows(const qtop_fconv *c, const float *img, int k0, int k1, int64_t p0, int64_t p1, float *out,
+                        int64_t ldo) {
     const qtop_fconv_desc *d = &c->d;
-    int NR = c->kern->nr, khw = d->kh * d->kw;
-    int one = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
-              !d->pad_b && !d->pad_r;
+    int khw = d->kh * d->kw, ow = c->ow;
     int64_t hw = (int64_t)d->h * d->w;
-    for (int p = 0; p * NR < nc; p++) {
-        float *o = out + (int64_t)p * kc * NR;
-        int jb = j0 + p * NR;
-        int cnt = nc - p * NR < NR ? nc - p * NR : NR;
-        for (int kk = 0; kk < kc; kk++) {
-            int k = k0 + kk;
-            float *ob = o + (int64_t)kk * NR;
-            if (one) {
-                const float *s = img + (int64_t)k * hw + jb;
-                memcpy(ob, s, sizeof(float) * cnt);
+    for (int k = k0; k < k1; k++) {
+        int ic = k / khw, r = k % khw, ky = r / d->kw, kx = r % d->kw;
+        const float *plane = img + (int64_t)ic * hw;
+        float *orow = out + (int64_t)(k - k0) * ldo - p0;
+        int xoff = kx * d->dil_w - d->pad_l;
+        /* valid ox range: 0 <= ox*sw + xoff < w */
+        int lo = xoff >= 0 ? 0 : (-xoff + d->stride_w - 1) / d->stride_w;
+        int hi = d->w - 1 - xoff < 0 ? 0 : (d->w - 1 - xoff) / d->stride_w + 1;
+        if (hi > ow) hi = ow;
+        if (lo > hi) lo = hi;
+        int64_t p = p0;
+        while (p < p1) {
+            int oy = (int)(p / ow), x0 = (int)(p % ow);
+            int x1 = (int)(p1 - p + x0 < ow ? p1 - p + x0 : ow);
+            float *o = orow + (int64_t)oy * ow;
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy < 0 || iy >= d->h) {
+                for (int x = x0; x < x1; x++) o[x] = 0.0f;
             } else {
-                int ic = k / khw, r = k % khw, ky = r / d->kw, kx = r % d->kw;
-                const float *plane = img + (int64_t)ic * hw;
-                int oy = jb / c->ow, ox = jb % c->ow;
-                int xoff = kx * d->dil_w - d->pad_l;
-                int j = 0;
-                while (j < cnt) {
-                    int seg = cnt - j < c->ow - ox ? cnt - j : c->ow - ox;
-                    int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-                    float *o2 = ob + j;
-                    if (iy < 0 || iy >= d->h) {
-                        memset(o2, 0, sizeof(float) * seg);
-                    } else if (d->stride_w == 1) {
-                        int ix0 = ox + xoff;
-                        int lo = ix0 < 0 ? -ix0 : 0;
-                        int hi = d->w - ix0;
-                        if (hi > seg) hi = seg;
-                        if (lo > seg) lo = seg;
-                        if (hi < lo) hi = lo;
-                        if (lo) memset(o2, 0, sizeof(float) * lo);
-                        if (hi > lo) memcpy(o2 + lo, plane + (int64_t)iy * d->w + ix0 + lo, sizeof(float) * (hi - lo));
-                        if (seg > hi) memset(o2 + hi, 0, sizeof(float) * (seg - hi));
-                    } else {
-                        const float *row = plane + (int64_t)iy * d->w;
-                        for (int t = 0; t < seg; t++) {
-                            int ix = (ox + t) * d->stride_w + xoff;
-                            o2[t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
-                        }
-                    }
-                    j += seg;
-                    ox = 0;
-                    oy++;
-                }
+                const float *row = plane + (int64_t)iy * d->w + xoff;
+                int a0 = lo > x0 ? lo : x0, a1 = hi < x1 ? hi : x1;
+                if (a1 < a0) a1 = a0;
+                for (int x = x0; x < a0; x++) o[x] = 0.0f;
+                if (d->stride_w == 1) memcpy(o + a0, row + a0, sizeof(float) * (a1 - a0));
+#if defined(__x86_64__)
+                else if (d->stride_w == 2 && c->kern == &qtop__sgemm_avx512)
+                    qtop__gather_stride2_avx512(o + a0, row + 2 * (int64_t)a0, a1 - a0);
+#endif
+                else for (int x = a0; x < a1; x++) o[x] = row[(int64_t)x * d->stride_w];
+                for (int x = a1; x < x1; x++) o[x] = 0.0f;
             }
-            for (int j = cnt; j < NR; j++) ob[j] = 0.0f;
+            p += x1 - x0;
         }
     }
 }
 
-static void fconv_task(void *vctx, int64_t task, int thread) {
-    frun *r = vctx;
-    qtop_fconv *c = r->c;
-    const qtop_fconv_desc *d = &c->d;
-    int chunk = (int)(task % r->nchunks);
-    int64_t t2 = task / r->nchunks;
-    int g = (int)(t2 % d->groups), n = (int)(t2 / d->groups);
-    int64_t ohw = (int64_t)c->oh * c->ow;
-    int j0 = chunk * c->ncb;
-    int nc = (int)(ohw - j0 < c->ncb ? ohw - j0 : c->ncb);
-    int MR = c->kern->mr, NR = c->kern->nr;
-    const float *img = r->src + ((int64_t)n * d->ic + (int64_t)g * c->icg) * d->h * d->w;
-    float *C = r->dst + ((int64_t)n * d->oc + (int64_t)g * c->ocg) * ohw + j0;
+static void im2col_task(void *vctx, int64_t task, int thread) {
     (void)thread;
-    float *bp = qtop__tls_scratch(sizeof(float) * (size_t)KC * c->ncb);
-    const float *A = c->apack + g * c->agroup;
-    for (int k0 = 0; k0 < c->K; k0 += KC) {
-        int kc = c->K - k0 < KC ? c->K - k0 : KC;
-        pack_b_conv(c, img, j0, nc, k0, kc, bp);
-        for (int j = 0; j < nc; j += NR) {
-            int nr = nc - j < NR ? nc - j : NR;
-            const float *bpj = bp + (int64_t)(j / NR) * kc * NR;
-            for (int i = 0; i < c->ocg; i += MR) {
-                int mr = c->ocg - i < MR ? c->ocg - i : MR;
-                const float *ap = A + (int64_t)(i / MR) * c->K * MR + (int64_t)k0 * MR;
-                c->kern->ukr(kc, ap, bpj, C + (int64_t)i * ohw + j, ohw, k0 > 0, mr, nr);
+    gjob *j = vctx;
+    int k0 = (int)task * j->krows;
+    int k1 = k0 + j->krows < j->K ? k0 + j->krows : j->K;
+    im2col_rows(j->c, j->img, k0, k1, 0, j->cols, j->col + (int64_t)k0 * j->ldb, j->ldb);
+}
+
+static void gemm_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    gjob *j = vctx;
+    const qtop_sgemm_kernel *kern = j->c->kern;
+    int MR = kern->mr, NR = kern->nr;
+    int mt = (int)(task % j->mtiles), nt = (int)(task / j->mtiles);
+    int i0 = mt * j->mtile, i1 = i0 + j->mtile < j->rows ? i0 + j->mtile : j->rows;
+    int c0 = nt * j->ntile, c1 = c0 + j->ntile < j->cols ? c0 + j->ntile : j->cols;
+    int act = j->c->d.act;
+    const float *B = j->B;
+    int64_t ldb = j->ldb, boff = 0;   /* column col of B is at B + col - boff */
+    if (j->private_pack) {
+        /* this task's column band of the im2col matrix, all K rows, packed locally */
+        ldb = (c1 - c0 + 15) & ~15;
+        float *bp = qtop__tls_scratch(sizeof(float) * (size_t)j->K * ldb);
+        if (!bp) return;
+        im2col_rows(j->c, j->img, 0, j->K, c0, c1, bp, ldb);
+        B = bp;
+        boff = c0;
+    }
+    for (int k0 = 0; k0 < j->K; k0 += KC) {
+        int kc = j->K - k0 < KC ? j->K - k0 : KC;
+        int last = k0 + kc >= j->K;
+        for (int col = c0; col < c1; col += NR) {
+            int nr = c1 - col < NR ? c1 - col : NR;
+            const float *bp = B + (int64_t)k0 * ldb + (col - boff);
+            for (int i = i0; i < i1; i += MR) {
+                int mr = i1 - i < MR ? i1 - i : MR;
+                const float *ap = j->A + (int64_t)(i / MR) * j->K * MR + (int64_t)k0 * MR;
+                float *C = j->C + (int64_t)i * j->ldc + col;
+                qtop_sgemm_epi e = { j->bias + i, j->res ? j->res + (int64_t)i * j->ldc + col : NULL, act };
+                kern->ukr(kc, ap, bp, ldb, C, j->ldc, k0 > 0, mr, nr, last ? &e : NULL);
             }
         }
     }
-    const float *R = r->res ? r->res + ((int64_t)n * d->oc + (int64_t)g * c->ocg) * ohw + j0 : NULL;
-    for (int i = 0; i < c->ocg; i++) {
-        float b = c->bias[g * c->ocg + i];
-        float *row = C + (int64_t)i * ohw;
-        const float *rr = R ? R + (int64_t)i * ohw : NULL;
-        for (int j = 0; j < nc; j++) {
-            float y = row[j] + b;
-            if (rr) y += rr[j];
-            row[j] = act_f(y, d->act);
+}
+
+#if defined(__x86_64__)
+/* Small-plane task: one 64-channel panel, every pixel; T[p][64] accumulates over K blocks, then the epilogue writes
+ * the NCHW rows. */
+static void tmode_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    gjob *j = vctx;
+    const qtop_fconv *c = j->c;
+    int cols = j->cols, tiles = (cols + 6) / 7;
+    float *T = qtop__tls_scratch(sizeof(float) * (size_t)tiles * 7 * 64);
+    if (!T) return;
+    const float *W = c->wpack + (int64_t)task * j->K * 64;
+    for (int k0 = 0; k0 < j->K; k0 += KC) {
+        int kc = j->K - k0 < KC ? j->K - k0 : KC;
+        for (int t = 0; t < tiles; t++) {
+            int np = cols - t * 7 < 7 ? cols - t * 7 : 7;
+            qtop__sgemm_t7x64_avx512(kc, W + (int64_t)k0 * 64, j->B + (int64_t)k0 * j->ldb + t * 7, j->ldb, np,
+                                     T + (int64_t)t * 7 * 64, k0 > 0);
         }
     }
+    int act = c->d.act;
+    for (int o = 0; o < 64; o++) {
+        int oc = (int)task * 64 + o;
+        float b = j->bias[oc];
+        float *y = j->C + (int64_t)oc * j->ldc;
+        const float *rr = j->res ? j->res + (int64_t)oc * j->ldc : NULL;
+        for (int p = 0; p < cols; p++) {
+            float v = T[(int64_t)p * 64 + o] + b;
+            if (rr) v += rr[p];
+            y[p] = act_f(v, act);
+        }
+    }
+}
+#endif
+
+/* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically). */
+static void plan_tiles(gjob *j, int MR, int NR, int threads) {
+    int panels = (j->rows + MR - 1) / MR, strips = (j->cols + NR - 1) / NR;
+    int mp = panels < 8 ? panels : 8, ns = strips < 4 ? strips : 4;
+    int want = threads > 1 ? 8 * threads : 1;
+    for (;;) {
+        int64_t tasks = (int64_t)((panels + mp - 1) / mp) * ((strips + ns - 1) / ns);
+        if (tasks >= want) break;
+        if (mp > 2) mp = mp / 2;
+        else if (ns > 1) ns = ns / 2;
+        else if (mp > 1) mp = 1;
+        else break;
+    }
+    j->mtile = mp * MR;
+    j->ntile = ns * NR;
+    j->mtiles = (j->rows + j->mtile - 1) / j->mtile;
 }
 
 /* Depthwise on one NCHW plane, row by row: for each tap, a contiguous (stride 1) or strided multiply-add over the
@@ -311,11 +430,51 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
 
 void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fconv_desc *d = &c->d;
-    frun r = { c, src, dst, d->has_residual ? residual : NULL, 0 };
+    frun r = { c, src, dst, d->has_residual ? residual : NULL };
     if (c->dw) { qtop_parallel_for(pool, (int64_t)d->n * d->oc, fdw_task, &r); return; }
-    int64_t ohw = (int64_t)c->oh * c->ow;
-    r.nchunks = (int)((ohw + c->ncb - 1) / c->ncb);
-    qtop_parallel_for(pool, (int64_t)d->n * d->groups * r.nchunks, fconv_task, &r);
+    int64_t ohw = (int64_t)c->oh * c->ow, hw = (int64_t)d->h * d->w;
+    int threads = qtop__pool_thread_bound(pool);
+    float *col = NULL;
+    int64_t ldb = ohw;
+    if (!c->direct && ohw < (int64_t)c->kern->nr * 4 * 6 * threads) {
+        ldb = (ohw + 15) & ~(int64_t)15;
+        col = col_scratch((size_t)c->K * ldb);
+        if (!col) return;
+    }
+    for (int n = 0; n < d->n; n++)
+        for (int g = 0; g < d->groups; g++) {
+            const float *img = src + ((int64_t)n * d->ic + (int64_t)g * c->icg) * hw;
+            int64_t off = ((int64_t)n * d->oc + (int64_t)g * c->ocg) * ohw;
+            gjob j = { 0 };
+            j.c = c;
+            j.A = c->apack + g * c->agroup;
+            j.bias = c->bias + (int64_t)g * c->ocg;
+            j.res = r.res ? r.res + off : NULL;
+            j.C = dst + off;
+            j.ldc = ohw;
+            j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
+            j.img = img;
+            if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
+            else if (ohw >= (int64_t)c->kern->nr * 4 * 6 * threads) {
+                /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
+                j.private_pack = 1;
+                j.ntile = c->kern->nr * 4;
+                j.mtile = j.rows;
+                j.mtiles = 1;
+                qtop_parallel_for(pool, (j.cols + j.ntile - 1) / j.ntile, gemm_task, &j);
+                continue;
+            } else {
+                j.col = col; j.B = col; j.ldb = ldb;
+                j.krows = (int)((c->K + 8 * threads - 1) / (8 * threads));
+                if (j.krows < 1) j.krows = 1;
+                qtop_parallel_for(pool, (c->K + j.krows - 1) / j.krows, im2col_task, &j);
+            }
+#if defined(__x86_64__)
+            if (c->tmode) { qtop_parallel_for(pool, c->ocg / 64, tmode_task, &j); continue; }
+#endif
+            plan_tiles(&j, c->kern->mr, c->kern->nr, threads);
+            qtop_parallel_for(pool, (int64_t)j.mtiles * ((j.cols + j.ntile - 1) / j.ntile), gemm_task, &j);
+        }
 }
 
 /* ================================================================== matmul / fc */
@@ -379,7 +538,7 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
             for (int i = i0; i < i1; i += MR) {
                 int mr = i1 - i < MR ? i1 - i : MR;
                 const float *ap = r->apack + ((int64_t)(i / MR) * d->k + k0) * MR;
-                mm->kern->ukr(kc, ap, bp, r->dst + (int64_t)i * d->n + j, d->n, k0 > 0, mr, nr);
+                mm->kern->ukr(kc, ap, bp, NR, r->dst + (int64_t)i * d->n + j, d->n, k0 > 0, mr, nr, NULL);
             }
         }
     }

@@ -1,14 +1,26 @@
 #ifndef QTOP_F32_INTERNAL_H
 #define QTOP_F32_INTERNAL_H
 #include "include/qtop_kernels.h"
-/* C[mr][nr] (ldc) (+)= Ap[kc][MR] · Bp[kc][NR]; accumulate=0 overwrites. Partial tiles (mr<MR or nr<NR) allowed. */
-typedef void (*qtop_sgemm_ukr)(int kc, const float *Ap, const float *Bp, float *C, int64_t ldc, int accumulate, int mr,
-                               int nr);
+/* Fused epilogue applied by a microkernel on the last K block: y = act(acc + bias[row] (+ res[row*ldc + col])). */
+typedef struct {
+    const float *bias;   /* per output row, already offset to the tile's first row; NULL = 0 */
+    const float *res;    /* residual tile (same ldc as C) or NULL */
+    int act;
+} qtop_sgemm_epi;
+/* C[mr][nr] (ldc) (+)= Ap[kc][MR] · B[kc][nr] where row k of B starts at Bp + k*ldb (a packed panel has ldb = NR;
+ * an unpacked matrix has its row stride). accumulate=0 overwrites. Partial tiles (mr<MR or nr<NR) allowed: B and
+ * C columns at or past nr are never read or written. epi (may be NULL) is applied after the accumulation. */
+typedef void (*qtop_sgemm_ukr)(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
+                               int accumulate, int mr, int nr, const qtop_sgemm_epi *epi);
 typedef struct { int mr, nr; qtop_sgemm_ukr ukr; } qtop_sgemm_kernel;
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
+/* Scalar epilogue on a C tile in memory (generic and fallback paths). */
+void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sgemm_epi *epi);
 #if defined(__x86_64__)
 extern const qtop_sgemm_kernel qtop__sgemm_avx512;
 extern const qtop_sgemm_kernel qtop__sgemm_avx2;
+void qtop__gather_stride2_avx512(float *dst, const float *src, int n);
+void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 #endif
 #endif

@@ -7,57 +7,117 @@
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define T_AVX2 __attribute__((target("avx2,fma")))
 
-/* AVX-512: 8 rows × 32 columns, 16 zmm accumulators. */
+static inline __m512 T_512 act512(__m512 y, int act) {
+    const __m512 zero = _mm512_setzero_ps();
+    switch (act) {
+    case QTOP_ACT_RELU: return _mm512_max_ps(y, zero);
+    case QTOP_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(y, zero), _mm512_set1_ps(6.0f));
+    case QTOP_ACT_HARD_SWISH: {
+        __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, _mm512_set1_ps(3.0f)), zero), _mm512_set1_ps(6.0f));
+        return _mm512_mul_ps(y, _mm512_mul_ps(t, _mm512_set1_ps(1.0f / 6.0f)));
+    }
+    default: return y;
+    }
+}
+
+/* AVX-512: 8 rows × 32 columns, 16 zmm accumulators; B rows at stride ldb (packed panel or the matrix itself). */
 #define MR5 8
 #define NR5 32
-static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, float *C, int64_t ldc, int accumulate, int mr,
-                             int nr) {
+#define FMA_ROWS(B0, B1, TWO)                                                                                   \
+    do {                                                                                                       \
+        const float *a_ = Ap + (int64_t)k * MR5;                                                               \
+        for (int i = 0; i < MR5; i++) {                                                                        \
+            __m512 av = _mm512_set1_ps(a_[i]);                                                                 \
+            c0[i] = _mm512_fmadd_ps(av, B0, c0[i]);                                                            \
+            if (TWO) c1[i] = _mm512_fmadd_ps(av, B1, c1[i]);                                                   \
+        }                                                                                                      \
+    } while (0)
+static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
+                             int accumulate, int mr, int nr, const qtop_sgemm_epi *epi) {
     __m512 c0[MR5], c1[MR5];
     for (int i = 0; i < MR5; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
-    for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(Bp + k * NR5), b1 = _mm512_loadu_ps(Bp + k * NR5 + 16);
-        const float *a = Ap + k * MR5;
-        for (int i = 0; i < MR5; i++) {
-            __m512 av = _mm512_set1_ps(a[i]);
-            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
-        }
-    }
-    if (mr == MR5 && nr == NR5) {
-        for (int i = 0; i < MR5; i++) {
-            float *cr = C + i * ldc;
-            if (accumulate) {
-                c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(cr));
-                c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(cr + 16));
-            }
-            _mm512_storeu_ps(cr, c0[i]);
-            _mm512_storeu_ps(cr + 16, c1[i]);
-        }
-        return;
-    }
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    for (int i = 0; i < mr; i++) {
-        float *cr = C + i * ldc;
-        if (accumulate) {
-            c0[i] = _mm512_add_ps(c0[i], _mm512_maskz_loadu_ps(m0, cr));
-            c1[i] = _mm512_add_ps(c1[i], _mm512_maskz_loadu_ps(m1, cr + 16));
+    if (mr == 1 && nr == NR5) {
+        /* one row (matrix-vector, e.g. batch-1 fc): two accumulator pairs over alternating k, rows 1.. stay 0 */
+        const float *b = Bp;
+        __m512 e0 = _mm512_setzero_ps(), e1 = _mm512_setzero_ps();
+        int k = 0;
+        for (; k + 2 <= kc; k += 2, b += 2 * ldb) {
+            __m512 a0 = _mm512_set1_ps(Ap[(int64_t)k * MR5]), a1 = _mm512_set1_ps(Ap[(int64_t)(k + 1) * MR5]);
+            c0[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b), c0[0]);
+            c1[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + 16), c1[0]);
+            e0 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + ldb), e0);
+            e1 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + ldb + 16), e1);
         }
-        _mm512_mask_storeu_ps(cr, m0, c0[i]);
-        _mm512_mask_storeu_ps(cr + 16, m1, c1[i]);
+        if (k < kc) {
+            __m512 a0 = _mm512_set1_ps(Ap[(int64_t)k * MR5]);
+            c0[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b), c0[0]);
+            c1[0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + 16), c1[0]);
+        }
+        c0[0] = _mm512_add_ps(c0[0], e0);
+        c1[0] = _mm512_add_ps(c1[0], e1);
+    } else if (nr == NR5) {
+        const float *b = Bp;
+        for (int k = 0; k < kc; k++, b += ldb) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+            FMA_ROWS(b0, b1, 1);
+        }
+    } else if (nr > 16) {
+        const float *b = Bp;
+        for (int k = 0; k < kc; k++, b += ldb) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+            FMA_ROWS(b0, b1, 1);
+        }
+    } else {
+        const float *b = Bp;
+        for (int k = 0; k < kc; k++, b += ldb) {
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, b);
+            FMA_ROWS(b0, b0, 0);
+        }
+    }
+    const float *bias = epi ? epi->bias : NULL;
+    const float *res = epi ? epi->res : NULL;
+    int act = epi ? epi->act : QTOP_ACT_NONE;
+    for (int i = 0; i < MR5; i++) {
+        if (i >= mr) break;
+        float *cr = C + i * ldc;
+        __m512 y0 = c0[i], y1 = c1[i];
+        if (accumulate) {
+            y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));
+            if (m1) y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, cr + 16));
+        }
+        if (epi) {
+            if (bias) { __m512 bv = _mm512_set1_ps(bias[i]); y0 = _mm512_add_ps(y0, bv); y1 = _mm512_add_ps(y1, bv); }
+            if (res) {
+                const float *rr = res + i * ldc;
+                y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, rr));
+                if (m1) y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, rr + 16));
+            }
+            y0 = act512(y0, act);
+            y1 = act512(y1, act);
+        }
+        _mm512_mask_storeu_ps(cr, m0, y0);
+        if (m1) _mm512_mask_storeu_ps(cr + 16, m1, y1);
     }
 }
 const qtop_sgemm_kernel qtop__sgemm_avx512 = { MR5, NR5, ukr_avx512 };
 
-/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. */
+/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles go through a zero-padded copy of B rows. */
 #define MR2 6
 #define NR2 16
-static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, float *C, int64_t ldc, int accumulate, int mr,
-                            int nr) {
+static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
+                            int accumulate, int mr, int nr, const qtop_sgemm_epi *epi) {
     __m256 c0[MR2], c1[MR2];
     for (int i = 0; i < MR2; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+    float tb[NR2];
     for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_loadu_ps(Bp + k * NR2), b1 = _mm256_loadu_ps(Bp + k * NR2 + 8);
+        const float *b = Bp + (int64_t)k * ldb;
+        if (nr < NR2) {
+            for (int j = 0; j < NR2; j++) tb[j] = j < nr ? b[j] : 0.0f;
+            b = tb;
+        }
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         const float *a = Ap + k * MR2;
         for (int i = 0; i < MR2; i++) {
             __m256 av = _mm256_broadcast_ss(a + i);
@@ -75,12 +135,13 @@ static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, float *C, 
             _mm256_storeu_ps(cr, c0[i]);
             _mm256_storeu_ps(cr + 8, c1[i]);
         }
-        return;
+    } else {
+        float t[MR2 * NR2];
+        for (int i = 0; i < MR2; i++) { _mm256_storeu_ps(t + i * NR2, c0[i]); _mm256_storeu_ps(t + i * NR2 + 8, c1[i]); }
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i * NR2 + j] : t[i * NR2 + j];
     }
-    float t[MR2 * NR2];
-    for (int i = 0; i < MR2; i++) { _mm256_storeu_ps(t + i * NR2, c0[i]); _mm256_storeu_ps(t + i * NR2 + 8, c1[i]); }
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i * NR2 + j] : t[i * NR2 + j];
+    if (epi) qtop__sgemm_epi_apply(C, ldc, mr, nr, epi);
 }
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
 /* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
@@ -124,6 +185,62 @@ T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, cons
             }
             _mm512_mask_storeu_ps(o + x0, (__mmask16)mo, y);
         }
+    }
+}
+#endif
+
+#if defined(__x86_64__)
+/* Small output planes (a few dozen pixels): the transposed product T[p][oc] = Σk B[k][p]·W[oc][k], 7 pixels × 64
+ * channels (28 zmm accumulators) per call, so short pixel rows waste no vector lanes. Wp: [kc][64] channel panel;
+ * B rows at stride ldb; only pixels [0, np) of B are read; T rows (64 floats each) for all 7 pixels are written
+ * (rows >= np hold unused values). accumulate=1 adds to T. */
+T_512 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T,
+                                    int accumulate) {
+    __m512 acc[7][4];
+    int off[7];
+    for (int p = 0; p < 7; p++) off[p] = p < np ? p : np - 1;
+    for (int p = 0; p < 7; p++)
+        for (int q = 0; q < 4; q++) acc[p][q] = accumulate ? _mm512_loadu_ps(T + p * 64 + q * 16) : _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        const float *w = Wp + (int64_t)k * 64;
+        const float *b = B + (int64_t)k * ldb;
+        __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32),
+               w3 = _mm512_loadu_ps(w + 48);
+        for (int p = 0; p < 7; p++) {
+            __m512 bv = _mm512_set1_ps(b[off[p]]);
+            acc[p][0] = _mm512_fmadd_ps(bv, w0, acc[p][0]);
+            acc[p][1] = _mm512_fmadd_ps(bv, w1, acc[p][1]);
+            acc[p][2] = _mm512_fmadd_ps(bv, w2, acc[p][2]);
+            acc[p][3] = _mm512_fmadd_ps(bv, w3, acc[p][3]);
+        }
+    }
+    for (int p = 0; p < 7; p++)
+        for (int q = 0; q < 4; q++) _mm512_storeu_ps(T + p * 64 + q * 16, acc[p][q]);
+}
+#endif
+
+#if defined(__x86_64__)
+/* dst[x] = src[2x] for x in [0, n): even lanes of two zmm loads; the last block is masked so no element past
+ * src[2(n-1)] is read. */
+T_512 void qtop__gather_stride2_avx512(float *dst, const float *src, int n) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    int x = 0;
+    for (; x + 16 <= n; x += 16) {
+        const float *s = src + 2 * (int64_t)x;
+        __m512 lo = _mm512_loadu_ps(s);
+        /* elements s[16..31]: the last one (s[31]) is odd, never needed; mask it so the final block stays in bounds */
+        __m512 hi = _mm512_maskz_loadu_ps((__mmask16)0x7FFF, s + 16);
+        _mm512_storeu_ps(dst + x, _mm512_permutex2var_ps(lo, even, hi));
+    }
+    if (x < n) {
+        int rem = n - x;                 /* 1..15 outputs, reading s[0 .. 2(rem-1)] */
+        int need = 2 * (rem - 1) + 1;    /* elements to read */
+        const float *s = src + 2 * (int64_t)x;
+        __mmask16 m0 = need >= 16 ? 0xFFFF : (__mmask16)((1u << need) - 1);
+        __mmask16 m1 = need <= 16 ? 0 : (__mmask16)((1u << (need - 16)) - 1);
+        __m512 lo = _mm512_maskz_loadu_ps(m0, s);
+        __m512 hi = _mm512_maskz_loadu_ps(m1, s + 16);
+        _mm512_mask_storeu_ps(dst + x, (__mmask16)((1u << rem) - 1), _mm512_permutex2var_ps(lo, even, hi));
     }
 }
 #endif

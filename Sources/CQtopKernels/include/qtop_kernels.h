@@ -189,6 +189,15 @@ qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weigh
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool);
 void qtop_fmatmul_destroy(qtop_fmatmul *m);
 
+/* ---------------------------------------------------------------- fp32 pooling (NCHW) */
+
+/* planes = n*c planes of h×w → oh×ow. Output row i reads input rows [rs[i], re[i]), column q reads [cs[q], ce[q])
+ * (empty when end <= start). max: starts at -FLT_MAX, y = y > x ? y : x (Paddle's order). avg: sum in row-major
+ * window order divided by (float)(rdiv[i] * cdiv[q]). The window arrays must outlive the call. */
+void qtop_fpool_nchw(const float *src, float *dst, int planes, int h, int w, int oh, int ow, const int *rs,
+                     const int *re, const int *cs, const int *ce, const int *rdiv, const int *cdiv, int is_max,
+                     qtop_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif

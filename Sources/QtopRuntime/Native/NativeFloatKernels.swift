@@ -201,6 +201,9 @@ public func registerNativeKernels(_ r: KernelRegistry, pool: NativeThreadPool?) 
     r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
         makeDequantize(ctx, pool: pool)
     })
+    r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: .generic, priority: 1) { ctx in
+        makeFPool(ctx, pool: pool)
+    })
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
             for fam in ["conv1x1", "conv", "dwconv"] {

@@ -1,0 +1,135 @@
+import CQtopKernels
+import QtopFormat
+import QtopGraph
+import QtopRuntime
+import XCTest
+
+/// fp32 conv on planes large enough for the band-tiled and direct (1×1) paths, and the native pool2d against the
+/// Swift reference pool.
+final class Float32LargeConvPoolTests: XCTestCase {
+    let pool = NativeThreadPool(threads: 2)
+
+    func act(_ y: Float, _ a: Int32) -> Float {
+        switch a {
+        case 1: return max(y, 0)
+        case 2: return min(max(y, 0), 6)
+        case 3: return y * (min(max(y + 3, 0), 6) / 6)
+        default: return y
+        }
+    }
+
+    /// (ic, h, w, oc, k, stride, pad, groups)
+    let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (70, 48, 45, 21, 1, 1, 0, 1),    // direct 1×1, plane not a multiple of 16, rows not a multiple of 8
+        (130, 41, 40, 20, 1, 1, 0, 1),   // 1×1 with K ≥ 128 on a large plane: copied column bands
+        (9, 41, 40, 19, 3, 1, 1, 1),     // 3×3 with per-band im2col
+        (3, 90, 90, 16, 7, 2, 3, 1),     // stem-like 7×7 stride 2
+        (40, 9, 9, 70, 3, 1, 1, 1),      // shared im2col, K = 360 > one K block
+        (300, 7, 7, 33, 1, 1, 0, 1),     // direct 1×1, K blocks, 49 columns
+        (8, 40, 44, 12, 3, 2, 1, 2),     // groups
+        (520, 5, 6, 24, 1, 2, 0, 1),     // strided 1×1
+        (600, 7, 7, 128, 1, 1, 0, 1),    // small plane, 64-channel panels (AVX-512), K blocks, direct
+        (40, 8, 6, 64, 3, 1, 1, 1),      // small plane through im2col, 48 pixels
+        (70, 13, 13, 192, 3, 2, 1, 1),   // small plane, stride 2 → 7×7, K = 630
+        (30, 9, 9, 128, 1, 1, 0, 1),     // 81 pixels: above the small-plane limit
+    ]
+
+    func testConvLargePlanes() {
+        var r = XorShift(4242)
+        for (si, s) in shapes.enumerated() {
+            let (IC, H, W, OC, K, S, P, G) = s
+            var d = qtop_fconv_desc()
+            d.n = 1; d.ic = Int32(IC); d.h = Int32(H); d.w = Int32(W); d.oc = Int32(OC); d.kh = Int32(K); d.kw = Int32(K)
+            d.stride_h = Int32(S); d.stride_w = Int32(S); d.pad_t = Int32(P); d.pad_b = Int32(P); d.pad_l = Int32(P); d.pad_r = Int32(P)
+            d.dil_h = 1; d.dil_w = 1; d.groups = Int32(G); d.has_residual = Int32(si % 2); d.act = Int32(si % 4)
+            let oh = Int(qtop_fconv_out_h(&d)), ow = Int(qtop_fconv_out_w(&d))
+            let icg = IC / G, ocg = OC / G
+            let x = (0..<IC * H * W).map { _ in r.float(-1, 1) }
+            let w = (0..<OC * icg * K * K).map { _ in r.float(-1, 1) }
+            let b = (0..<OC).map { _ in r.float(-1, 1) }
+            let res = (0..<OC * oh * ow).map { _ in r.float(-1, 1) }
+            var ref = [Float](repeating: 0, count: res.count), mag = ref
+            for o in 0..<OC { for oy in 0..<oh { for ox in 0..<ow {
+                let g = o / ocg
+                var sum = Double(b[o]), sa = abs(Double(b[o])) + 1
+                for i in 0..<icg { for ky in 0..<K { for kx in 0..<K {
+                    let iy = oy * S - P + ky, ix = ox * S - P + kx
+                    if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                    let p = Double(x[((g * icg + i) * H + iy) * W + ix]) * Double(w[((o * icg + i) * K + ky) * K + kx])
+                    sum += p; sa += abs(p)
+                } } }
+                let oi = (o * oh + oy) * ow + ox
+                if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
+                ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
+            } } }
+            for isa in usableIsas() {
+                if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create"); continue }
+                for threaded in [true, false] {
+                    var out = [Float](repeating: .nan, count: ref.count)
+                    qtop_fconv_run(h, x, &out, res, threaded ? pool.handle : nil)
+                    for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
+                        XCTFail("fconv isa \(isa) shape \(si) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])"); break
+                    }
+                }
+                qtop_fconv_destroy(h)
+            }
+        }
+    }
+
+    func build(_ reg: KernelRegistry, _ node: Node, _ values: [String: ValueInfo]) throws -> (Kernel, String) {
+        let g = Graph(nodes: [node], values: values, inputs: [], outputs: [])
+        let ctx = KernelBuildContext(node: node, graph: g, isaCap: .generic, available: NativeCPU.isaSet)
+        var why: [String] = []
+        for e in reg.candidates(for: node.type) where e.isa == .generic {
+            switch try e.make(ctx) {
+            case .ready(let k): return (k, e.execType)
+            case .rejected(let r): why.append("\(e.execType): \(r)")
+            }
+        }
+        throw KernelError("no kernel: \(why)")
+    }
+
+    func testNativePoolMatchesReference() throws {
+        let native = KernelRegistry()
+        registerNativeKernels(native, pool: pool)
+        let refReg = KernelRegistry()
+        registerReferenceKernels(refReg)
+        var r = XorShift(99)
+        let (n, c) = (2, 3)
+        typealias A = [(name: String, value: AttrValue)]
+        let k3s2p1: A = [("ksize", .ints([3, 3])), ("strides", .ints([2, 2])), ("paddings", .ints([1, 1]))]
+        let maxT: A = [("pooling_type", .string("max"))]
+        let avgT: A = [("pooling_type", .string("avg"))]
+        let ceilNonExcl: A = [("ceil_mode", .bool(true)), ("exclusive", .bool(false))]
+        let ceilExcl: A = [("ceil_mode", .bool(true)), ("exclusive", .bool(true))]
+        let global: A = [("global_pooling", .bool(true))]
+        let adaptive: A = [("adaptive", .bool(true)), ("ksize", .ints([3, 3]))]
+        let same: A = [("ksize", .ints([2, 2])), ("strides", .ints([2, 2])), ("padding_algorithm", .string("SAME"))]
+        // (h, w, oh, ow, attrs)
+        var cases: [(Int, Int, Int, Int, A)] = []
+        cases.append((9, 11, 5, 6, maxT + k3s2p1))
+        cases.append((9, 10, 5, 6, avgT + k3s2p1 + ceilNonExcl))
+        cases.append((9, 10, 5, 6, avgT + k3s2p1 + ceilExcl))
+        cases.append((7, 7, 1, 1, avgT + global))
+        cases.append((7, 8, 3, 3, avgT + adaptive))
+        cases.append((6, 6, 3, 3, maxT + same))
+        for (ci, cs) in cases.enumerated() {
+            let (h, w, oh, ow, attrs) = cs
+            let x = HostTensor(shape: [n, c, h, w], floats: (0..<n * c * h * w).map { _ in r.float(-2, 2) })
+            let values: [String: ValueInfo] = [
+                "x": ValueInfo(name: "x", dtype: .f32, shape: x.shape),
+                "y": ValueInfo(name: "y", dtype: .f32, shape: [n, c, oh, ow]),
+            ]
+            let node = Node(id: 0, type: "pool2d", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["y"])],
+                            attrs: Attributes(attrs), provenance: ["pool2d"])
+            let (kn, tn) = try build(native, node, values)
+            XCTAssertEqual(tn, "pool:generic:fp32")
+            let (kr, _) = try build(refReg, node, values)
+            let yn = HostTensor(dtype: .f32, shape: [n, c, oh, ow]), yr = HostTensor(dtype: .f32, shape: [n, c, oh, ow])
+            try kn.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(yn)]], threads: pool.threadContext))
+            try kr.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(yr)]], threads: pool.threadContext))
+            XCTAssertEqual(yn.floatValues(), yr.floatValues(), "pool case \(ci)")
+        }
+    }
+}
