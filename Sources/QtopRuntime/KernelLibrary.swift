@@ -4,6 +4,7 @@ public enum KernelLibrary {
         let r = KernelRegistry()
         registerReferenceKernels(r)
         registerNativeKernels(r, pool: pool)
+        registerNativeInt8LayoutKernels(r, pool: pool)
         return r
     }
 }
