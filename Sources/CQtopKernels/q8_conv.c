@@ -99,13 +99,6 @@ static inline float act_apply(float y, int act) {
     }
 }
 
-static inline int32_t requant(float y, float inv, float lo, float hi) {
-    float v = y * inv;
-    if (v != v) return 0;   /* NaN → 0 */
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int32_t)rintf(v);
-}
 
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                        void *dst2, const void *res) {

@@ -2,6 +2,18 @@
 #ifndef QTOP_Q8_INTERNAL_H
 #define QTOP_Q8_INTERNAL_H
 #include "include/qtop_kernels.h"
+#include <math.h>
+#include <stdint.h>
+
+/* Scalar requantization (docs/int8-semantics.md step 6): y * inv, NaN → 0, clamp to [lo, hi], round half to even.
+ * Every scalar path uses this one definition; the SIMD epilogues mirror it. */
+static inline int32_t requant(float y, float inv, float lo, float hi) {
+    float v = y * inv;
+    if (v != v) return 0;   /* NaN → 0 */
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int32_t)rintf(v);
+}
 
 #define Q8_MR 6      /* rows (output pixels) per microkernel call */
 #define Q8_NBMAX 4   /* 16-channel blocks per microkernel call (avx512) */

@@ -1,18 +1,11 @@
 /* Int8 pooling (NHWC) and layout/precision reorders. Generic C (the compiler may vectorize the inner loops). */
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
-#include "include/qtop_kernels.h"
+#include "q8_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static inline int32_t requant(float y, float inv, float lo, float hi) {
-    float v = y * inv;
-    if (v != v) return 0;   /* NaN → 0 */
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int32_t)rintf(v);
-}
 
 typedef struct { const qtop_qpool_desc *d; const uint8_t *src; void *dst; float step_in, inv_out; } pool_ctx;
 
