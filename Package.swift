@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
         .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopTestSupport"]),
         .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTestSupport"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"]),
+        .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh"]),
     ]
 )
