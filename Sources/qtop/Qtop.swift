@@ -11,7 +11,7 @@ struct Qtop: ParsableCommand {
         abstract: "A terminal profiler for quantized PaddlePaddle models: graph, fusion passes, int8 kernels, per-layer timings.",
         discussion: """
         With no subcommand, opens the interactive UI on MODEL (or on the bundled default sample).
-        Exit status: 0 success, 2 bad input (file, flag, shape), 1 internal failure.
+        Exit status: 0 on success; 2 with a one-line message on stderr for any error (bad file, flag, shape, or a model qtop cannot run).
         """,
         subcommands: [UICommand.self, GraphCommand.self, PassesCommand.self, RunCommand.self, ReportCommand.self, BenchCommand.self],
         defaultSubcommand: UICommand.self

@@ -8,7 +8,7 @@ import QtopUI
 /// terminal is taken over.
 struct UICommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ui",
-        abstract: "Open the interactive UI: graph and pass timeline, live per-layer hotspots with ISA, int8 vs fp32 (default).")
+        abstract: "Open the interactive UI: graph and pass timeline, live per-layer hotspots with ISA, int8 vs fp32.")
 
     @OptionGroup var model: ModelArgument
     @OptionGroup var runtime: RuntimeOptions
