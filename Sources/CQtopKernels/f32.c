@@ -15,6 +15,11 @@
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
+/* k×k convs use the small-plane kernel up to 14×14 (196 = 28 full 7-pixel tiles): the 8×32 GEMM would leave a
+ * 4-column strip and stream an unpacked im2col band per row panel. */
+#ifndef TMODE_MAX_HW_KXK
+#define TMODE_MAX_HW_KXK 196
+#endif
 
 /* generic: 4 × 16 */
 #define MRG 4
@@ -153,7 +158,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
                 !d->pad_b && !d->pad_r;
 #if defined(__x86_64__)
-    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 && (int64_t)c->oh * c->ow <= TMODE_MAX_HW) {
+    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 &&
+        (int64_t)c->oh * c->ow <= (d->kh * d->kw > 1 ? TMODE_MAX_HW_KXK : TMODE_MAX_HW)) {
         c->tmode = 1;
         c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
         for (int p = 0; p < c->ocg / 64; p++)
