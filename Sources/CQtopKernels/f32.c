@@ -442,7 +442,10 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     int threads = qtop__pool_thread_bound(pool);
     float *col = NULL;
     int64_t ldb = ohw;
-    if (!c->direct && ohw < (int64_t)c->kern->nr * 4 * 6 * threads) {
+    /* per-task im2col column bands once the plane has 6 bands per thread; k×k convs already at 6 bands in all
+     * (e.g. 28×28): the shared im2col matrix is then re-streamed from L3 by every row tile */
+    int64_t band_min = (int64_t)c->kern->nr * 4 * 6 * (d->kh * d->kw > 1 ? 1 : threads);
+    if (!c->direct && ohw < band_min) {
         ldb = (ohw + 15) & ~(int64_t)15;
         col = col_scratch((size_t)c->K * ldb);
         if (!col) return;
@@ -461,7 +464,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
             j.img = img;
             if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
-            else if (ohw >= (int64_t)c->kern->nr * 4 * 6 * threads) {
+            else if (ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
                 j.ntile = c->kern->nr * 4;
