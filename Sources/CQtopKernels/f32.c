@@ -15,6 +15,11 @@
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
+/* k×k convs use the small-plane kernel up to 14×14 (196 = 28 full 7-pixel tiles): the 8×32 GEMM would leave a
+ * 4-column strip and stream an unpacked im2col band per row panel. */
+#ifndef TMODE_MAX_HW_KXK
+#define TMODE_MAX_HW_KXK 196
+#endif
 
 /* generic: 4 × 16 */
 #define MRG 4
@@ -153,7 +158,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
                 !d->pad_b && !d->pad_r;
 #if defined(__x86_64__)
-    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 && (int64_t)c->oh * c->ow <= TMODE_MAX_HW) {
+    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 &&
+        (int64_t)c->oh * c->ow <= (d->kh * d->kw > 1 ? TMODE_MAX_HW_KXK : TMODE_MAX_HW)) {
         c->tmode = 1;
         c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
         for (int p = 0; p < c->ocg / 64; p++)
@@ -436,7 +442,10 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     int threads = qtop__pool_thread_bound(pool);
     float *col = NULL;
     int64_t ldb = ohw;
-    if (!c->direct && ohw < (int64_t)c->kern->nr * 4 * 6 * threads) {
+    /* per-task im2col column bands once the plane has 6 bands per thread; k×k convs already at 6 bands in all
+     * (e.g. 28×28): the shared im2col matrix is then re-streamed from L3 by every row tile */
+    int64_t band_min = (int64_t)c->kern->nr * 4 * 6 * (d->kh * d->kw > 1 ? 1 : threads);
+    if (!c->direct && ohw < band_min) {
         ldb = (ohw + 15) & ~(int64_t)15;
         col = col_scratch((size_t)c->K * ldb);
         if (!col) return;
@@ -455,7 +464,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
             j.img = img;
             if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
-            else if (ohw >= (int64_t)c->kern->nr * 4 * 6 * threads) {
+            else if (ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
                 j.ntile = c->kern->nr * 4;

@@ -32,6 +32,11 @@ final class Float32LargeConvPoolTests: XCTestCase {
         (40, 8, 6, 64, 3, 1, 1, 1),      // small plane through im2col, 48 pixels
         (70, 13, 13, 192, 3, 2, 1, 1),   // small plane, stride 2 → 7×7, K = 630
         (30, 9, 9, 128, 1, 1, 0, 1),     // 81 pixels: above the small-plane limit
+        (64, 14, 14, 64, 3, 1, 1, 1),    // k×k small plane at 14×14: 28 full 7-pixel tiles, K = 576 > one K block
+        (24, 25, 25, 128, 3, 2, 1, 1),   // k×k small plane, stride 2 → 13×13 = 169 pixels, partial last tile
+        (16, 15, 14, 64, 3, 1, 1, 1),    // 3×3 at 210 pixels: above the k×k small-plane limit
+        (20, 28, 28, 40, 3, 1, 1, 1),    // 3×3 at 784 pixels: per-band im2col at any thread count
+        (12, 55, 57, 24, 3, 2, 1, 1),    // 3×3 stride 2 → 28×29, per-band im2col with a partial last band
     ]
 
     func testConvLargePlanes() {
