@@ -400,32 +400,17 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     }
     r.addReference("qconv2d", .i8) { ctx in
         let conv = ConvAttrs(ctx.attrs)
-        guard let inScale = attrFloat(ctx, "in_scale") else { return .rejected("qconv2d needs `in_scale`") }
         // one weight range for all channels is allowed (broadcast to OC)
-        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: ctx.inputShape("Filter").first)
-        let outScale = ctx.attrs.float("out_scale", default: 0)
-        let epi: IntegerEpilogue
-        do {
-            let t = try QDataType(ctx.attrs.string("out_dtype", default: "f32"))
-            if t != .f32, !(outScale > 0) { return .rejected("qconv2d \(t) output needs a positive `out_scale`") }
-            epi = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
-                                  activation: try EpilogueActivation(ctx.attrs.string("activation", default: "none")),
-                                  outType: t, outScale: outScale)
-        } catch { return .rejected("\(error)") }
-        let biasIsConstant = ctx.constant("Bias") != nil
-        let residualScale = ctx.attrs.float("residual_scale", default: 0)
+        let binding: EpilogueBinding
+        switch EpilogueBinding.make(ctx, op: "qconv2d", channels: ctx.inputShape("Filter").first) {
+        case .success(let b): binding = b
+        case .failure(let why): return .rejected(why.description)
+        }
         let quantScale = attrFloat(ctx, "quant_out_scale")
         return refReady { io in
-            var e = epi
-            if !biasIsConstant, let b = io.optionalInput("Bias") {
-                e = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: floatArray(b), activation: epi.activation,
-                                    outType: epi.outType, outScale: outScale)
-            }
-            let res = try io.optionalInput("Residual").map { try ResidualReader($0, range: residualScale) }
-            if let res, res.tensor.dtype != .f32, !(residualScale > 0) { throw KernelError("qconv2d: integer Residual needs `residual_scale`") }
             let out = try io.firstOutput(["Output", "Out"])
             try qconv2d(x: try io.firstInput(["Input", "X"]), w: try io.input("Filter"), out: out,
-                        conv: conv, epilogue: e, residual: res)
+                        conv: conv, epilogue: binding.epilogue(io), residual: try binding.residual(io, op: "qconv2d"))
             // Optional `QuantOutput`: the f32 Output quantized exactly as a separate `quantize` node would.
             if let q = io.optionalOutput("QuantOutput") {
                 guard out.dtype == .f32 else { throw KernelError("qconv2d: QuantOutput needs an f32 Output") }
@@ -439,27 +424,14 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("qmatmul", .i8) { ctx in
-        guard let inScale = attrFloat(ctx, "in_scale") else { return .rejected("qmatmul needs `in_scale`") }
-        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: ctx.inputShape("Y").last)
-        let outScale = ctx.attrs.float("out_scale", default: 0)
-        let epi: IntegerEpilogue
-        do {
-            let t = try QDataType(ctx.attrs.string("out_dtype", default: "f32"))
-            if t != .f32, !(outScale > 0) { return .rejected("qmatmul \(t) output needs a positive `out_scale`") }
-            epi = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
-                                  activation: try EpilogueActivation(ctx.attrs.string("activation", default: "none")),
-                                  outType: t, outScale: outScale)
-        } catch { return .rejected("\(error)") }
-        let biasIsConstant = ctx.constant("Bias") != nil
-        let residualScale = ctx.attrs.float("residual_scale", default: 0)
+        let binding: EpilogueBinding
+        switch EpilogueBinding.make(ctx, op: "qmatmul", channels: ctx.inputShape("Y").last) {
+        case .success(let b): binding = b
+        case .failure(let why): return .rejected(why.description)
+        }
         return refReady { io in
-            var e = epi
-            if !biasIsConstant, let b = io.optionalInput("Bias") {
-                e = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: floatArray(b), activation: epi.activation,
-                                    outType: epi.outType, outScale: outScale)
-            }
-            let res = try io.optionalInput("Residual").map { try ResidualReader($0, range: residualScale) }
-            try qmatmul(x: try io.input("X"), y: try io.input("Y"), out: try io.output("Out"), epilogue: e, residual: res)
+            try qmatmul(x: try io.input("X"), y: try io.input("Y"), out: try io.output("Out"),
+                        epilogue: binding.epilogue(io), residual: try binding.residual(io, op: "qmatmul"))
         }
     }
     // qpool2d (NHWC). max: the integer maximum (scale unchanged; requantized with `requantize` when out_scale
@@ -570,5 +542,49 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
             if x.rank != 4 { try copyElements(from: x, to: y); return }
             try transposeElements(x, perm: [0, 2, 3, 1], into: y)
         }
+    }
+}
+
+/// What qconv2d and qmatmul share: the epilogue decoded once from the attributes, a Bias that may only arrive at
+/// run time, and the optional Residual with its range.
+struct EpilogueBinding {
+    let base: IntegerEpilogue
+    let inScale: Float
+    let weightScales: [Float]
+    let outScale: Float
+    let biasIsConstant: Bool
+    let residualScale: Float
+
+    static func make(_ ctx: KernelBuildContext, op: String, channels: Int?) -> Result<EpilogueBinding, KernelError> {
+        guard let inScale = attrFloat(ctx, "in_scale") else { return .failure(KernelError("\(op) needs `in_scale`")) }
+        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: channels)
+        let outScale = ctx.attrs.float("out_scale", default: 0)
+        do {
+            let t = try QDataType(ctx.attrs.string("out_dtype", default: "f32"))
+            if t != .f32, !(outScale > 0) { return .failure(KernelError("\(op) \(t) output needs a positive `out_scale`")) }
+            let base = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
+                                       activation: try EpilogueActivation(ctx.attrs.string("activation", default: "none")),
+                                       outType: t, outScale: outScale)
+            return .success(EpilogueBinding(base: base, inScale: inScale, weightScales: ws, outScale: outScale,
+                                            biasIsConstant: ctx.constant("Bias") != nil,
+                                            residualScale: ctx.attrs.float("residual_scale", default: 0)))
+        } catch {
+            return .failure(KernelError("\(error)"))
+        }
+    }
+
+    /// The epilogue for this run: the prepared one, or one with the Bias tensor given at run time.
+    func epilogue(_ io: KernelIO) -> IntegerEpilogue {
+        guard !biasIsConstant, let b = io.optionalInput("Bias") else { return base }
+        return IntegerEpilogue(inScale: inScale, weightScales: weightScales, bias: floatArray(b), activation: base.activation,
+                               outType: base.outType, outScale: outScale)
+    }
+
+    func residual(_ io: KernelIO, op: String) throws -> ResidualReader? {
+        let res = try io.optionalInput("Residual").map { try ResidualReader($0, range: residualScale) }
+        if let res, res.tensor.dtype != .f32, !(residualScale > 0) {
+            throw KernelError("\(op): integer Residual needs `residual_scale`")
+        }
+        return res
     }
 }
