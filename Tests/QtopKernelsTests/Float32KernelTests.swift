@@ -6,14 +6,6 @@ import XCTest
 final class Float32KernelTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
-    func act(_ y: Float, _ a: Int32) -> Float {
-        switch a {
-        case 1: return max(y, 0)
-        case 2: return min(max(y, 0), 6)
-        case 3: return y * (min(max(y + 3, 0), 6) / 6)
-        default: return y
-        }
-    }
 
     func testConvAllISAs() {
         var r = XorShift(42)

@@ -9,14 +9,6 @@ import XCTest
 final class Float32LargeConvPoolTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
-    func act(_ y: Float, _ a: Int32) -> Float {
-        switch a {
-        case 1: return max(y, 0)
-        case 2: return min(max(y, 0), 6)
-        case 3: return y * (min(max(y + 3, 0), 6) / 6)
-        default: return y
-        }
-    }
 
     /// (ic, h, w, oc, k, stride, pad, groups)
     let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [

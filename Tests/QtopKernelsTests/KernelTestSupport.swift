@@ -34,3 +34,13 @@ func usableIsas() -> [Int32] {
 func dtSize(_ dt: Int32) -> Int { dt == Int32(QTOP_DT_F32.rawValue) ? 4 : 1 }
 
 func bitsEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool { a == b }
+
+/// The fp32 kernels' activation codes (none, relu, relu6, hard_swish) applied to one value, for expected results.
+func act(_ y: Float, _ a: Int32) -> Float {
+    switch a {
+    case 1: return max(y, 0)
+    case 2: return min(max(y, 0), 6)
+    case 3: return y * (min(max(y + 3, 0), 6) / 6)
+    default: return y
+    }
+}

@@ -157,64 +157,46 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
         }
     }
 
-    // Legacy per-tensor quantize-dequantize: InScale when given (moving average at inference), else abs-max of X.
-    for op in ["fake_quantize_dequantize_moving_average_abs_max", "fake_quantize_dequantize_abs_max"] {
+    // Legacy per-tensor quantize-dequantize (Out = dequantized values) and quantize-only ops (Out = the integer grid
+    // values as float): InScale when given (moving average / range at inference), else abs-max of X.
+    let perTensor: [(op: String, useInScale: Bool, f: (Float, Float, Float, Int) -> Float)] = [
+        ("fake_quantize_dequantize_moving_average_abs_max", true, paddleQuantDequant),
+        ("fake_quantize_dequantize_abs_max", false, paddleQuantDequant),
+        ("fake_quantize_range_abs_max", true, paddleQuantize),
+        ("fake_quantize_moving_average_abs_max", true, paddleQuantize),
+        ("fake_quantize_abs_max", false, paddleQuantize),
+    ]
+    for (op, useInScale, f) in perTensor {
         r.addReference(op) { ctx in
             let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
-            let useInScale = op != "fake_quantize_dequantize_abs_max"
             return refReady { io in
                 let x = try io.input("X"), y = try io.output("Out")
                 try requireF32(x, op)
                 try requireSameCount(x, y, op)
                 let s = (useInScale ? io.optionalInput("InScale").map { loadFloat($0, 0) } : nil) ?? absMax(x.f32, x.count)
-                for i in 0..<x.count { y.f32[i] = paddleQuantDequant(x.f32[i], s: s, binCnt: bin, roundType: roundType) }
+                for i in 0..<x.count { y.f32[i] = f(x.f32[i], s, bin, roundType) }
                 writeOutScale(io, [s])
             }
         }
     }
-    r.addReference("fake_channel_wise_quantize_dequantize_abs_max") { ctx in
-        let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
-        let axis = ctx.attrs.int("quant_axis", default: 0)
-        return refReady { io in
-            let x = try io.input("X"), y = try io.output("Out")
-            try requireF32(x, "fake_channel_wise_quantize_dequantize_abs_max")
-            try requireSameCount(x, y, "fake_channel_wise_quantize_dequantize_abs_max")
-            let scales = try channelAbsMax(x, axis: axis)
-            let idx = ChannelIndexer(shape: x.shape, axis: axis)
-            for i in 0..<x.count {
-                y.f32[i] = paddleQuantDequant(x.f32[i], s: scales[idx.channel(i)], binCnt: bin, roundType: roundType)
-            }
-            writeOutScale(io, scales)
-        }
-    }
-    // Legacy quantize-only ops: Out holds the integer grid values as float.
-    for op in ["fake_quantize_range_abs_max", "fake_quantize_moving_average_abs_max", "fake_quantize_abs_max"] {
+    // Channel-wise variants: abs-max per channel along quant_axis.
+    let perChannel: [(op: String, f: (Float, Float, Float, Int) -> Float)] = [
+        ("fake_channel_wise_quantize_dequantize_abs_max", paddleQuantDequant),
+        ("fake_channel_wise_quantize_abs_max", paddleQuantize),
+    ]
+    for (op, f) in perChannel {
         r.addReference(op) { ctx in
             let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
-            let useInScale = op != "fake_quantize_abs_max"
+            let axis = ctx.attrs.int("quant_axis", default: 0)
             return refReady { io in
                 let x = try io.input("X"), y = try io.output("Out")
                 try requireF32(x, op)
                 try requireSameCount(x, y, op)
-                let s = (useInScale ? io.optionalInput("InScale").map { loadFloat($0, 0) } : nil) ?? absMax(x.f32, x.count)
-                for i in 0..<x.count { y.f32[i] = paddleQuantize(x.f32[i], s: s, binCnt: bin, roundType: roundType) }
-                writeOutScale(io, [s])
+                let scales = try channelAbsMax(x, axis: axis)
+                let idx = ChannelIndexer(shape: x.shape, axis: axis)
+                for i in 0..<x.count { y.f32[i] = f(x.f32[i], scales[idx.channel(i)], bin, roundType) }
+                writeOutScale(io, scales)
             }
-        }
-    }
-    r.addReference("fake_channel_wise_quantize_abs_max") { ctx in
-        let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
-        let axis = ctx.attrs.int("quant_axis", default: 0)
-        return refReady { io in
-            let x = try io.input("X"), y = try io.output("Out")
-            try requireF32(x, "fake_channel_wise_quantize_abs_max")
-            try requireSameCount(x, y, "fake_channel_wise_quantize_abs_max")
-            let scales = try channelAbsMax(x, axis: axis)
-            let idx = ChannelIndexer(shape: x.shape, axis: axis)
-            for i in 0..<x.count {
-                y.f32[i] = paddleQuantize(x.f32[i], s: scales[idx.channel(i)], binCnt: bin, roundType: roundType)
-            }
-            writeOutScale(io, scales)
         }
     }
     // fake_dequantize_max_abs: Out = (X * Scale) / max_range.
