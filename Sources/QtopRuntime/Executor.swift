@@ -61,7 +61,7 @@ public final class Executor: @unchecked Sendable {
             let outs = node.outputs.map { ($0.name, $0.args) }
             if node.type == "feed" || node.type == "fetch" {
                 steps.append(Step(node: node, kernel: nil,
-                                  decision: DispatchDecision(execType: "copy:generic:\(Executor.precisionName(g, node))", implementation: "copy", isa: .generic, rejected: []),
+                                  decision: DispatchDecision(execType: ExecType(implementation: "copy", isa: .generic, precision: Executor.outputPrecision(g, node)), rejected: []),
                                   inputRefs: ins, outputRefs: outs))
                 continue
             }
@@ -102,9 +102,9 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
-    static func precisionName(_ g: Graph, _ n: Node) -> String {
-        let dt = n.allOutputs.compactMap { g.values[$0]?.dtype }.first ?? .f32
-        return precision(of: dt).rawValue.lowercased()
+    /// The precision of a node's first output with a known dtype (f32 when none is known).
+    public static func outputPrecision(_ g: Graph, _ n: Node) -> Precision {
+        precision(of: n.allOutputs.compactMap { g.values[$0]?.dtype }.first ?? .f32)
     }
 
     public static func precision(of dt: DType) -> Precision {
@@ -141,7 +141,7 @@ public final class Executor: @unchecked Sendable {
             }
             switch try e.make(ctx) {
             case .ready(let k):
-                return (k, DispatchDecision(execType: e.execType, implementation: e.implementation, isa: e.isa, rejected: rejected))
+                return (k, DispatchDecision(execType: e.execType, rejected: rejected))
             case .rejected(let why):
                 rejected.append(.init(implementation: e.implementation, isa: e.isa, reason: why))
             }

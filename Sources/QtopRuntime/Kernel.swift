@@ -100,8 +100,8 @@ public struct KernelEntry {
         self.make = make
     }
 
-    /// `impl:isa:precision`, lower-case, as shown in the profile's execType column.
-    public var execType: String { "\(implementation):\(isa.rawValue):\(precision.rawValue.lowercased())" }
+    /// `impl:isa:precision`, as shown in the profile's execType column.
+    public var execType: ExecType { ExecType(implementation: implementation, isa: isa, precision: precision) }
 }
 
 /// Kernels keyed by (op, precision, implementation, ISA). Fast kernels register here; the executor never changes.

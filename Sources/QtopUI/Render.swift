@@ -1,6 +1,6 @@
 import QtopGraph
 import QtopPasses
-import QtopRuntime
+import QtopProfile
 
 /// Styles from a theme, honouring "no colour" (then only attributes are used).
 public struct Painter: Sendable {
@@ -250,8 +250,8 @@ func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColum
             if n.provenance.count > 1 { text = "\(s.glyphs.times)\(n.provenance.count)"; st = p.style(.fused) }
         case "prec":
             if let l = profile[n.id], l.status == .executed {
-                text = l.precision
-                st = p.style(l.precision.contains("8") ? .int8 : .fp32)
+                text = l.precisionText
+                st = p.style(precisionKey(l.precision))
             }
         case "ms":
             if let l = profile[n.id], l.status == .executed { text = fmtMs(l.meanMs) }
@@ -261,6 +261,12 @@ func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColum
         out.append((c, text, st))
     }
     return out
+}
+
+/// int8 colours for 8-bit integer precisions, float colours for FP32, plain text otherwise.
+func precisionKey(_ p: Precision?) -> ThemeKey {
+    guard let p else { return .main_fg }
+    return p.isInt8 ? .int8 : p == .f32 ? .fp32 : .main_fg
 }
 
 func changeKey(_ k: ChangeKind) -> ThemeKey {
@@ -427,11 +433,12 @@ func renderProfile(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
             case "bar":
                 text = gl.bar(l.percent / maxShare, width: c.width)
                 st = p.style(l.percent >= 20 ? .bar_high : l.percent >= 5 ? .bar_mid : .bar_low)
-            case "precision": text = l.precision
-                let pr = l.precision.uppercased()
-                st = p.style(pr.contains("8") ? .int8 : pr.contains("FP") || pr.contains("F32") ? .fp32 : .main_fg)
-            case "execType": text = l.execType
-            case "isa": text = l.isa
+            case "precision": text = l.precisionText
+                st = p.style(precisionKey(l.precision))
+            case "outPrecision": text = l.outPrecisionText
+                st = p.style(precisionKey(l.outPrecision))
+            case "execType": text = l.execTypeText
+            case "isa": text = l.isaText
             case "status": text = l.status.rawValue
             default: break
             }
@@ -546,7 +553,8 @@ func detailLines(_ s: AppState, _ p: Painter, _ d: DetailTarget) -> [[Seg]] {
         lines.append([("  last ", dim), (fmtMs(l.lastMs), p.base), ("  avg ", dim), (fmtMs(l.meanMs), p.style(.main_fg, [.bold])),
                       ("  median ", dim), (fmtMs(l.medianMs), p.base), ("  min ", dim), (fmtMs(l.minMs), p.base),
                       (" ms  share ", dim), (fmt(l.percent, 1) + "%", p.style(.hi_fg)), ("  \(l.status.rawValue)", dim)])
-        lines.append([("  ran as ", dim), (l.execType, p.base), ("  precision ", dim), (l.precision, p.base)])
+        lines.append([("  ran as ", dim), (l.execTypeText, p.base), ("  precision ", dim), (l.precisionText, p.base),
+                      ("  output ", dim), (l.outPrecisionText, p.base)])
         if !l.history.isEmpty {
             lines.append([("  history ", dim), (gl.sparkline(l.history, width: min(60, s.size.width - 30)), p.style(.graph)),
                           ("  \(l.history.count) runs", dim)])
@@ -556,7 +564,7 @@ func detailLines(_ s: AppState, _ p: Painter, _ d: DetailTarget) -> [[Seg]] {
     }
     lines.append([("Dispatch", h)])
     if let dd = s.dispatch, s.dispatchNodeID == node.id {
-        lines.append([("  chosen ", dim), (dd.execType, p.style(.added, [.bold])), ("  (\(dd.implementation) @ \(dd.isa.rawValue))", dim)])
+        lines.append([("  chosen ", dim), (dd.execType.description, p.style(.added, [.bold])), ("  (\(dd.implementation) @ \(dd.isa.rawValue))", dim)])
         for r in dd.rejected {
             lines.append([("  rejected ", dim), ("\(r.implementation) @ \(r.isa.rawValue)", p.style(.removed)), (": " + r.reason, p.base)])
         }

@@ -1,6 +1,6 @@
 import QtopGraph
 import QtopPasses
-import QtopRuntime
+import QtopProfile
 
 /// The top-level views, in Tab order.
 public enum ViewKind: Int, CaseIterable, Sendable {
@@ -59,7 +59,7 @@ public enum Effect: Equatable, Sendable {
 
 /// Columns of the profile table; all sortable.
 public enum ProfileColumn: Int, CaseIterable, Sendable {
-    case name, type, last, avg, share, precision, execType, isa, status
+    case name, type, last, avg, share, precision, outPrecision, execType, isa, status
 
     public var title: String {
         switch self {
@@ -69,6 +69,7 @@ public enum ProfileColumn: Int, CaseIterable, Sendable {
         case .avg: return "Avg ms"
         case .share: return "Share"
         case .precision: return "Prec"
+        case .outPrecision: return "Out"
         case .execType: return "Implementation"
         case .isa: return "ISA"
         case .status: return "Status"
@@ -248,7 +249,7 @@ extension AppState {
     /// Layers of the profile, filtered and sorted.
     public var profileRows: [LayerProfile] {
         guard let s = snapshot else { return [] }
-        let rows = s.layers.filter { matchesFilter([$0.name, $0.layerType, $0.execType]) }
+        let rows = s.layers.filter { matchesFilter([$0.name, $0.layerType, $0.execTypeText]) }
         func less(_ a: LayerProfile, _ b: LayerProfile) -> Bool {
             switch sortColumn {
             case .name: return a.name < b.name
@@ -256,9 +257,10 @@ extension AppState {
             case .last: return a.lastMs < b.lastMs
             case .avg: return a.meanMs < b.meanMs
             case .share: return a.percent < b.percent
-            case .precision: return a.precision < b.precision
-            case .execType: return a.execType < b.execType
-            case .isa: return a.isa < b.isa
+            case .precision: return a.precisionText < b.precisionText
+            case .outPrecision: return a.outPrecisionText < b.outPrecisionText
+            case .execType: return a.execTypeText < b.execTypeText
+            case .isa: return a.isaText < b.isaText
             case .status: return a.status.rawValue < b.status.rawValue
             }
         }
@@ -384,6 +386,7 @@ public func profileColumnSpecs() -> [ColumnSpec] {
         ColumnSpec("share", ProfileColumn.share.title, width: 6, right: true),
         ColumnSpec("bar", "", width: 10, priority: 5),
         ColumnSpec("precision", ProfileColumn.precision.title, width: 4, priority: 4),
+        ColumnSpec("outPrecision", ProfileColumn.outPrecision.title, width: 4, priority: 8),
         ColumnSpec("execType", ProfileColumn.execType.title, width: 26, priority: 1),
         ColumnSpec("isa", ProfileColumn.isa.title, width: 11, priority: 6),
         ColumnSpec("status", ProfileColumn.status.title, width: 13, priority: 7),
@@ -398,6 +401,7 @@ public func profileColumnID(_ c: ProfileColumn) -> String {
     case .avg: return "avg"
     case .share: return "share"
     case .precision: return "precision"
+    case .outPrecision: return "outPrecision"
     case .execType: return "execType"
     case .isa: return "isa"
     case .status: return "status"

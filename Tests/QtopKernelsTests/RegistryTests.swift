@@ -13,7 +13,7 @@ final class RegistryTests: XCTestCase {
         for e in r.candidates(for: node.type) {
             if !avail.contains(e.isa) || e.isa > cap { rejected.append("\(e.execType): cap/cpu"); continue }
             switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType, rejected)
+            case .ready(let k): return (k, e.execType.description, rejected)
             case .rejected(let why): rejected.append("\(e.execType): \(why)")
             }
         }

@@ -14,7 +14,7 @@ final class WrapperOpTests: XCTestCase {
         var why: [String] = []
         for e in reg.candidates(for: node.type) where NativeCPU.isaSet.contains(e.isa) && e.isa <= cap {
             switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType)
+            case .ready(let k): return (k, e.execType.description)
             case .rejected(let r): why.append("\(e.execType): \(r)")
             }
         }

@@ -2,10 +2,11 @@ import Foundation
 import QtopFormat
 import QtopGraph
 import QtopPasses
-import QtopRuntime
+import QtopProfile
 
-/// A small hand-made quantized model with a pass history, a profile and dispatch decisions. Used by the UI tests
-/// (golden screens) and by the demo (`QTOP_TUI_DEMO=1`), so neither depends on the loader, passes or runner.
+/// A small hand-made quantized model with a pass history, a profile and dispatch decisions, for the UI's unit tests
+/// (reducer, run loop), which must not depend on the loader, the runner or the kernels. The golden screens use a
+/// real profile of a sample instead (QtopUIGoldenTests).
 public enum DemoData {
     public static let modelName = "tiny_qconv"
 
@@ -128,14 +129,15 @@ public enum DemoData {
     public static func snapshot(t: Double = 0, mode: ExecMode = .int8, cap: ISALevel = .avx512_vnni) -> ProfileSnapshot {
         let fpFactor = mode == .int8 ? 1.0 : 2.6
         let isaFactor = cap >= .avx512_vnni ? 1.0 : cap >= .avx2 ? 1.7 : 4.0
-        let isa = mode == .int8 ? (cap >= .avx512_vnni ? "avx512_vnni" : cap >= .avx2 ? "avx2" : "generic") : (cap >= .avx512_core ? "avx512_core" : cap >= .avx2 ? "avx2" : "generic")
-        let prec = mode == .int8 ? "I8" : "FP32"
+        let isa: ISALevel = mode == .int8 ? (cap >= .avx512_vnni ? .avx512_vnni : cap >= .avx2 ? .avx2 : .generic)
+            : (cap >= .avx512_core ? .avx512_core : cap >= .avx2 ? .avx2 : .generic)
+        let prec: Precision = mode == .int8 ? .i8 : .f32
         let specs: [(Int, String, String, String, Double, [String])] = [
-            (14, "relu_0.tmp_0", "qconv2d", "conv_direct", 0.412 * fpFactor * isaFactor, ["image.quantized", "image.dequantized", "conv2d_0.tmp_0", "batch_norm_0.tmp_2", "relu_0.tmp_0"]),
-            (8, "pool2d_0.tmp_0", "pool2d", "pool_avg", 0.051 * isaFactor, ["pool2d_0.tmp_0"]),
-            (9, "flatten_0.tmp_0", "flatten_contiguous_range", "reshape", 0.002, ["flatten_0.tmp_0"]),
+            (14, "relu_0.tmp_0", "qconv2d", "conv", 0.412 * fpFactor * isaFactor, ["image.quantized", "image.dequantized", "conv2d_0.tmp_0", "batch_norm_0.tmp_2", "relu_0.tmp_0"]),
+            (8, "pool2d_0.tmp_0", "pool2d", "pool", 0.051 * isaFactor, ["pool2d_0.tmp_0"]),
+            (9, "flatten_0.tmp_0", "flatten_contiguous_range", "ref", 0.002, ["flatten_0.tmp_0"]),
             (15, "linear_0.tmp_1", "fc", "gemm", 0.019 * fpFactor * isaFactor, ["linear_0.tmp_0", "linear_0.tmp_1"]),
-            (12, "softmax_0.tmp_0", "softmax", "softmax", 0.006, ["softmax_0.tmp_0"]),
+            (12, "softmax_0.tmp_0", "softmax", "ref", 0.006, ["softmax_0.tmp_0"]),
             (0, "image", "feed", "copy", 0.0, ["image"]),
         ]
         var layers: [LayerProfile] = []
@@ -145,10 +147,11 @@ public enum DemoData {
             let mean = sp.4
             let hist: [Double] = (0..<40).map { (i: Int) -> Double in mean * (1 + 0.1 * sin(Double(i) * 0.7 + Double(k) + t)) }
             let notRun = sp.2 == "feed"
-            let precision = ["qconv2d", "fc"].contains(sp.2) ? prec : "FP32"
-            let exec = notRun ? "unknown" : "\(sp.3):\(isa):\(precision == "I8" ? "i8" : "f32")"
+            let precision: Precision = ["qconv2d", "fc"].contains(sp.2) ? prec : .f32
+            let exec = notRun ? nil : ExecType(implementation: sp.3, isa: precision == .f32 && sp.3 != "gemm" ? .generic : isa,
+                                               precision: precision)
             layers.append(LayerProfile(nodeID: sp.0, name: sp.1, status: notRun ? .notRun : .executed, layerType: sp.2,
-                                       execType: exec, isa: notRun ? "" : isa, precision: precision,
+                                       execType: exec, outPrecision: notRun ? nil : .f32,
                                        lastMs: mean * wobble, meanMs: mean, medianMs: mean * 0.98, minMs: mean * 0.9,
                                        cpuMs: mean * 0.95, percent: total > 0 ? mean / total * 100 : 0, history: notRun ? [] : hist,
                                        fusedFrom: sp.5))
@@ -177,14 +180,14 @@ public enum DemoData {
     }
 
     public static func dispatch() -> [Int: DispatchDecision] {
-        [14: DispatchDecision(execType: "conv_direct:avx512_vnni:i8", implementation: "conv_direct", isa: .avx512_vnni, rejected: [
+        [14: DispatchDecision(execType: ExecType(implementation: "conv", isa: .avx512_vnni, precision: .i8), rejected: [
             .init(implementation: "conv1x1", isa: .avx512_vnni, reason: "kernel is 3x3, needs 1x1 stride 1"),
-            .init(implementation: "conv_winograd", isa: .avx2, reason: "no int8 variant"),
+            .init(implementation: "dwconv", isa: .avx512_core, reason: "not a depthwise convolution"),
         ]),
-         15: DispatchDecision(execType: "gemm:avx512_vnni:i8", implementation: "gemm", isa: .avx512_vnni, rejected: [])]
+         15: DispatchDecision(execType: ExecType(implementation: "gemm", isa: .avx512_vnni, precision: .i8), rejected: [])]
     }
 
-    /// A fake feed serving the fixed snapshot (tests) or an animated one (`animated: true`, the demo).
+    /// A fake feed serving the fixed snapshot, or one whose numbers move with time (`animated: true`).
     public static func feed(animated: Bool = false) -> FakeFeed {
         let f = FakeFeed(snapshot: snapshot(), comparison: comparison(), dispatch: dispatch(),
                          cpuName: "Intel(R) Xeon(R) Demo 8375C @ 2.90GHz")

@@ -2,6 +2,8 @@ import Foundation
 import QtopFormat
 import QtopGraph
 import QtopPasses
+import QtopProfile
+import QtopRuntime
 
 /// How to run a model: which graph (mode), the ISA cap, and threads.
 public struct RunConfig: Sendable, Equatable {
@@ -16,25 +18,32 @@ public struct RunConfig: Sendable, Equatable {
     }
 }
 
-/// The bridge from a loaded model to runnable plans: picks the graph for a mode (through the pass pipeline),
-/// builds executors with the standard kernel library, and makes inputs.
+/// The bridge from a loaded model to runnable plans ("load → passes → plan"): picks the graph for a mode through
+/// the pass pipeline, builds executors with the standard kernel library, and makes inputs.
+///
+/// The engine owns its thread pools: one per thread count, created on first use and kept for the engine's
+/// lifetime, so recompiling a plan (a mode or ISA switch in the UI) never spawns threads, and two engines never
+/// share workers behind each other's back.
 public final class Engine: @unchecked Sendable {
     public let original: Graph
     private var histories: [ExecMode: [PassStep]] = [:]
-    private var registries: [Int: KernelRegistry] = [:]
+    private var registries: [Int: (KernelRegistry, NativeThreadPool?)] = [:]
     private let lock = NSLock()
 
     public init(graph: Graph) {
         self.original = graph
     }
 
-    /// Kernels bound to a pool of `threads` workers (one registry per thread count, built on first use).
+    /// Kernels bound to this engine's pool of `threads` workers (one registry and pool per thread count).
     public func registry(threads: Int) -> (KernelRegistry, ThreadContext) {
         lock.lock()
         defer { lock.unlock() }
-        let pool = threads > 1 ? NativeThreadPool.shared(threads: threads) : nil
-        if registries[threads] == nil { registries[threads] = KernelLibrary.standard(pool: pool) }
-        return (registries[threads]!, pool?.threadContext ?? .serial)
+        if registries[threads] == nil {
+            let pool = threads > 1 ? NativeThreadPool(threads: threads) : nil
+            registries[threads] = (KernelLibrary.standard(pool: pool), pool)
+        }
+        let (registry, pool) = registries[threads]!
+        return (registry, pool?.threadContext ?? .serial)
     }
 
     /// True when the model carries quantization ops (then int8 is the default mode).
@@ -60,9 +69,13 @@ public final class Engine: @unchecked Sendable {
         return passSteps(for: mode).last!.graph
     }
 
-    public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:]) throws -> Executor {
+    /// A plan for `config`. `available` overrides the ISA levels taken as present (default: what this CPU and
+    /// build can run), so tests can plan the same way on every machine.
+    public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:],
+                         available: Set<ISALevel>? = nil) throws -> Executor {
         let g = try graph(for: config.mode)
-        let options = PlanOptions(isaCap: config.isaCap, available: NativeCPU.usableISAs, referenceOnly: config.mode == .reference)
+        let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
+                                  referenceOnly: config.mode == .reference)
         let (registry, threads) = registry(threads: config.threads)
         return try Executor(graph: g, registry: registry, options: options, threads: threads, inputShapes: inputShapes)
     }

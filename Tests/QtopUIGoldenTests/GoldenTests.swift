@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import QtopTestSupport
 @testable import QtopUI
 
 /// Whole screens as plain text at fixed sizes, compared with files in Golden/.

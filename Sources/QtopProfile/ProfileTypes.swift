@@ -1,20 +1,14 @@
-/// benchmark_app's per-layer status.
-public enum LayerStatus: String, Sendable, Codable {
-    case executed = "EXECUTED"
-    case notRun = "NOT_RUN"
-    case optimizedOut = "OPTIMIZED_OUT"
-}
-
 /// Timing statistics of one node, aggregated over runs. Times in milliseconds.
 public struct LayerProfile: Sendable, Equatable {
     public var nodeID: Int
     public var name: String
     public var status: LayerStatus
     public var layerType: String
-    /// Implementation, ISA and precision that ran, e.g. `conv1x1:avx512_vnni:i8`.
-    public var execType: String
-    public var isa: String
-    public var precision: String
+    /// Implementation, ISA and precision that ran, e.g. `conv1x1:avx512_vnni:i8`; nil for a layer that did not run.
+    public var execType: ExecType?
+    /// Precision of the layer's (first) output; may differ from the compute precision (a qconv2d computing in i8
+    /// and writing f32).
+    public var outPrecision: Precision?
     public var lastMs: Double
     public var meanMs: Double
     public var medianMs: Double
@@ -28,16 +22,15 @@ public struct LayerProfile: Sendable, Equatable {
     /// Original Paddle ops this node stands for.
     public var fusedFrom: [String]
 
-    public init(nodeID: Int, name: String, status: LayerStatus, layerType: String, execType: String, isa: String,
-                precision: String, lastMs: Double = 0, meanMs: Double = 0, medianMs: Double = 0, minMs: Double = 0,
+    public init(nodeID: Int, name: String, status: LayerStatus, layerType: String, execType: ExecType?,
+                outPrecision: Precision?, lastMs: Double = 0, meanMs: Double = 0, medianMs: Double = 0, minMs: Double = 0,
                 cpuMs: Double = 0, percent: Double = 0, history: [Double] = [], fusedFrom: [String] = []) {
         self.nodeID = nodeID
         self.name = name
         self.status = status
         self.layerType = layerType
         self.execType = execType
-        self.isa = isa
-        self.precision = precision
+        self.outPrecision = outPrecision
         self.lastMs = lastMs
         self.meanMs = meanMs
         self.medianMs = medianMs
@@ -47,6 +40,19 @@ public struct LayerProfile: Sendable, Equatable {
         self.history = history
         self.fusedFrom = fusedFrom
     }
+}
+
+extension LayerProfile {
+    /// The ISA the layer's kernel was built for.
+    public var isa: ISALevel? { execType?.isa }
+    /// What the kernel computed in (the exec type's precision), the answer to "did this layer really run int8?".
+    public var precision: Precision? { execType?.precision }
+
+    /// The strings the report table, CSV, JSON and the UI print; "undef" / "-" for layers that did not run.
+    public var execTypeText: String { execType?.description ?? "undef" }
+    public var isaText: String { isa?.rawValue ?? "-" }
+    public var precisionText: String { precision?.rawValue ?? "-" }
+    public var outPrecisionText: String { outPrecision?.rawValue ?? "-" }
 }
 
 /// An immutable picture of the profile at one moment, published by the runner and read by CLI and UI alike.

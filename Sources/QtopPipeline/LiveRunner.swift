@@ -1,14 +1,20 @@
 import Foundation
 import QtopFormat
 import QtopGraph
+import QtopProfile
+import QtopRuntime
 
 /// Runs inference continuously on a background thread and publishes immutable profile snapshots.
 ///
-/// The UI thread only reads snapshots and posts requests (mode, ISA cap, reset); the runner applies them between
-/// inferences, recompiling the plan off the UI thread. It also keeps the last profile of each mode so the compare
-/// view can put int8 and fp32 side by side; a mode never run yet is sampled for a few iterations on request.
+/// Threading: everything mutable that the runner thread works with (executors, profilers, the per-mode profiles
+/// kept for the compare view) is touched by the runner thread only. Other threads (the UI) post requests (mode,
+/// ISA cap, reset, "compare") and read values the runner published under `lock`: the latest snapshot, the dispatch
+/// decisions and the int8-vs-fp32 comparison, all plain immutable values computed on the runner thread.
+/// Requests are applied between inferences, so recompiling a plan never happens on the UI thread. A mode never
+/// run yet is sampled for a few iterations when the comparison is first asked for.
 public final class LiveRunner: @unchecked Sendable {
     public let engine: Engine
+    /// Guards every field below up to `thread`; the runner-thread-only state lives in `loop()`'s locals.
     private let lock = NSLock()
     private var config: RunConfig
     private var pending: RunConfig?
@@ -17,16 +23,17 @@ public final class LiveRunner: @unchecked Sendable {
     private var stopRequested = false
     private var snapshot: ProfileSnapshot?
     private var decisions: [Int: DispatchDecision] = [:]
+    private var comparisonRows: [ModeComparison]?
     private var lastError: String?
-    private var profiles: [ExecMode: (Executor, Profiler)] = [:]
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
-    /// How often snapshots are published.
-    public var publishInterval: Double = 0.1
+    /// How often snapshots (and the comparison) are published, in seconds. Set before `start()`.
+    public let publishInterval: Double
 
-    public init(engine: Engine, config: RunConfig) {
+    public init(engine: Engine, config: RunConfig, publishInterval: Double = 0.1) {
         self.engine = engine
         self.config = config
+        self.publishInterval = publishInterval
     }
 
     public var currentConfig: RunConfig { lock.withLock { pending ?? config } }
@@ -50,35 +57,41 @@ public final class LiveRunner: @unchecked Sendable {
         let t = Thread { [weak self] in self?.loop() }
         t.name = "qtop-inference"
         t.stackSize = 8 << 20
-        thread = t
+        lock.withLock { thread = t }
         t.start()
     }
 
     public func stop() {
-        lock.withLock { stopRequested = true }
-        if thread != nil { done.wait() }
-        thread = nil
+        let t = lock.withLock { () -> Thread? in
+            stopRequested = true
+            return thread
+        }
+        if t != nil { done.wait() }
+        lock.withLock { thread = nil }
     }
 
     /// Per-layer comparison of int8 and fp32 mean times, matched through provenance (the original Paddle op that
-    /// anchors each fused node). Returns nil until both modes have been profiled; asks the runner to sample them.
+    /// anchors each fused node), as last published by the runner. Returns nil until both modes have been profiled,
+    /// and asks the runner to sample the mode it has not run yet.
     public func comparison() -> [ModeComparison]? {
-        let (a, b) = lock.withLock { (profiles[.int8], profiles[.fp32]) }
-        guard let (ie, ip) = a, let (fe, fp) = b else {
-            lock.withLock { compareRequested = true }
-            return nil
+        lock.withLock {
+            if comparisonRows == nil { compareRequested = true }
+            return comparisonRows
         }
-        return ModeComparison.rows(int8: (ie, ip), fp32: (fe, fp), original: engine.original)
     }
 
+    /// The runner thread. Its locals are its own; it shares only through `lock`.
     private func loop() {
         defer { done.signal() }
         var executor: Executor?
         var profiler = Profiler()
         var inputs: [String: HostTensor] = [:]
+        /// The last plan and statistics of each mode (the current one keeps accumulating), for the compare view.
+        var profiles: [ExecMode: (Executor, Profiler)] = [:]
+        var comparing = false
         var lastPublish: UInt64 = 0
         while true {
-            let (stop, change, reset, sampleOther) = lock.withLock { () -> (Bool, RunConfig?, Bool, Bool) in
+            let (stop, change, reset, compare) = lock.withLock { () -> (Bool, RunConfig?, Bool, Bool) in
                 defer { pending = nil; resetRequested = false; compareRequested = false }
                 return (stopRequested, pending, resetRequested, compareRequested)
             }
@@ -86,7 +99,7 @@ public final class LiveRunner: @unchecked Sendable {
             if let change { lock.withLock { config = change }; executor = nil }
             if reset {
                 profiler.reset()
-                lock.withLock { for (_, v) in profiles { v.1.reset() } }
+                for (_, v) in profiles { v.1.reset() }
             }
             let cfg = lock.withLock { config }
             if executor == nil {
@@ -95,9 +108,10 @@ public final class LiveRunner: @unchecked Sendable {
                     executor = e
                     inputs = Engine.randomInputs(for: e)
                     profiler = Profiler()
+                    profiles[cfg.mode] = (e, profiler)
+                    let d = Dictionary(e.steps.map { ($0.node.id, $0.decision) }, uniquingKeysWith: { a, _ in a })
                     lock.withLock {
-                        decisions = Dictionary(e.steps.map { ($0.node.id, $0.decision) }, uniquingKeysWith: { a, _ in a })
-                        profiles[cfg.mode] = (e, profiler)
+                        decisions = d
                         lastError = nil
                     }
                 } catch {
@@ -106,15 +120,16 @@ public final class LiveRunner: @unchecked Sendable {
                     continue
                 }
             }
-            if sampleOther {
-                for other in [ExecMode.int8, .fp32] where other != cfg.mode && lock.withLock({ profiles[other] == nil }) {
+            if compare {
+                comparing = true
+                for other in [ExecMode.int8, .fp32] where other != cfg.mode && profiles[other] == nil {
                     var c = cfg
                     c.mode = other
                     if let e = try? engine.executor(c) {
                         let p = Profiler()
                         let ins = Engine.randomInputs(for: e)
                         for _ in 0..<5 { _ = try? e.run(ins, profiler: p) }
-                        lock.withLock { profiles[other] = (e, p) }
+                        profiles[other] = (e, p)
                     }
                 }
             }
@@ -130,32 +145,26 @@ public final class LiveRunner: @unchecked Sendable {
                 lastPublish = now
                 let snap = ProfileSnapshot.build(executor: executor!, profiler: profiler, mode: cfg.mode, isaCap: cfg.isaCap,
                                                  threads: cfg.threads, original: engine.original)
-                lock.withLock { snapshot = snap }
+                var rows: [ModeComparison]?
+                if comparing, let a = profiles[.int8], let b = profiles[.fp32] {
+                    rows = ModeComparison.rows(int8: a, fp32: b, original: engine.original)
+                }
+                lock.withLock {
+                    snapshot = snap
+                    if let rows { comparisonRows = rows }
+                }
             }
         }
     }
 }
 
-/// One row of the compare view: the same original op's time in int8 and in fp32.
-public struct ModeComparison: Sendable, Equatable {
-    public let name: String
-    public let layerType: String
-    public let int8Ms: Double
-    public let fp32Ms: Double
-    public var speedup: Double { int8Ms > 0 ? fp32Ms / int8Ms : 0 }
-
-    public init(name: String, layerType: String, int8Ms: Double, fp32Ms: Double) {
-        self.name = name
-        self.layerType = layerType
-        self.int8Ms = int8Ms
-        self.fp32Ms = fp32Ms
-    }
-
+extension ModeComparison {
     /// Ops that anchor a fused node: the compute op it was built around.
     static let anchors: Set<String> = ["conv2d", "depthwise_conv2d", "matmul", "matmul_v2", "mul", "fc", "pool2d",
                                        "elementwise_add", "concat", "softmax"]
 
-    static func rows(int8: (Executor, Profiler), fp32: (Executor, Profiler), original: Graph) -> [ModeComparison] {
+    /// Rows for every original op timed in either mode, in the loaded graph's order.
+    public static func rows(int8: (Executor, Profiler), fp32: (Executor, Profiler), original: Graph) -> [ModeComparison] {
         let typeOf = Dictionary(original.nodes.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
         func byAnchor(_ e: Executor, _ p: Profiler) -> [String: Double] {
             var out: [String: Double] = [:]
