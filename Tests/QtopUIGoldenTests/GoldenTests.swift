@@ -3,7 +3,9 @@ import XCTest
 import QtopTestSupport
 @testable import QtopUI
 
-/// Whole screens as plain text at fixed sizes, compared with files in Golden/.
+/// Whole screens of a real profile of a sample (RealProfile: timings masked) as plain text at fixed sizes, compared
+/// with files in Golden/. A change in what the runtime emits (layers, exec types, precisions, dispatch, passes) or
+/// in how the UI shows it fails here.
 /// Regenerate with `QTOP_UPDATE_GOLDEN=1 swift test --filter QtopUITests` and review the diff.
 final class GoldenTests: XCTestCase {
     static let dir: String = {
@@ -77,21 +79,27 @@ final class GoldenTests: XCTestCase {
         assertGolden("profile_ascii_80x24", a)
     }
 
+    /// The slowest qconv2d: filter the profile to "qconv", open the first row.
+    func openQConv(_ a: App) {
+        keys(a, .char("/"), .char("q"), .char("c"), .char("o"), .char("n"), .char("v"), .enter, .enter)
+    }
+
     func testDetail100x30() {
         let (a, _) = makeApp()
-        keys(a, .enter)
+        openQConv(a)
         assertGolden("detail_qconv_100x30", a)
     }
 
     func testDetailScrolled100x30() {
         let (a, _) = makeApp()
-        keys(a, .enter, .char("G"))
+        openQConv(a)
+        keys(a, .char("G"))
         assertGolden("detail_qconv_end_100x30", a)
     }
 
     func testDetailFromGraphQDQ80x24() {
         let (a, _) = makeApp(size: Size(width: 80, height: 24), view: .graph)
-        keys(a, .home, .char("["), .char("["), .char("["), .char("["), .char("j"), .enter)
+        keys(a, .home, .char("["), .char("["), .char("["), .char("["), .char("["), .char("["), .char("["), .char("["), .char("j"), .enter)
         assertGolden("detail_quantize_80x24", a)
     }
 
