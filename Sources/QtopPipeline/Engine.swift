@@ -27,23 +27,25 @@ public struct RunConfig: Sendable, Equatable {
 public final class Engine: @unchecked Sendable {
     public let original: Graph
     private var histories: [ExecMode: [PassStep]] = [:]
-    private var registries: [Int: (KernelRegistry, NativeThreadPool?)] = [:]
+    private var pools: [Int: NativeThreadPool] = [:]
     private let lock = NSLock()
+    /// The kernel library; kernels get their threads from the executor at run time, so one registry serves every
+    /// thread count.
+    public let registry = KernelLibrary.standard()
 
     public init(graph: Graph) {
         self.original = graph
     }
 
-    /// Kernels bound to this engine's pool of `threads` workers (one registry and pool per thread count).
-    public func registry(threads: Int) -> (KernelRegistry, ThreadContext) {
-        lock.lock()
-        defer { lock.unlock() }
-        if registries[threads] == nil {
-            let pool = threads > 1 ? NativeThreadPool(threads: threads) : nil
-            registries[threads] = (KernelLibrary.standard(pool: pool), pool)
+    /// This engine's pool of `threads` workers (serial for one thread), created on first use.
+    public func threadContext(threads: Int) -> ThreadContext {
+        guard threads > 1 else { return .serial }
+        return lock.withLock {
+            if let p = pools[threads] { return p.threadContext }
+            let p = NativeThreadPool(threads: threads)
+            pools[threads] = p
+            return p.threadContext
         }
-        let (registry, pool) = registries[threads]!
-        return (registry, pool?.threadContext ?? .serial)
     }
 
     /// True when the model carries quantization ops (then int8 is the default mode).
@@ -76,8 +78,8 @@ public final class Engine: @unchecked Sendable {
         let g = try graph(for: config.mode)
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
                                   referenceOnly: config.mode == .reference)
-        let (registry, threads) = registry(threads: config.threads)
-        return try Executor(graph: g, registry: registry, options: options, threads: threads, inputShapes: inputShapes)
+        return try Executor(graph: g, registry: registry, options: options, threads: threadContext(threads: config.threads),
+                            inputShapes: inputShapes)
     }
 
     /// Seeded pseudo-random inputs for every model input at the executor's planned shapes (uniform in [-1, 1)).

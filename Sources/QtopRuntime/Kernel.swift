@@ -29,14 +29,17 @@ public struct KernelIO {
     public func optionalOutput(_ slot: String) -> Tensor? { outputs[slot]?.first }
 }
 
-/// Intra-op parallelism available to a kernel (1 = run inline).
+/// Intra-op parallelism available to a kernel (1 = run inline), passed at run time: kernels never hold a pool.
 public struct ThreadContext: @unchecked Sendable {
     public let count: Int
     /// Runs `body(i)` for i in 0..<n, spread over the pool; returns when all are done.
     public let parallelFor: (Int, (Int) -> Void) -> Void
+    /// The native pool behind `parallelFor`, for C kernels that split work themselves (nil = none).
+    public let nativePool: NativeThreadPool?
 
-    public init(count: Int, parallelFor: @escaping (Int, (Int) -> Void) -> Void) {
+    public init(count: Int, nativePool: NativeThreadPool? = nil, parallelFor: @escaping (Int, (Int) -> Void) -> Void) {
         self.count = count
+        self.nativePool = nativePool
         self.parallelFor = parallelFor
     }
 

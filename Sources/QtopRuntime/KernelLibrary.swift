@@ -1,10 +1,10 @@
 /// The standard kernel set: Swift reference kernels (the oracle, always present) plus the native C kernels per ISA.
 public enum KernelLibrary {
-    public static func standard(pool: NativeThreadPool?) -> KernelRegistry {
+    public static func standard() -> KernelRegistry {
         let r = KernelRegistry()
         registerReferenceKernels(r)
-        registerNativeKernels(r, pool: pool)
-        registerNativeInt8LayoutKernels(r, pool: pool)
+        registerNativeKernels(r)
+        registerNativeInt8LayoutKernels(r)
         return r
     }
 }

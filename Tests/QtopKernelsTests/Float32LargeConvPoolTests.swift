@@ -89,7 +89,7 @@ final class Float32LargeConvPoolTests: XCTestCase {
 
     func testNativePoolMatchesReference() throws {
         let native = KernelRegistry()
-        registerNativeKernels(native, pool: pool)
+        registerNativeKernels(native)
         let refReg = KernelRegistry()
         registerReferenceKernels(refReg)
         var r = XorShift(99)

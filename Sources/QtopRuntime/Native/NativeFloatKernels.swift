@@ -11,14 +11,12 @@ final class NativeFConvKernel: Kernel {
     let inShape: [Int]
     let outCount: Int
     let hasResidual: Bool
-    let pool: NativeThreadPool?
 
-    init(handle: OpaquePointer, inShape: [Int], outCount: Int, hasResidual: Bool, pool: NativeThreadPool?) {
+    init(handle: OpaquePointer, inShape: [Int], outCount: Int, hasResidual: Bool) {
         self.handle = handle
         self.inShape = inShape
         self.outCount = outCount
         self.hasResidual = hasResidual
-        self.pool = pool
     }
 
     deinit { qtop_fconv_destroy(handle) }
@@ -32,11 +30,11 @@ final class NativeFConvKernel: Kernel {
             guard let rt = io.optionalInput("ResidualData"), rt.count == outCount else { throw KernelError("conv residual missing") }
             r = UnsafePointer(rt.f32)
         }
-        qtop_fconv_run(handle, x.f32, y.f32, r, nativePoolHandle(pool, io.threads))
+        qtop_fconv_run(handle, x.f32, y.f32, r, nativePoolHandle(io.threads))
     }
 }
 
-func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: Bool, pool: NativeThreadPool?) -> KernelBuild {
+func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: Bool) -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let a = ctx.attrs
     let fmt = a.string("data_format", default: "NCHW")
@@ -86,7 +84,7 @@ func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: 
     if let bias { h = bias.withUnsafeBufferPointer { qtop_fconv_create(&d, wp, $0.baseAddress, isa.cValue) } }
     else { h = qtop_fconv_create(&d, wp, nil, isa.cValue) }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes, pool: pool))
+    return .ready(NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes))
 }
 
 // MARK: - matmul_v2 / fc / mul (f32, constant weights)
@@ -95,13 +93,11 @@ final class NativeFMatMulKernel: Kernel {
     let handle: OpaquePointer
     let xSlot: String, outSlot: String
     let m: Int, k: Int, n: Int
-    let pool: NativeThreadPool?
 
-    init(handle: OpaquePointer, xSlot: String, outSlot: String, m: Int, k: Int, n: Int, pool: NativeThreadPool?) {
+    init(handle: OpaquePointer, xSlot: String, outSlot: String, m: Int, k: Int, n: Int) {
         self.handle = handle
         self.xSlot = xSlot; self.outSlot = outSlot
         self.m = m; self.k = k; self.n = n
-        self.pool = pool
     }
 
     deinit { qtop_fmatmul_destroy(handle) }
@@ -110,11 +106,11 @@ final class NativeFMatMulKernel: Kernel {
         let x = try io.input(xSlot)
         let y = try io.output(outSlot)
         guard x.count == m * k, y.count == m * n else { throw KernelError("matmul planned for [\(m),\(k)]×[\(k),\(n)], got \(x.shape)") }
-        qtop_fmatmul_run(handle, x.f32, y.f32, nil, nativePoolHandle(pool, io.threads))
+        qtop_fmatmul_run(handle, x.f32, y.f32, nil, nativePoolHandle(io.threads))
     }
 }
 
-func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel, pool: NativeThreadPool?) -> KernelBuild {
+func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel) -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let a = ctx.attrs
     let xSlot = op == "fc" ? "Input" : "X"
@@ -171,50 +167,50 @@ func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel, pool: Nat
         return qtop_fmatmul_create(&d, wp.baseAddress, nil, isa.cValue)
     }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeFMatMulKernel(handle: h, xSlot: xSlot, outSlot: "Out", m: m, k: k, n: n, pool: pool))
+    return .ready(NativeFMatMulKernel(handle: h, xSlot: xSlot, outSlot: "Out", m: m, k: k, n: n))
 }
 
 // MARK: - registration
 
 /// Registers the native C kernels (int8 and fp32) for every ISA this build has. Generic native entries have
 /// priority 1 so they win over the Swift reference kernels ("ref", priority 0) at the same ISA.
-public func registerNativeKernels(_ r: KernelRegistry, pool: NativeThreadPool?) {
+public func registerNativeKernels(_ r: KernelRegistry) {
     let int8ISAs: [ISALevel] = [.avx512_vnni, .avx512_core, .avx2, .generic]
     let f32ISAs: [ISALevel] = [.avx512_core, .avx2, .generic]
     let prio: (ISALevel) -> Int = { $0 == .generic ? 1 : 0 }
     for isa in int8ISAs {
         for fam in ["conv1x1", "conv", "dwconv"] {
             r.register(KernelEntry(op: "qconv2d", precision: .i8, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
-                makeQConv(ctx, family: fam, isa: isa, pool: pool)
+                makeQConv(ctx, family: fam, isa: isa)
             })
         }
         r.register(KernelEntry(op: "qmatmul", precision: .i8, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
-            makeQMatMul(ctx, isa: isa, pool: pool)
+            makeQMatMul(ctx, isa: isa)
         })
     }
     r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        makeQPool(ctx, pool: pool)
+        makeQPool(ctx)
     })
     r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        makeQuantize(ctx, pool: pool)
+        makeQuantize(ctx)
     })
     r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        makeDequantize(ctx, pool: pool)
+        makeDequantize(ctx)
     })
     r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        makeFPool(ctx, pool: pool)
+        makeFPool(ctx)
     })
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
             for fam in ["conv1x1", "conv", "dwconv"] {
                 r.register(KernelEntry(op: op, precision: .f32, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
-                    makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d", pool: pool)
+                    makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d")
                 })
             }
         }
         for op in ["matmul_v2", "matmul", "fc", "mul"] {
             r.register(KernelEntry(op: op, precision: .f32, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
-                makeFMatMul(ctx, op: op, isa: isa, pool: pool)
+                makeFMatMul(ctx, op: op, isa: isa)
             })
         }
     }

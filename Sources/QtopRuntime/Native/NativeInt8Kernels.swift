@@ -95,12 +95,10 @@ func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
 final class NativeQConvKernel: Kernel {
     let handle: OpaquePointer
     let setup: QConvSetup
-    let pool: NativeThreadPool?
 
-    init(handle: OpaquePointer, setup: QConvSetup, pool: NativeThreadPool?) {
+    init(handle: OpaquePointer, setup: QConvSetup) {
         self.handle = handle
         self.setup = setup
-        self.pool = pool
     }
 
     deinit { qtop_qconv_destroy(handle) }
@@ -119,11 +117,11 @@ final class NativeQConvKernel: Kernel {
             guard let q = io.optionalOutput("QuantOutput"), q.count == y.count else { throw KernelError("qconv2d QuantOutput missing or of the wrong size") }
             y2 = q.data
         }
-        qtop_qconv_run2(handle, x.data, y.data, y2, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(pool, io.threads))
+        qtop_qconv_run2(handle, x.data, y.data, y2, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(io.threads))
     }
 }
 
-func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, pool: NativeThreadPool?) -> KernelBuild {
+func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel) -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     // cheap family check before copying weights (every family × ISA entry is asked in turn)
     if let fs = ctx.constant("Filter")?.shape, fs.count == 4, let ic = ctx.inputShape("Input").last {
@@ -150,7 +148,7 @@ func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, pool: N
         }
     }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeQConvKernel(handle: h, setup: s, pool: pool))
+    return .ready(NativeQConvKernel(handle: h, setup: s))
 }
 
 // MARK: - qmatmul
@@ -159,13 +157,11 @@ final class NativeQMatMulKernel: Kernel {
     let handle: OpaquePointer
     let m: Int, k: Int, n: Int
     let hasResidual: Bool
-    let pool: NativeThreadPool?
 
-    init(handle: OpaquePointer, m: Int, k: Int, n: Int, hasResidual: Bool, pool: NativeThreadPool?) {
+    init(handle: OpaquePointer, m: Int, k: Int, n: Int, hasResidual: Bool) {
         self.handle = handle
         self.m = m; self.k = k; self.n = n
         self.hasResidual = hasResidual
-        self.pool = pool
     }
 
     deinit { qtop_qmatmul_destroy(handle) }
@@ -176,11 +172,11 @@ final class NativeQMatMulKernel: Kernel {
         guard x.count == m * k, y.count == m * n else { throw KernelError("qmatmul planned for [\(m),\(k)]→[\(m),\(n)], got \(x.shape)→\(y.shape)") }
         let r = io.optionalInput("Residual")
         if hasResidual { guard let r, r.count == y.count else { throw KernelError("qmatmul residual missing") } }
-        qtop_qmatmul_run(handle, x.data, y.data, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(pool, io.threads))
+        qtop_qmatmul_run(handle, x.data, y.data, r.map { UnsafeRawPointer($0.data) }, nativePoolHandle(io.threads))
     }
 }
 
-func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel, pool: NativeThreadPool?) -> KernelBuild {
+func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let a = ctx.attrs
     let xs = ctx.inputShape("X")
@@ -222,7 +218,7 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel, pool: NativeThreadPoo
         return qtop_qmatmul_create(&d, wp, rg.baseAddress, nil, isa.cValue)
     }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeQMatMulKernel(handle: h, m: m, k: k, n: n, hasResidual: rdt != QTOP_DT_NONE, pool: pool))
+    return .ready(NativeQMatMulKernel(handle: h, m: m, k: k, n: n, hasResidual: rdt != QTOP_DT_NONE))
 }
 
 // MARK: - qpool2d
@@ -230,24 +226,22 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel, pool: NativeThreadPoo
 final class NativeQPoolKernel: Kernel {
     var desc: qtop_qpool_desc
     let inCount: Int, outCount: Int
-    let pool: NativeThreadPool?
 
-    init(desc: qtop_qpool_desc, inCount: Int, outCount: Int, pool: NativeThreadPool?) {
+    init(desc: qtop_qpool_desc, inCount: Int, outCount: Int) {
         self.desc = desc
         self.inCount = inCount
         self.outCount = outCount
-        self.pool = pool
     }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
         let y = try io.output("Out")
         guard x.count == inCount, y.count == outCount else { throw KernelError("qpool2d shape changed since planning") }
-        if qtop_qpool_run(&desc, x.data, y.data, nativePoolHandle(pool, io.threads)) != 0 { throw KernelError("qpool2d: invalid descriptor") }
+        if qtop_qpool_run(&desc, x.data, y.data, nativePoolHandle(io.threads)) != 0 { throw KernelError("qpool2d: invalid descriptor") }
     }
 }
 
-func makeQPool(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuild {
+func makeQPool(_ ctx: KernelBuildContext) -> KernelBuild {
     let a = ctx.attrs
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, known(xs), os.count == 4, known(os) else { return .rejected("X/Out must be known 4-D NHWC shapes") }
@@ -291,7 +285,7 @@ func makeQPool(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuil
     d.out_range = a.float("out_scale", default: 0)
     if d.is_avg == 1 && !(d.in_range > 0) { return .rejected("avg pool needs in_scale > 0") }
     if d.is_avg == 1 && d.dst_dt != ci(QTOP_DT_F32) && !(d.out_range > 0) { return .rejected("avg pool needs out_scale > 0") }
-    return .ready(NativeQPoolKernel(desc: d, inCount: xs.reduce(1, *), outCount: os.reduce(1, *), pool: pool))
+    return .ready(NativeQPoolKernel(desc: d, inCount: xs.reduce(1, *), outCount: os.reduce(1, *)))
 }
 
 // MARK: - quantize / dequantize
@@ -306,8 +300,7 @@ private func nchw(_ s: [Int], nhwc: Bool) -> (Int, Int, Int, Int) {
 final class NativeQuantizeKernel: Kernel {
     let dt: qtop_dtype
     let range: Float
-    let pool: NativeThreadPool?
-    init(dt: qtop_dtype, range: Float, pool: NativeThreadPool?) { self.dt = dt; self.range = range; self.pool = pool }
+    init(dt: qtop_dtype, range: Float) { self.dt = dt; self.range = range }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
@@ -315,14 +308,13 @@ final class NativeQuantizeKernel: Kernel {
         guard x.count == y.count, x.dtype == .f32 else { throw KernelError("quantize: bad tensors") }
         let (n, c, h, w) = nchw(x.shape, nhwc: false)
         qtop_quantize_nchw_to_nhwc(x.f32, y.data, ci(dt), Int32(n), Int32(c), Int32(h), Int32(w), range,
-                                   nativePoolHandle(pool, io.threads))
+                                   nativePoolHandle(io.threads))
     }
 }
 
 final class NativeDequantizeKernel: Kernel {
     let range: Float
-    let pool: NativeThreadPool?
-    init(range: Float, pool: NativeThreadPool?) { self.range = range; self.pool = pool }
+    init(range: Float) { self.range = range }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
@@ -330,15 +322,15 @@ final class NativeDequantizeKernel: Kernel {
         guard x.count == y.count, y.dtype == .f32, let sdt = NativeAttr.cDType(x.dtype) else { throw KernelError("dequantize: bad tensors") }
         let (n, c, h, w) = nchw(x.shape, nhwc: true)
         if sdt == QTOP_DT_F32 {
-            qtop_reorder_nhwc_to_nchw_f32(x.f32, y.f32, Int32(n), Int32(c), Int32(h), Int32(w), nativePoolHandle(pool, io.threads))
+            qtop_reorder_nhwc_to_nchw_f32(x.f32, y.f32, Int32(n), Int32(c), Int32(h), Int32(w), nativePoolHandle(io.threads))
         } else {
             qtop_dequantize_nhwc_to_nchw(x.data, ci(sdt), y.f32, Int32(n), Int32(c), Int32(h), Int32(w), range,
-                                         nativePoolHandle(pool, io.threads))
+                                         nativePoolHandle(io.threads))
         }
     }
 }
 
-func makeQuantize(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuild {
+func makeQuantize(_ ctx: KernelBuildContext) -> KernelBuild {
     let a = ctx.attrs
     let range = a.float("scale", default: 0)
     guard range > 0 else { return .rejected("quantize needs scale > 0") }
@@ -346,12 +338,12 @@ func makeQuantize(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelB
     guard let dt = NativeAttr.outDType(a.string("out_dtype", default: outDT == .u8 ? "u8" : "s8")), dt != QTOP_DT_F32 else {
         return .rejected("quantize out_dtype must be u8 or s8")
     }
-    return .ready(NativeQuantizeKernel(dt: dt, range: range, pool: pool))
+    return .ready(NativeQuantizeKernel(dt: dt, range: range))
 }
 
-func makeDequantize(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuild {
+func makeDequantize(_ ctx: KernelBuildContext) -> KernelBuild {
     let range = ctx.attrs.float("scale", default: 0)
     let inDT = ctx.node.input("X").flatMap { ctx.graph.values[$0]?.dtype }
     if inDT != .f32 && !(range > 0) { return .rejected("dequantize needs scale > 0") }
-    return .ready(NativeDequantizeKernel(range: range, pool: pool))
+    return .ready(NativeDequantizeKernel(range: range))
 }

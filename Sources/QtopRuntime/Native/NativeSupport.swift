@@ -80,10 +80,10 @@ func nativeISAGate(_ isa: ISALevel, _ ctx: KernelBuildContext) -> String? {
     return nil
 }
 
-/// Runs a C kernel either serially (executor asked for one thread) or on the native pool.
-func nativePoolHandle(_ pool: NativeThreadPool?, _ threads: ThreadContext) -> OpaquePointer? {
-    guard let pool, threads.count > 1 else { return nil }
-    return pool.handle
+/// The native pool a C kernel runs on: the one the executor passes at run time, or nil (serial) for one thread.
+func nativePoolHandle(_ threads: ThreadContext) -> OpaquePointer? {
+    guard threads.count > 1 else { return nil }
+    return threads.nativePool?.handle
 }
 
 func whyString(_ buf: [CChar]) -> String {
