@@ -97,11 +97,14 @@ public final class LiveRunner: @unchecked Sendable {
             }
             if stop { return }
             if let change { lock.withLock { config = change }; executor = nil }
+            let cfg = lock.withLock { config }
             if reset {
                 profiler.reset()
-                for (_, v) in profiles { v.1.reset() }
+                // The other modes' samples are dropped rather than zeroed, so the comparison samples them again
+                // when next asked for (zeroed ones would read as "never ran" forever).
+                profiles = profiles.filter { $0.key == cfg.mode }
+                lock.withLock { comparisonRows = nil }
             }
-            let cfg = lock.withLock { config }
             if executor == nil {
                 do {
                     let e = try engine.executor(cfg)

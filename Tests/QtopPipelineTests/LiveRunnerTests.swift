@@ -18,42 +18,47 @@ final class LiveRunnerTests: XCTestCase {
         runner.start()
         defer { runner.stop() }
 
-        let deadline = Date().addingTimeInterval(60)
-        var comparison: [ModeComparison]?
-        var sawSnapshot = false
-        var requests = 0
-        // A second reader thread next to this one, so two non-runner threads poll concurrently as well.
-        let other = Thread {
-            for _ in 0..<200 {
-                _ = runner.latest()
-                _ = runner.comparison()
+        // A second polling thread next to this one, reading everything the UI reads until told to stop.
+        let stopReading = LockedFlag()
+        let readerDone = DispatchSemaphore(value: 0)
+        Thread {
+            while !stopReading.value {
+                if let s = runner.latest() { for l in s.layers { _ = l.execType; _ = l.history.last } }
+                if let rows = runner.comparison() { _ = rows.map(\.speedup) }
                 _ = runner.dispatch(nodeID: 2)
+                Thread.sleep(forTimeInterval: 0.0005)
+            }
+            readerDone.signal()
+        }.start()
+
+        func poll(until done: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if done() { return true }
+                for id in 0..<4 { _ = runner.dispatch(nodeID: id) }
                 Thread.sleep(forTimeInterval: 0.001)
             }
+            return false
         }
-        other.start()
-        while Date() < deadline && (comparison == nil || !sawSnapshot || requests < 3) {
-            if let s = runner.latest(), !s.layers.isEmpty, s.runs > 0 {
-                sawSnapshot = true
-                for l in s.layers { _ = l.execType; _ = l.history.count }
-            }
-            comparison = runner.comparison()
-            for id in 0..<4 { _ = runner.dispatch(nodeID: id) }
-            if sawSnapshot && requests < 3 {
-                switch requests {
-                case 0: runner.resetStatistics()
-                case 1: runner.setISACap(.generic)
-                default: runner.setMode(.int8)
-                }
-                requests += 1
-            }
-            Thread.sleep(forTimeInterval: 0.002)
+        XCTAssertTrue(poll { (runner.latest()?.runs ?? 0) > 0 }, "no snapshot within 60 s")
+        runner.resetStatistics()
+        runner.setISACap(.generic)
+        runner.setMode(.int8)
+        XCTAssertTrue(poll { runner.latest()?.isaCap == .generic }, "the ISA change never produced a snapshot")
+        var rows: [ModeComparison] = []
+        XCTAssertTrue(poll {
+            rows = runner.comparison() ?? []
+            return rows.contains { $0.int8Ms > 0 && $0.fp32Ms > 0 }
+        }, "no layer timed in both modes within 60 s: \(rows)")
+        // Keep both readers busy while the runner goes on publishing.
+        for _ in 0..<300 {
+            _ = runner.comparison()
+            _ = runner.latest()
+            Thread.sleep(forTimeInterval: 0.001)
         }
+        stopReading.value = true
+        readerDone.wait()
         XCTAssertNil(runner.error)
-        XCTAssertTrue(sawSnapshot, "no snapshot published within 60 s")
-        let rows = try XCTUnwrap(comparison, "no int8/fp32 comparison within 60 s")
-        XCTAssertFalse(rows.isEmpty)
-        XCTAssertTrue(rows.contains { $0.int8Ms > 0 && $0.fp32Ms > 0 }, "no layer timed in both modes: \(rows)")
     }
 
     func testEnginesOwnTheirPools() throws {
@@ -72,5 +77,15 @@ final class LiveRunnerTests: XCTestCase {
         finished.wait()
         XCTAssertFalse(yb.isEmpty)
         XCTAssertEqual(ya, yb)
+    }
+}
+
+/// A Bool shared between threads.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    var value: Bool {
+        get { lock.withLock { v } }
+        set { lock.withLock { v = newValue } }
     }
 }
