@@ -187,14 +187,9 @@ public enum DemoData {
          15: DispatchDecision(execType: ExecType(implementation: "gemm", isa: .avx512_vnni, precision: .i8), rejected: [])]
     }
 
-    /// A fake feed serving the fixed snapshot, or one whose numbers move with time (`animated: true`).
-    public static func feed(animated: Bool = false) -> FakeFeed {
-        let f = FakeFeed(snapshot: snapshot(), comparison: comparison(), dispatch: dispatch(),
-                         cpuName: "Intel(R) Xeon(R) Demo 8375C @ 2.90GHz")
-        if animated {
-            let start = Date()
-            f.generator = { mode, cap in snapshot(t: Date().timeIntervalSince(start), mode: mode, cap: cap) }
-        }
-        return f
+    /// A fake feed serving the fixed snapshot.
+    public static func feed() -> FakeFeed {
+        FakeFeed(snapshot: snapshot(), comparison: comparison(), dispatch: dispatch(),
+                 cpuName: "Intel(R) Xeon(R) Demo 8375C @ 2.90GHz")
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import QtopProfile
 
-/// A scripted feed for tests and the demo: returns whatever snapshot it was given (or one made by `generator`),
-/// records every request, and answers a mode/cap request by applying it to the next snapshot.
+/// A scripted feed for tests: returns whatever snapshot it was given, records every request, and answers a
+/// mode/cap request by applying it to the next snapshot.
 public final class FakeFeed: ProfileFeed, @unchecked Sendable {
     private let lock = NSLock()
     private var _snapshot: ProfileSnapshot?
@@ -11,8 +11,6 @@ public final class FakeFeed: ProfileFeed, @unchecked Sendable {
     private var _calls: [String] = []
     private var _comparison: [CompareRow]?
     private var _dispatch: [Int: DispatchDecision]
-    /// When set, `latest()` asks it for a fresh snapshot (the demo animates through it).
-    public var generator: (@Sendable (ExecMode, ISALevel) -> ProfileSnapshot)?
 
     public let availableISAs: [ISALevel]
     public let cpuName: String
@@ -34,15 +32,6 @@ public final class FakeFeed: ProfileFeed, @unchecked Sendable {
     public var calls: [String] { lock.withLock { _calls } }
 
     public func latest() -> ProfileSnapshot? {
-        lock.lock()
-        let gen = generator
-        let mode = _mode, cap = _cap
-        lock.unlock()
-        if let gen {
-            let s = gen(mode, cap)
-            lock.withLock { _snapshot = s }
-            return s
-        }
         return lock.withLock {
             guard var s = _snapshot else { return nil }
             s.mode = _mode
