@@ -61,7 +61,7 @@ final class LiveRunnerTests: XCTestCase {
         XCTAssertNil(runner.error)
     }
 
-    func testEnginesOwnTheirPools() throws {
+    func testTwoEnginesRunConcurrentlyOnTheirOwnPools() throws {
         // Two engines with the same thread count each own a pool; run from two threads at once they agree.
         let model = try ModelLoader.load(RepoPaths.sample("shapes_int8.pdmodel"))
         let config = RunConfig(mode: .int8, isaCap: NativeCPU.bestISA, threads: 2)

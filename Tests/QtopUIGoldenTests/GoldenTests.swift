@@ -6,7 +6,7 @@ import QtopTestSupport
 /// Whole screens of a real profile of a sample (RealProfile: timings masked) as plain text at fixed sizes, compared
 /// with files in Golden/. A change in what the runtime emits (layers, exec types, precisions, dispatch, passes) or
 /// in how the UI shows it fails here.
-/// Regenerate with `QTOP_UPDATE_GOLDEN=1 swift test --filter QtopUITests` and review the diff.
+/// Regenerate with `QTOP_UPDATE_GOLDEN=1 swift test --filter QtopUIGoldenTests` and review the diff.
 final class GoldenTests: XCTestCase {
     static let dir: String = {
         var url = URL(fileURLWithPath: #filePath)
