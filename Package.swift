@@ -34,12 +34,12 @@ let package = Package(
         // Load → passes → plan → run → profile: the engine (graph per mode, plans, thread pools) and the live runner.
         .target(name: "QtopPipeline", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopProfile"]),
         // UI core: state, reducer, rendering into a cell grid. No curses, no runtime, no kernels here.
-        .target(name: "QtopUI", dependencies: ["QtopGraph", "QtopPasses", "QtopProfile"]),
+        .target(name: "QtopUI", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopProfile"]),
         // ncursesw through a system library plus a small C shim for the macros and globals Swift cannot import.
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
         .target(name: "CNcursesShim", dependencies: ["CNcurses"]),
-        .target(name: "QtopTerminal", dependencies: ["QtopUI", "QtopProfile", "CNcursesShim"]),
+        .target(name: "QtopTerminal", dependencies: ["QtopGraph", "QtopPasses", "QtopProfile", "QtopUI", "CNcursesShim"]),
         .executableTarget(name: "qtop", dependencies: [
             "QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopPipeline", "QtopProfile", "QtopUI", "QtopTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,7 +2,6 @@ import QtopProfile
 
 /// Screen geometry shared by the renderer and the reducer (scroll clamping, mouse hit-testing): pure functions
 /// of the state and the screen size, no drawing.
-
 public struct Layout: Sendable {
     /// Screen rows: 0...1 header, 2 tabs, then the body, the key bar on the last row.
     public static let headerRows = 3
