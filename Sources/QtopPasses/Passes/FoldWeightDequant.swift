@@ -15,8 +15,7 @@ public enum FoldWeightDequant {
     public static let name = "fold-weight-dequant"
     public static let pass = Pass(name: name) { g, _ in apply(g) }
 
-    static let dequantizers: Set<String> = ["dequantize_linear", "fake_channel_wise_dequantize_max_abs", "fake_dequantize_max_abs",
-                                            "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_abs_max"]
+    static var dequantizers: Set<String> { QuantOpNames.weightDequantizers }
 
     /// The axis along which a consumer needs per-channel weight ranges, when `w` is its weight input.
     static func weightAxis(_ c: Node, _ w: String, shape: [Int]) -> Int? {
