@@ -61,7 +61,8 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:]) throws -> Executor {
-        let g = try graph(for: config.mode)
+        // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
+        let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
         let options = PlanOptions(isaCap: config.isaCap, available: NativeCPU.usableISAs, referenceOnly: config.mode == .reference)
         let (registry, threads) = registry(threads: config.threads)
         return try Executor(graph: g, registry: registry, options: options, threads: threads, inputShapes: inputShapes)

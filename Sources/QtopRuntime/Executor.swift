@@ -1,6 +1,5 @@
 import QtopFormat
 import QtopGraph
-import QtopPasses
 
 /// Options that shape a plan: which implementations may be chosen and how many threads they may use.
 public struct PlanOptions: Sendable {
@@ -51,7 +50,7 @@ public final class Executor: @unchecked Sendable {
         }
         var g: Graph
         do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
-        Executor.dequantizeFoldedWeights(&g)
+        try Executor.rejectIntegerWeightsOnFloatOps(g)
         self.graph = g
         self.threads = threads
 
@@ -91,14 +90,13 @@ public final class Executor: @unchecked Sendable {
 
     deinit { for b in buffers { b.deallocate() } }
 
-    /// Float ops of an intermediate pass snapshot may read int8 weights folded by fold-weight-dequant (with
-    /// `weight_scales`); float kernels get them dequantized once here, exactly as Paddle's dequantize_linear would.
-    static func dequantizeFoldedWeights(_ g: inout Graph) {
+    /// Float kernels read float weights: a snapshot whose float ops still read int8 weights folded by
+    /// fold-weight-dequant (`weight_scales`) must go through the `dequantize-folded-weights` pass first.
+    static func rejectIntegerWeightsOnFloatOps(_ g: Graph) throws {
         for n in g.nodes where !n.type.hasPrefix("q") && n.attrs["weight_scales"] != nil {
-            guard let slot = QuantMath.weightSlot(n), let name = n.input(slot), g.values[name]?.constant?.dtype == .i8,
-                  let w = QuantMath.dequantizedWeights(of: n, in: g) else { continue }
-            g.values[name]!.constant = w
-            g.values[name]!.dtype = .f32
+            for name in n.allInputs where g.values[name]?.constant?.dtype == .i8 {
+                throw ExecutionError("\(n.type) '\(n.name)' reads int8 weights '\(name)' folded with weight_scales; run the dequantize-folded-weights pass before planning")
+            }
         }
     }
 
