@@ -25,12 +25,16 @@ public struct ExecutionError: Error, CustomStringConvertible {
 /// A compiled plan for one graph at fixed input shapes: a kernel per node, the dispatch decision behind it, and a
 /// memory plan. `run` executes nodes in order; the optional profiler records each node's wall and CPU time.
 public final class Executor: @unchecked Sendable {
+    /// One node of the plan with everything the hot path needs bound once: the kernel's tensors by slot, the
+    /// outputs the observe hook reports. `run` builds nothing per step.
     public struct Step {
         public let node: Node
         public let kernel: Kernel?
         public let decision: DispatchDecision
-        let inputRefs: [(String, [String])]
-        let outputRefs: [(String, [String])]
+        /// The kernel's inputs and outputs (nil for feed / fetch).
+        let io: KernelIO?
+        /// Computed (non-constant) outputs, in slot order, for the observe hook.
+        let observed: [(String, Tensor)]
     }
 
     public let graph: Graph
@@ -38,7 +42,8 @@ public final class Executor: @unchecked Sendable {
     public let memory: MemoryPlan
     public let threads: ThreadContext
     private var buffers: [UnsafeMutableRawPointer]
-    private var tensors: [String: Tensor] = [:]
+    /// Every planned tensor by value name (constants, inputs, memory-plan slots); fixed after init.
+    private let tensors: [String: Tensor]
 
     /// Builds a plan. `inputShapes` fixes unknown extents (the batch); missing inputs get batch 1.
     public init(graph g0: Graph, registry: KernelRegistry, options: PlanOptions, threads: ThreadContext = .serial,
@@ -54,20 +59,15 @@ public final class Executor: @unchecked Sendable {
         self.graph = g
         self.threads = threads
 
-        var steps: [Step] = []
+        var chosen: [(Node, Kernel?, DispatchDecision)] = []
         for node in g.nodes {
-            let ins = node.inputs.map { ($0.name, $0.args) }
-            let outs = node.outputs.map { ($0.name, $0.args) }
             if node.type == "feed" || node.type == "fetch" {
-                steps.append(Step(node: node, kernel: nil,
-                                  decision: DispatchDecision(execType: "copy:generic:\(Executor.precisionName(g, node))", implementation: "copy", isa: .generic, rejected: []),
-                                  inputRefs: ins, outputRefs: outs))
+                chosen.append((node, nil, DispatchDecision(execType: "copy:generic:\(Executor.precisionName(g, node))", implementation: "copy", isa: .generic, rejected: [])))
                 continue
             }
             let (kernel, decision) = try Executor.choose(node: node, graph: g, registry: registry, options: options)
-            steps.append(Step(node: node, kernel: kernel, decision: decision, inputRefs: ins, outputRefs: outs))
+            chosen.append((node, kernel, decision))
         }
-        self.steps = steps
 
         for v in g.values.values where v.constant == nil && v.shape != nil {
             if v.shape!.contains(where: { $0 < 0 }) && g.nodes.contains(where: { $0.allOutputs.contains(v.name) && $0.type != "fetch" }) {
@@ -81,10 +81,32 @@ public final class Executor: @unchecked Sendable {
         }, keepAlive: Set(g.outputs))
         self.memory = plan
         self.buffers = plan.slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: $0 + 64, alignment: 64) }
+        var tensors: [String: Tensor] = [:]
         for (name, v) in g.values {
             if let c = v.constant { tensors[name] = Tensor(c); continue }
             guard written.contains(name), let slot = plan.slotOf[name], let s = v.shape else { continue }
             tensors[name] = Tensor(dtype: v.dtype ?? .f32, shape: s, data: buffers[slot])
+        }
+        self.tensors = tensors
+        self.steps = try chosen.map { node, kernel, decision in
+            let observed = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in
+                g.values[name]?.constant == nil ? tensors[name].map { (name, $0) } : nil
+            }
+            guard kernel != nil else { return Step(node: node, kernel: nil, decision: decision, io: nil, observed: observed) }
+            var ins: [String: [Tensor]] = [:]
+            for slot in node.inputs {
+                ins[slot.name] = try slot.args.map { a in
+                    guard let t = tensors[a] else { throw ExecutionError("\(node.type) '\(node.name)': input '\(a)' has no data") }
+                    return t
+                }
+            }
+            var outs: [String: [Tensor]] = [:]
+            for slot in node.outputs {
+                let ts = slot.args.compactMap { a -> Tensor? in g.values[a]?.constant == nil ? tensors[a] : nil }
+                if ts.count == slot.args.count { outs[slot.name] = ts }
+            }
+            return Step(node: node, kernel: kernel, decision: decision, io: KernelIO(inputs: ins, outputs: outs, threads: threads),
+                        observed: observed)
         }
     }
 
@@ -165,40 +187,25 @@ public final class Executor: @unchecked Sendable {
         }
         let runStart = profiler != nil ? Clock.wallNs() : 0
         for step in steps {
-            let w0 = profiler != nil ? Clock.wallNs() : 0
-            let c0 = profiler != nil ? Clock.cpuNs() : 0
-            switch step.node.type {
-            case "feed":
-                if let out = step.node.output("Out"), let dst = tensors[out], let src = inputs[out] {
-                    dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
-                }
-            case "fetch":
-                break
-            default:
-                var ins: [String: [Tensor]] = [:]
-                for (slot, args) in step.inputRefs {
-                    ins[slot] = try args.map { a in
-                        guard let t = tensors[a] else { throw ExecutionError("\(step.node.type) '\(step.node.name)': input '\(a)' has no data") }
-                        return t
-                    }
-                }
-                var outs: [String: [Tensor]] = [:]
-                for (slot, args) in step.outputRefs {
-                    let ts = args.compactMap { a -> Tensor? in graph.values[a]?.constant == nil ? tensors[a] : nil }
-                    if ts.count == args.count { outs[slot] = ts }
-                }
+            if let io = step.io, let kernel = step.kernel {
+                // The timed window covers the kernel call only; everything it reads was bound at plan time.
+                let w0 = profiler != nil ? Clock.wallNs() : 0
+                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
                 do {
-                    try step.kernel!.run(KernelIO(inputs: ins, outputs: outs, threads: threads))
+                    try kernel.run(io)
                 } catch {
                     throw ExecutionError("\(step.node.type) '\(step.node.name)': \(error)")
                 }
-            }
-            if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.cpuNs() - c0) }
-            if let observe, step.node.type != "fetch" {
-                for name in step.node.allOutputs where graph.values[name]?.constant == nil {
-                    if let t = tensors[name] { observe(step.node, name, t) }
+                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
+            } else {
+                let w0 = profiler != nil ? Clock.wallNs() : 0
+                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
+                if step.node.type == "feed", let out = step.node.output("Out"), let dst = tensors[out], let src = inputs[out] {
+                    dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
                 }
+                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
             }
+            if let observe { for (name, t) in step.observed { observe(step.node, name, t) } }
         }
         if let p = profiler { p.recordRun(wallNs: Clock.wallNs() - runStart) }
         return try graph.outputs.map { name in
