@@ -159,7 +159,11 @@ public final class Executor: @unchecked Sendable {
                 rejected.append(.init(implementation: e.implementation, isa: e.isa, reason: "above the ISA cap \(options.isaCap.rawValue)"))
                 continue
             }
-            switch try e.make(ctx) {
+            // A factory that throws (a malformed attribute, an unsupported combination) rejects like one that
+            // returns .rejected: the reason shows in dispatch.
+            let build: KernelBuild
+            do { build = try e.make(ctx) } catch { build = .rejected("\(error)") }
+            switch build {
             case .ready(let k):
                 return (k, DispatchDecision(execType: e.execType, implementation: e.implementation, isa: e.isa, rejected: rejected))
             case .rejected(let why):

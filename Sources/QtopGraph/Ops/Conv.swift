@@ -48,6 +48,15 @@ public struct WindowGeometry: Sendable, Equatable {
         return WindowGeometry(strides: pair(s), dilations: pair(d), paddings: four(p), algorithm: try PaddingAlgorithm.read(&a))
     }
 
+    /// Explicit-padding geometry from attribute-style lists ([s] or [sh, sw]; [p], [ph, pw] or [t, b, l, r]).
+    public static func explicit(strides: [Int], dilations: [Int], paddings: [Int]) throws -> WindowGeometry {
+        guard [1, 2].contains(strides.count), [1, 2].contains(dilations.count), [1, 2, 4].contains(paddings.count),
+              strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), paddings.allSatisfy({ $0 >= 0 }) else {
+            throw OpSpecError("bad window geometry: strides \(strides), dilations \(dilations), paddings \(paddings)")
+        }
+        return WindowGeometry(strides: pair(strides), dilations: pair(dilations), paddings: four(paddings), algorithm: .explicit)
+    }
+
     static func pair(_ v: [Int]) -> (Int, Int) { v.count >= 2 ? (v[0], v[1]) : (v[0], v[0]) }
 
     static func four(_ p: [Int]) -> [Int] {
@@ -113,6 +122,11 @@ public struct FusedActivation: Sendable, Equatable {
     public let name: String
     /// Parameters present on the node by name (threshold, slope, offset, alpha, beta, min, max, fuse_alpha, fuse_beta).
     public let params: [String: Float]
+
+    public init(name: String, params: [String: Float]) {
+        self.name = name
+        self.params = params
+    }
 
     static let paramNames = ["threshold", "slope", "offset", "alpha", "beta", "min", "max", "fuse_alpha", "fuse_beta"]
 

@@ -69,12 +69,16 @@ public struct MulSpec: OpSpec {
 public struct FCSpec: OpSpec {
     public static let opTypes = ["fc"]
     public let inNumColDims: Int
-    public let activation: String
+    /// `activation_type` with the same parameter attributes as fused_conv2d's `activation`.
+    public let activation: FusedActivation
     public let paddingWeights: Bool
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
         inNumColDims = try a.int("in_num_col_dims", default: 1, in: 1...64)
-        activation = try a.string("activation_type", default: "")
+        let name = try a.string("activation_type", default: "")
+        var params: [String: Float] = [:]
+        for p in FusedActivation.paramNames { if let v = try a.optionalFloat(p) { params[p] = v } }
+        activation = FusedActivation(name: name, params: params)
         paddingWeights = try a.bool("padding_weights", default: false)
     }
 
