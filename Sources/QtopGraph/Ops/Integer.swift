@@ -98,14 +98,15 @@ public struct IntegerEpilogueSpec: Sendable, Equatable {
     /// Range of an integer Residual (0 when absent; an integer Residual needs it > 0).
     public let residualScale: Float
 
-    static func read(_ a: inout AttributeReader) throws -> IntegerEpilogueSpec {
+    static func read(_ a: inout AttributeReader, _ node: Node) throws -> IntegerEpilogueSpec {
         let inScale = try positiveRange(&a, "in_scale")
         let ws = try a.floats("weight_scales", default: [])
         guard !ws.isEmpty, ws.allSatisfy({ $0.isFinite }) else { throw a.fail("weight_scales", "must hold finite weight ranges") }
         let act = try EpilogueActivation.read(&a)
         let t = try QDataType.read(&a, "out_dtype", default: .f32)!
-        let outScale = t == .f32 ? try a.float("out_scale", default: 0) : try positiveRange(&a, "out_scale")
-        let rs = try a.float("residual_scale", default: 0)
+        // out_scale only means something for an integer output, residual_scale only with a Residual input.
+        let outScale = t == .f32 ? try a.optionalFloat("out_scale") ?? 0 : try positiveRange(&a, "out_scale")
+        let rs = node.input("Residual") != nil ? try a.float("residual_scale", default: 0) : try a.optionalFloat("residual_scale") ?? 0
         return IntegerEpilogueSpec(inScale: inScale, weightScales: ws, activation: act, outType: t, outScale: outScale,
                                    residualScale: rs)
     }
@@ -131,7 +132,7 @@ public struct QConvSpec: OpSpec {
     public init(_ node: Node, _ a: inout AttributeReader) throws {
         geometry = try WindowGeometry.read(&a, dilations: true)
         groups = try a.int("groups", default: 1, in: 1...Int(Int32.max))
-        epilogue = try IntegerEpilogueSpec.read(&a)
+        epilogue = try IntegerEpilogueSpec.read(&a, node)
         if node.output("QuantOutput") != nil {
             guard epilogue.outType == .f32 else { throw a.fail("out_dtype", "must be f32 when the node has a QuantOutput") }
             let t = try QDataType.read(&a, "quant_out_dtype", default: .s8)!
@@ -161,7 +162,7 @@ public struct QMatMulSpec: OpSpec {
     public let epilogue: IntegerEpilogueSpec
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
-        epilogue = try IntegerEpilogueSpec.read(&a)
+        epilogue = try IntegerEpilogueSpec.read(&a, node)
     }
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
