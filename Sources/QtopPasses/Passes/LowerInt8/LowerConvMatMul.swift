@@ -30,12 +30,11 @@ extension LowerInt8.Lowering {
         let origInfo = rw.values[v] ?? ValueInfo(name: v, dtype: .f32, shape: nil)
         if isConv {
             let wt = rw.constant(w)!
-            let (pads, dil) = LowerInt8.resolvedPads(n, input: rw.shape(LowerInt8.dataInput(n)), kernel: [wt.shape[2], wt.shape[3]])!
-            let s = n.attrs.ints("strides", default: [1, 1])
-            attrs["strides"] = .ints([s[0], s.count > 1 ? s[1] : s[0]])
+            let (pads, dil, strides, groups) = LowerInt8.resolvedPads(n, input: rw.shape(LowerInt8.dataInput(n)), kernel: [wt.shape[2], wt.shape[3]])!
+            attrs["strides"] = .ints(strides)
             attrs["paddings"] = .ints(pads)
             attrs["dilations"] = .ints(dil)
-            attrs["groups"] = .int(n.attrs.int("groups", default: 1))
+            attrs["groups"] = .int(groups)
             ins = [Slot("Input", [inp.name]), Slot("Filter", [w])]
             if let b = n.input("Bias") { ins.append(Slot("Bias", [b])) }
             if let r = n.input("ResidualData") {

@@ -54,28 +54,14 @@ public enum LowerInt8 {
     static func weightInput(_ n: Node) -> String? { QuantMath.weightSlot(n).flatMap { n.input($0) } }
     static func mainOutput(_ n: Node) -> String? { convTypes.contains(n.type) ? n.output("Output") : n.output("Out") }
 
-    /// Explicit [top, bottom, left, right] pads and dilations of a conv, or nil when SAME needs an unknown size.
-    static func resolvedPads(_ n: Node, input: [Int]?, kernel: [Int]) -> (pads: [Int], dil: [Int])? {
-        let a = n.attrs
-        let s = a.ints("strides", default: [1, 1]), d = a.ints("dilations", default: [1, 1])
-        let dil = [d[0], d.count > 1 ? d[1] : d[0]]
-        let stride = [s[0], s.count > 1 ? s[1] : s[0]]
-        switch a.string("padding_algorithm", default: "EXPLICIT") {
-        case "VALID": return ([0, 0, 0, 0], dil)
-        case "SAME":
-            guard let x = input, x.count == 4, x[2] > 0, x[3] > 0 else { return nil }
-            var pads: [Int] = []
-            for i in 0..<2 {
-                let inp = x[2 + i], k = kernel[i], st = stride[i]
-                let out = (inp + st - 1) / st
-                let total = max((out - 1) * st + k - inp, 0)
-                pads += [total / 2, total - total / 2]
-            }
-            return (pads, [1, 1])
-        default:
-            let p = a.ints("paddings", default: [0, 0])
-            return (p.count == 4 ? p : (p.count == 2 ? [p[0], p[0], p[1], p[1]] : [0, 0, 0, 0]), dil)
-        }
+    /// A conv's geometry for qconv2d (from its spec): explicit [top, bottom, left, right] pads, dilations, strides
+    /// and groups, or nil when SAME needs an unknown size or the conv's attributes do not decode.
+    static func resolvedPads(_ n: Node, input: [Int]?, kernel: [Int]) -> (pads: [Int], dil: [Int], strides: [Int], groups: Int)? {
+        guard let spec = try? n.spec(ConvSpec.self) else { return nil }
+        let g = spec.geometry
+        if g.algorithm == .same { guard let x = input, x.count == 4, x[2] > 0, x[3] > 0 else { return nil } }
+        let (pads, dil) = g.resolve(inH: input?[2] ?? 0, inW: input?[3] ?? 0, kH: kernel[0], kW: kernel[1])
+        return (pads, [dil.0, dil.1], [g.strides.0, g.strides.1], spec.groups)
     }
 
     public static func apply(_ g: Graph) -> (Graph, [Change]) {
