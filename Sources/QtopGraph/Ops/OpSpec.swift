@@ -8,7 +8,21 @@ import QtopFormat
 /// `node.attrs`, so two readers cannot give one op two semantics.
 ///
 /// Adding an op = one type conforming to `OpSpec` in its family file (Conv.swift, Pool.swift, Elementwise.swift,
-/// Quant.swift, Shape.swift, MatMul.swift, Integer.swift …) and its name in that family's `specs` list.
+/// Quant.swift, Shape.swift, MatMul.swift, Norm.swift, Integer.swift …) and its name in that family's `specs` list:
+///
+///     public struct LayerNormSpec: OpSpec {
+///         public static let opTypes = ["layer_norm"]
+///         public let epsilon: Float
+///         public let beginNormAxis: Int
+///         public init(_ node: Node, _ a: inout AttributeReader) throws {
+///             epsilon = try a.float("epsilon", default: 1e-5)
+///             beginNormAxis = try a.int("begin_norm_axis", default: 1, in: 0...7)
+///         }
+///         public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? { try s.same("X", ["Y"]) }
+///     }
+///
+/// Kernels then read `try ctx.spec(LayerNormSpec.self)` in their factory (a thrown error becomes the rejection
+/// reason in dispatch), and the detail view lists `epsilon` / `begin_norm_axis` with their defaults marked.
 public protocol OpSpec: Sendable {
     /// The op types this spec decodes (several Paddle spellings may share one spec).
     static var opTypes: [String] { get }
