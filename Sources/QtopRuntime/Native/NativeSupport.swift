@@ -2,7 +2,8 @@ import CQtopKernels
 import QtopFormat
 import QtopGraph
 
-/// Helpers shared by the native kernel wrappers: attribute decoding with Paddle's conventions and dtype mapping.
+/// Helpers shared by the native kernel wrappers: dtype and activation mapping to the C enums (attributes come
+/// decoded from the op specs).
 enum NativeAttr {
     static func activation(_ s: String) -> qtop_act? {
         switch s.lowercased() {
@@ -56,15 +57,6 @@ enum NativeAttr {
         switch d {
         case .u8?: return QTOP_DT_U8
         case .i8?: return QTOP_DT_S8
-        default: return nil
-        }
-    }
-
-    static func outDType(_ s: String) -> qtop_dtype? {
-        switch s.lowercased() {
-        case "u8", "uint8": return QTOP_DT_U8
-        case "s8", "i8", "int8": return QTOP_DT_S8
-        case "f32", "float32", "fp32": return QTOP_DT_F32
         default: return nil
         }
     }
