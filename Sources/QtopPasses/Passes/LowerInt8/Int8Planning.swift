@@ -19,15 +19,14 @@ extension LowerInt8 {
         func shape(_ v: String?) -> [Int]? { v.flatMap { rw.base.values[$0]?.shape } }
         switch n.type {
         case "pool2d":
-            guard n.attrs.string("pooling_type", default: "max") == "max", n.attrs.string("data_format", default: "NCHW") != "NHWC",
-                  !n.attrs.bool("adaptive", default: false) || n.attrs.bool("global_pooling", default: false),
+            guard let p = try? n.spec(PoolSpec.self), p.windows.isMax, !p.nhwc, !p.windows.adaptive || p.windows.global,
                   shape(n.input("X"))?.count == 4 else { return false }
             return true
         case "relu":
             return true
         case "concat":
             guard n.inputs("AxisTensor").isEmpty, let s = shape(n.input("X")), s.count == 4 else { return false }
-            let ax = n.attrs.int("axis", default: 0)
+            guard let ax = (try? n.spec(ConcatSpec.self))?.axis else { return false }
             return ax == 1 || ax == -3
         case "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape":
             guard let s = shape(n.input("X")), s.count == 4, s[2] == 1, s[3] == 1,
@@ -55,7 +54,7 @@ extension LowerInt8 {
         guard depth < 64, let p = rw.producer(v) else { return nil }
         switch p.type {
         case "relu": return .infinity
-        case "relu6": return p.attrs.float("threshold", default: 6)
+        case "relu6": return (try? p.spec(UnarySpec.self))?.param("threshold")
         case "sigmoid", "hard_sigmoid", "softmax": return 1
         case "fused_conv2d", "fc", "qconv2d", "qmatmul": return activationBound(fusedActivation(p))
         case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
@@ -84,14 +83,14 @@ extension LowerInt8 {
                   let ws = n.attrs["weight_scales"]?.floats, mainOutput(n) != nil,
                   intActivations.contains(fusedActivation(n)) else { continue }
             if convTypes.contains(n.type) {
-                guard w.shape.count == 4, ws.count == w.shape[0], n.attrs.string("data_format", default: "NCHW") != "NHWC",
+                guard w.shape.count == 4, ws.count == w.shape[0], (try? n.spec(ConvSpec.self))?.nhwc == false,
                       rw.shape(x)?.count == 4,
                       resolvedPads(n, input: rw.shape(x), kernel: [w.shape[2], w.shape[3]]) != nil else { continue }
             } else {
                 guard w.shape.count == 2, ws.count == w.shape[1], rw.shape(x)?.count == 2 else { continue }
-                if n.type == "fc", n.attrs.int("in_num_col_dims", default: 1) != 1 { continue }
-                if n.type == "matmul_v2", n.attrs.bool("trans_x", default: false) { continue }
-                if n.type == "matmul", n.attrs.bool("transpose_X", default: false) { continue }
+                if n.type == "fc", (try? n.spec(FCSpec.self))?.inNumColDims != 1 { continue }
+                if n.type == "matmul_v2" || n.type == "matmul", (try? n.spec(MatMulSpec.self))?.transX != false { continue }
+                if n.type == "mul", (try? n.spec(MulSpec.self)) == nil { continue }
             }
             p.qops.insert(n.id)
         }

@@ -134,7 +134,7 @@ extension LowerInt8.Lowering {
             !(plan.qops.contains(c.id) && !plan.unfuse.contains(c.id) && c.input("ResidualData") == v && LowerInt8.dataInput(c) != v)
         }
         let ranges = others.map { c -> Float? in
-            guard let fr = LowerInt8.fqRange(c), c.input("X") == v, c.attrs.int("round_type", default: 0) == 0,
+            guard let fr = LowerInt8.fqRange(c), c.input("X") == v, (try? c.spec(FakeQuantizeSpec.self))?.roundType == 0,
                   let z = c.output("Out"), quantized[z] == nil,
                   rw.consumers(z, of: c).contains(where: { plan.qops.contains($0.id) && LowerInt8.dataInput($0) == z }) else { return nil }
             return fr

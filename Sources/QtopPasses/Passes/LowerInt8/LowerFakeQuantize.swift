@@ -41,7 +41,7 @@ extension LowerInt8.Lowering {
         let standalone = intReaders.isEmpty
         let u8 = !standalone && LowerInt8.useU8(bound: LowerInt8.nonNegativeBound(x, rw))
         let qname = z + ".quant"
-        let rt = f.attrs.int("round_type", default: 0)
+        let rt = (try? f.spec(FakeQuantizeSpec.self))?.roundType ?? 0
         var qa = Attributes([("scale", .float(r)), ("out_dtype", .string(u8 ? "u8" : "s8"))])
         if rt != 0 { qa["round_type"] = .int(rt) }
         let q = Node(id: rw.makeID(), type: "quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [qname])],

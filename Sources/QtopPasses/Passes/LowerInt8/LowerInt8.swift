@@ -45,9 +45,9 @@ public enum LowerInt8 {
 
     /// A per-tensor 8-bit fake_quantize's range.
     static func fqRange(_ n: Node?) -> Float? {
-        guard let n, n.type == "fake_quantize", n.attrs.int("bit_length", default: 8) == 8,
-              let r = n.attrs["range"]?.floats, r.count == 1, r[0] > 0 else { return nil }
-        return r[0]
+        guard let n, n.type == "fake_quantize", let f = try? n.spec(FakeQuantizeSpec.self), f.bitLength == 8,
+              f.ranges.count == 1, f.ranges[0] > 0 else { return nil }
+        return f.ranges[0]
     }
 
     static func dataInput(_ n: Node) -> String? { convTypes.contains(n.type) ? n.input("Input") : (n.type == "fc" ? n.input("Input") : n.input("X")) }
