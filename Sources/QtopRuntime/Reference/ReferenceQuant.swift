@@ -51,9 +51,15 @@ func absMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
 /// The channel index of flat element `i` along `axis` of `shape`.
 struct ChannelIndexer {
     let inner: Int, extent: Int
+    /// An axis outside the shape (e.g. -1 from a file) means one channel.
     init(shape: [Int], axis: Int) {
-        extent = axis < shape.count ? shape[axis] : 1
-        inner = axis + 1 <= shape.count ? shape[(axis + 1)...].reduce(1, *) : 1
+        guard axis >= 0, axis < shape.count else {
+            extent = 1
+            inner = 1
+            return
+        }
+        extent = shape[axis]
+        inner = shape[(axis + 1)...].reduce(1, *)
     }
     @inline(__always) func channel(_ i: Int) -> Int { (i / inner) % extent }
 }
