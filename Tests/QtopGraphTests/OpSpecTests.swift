@@ -51,6 +51,9 @@ final class OpSpecTests: XCTestCase {
         XCTAssertThrowsError(try ShapeInference.specialize(g, inputShapes: [:])) { e in
             XCTAssertTrue("\(e)".contains("axis 5 out of range for rank 2"), "\(e)")
         }
+        g.values["x"]!.shape = []  // a 0-D value has no axis to concatenate along
+        g.nodes = [node("concat", [("axis", .int(0))])]
+        XCTAssertThrowsError(try ShapeInference.specialize(g, inputShapes: [:]))
     }
 
     func testListingKeepsFileOrderThenMarksDefaults() {

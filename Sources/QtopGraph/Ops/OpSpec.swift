@@ -257,9 +257,9 @@ public struct ShapeContext {
 public enum ShapeMath {
     public static func normAxis(_ a: Int, _ rank: Int) -> Int { a < 0 ? a + rank : a }
 
-    /// An axis in [-rank, rank) normalized, or a thrown error.
+    /// An axis in [-rank, rank) normalized, or a thrown error (a 0-D value has no axis).
     public static func axis(_ a: Int, rank: Int, _ op: String) throws -> Int {
-        guard a >= -rank, a < Swift.max(rank, 1) else { throw OpSpecError("\(op): axis \(a) out of range for rank \(rank)") }
+        guard a >= -rank, a < rank else { throw OpSpecError("\(op): axis \(a) out of range for rank \(rank)") }
         return normAxis(a, rank)
     }
 

@@ -185,7 +185,7 @@ public struct SqueezeSpec: OpSpec {
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
         let x = try s.shape("X")
-        let ax = try axes.map { try ShapeMath.axis($0, rank: x.count, "squeeze") }
+        let ax = x.isEmpty ? [] : try axes.map { try ShapeMath.axis($0, rank: x.count, "squeeze") }
         var out: [Int] = []
         for (i, d) in x.enumerated() where !(ax.isEmpty ? d == 1 : (ax.contains(i) && d == 1)) { out.append(d) }
         return s.output("Out", s.dtype("X"), out) + s.xshape(x)
@@ -236,7 +236,7 @@ public struct ReduceSpec: OpSpec {
 
     /// The reduced axes of a rank-`rank` input, normalized and validated.
     public func axes(rank: Int) throws -> Set<Int> {
-        if reduceAll || dims.isEmpty { return Set(0..<rank) }
+        if reduceAll || dims.isEmpty || rank == 0 { return Set(0..<rank) }
         return Set(try dims.map { try ShapeMath.axis($0, rank: rank, "reduce") })
     }
 
