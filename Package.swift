@@ -29,8 +29,7 @@ let package = Package(
         // snapshots, dispatch decisions, the ProfileFeed protocol. Plain values, no dependencies.
         .target(name: "QtopProfile"),
         // Executor, kernel registry, memory plan, profiler.
-        // (QtopPasses only for the executor's dequantization of folded weights, until that is a pass of its own.)
-        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopPasses", "QtopProfile", "CQtopKernels"]),
+        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopProfile", "CQtopKernels"]),
         // Load → passes → plan → run → profile: the engine (graph per mode, plans, thread pools) and the live runner.
         .target(name: "QtopPipeline", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopProfile"]),
         // UI core: state, reducer, rendering into a cell grid. No curses, no runtime, no kernels here.
@@ -50,8 +49,8 @@ let package = Package(
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopTestSupport"]),
+        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopPasses", "QtopTestSupport"]),
+        .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopRuntime", "QtopPasses", "QtopTestSupport"]),
         .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
         // Kernel-free: the UI against demo data and a scripted feed.
         .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTerminal", "QtopTestSupport"]),

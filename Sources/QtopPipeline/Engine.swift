@@ -75,7 +75,8 @@ public final class Engine: @unchecked Sendable {
     /// build can run), so tests can plan the same way on every machine.
     public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:],
                          available: Set<ISALevel>? = nil) throws -> Executor {
-        let g = try graph(for: config.mode)
+        // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
+        let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
                                   referenceOnly: config.mode == .reference)
         return try Executor(graph: g, registry: registry, options: options, threads: threadContext(threads: config.threads),
