@@ -49,7 +49,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// True when the model carries quantization ops (then int8 is the default mode).
-    public var isQuantized: Bool { original.nodes.contains { GraphListing.quantOpTypes.contains($0.type) } }
+    public var isQuantized: Bool { original.nodes.contains { QuantOpNames.paddle.contains($0.type) } }
 
     public var defaultMode: ExecMode { isQuantized ? .int8 : .fp32 }
 
