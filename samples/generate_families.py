@@ -907,7 +907,58 @@ def ptq(out, src, dst, batches, quant_types, algo="KL"):
             q.quantize()
             q.save_quantized_model(out, model_filename=dst + ".pdmodel",
                                    params_filename=dst + ".pdiparams")
-    G.finish_saved(os.path.join(out, dst))
+    finish_quantized(os.path.join(out, dst))
+
+
+QDQ_TYPES = ("quantize_linear", "dequantize_linear")
+
+
+def sort_quant_runs(block):
+    """Put into a fixed order what Paddle's PTQ leaves in hash order: in a run
+    of quantize / dequantize ops in front of a consumer, the order of the
+    independent units (a quantize -> dequantize pair, or a lone weight
+    dequantize). generate.finish_saved only orders runs made of pairs; here a
+    weight dequantize can sit among them (conv2d / matmul_v2 inputs). Units
+    are sorted by the name of the tensor they read."""
+    ops = list(block.ops)
+    out, i = [], 0
+    while i < len(ops):
+        if ops[i].type not in QDQ_TYPES:
+            out.append(ops[i])
+            i += 1
+            continue
+        units, j = [], i
+        while j < len(ops) and ops[j].type in QDQ_TYPES:
+            if (ops[j].type == "quantize_linear" and j + 1 < len(ops)
+                    and ops[j + 1].type == "dequantize_linear"
+                    and G._args(ops[j], "Y", True) == G._args(ops[j + 1], "X")):
+                units.append([ops[j], ops[j + 1]])
+                j += 2
+            else:
+                units.append([ops[j]])
+                j += 1
+        produced = {a for u in units for op in u for a in G._args(op, "Y", True)}
+        if len(units) > 1 and not any(a in produced for u in units for a in G._args(u[0], "X")):
+            units.sort(key=lambda u: (G._args(u[0], "X"), u[0].type))
+        out += [op for u in units for op in u]
+        i = j
+    copies = []
+    for op in out:
+        c = type(op)()
+        c.CopyFrom(op)
+        copies.append(c)
+    del block.ops[:]
+    block.ops.extend(copies)
+
+
+def finish_quantized(prefix):
+    """generate.finish_saved, then the fuller QDQ-run ordering above."""
+    G.finish_saved(prefix)
+    path = prefix + ".pdmodel"
+    prog = G.read_program(path)
+    sort_quant_runs(prog.blocks[0])
+    with open(path, "wb") as f:
+        f.write(prog.SerializeToString())
 
 
 def _attr(op, name):
