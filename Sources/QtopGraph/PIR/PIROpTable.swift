@@ -22,7 +22,8 @@ struct PIROpMapping {
     var renames: [String: String] = [:]
     /// Attributes the legacy op carries that the PIR op leaves implicit (added when absent).
     var defaults: [(String, AttrValue)] = []
-    /// Results past the first that nobody reads are left out (quantization ops' state outputs).
+    /// Results past the first that nobody reads are left out (quantization ops' state outputs, batch norm's
+    /// running statistics: the legacy program writes those back into the parameters, PIR into new values).
     var dropUnreadAuxResults = false
 }
 
@@ -67,7 +68,7 @@ enum PIROpTable {
         t["batch_norm"] = PIROpMapping(type: "batch_norm",
                                        operands: [.slot("X"), .slot("Mean"), .slot("Variance"), .slot("Scale"), .slot("Bias")],
                                        results: ["Y", "MeanOut", "VarianceOut", "SavedMean", "SavedVariance", "ReserveSpace"],
-                                       renames: ["data_format": "data_layout"])
+                                       renames: ["data_format": "data_layout"], dropUnreadAuxResults: true)
         t["pool2d"] = PIROpMapping(type: "pool2d", operands: [.slot("X"), .attr("ksize", kind: .ints, tensorSlot: nil)], results: ["Out"])
         t["reshape"] = PIROpMapping(type: "reshape2", operands: [.slot("X"), .attr("shape", kind: .ints, tensorSlot: "ShapeTensor")],
                                     results: ["Out", "XShape"])
