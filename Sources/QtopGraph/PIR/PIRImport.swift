@@ -194,6 +194,7 @@ public enum PIRImport {
             if m.type.hasPrefix("reduce_"), attrs.ints("dim", default: []).isEmpty { attrs["reduce_all"] = .bool(true) }
             let outs = results(op, k: k, slots: m.results, dropUnreadAux: m.dropUnreadAuxResults)
             emit(op, m.type, inputs: ins, outputs: outs, attrs, layerPath)
+            try PIRAttributeChecks.check(nodes[nodes.count - 1], values) { fail(op, $0) }
         }
 
         /// The attribute a constant operand stands for, or nil when the operand is computed at run time.
