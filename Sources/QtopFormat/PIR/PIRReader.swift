@@ -1,15 +1,15 @@
 import Foundation
 
 /// Reads a Paddle 3 PIR program (`inference.json`, written by `paddle.jit.save` / `save_inference_model` since
-/// Paddle 3.0) with Foundation's JSON parser and checks it: magic and version, dialects, value numbering (every
-/// operand defined before use, no id defined twice), types and dims, attribute tags. Control-flow ops (ops that
-/// hold regions: `pd_op.if`, `pd_op.while`) are refused with their name.
+/// Paddle 3.0) with Foundation's `JSONDecoder` (typed structs in `PIRJSON`) and checks it: magic and version,
+/// dialects, value numbering (every operand defined before use, no id defined twice), dims, attribute tags.
+/// Control-flow ops (ops that hold regions: `pd_op.if`, `pd_op.while`) are refused with their name.
 ///
 /// Layout (keys from Paddle's `serialize_deserialize/include/schema.h`): `{"base_code": {"magic": "pir",
 /// "version": N, "trainable": B}, "program": {"regions": [{"blocks": [{"args": [], "ops": [OP…]}]}]}}`;
 /// an op is `{"#": "<dialect id>.<name>", "I": [{"%": id}], "O": [{"%": id, "TT": TYPE}], "A": [{"N", "AT"}], "OA": […]}`,
 /// a parameter `{"#": "p", "A": [.., .., .., NAME], "O": {"%": id, "TT": TYPE}}`. Dialect ids: 0 builtin,
-/// 1 pd_op, 2 cf, 3 custom_op, 4 dist.
+/// 1 pd_op, 2 cf, 3 custom_op, 4 dist. Value id 0 is "no value" (an absent optional operand or result).
 public enum PIRReader {
     /// Programs larger than this are refused before reading.
     public static let maxProgramBytes = 1 << 30
@@ -28,273 +28,132 @@ public enum PIRReader {
 
     public static func decode(_ data: Data, file: String) throws -> PIRProgram {
         guard !data.isEmpty else { throw FormatError(file: file, "empty file, expected a Paddle PIR program (.json)") }
-        let root: Any
+        let raw: PIRJSON.File
         do {
-            root = try JSONSerialization.jsonObject(with: data, options: [])
+            raw = try JSONDecoder().decode(PIRJSON.File.self, from: data)
+        } catch let e as DecodingError {
+            throw describe(e, file: file)
         } catch {
             throw FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
         }
-        var d = Decoder(file: file)
-        return try d.program(root)
+        var c = Checker(file: file)
+        return try c.program(raw)
     }
 
-    /// Walks the parsed JSON once; `path` names where a problem is, for the one-line error.
-    struct Decoder {
+    /// One line for a decoding error: invalid JSON, or where the structure differs from a PIR program.
+    static func describe(_ e: DecodingError, file: String) -> FormatError {
+        switch e {
+        case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
+            return FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
+        case .dataCorrupted(let ctx):
+            return FormatError(file: file, "not a valid PIR program: at \(PIRJSON.path(ctx.codingPath)): \(ctx.debugDescription)")
+        case .keyNotFound(let key, let ctx):
+            return FormatError(file: file, "not a valid PIR program: at \(PIRJSON.path(ctx.codingPath)): no \"\(key.stringValue)\"")
+        case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
+            return FormatError(file: file, "not a valid PIR program: at \(PIRJSON.path(ctx.codingPath)): expected \(readable(type))")
+        @unknown default:
+            return FormatError(file: file, "not a valid PIR program")
+        }
+    }
+
+    static func readable(_ t: Any.Type) -> String {
+        switch t {
+        case is Int.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default: return String(describing: t).contains("Array") ? "an array" : "an object"
+        }
+    }
+
+    /// The checks behind the JSON types: what the values mean.
+    struct Checker {
         let file: String
         var defined = Set<Int>()
 
         func fail(_ what: String) -> FormatError { FormatError(file: file, "not a valid PIR program: \(what)") }
 
-        mutating func program(_ root: Any) throws -> PIRProgram {
-            guard let top = root as? [String: Any] else { throw fail("the top level is not a JSON object") }
-            guard let base = top["base_code"] as? [String: Any] else {
+        mutating func program(_ raw: PIRJSON.File) throws -> PIRProgram {
+            guard let base = raw.base_code else {
                 throw FormatError(file: file, "not a Paddle PIR program: no \"base_code\" object (is this a Paddle 3 inference.json?)")
             }
-            guard let magic = base["magic"] as? String, magic == "pir" else {
-                throw FormatError(file: file, "not a Paddle PIR program: base_code.magic is \(describe(base["magic"])), expected \"pir\"")
+            guard base.magic == "pir" else {
+                throw FormatError(file: file, "not a Paddle PIR program: base_code.magic is \(base.magic.map { "\"\($0.prefix(40))\"" } ?? "missing"), expected \"pir\"")
             }
-            guard let version = int(base["version"]) else { throw fail("base_code.version is \(describe(base["version"])), expected an integer") }
+            guard let version = base.version else { throw fail("base_code.version is missing") }
             guard PIRReader.supportedVersions.contains(version) else {
                 throw FormatError(file: file, "PIR version \(version) is not one qtop reads (\(PIRReader.supportedVersions.lowerBound)–\(PIRReader.supportedVersions.upperBound): Paddle 3.0–3.3)")
             }
-            let trainable = (base["trainable"] as? Bool) ?? false
-            guard let prog = top["program"] as? [String: Any], let regions = prog["regions"] as? [Any],
-                  let region = regions.first as? [String: Any], let blocks = region["blocks"] as? [Any],
-                  let block = blocks.first as? [String: Any] else {
-                throw fail("no program.regions[0].blocks[0] object")
-            }
-            guard let ops = block["ops"] as? [Any] else { throw fail("block 0 has no \"ops\" array") }
-            if let args = block["args"] as? [Any] {
-                for (i, a) in args.enumerated() { _ = try value(a, at: "block 0 argument #\(i)") }
-            }
+            guard let block = raw.program?.regions.first?.blocks.first else { throw fail("no program.regions[0].blocks[0]") }
+            for (i, a) in (block.args ?? []).enumerated() { _ = try value(a, at: "block 0 argument #\(i)") }
             var params: [PIRParameter] = []
-            var out: [PIROp] = []
-            out.reserveCapacity(ops.count)
-            for (i, raw) in ops.enumerated() {
-                guard let o = raw as? [String: Any], let tag = o["#"] as? String else { throw fail("op #\(i) is not an object with a \"#\" name") }
-                if tag == "p" {
-                    params.append(try parameter(o, index: i))
+            var ops: [PIROp] = []
+            ops.reserveCapacity(block.ops.count)
+            for (i, o) in block.ops.enumerated() {
+                if o.tag == "p" {
+                    guard let name = o.parameterName, !name.isEmpty, let out = o.outputs.first else {
+                        throw fail("parameter op #\(i) has no name (its \"A\" array must end with the parameter's name)")
+                    }
+                    let v = try value(out, at: "parameter '\(name)'")
+                    guard case .tensor = v.type else { throw fail("parameter '\(name)' is not a dense tensor") }
+                    params.append(PIRParameter(name: name, value: v))
                 } else {
-                    out.append(try op(o, tag: tag, index: i))
+                    ops.append(try op(o, index: i))
                 }
             }
-            return PIRProgram(version: version, trainable: trainable, parameters: params, ops: out)
+            return PIRProgram(version: version, trainable: base.trainable ?? false, parameters: params, ops: ops)
         }
 
-        mutating func parameter(_ o: [String: Any], index i: Int) throws -> PIRParameter {
-            guard let a = o["A"] as? [Any], let name = a.last as? String, !name.isEmpty else {
-                throw fail("parameter op #\(i) has no name (its \"A\" array must end with the parameter's name)")
-            }
-            let v = try value(o["O"] as Any, at: "parameter '\(name)'")
-            guard case .tensor = v.type else { throw fail("parameter '\(name)' is not a dense tensor") }
-            return PIRParameter(name: name, value: v)
-        }
-
-        mutating func op(_ o: [String: Any], tag: String, index i: Int) throws -> PIROp {
-            let dot = tag.firstIndex(of: ".")
-            guard let dot, dot != tag.startIndex else { throw fail("op #\(i) has a malformed name '\(tag)'") }
+        mutating func op(_ o: PIRJSON.Op, index i: Int) throws -> PIROp {
+            let tag = o.tag
+            guard let dot = tag.firstIndex(of: "."), dot != tag.startIndex else { throw fail("op #\(i) has a malformed name '\(tag.prefix(60))'") }
             let dialectID = String(tag[..<dot]), opName = String(tag[tag.index(after: dot)...])
             guard let dialect = PIRReader.dialects[dialectID] else {
-                throw FormatError(file: file, "op #\(i) '\(tag)' is in unknown dialect \(dialectID) (known: 0 builtin, 1 pd_op, 2 cf, 3 custom_op, 4 dist)")
+                throw FormatError(file: file, "op #\(i) '\(tag.prefix(60))' is in unknown dialect \(dialectID.prefix(20)) (known: 0 builtin, 1 pd_op, 2 cf, 3 custom_op, 4 dist)")
             }
-            let name = "\(dialect).\(opName)"
             guard !opName.isEmpty else { throw fail("op #\(i) has an empty name") }
-            if let regions = o["regions"] as? [Any], !regions.isEmpty {
-                throw FormatError(file: file, "op #\(i) \(name) holds control-flow regions; qtop runs straight-line programs only")
+            let name = "\(dialect).\(opName)"
+            if o.hasRegions { throw FormatError(file: file, "op #\(i) \(name) holds control-flow regions; qtop runs straight-line programs only") }
+            if dialect == "cf" { throw FormatError(file: file, "op #\(i) \(name) is control flow; qtop runs straight-line programs only") }
+            for id in o.inputs where id != 0 && !defined.contains(id) {
+                throw FormatError(file: file, "op #\(i) \(name) reads value %\(id) that no earlier op defines (truncated or corrupt program?)")
             }
-            if dialect == "cf" {
-                throw FormatError(file: file, "op #\(i) \(name) is control flow; qtop runs straight-line programs only")
-            }
-            guard let ins = (o["I"] ?? [Any]()) as? [Any] else { throw fail("op #\(i) \(name): \"I\" is not an array") }
-            var inputs: [Int] = []
-            inputs.reserveCapacity(ins.count)
-            for (k, x) in ins.enumerated() {
-                guard let e = x as? [String: Any], let id = int(e["%"]) else { throw fail("op #\(i) \(name): operand #\(k) has no value id") }
-                if id != 0 && !defined.contains(id) {
-                    throw FormatError(file: file, "op #\(i) \(name) reads value %\(id) that no earlier op defines (truncated or corrupt program?)")
-                }
-                inputs.append(id)
-            }
-            guard let outs = (o["O"] ?? [Any]()) as? [Any] else { throw fail("op #\(i) \(name): \"O\" is not an array") }
             var outputs: [PIRValue] = []
-            outputs.reserveCapacity(outs.count)
-            for (k, x) in outs.enumerated() { outputs.append(try value(x, at: "op #\(i) \(name) result #\(k)")) }
-            var attrs: [(name: String, value: PIRAttr)] = []
-            if let a = o["A"] {
-                guard let list = a as? [Any] else { throw fail("op #\(i) \(name): \"A\" is not an array") }
-                attrs.reserveCapacity(list.count)
-                for x in list {
-                    guard let e = x as? [String: Any], let n = e["N"] as? String, let at = e["AT"] else {
-                        throw fail("op #\(i) \(name): an attribute is not {\"N\": name, \"AT\": value}")
+            outputs.reserveCapacity(o.outputs.count)
+            for (k, v) in o.outputs.enumerated() { outputs.append(try value(v, at: "op #\(i) \(name) result #\(k)")) }
+            return PIROp(index: i, name: name, dialect: dialect, opName: opName, inputs: o.inputs, outputs: outputs,
+                         attrs: o.attrs.map { ($0.name, $0.value) })
+        }
+
+        /// Defines a value (id 0 defines nothing) after checking its dims.
+        mutating func value(_ v: PIRJSON.Value, at path: @autoclosure () -> String) throws -> PIRValue {
+            try check(v.type, at: path)
+            if v.id != 0 {
+                guard defined.insert(v.id).inserted else { throw fail("\(path()) defines value %\(v.id) a second time") }
+            }
+            return PIRValue(id: v.id, type: v.type)
+        }
+
+        func check(_ t: PIRType, at path: () -> String) throws {
+            switch t {
+            case .tensor(_, let dims):
+                guard dims.count <= PIRReader.maxRank else { throw fail("\(path()): implausible rank \(dims.count)") }
+                var numel = 1
+                for v in dims {
+                    guard v >= -1, v <= Int(Int32.max) else {
+                        throw FormatError(file: file, "\(path()): invalid dimension \(v) (dims are -1 for dynamic or 0…\(Int32.max))")
                     }
-                    attrs.append((n, try attr(at, at: "op #\(i) \(name) attribute '\(n)'")))
+                    if v > 0 {
+                        let (m, o) = numel.multipliedReportingOverflow(by: v)
+                        guard !o, m <= PIRReader.maxElements else { throw FormatError(file: file, "\(path()): implausible dims \(dims) (too many elements)") }
+                        numel = m
+                    }
                 }
-            }
-            return PIROp(index: i, name: name, dialect: dialect, opName: opName, inputs: inputs, outputs: outputs, attrs: attrs)
-        }
-
-        /// A result or block argument: `{"%": id, "TT": TYPE}`; defines `id` (0 = null result, defines nothing).
-        mutating func value(_ raw: Any, at path: String) throws -> PIRValue {
-            guard let e = raw as? [String: Any], let id = int(e["%"]) else { throw fail("\(path) has no value id") }
-            let t = try type(e["TT"] as Any, at: path)
-            if id != 0 {
-                guard defined.insert(id).inserted else { throw fail("\(path) defines value %\(id) a second time") }
-            }
-            return PIRValue(id: id, type: t)
-        }
-
-        func type(_ raw: Any, at path: String) throws -> PIRType {
-            guard let e = raw as? [String: Any], let tag = e["#"] as? String else { throw fail("\(path) has no type") }
-            if tag == "NULL" { return .null }
-            let short = tag.split(separator: ".", maxSplits: 1).last.map(String.init) ?? tag
-            switch short {
-            case "t_dtensor":
-                guard let d = e["D"] as? [Any], d.count >= 2 else { throw fail("\(path): dense tensor type without [dtype, dims, …]") }
-                guard let et = d[0] as? [String: Any], let etag = et["#"] as? String else { throw fail("\(path): dense tensor type without an element type") }
-                let element = etag.split(separator: ".", maxSplits: 1).last.map(String.init) ?? etag
-                guard let rawDims = d[1] as? [Any] else { throw fail("\(path): dims are not an array") }
-                return .tensor(element: element, dims: try dims(rawDims, at: path))
-            case "t_vec":
-                guard let d = e["D"] as? [Any] else { throw fail("\(path): vector type without its element types") }
-                return .vector(try d.enumerated().map { try type($0.element, at: "\(path) element #\($0.offset)") })
-            default:
-                return .other(tag)
-            }
-        }
-
-        func dims(_ raw: [Any], at path: String) throws -> [Int] {
-            guard raw.count <= PIRReader.maxRank else { throw fail("\(path): implausible rank \(raw.count)") }
-            var out: [Int] = []
-            var numel = 1
-            for x in raw {
-                guard let v = int(x), v >= -1, v <= Int(Int32.max) else {
-                    throw FormatError(file: file, "\(path): invalid dimension \(describe(x)) (dims are -1 for dynamic or 0…\(Int32.max))")
-                }
-                out.append(v)
-                if v > 0 {
-                    let (m, o) = numel.multipliedReportingOverflow(by: v)
-                    guard !o, m <= PIRReader.maxElements else { throw FormatError(file: file, "\(path): implausible dims \(out)… (too many elements)") }
-                    numel = m
-                }
-            }
-            return out
-        }
-
-        func attr(_ raw: Any, at path: String) throws -> PIRAttr {
-            guard let e = raw as? [String: Any], let tag = e["#"] as? String else { throw fail("\(path) has no attribute tag") }
-            let d = e["D"]
-            func bad() -> FormatError { fail("\(path): \(tag) value \(describe(d)) has the wrong type") }
-            switch tag {
-            case "0.a_bool":
-                guard let b = bool(d) else { throw bad() }
-                return .bool(b)
-            case "0.a_i32":
-                guard let v = int(d), v >= Int(Int32.min), v <= Int(Int32.max) else { throw bad() }
-                return .i32(v)
-            case "0.a_i64":
-                guard let v = int(d) else { throw bad() }
-                return .i64(v)
-            case "0.a_index":
-                guard let v = int(d) else { throw bad() }
-                return .index(v)
-            case "0.a_f32":
-                guard let v = double(d) else { throw bad() }
-                return .f32(Float(v))
-            case "0.a_f64":
-                guard let v = double(d) else { throw bad() }
-                return .f64(v)
-            case "0.a_str":
-                guard let s = d as? String else { throw bad() }
-                return .string(s)
-            case "0.a_tensorname":
-                guard let s = d as? String else { throw bad() }
-                return .tensorName(s)
-            case "0.a_array":
-                guard let xs = d as? [Any] else { throw bad() }
-                return .array(try xs.enumerated().map { try attr($0.element, at: "\(path)[\($0.offset)]") })
-            case "0.a_type":
-                return .type(try type(d as Any, at: path))
-            case "0.a_c64", "0.a_c128":
-                guard let xs = d as? [Any], xs.count == 2, let re = double(xs[0]), let im = double(xs[1]) else { throw bad() }
-                return .complex(re, im)
-            case "1.a_intarray":
-                guard let xs = d as? [Any] else { throw bad() }
-                var out: [Int] = []
-                out.reserveCapacity(xs.count)
-                for x in xs {
-                    guard let v = int(x) else { throw bad() }
-                    out.append(v)
-                }
-                return .intArray(out)
-            case "1.a_scalar":
-                guard let xs = d as? [Any], xs.count >= 2, let dt = xs[0] as? String else { throw bad() }
-                if let b = xs[1] as? Bool, dt == "bool" { return .scalar(dtype: dt, value: b ? 1 : 0) }
-                guard let v = double(xs[1]) else { throw bad() }
-                return .scalar(dtype: dt, value: v)
-            case "1.a_dtype":
-                guard let s = d as? String else { throw bad() }
-                return .dataType(s)
-            case "1.a_place":
-                guard let xs = d as? [Any], xs.count == 3, let t = int(xs[0]), let dev = int(xs[1]), let dt = xs[2] as? String else { throw bad() }
-                return .place(type: t, device: dev, deviceType: dt)
-            case "1.a_layout", "1.a_data_layout":
-                guard let s = d as? String else { throw bad() }
-                return .layout(s)
-            default:
-                throw FormatError(file: file, "\(path): unknown attribute tag '\(tag)'")
+            case .vector(let xs):
+                for x in xs { try check(x, at: path) }
+            case .null, .other:
+                break
             }
         }
     }
-
-    /// An exact integer (JSON integers, or floats with an integral value in range); nil for anything else.
-    static func int(_ x: Any?) -> Int? {
-        guard let n = x as? NSNumber, !isBoolean(n) else { return nil }
-        switch UInt8(bitPattern: n.objCType.pointee) {
-        case UInt8(ascii: "Q"), UInt8(ascii: "L"), UInt8(ascii: "I"), UInt8(ascii: "S"), UInt8(ascii: "C"):
-            let u = n.uint64Value
-            return u <= UInt64(Int.max) ? Int(u) : nil
-        case UInt8(ascii: "q"), UInt8(ascii: "l"), UInt8(ascii: "i"), UInt8(ascii: "s"), UInt8(ascii: "c"):
-            return Int(n.int64Value)
-        default:
-            let d = n.doubleValue
-            guard d.isFinite, d == d.rounded(), abs(d) < 9.0e15 else { return nil }
-            return Int(d)
-        }
-    }
-
-    static func double(_ x: Any?) -> Double? {
-        // Paddle's JSON writer stores NaN and infinities as null.
-        if x is NSNull { return .nan }
-        guard let n = x as? NSNumber, !isBoolean(n) else { return nil }
-        return n.doubleValue
-    }
-
-    static func bool(_ x: Any?) -> Bool? {
-        guard let n = x as? NSNumber else { return nil }
-        if isBoolean(n) { return n.boolValue }
-        if let i = int(n), i == 0 || i == 1 { return i == 1 }
-        return nil
-    }
-
-    /// JSON `true` / `false` arrive as Foundation's boolean NSNumber subclass.
-    static let booleanClass = ObjectIdentifier(type(of: NSNumber(value: true)))
-    static func isBoolean(_ n: NSNumber) -> Bool { ObjectIdentifier(type(of: n)) == booleanClass }
-
-    /// A short rendering of a JSON value for messages.
-    static func describe(_ x: Any?) -> String {
-        guard let x else { return "missing" }
-        if x is NSNull { return "null" }
-        if let s = x as? String { return "\"\(s.prefix(40))\"" }
-        if let n = x as? NSNumber { return isBoolean(n) ? (n.boolValue ? "true" : "false") : n.stringValue }
-        if x is [Any] { return "an array" }
-        if x is [String: Any] { return "an object" }
-        return "\(type(of: x))"
-    }
-}
-
-extension PIRReader.Decoder {
-    func int(_ x: Any?) -> Int? { PIRReader.int(x) }
-    func double(_ x: Any?) -> Double? { PIRReader.double(x) }
-    func bool(_ x: Any?) -> Bool? { PIRReader.bool(x) }
-    func describe(_ x: Any?) -> String { PIRReader.describe(x) }
 }
