@@ -44,7 +44,12 @@ public enum PIRReader {
     static func describe(_ e: DecodingError, file: String) -> FormatError {
         switch e {
         case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
-            return FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
+            // Syntax errors, and numbers no Swift type holds (1e300 where an integer belongs).
+            let why = ctx.debugDescription.split(separator: "\n").first.map(String.init) ?? ""
+            if why.isEmpty || why.contains("valid JSON") {
+                return FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
+            }
+            return FormatError(file: file, "not a valid PIR program: \(why.prefix(160))")
         case .dataCorrupted(let ctx):
             return FormatError(file: file, "not a valid PIR program: at \(PIRJSON.path(ctx.codingPath)): \(ctx.debugDescription)")
         case .keyNotFound(let key, let ctx):
