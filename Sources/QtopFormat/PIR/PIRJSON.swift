@@ -65,8 +65,11 @@ enum PIRJSON {
             let c = try d.container(keyedBy: CodingKeys.self)
             tag = try c.decode(String.self, forKey: .tag)
             if tag == "p" {
+                // [is_distributed, is_parameter, need_clip, NAME]: flags skipped unread, the name last.
                 var a = try c.nestedUnkeyedContainer(forKey: .A)
-                while !a.isAtEnd { if case .name(let s) = try a.decode(ParamField.self) { parameterName = s } }
+                let n = a.count ?? 0
+                while !a.isAtEnd && a.currentIndex < n - 1 { _ = try a.decode(Skip.self) }
+                if !a.isAtEnd { parameterName = try a.decode(String.self) }
                 outputs = [try c.decode(Value.self, forKey: .O)]
                 return
             }
@@ -74,17 +77,6 @@ enum PIRJSON {
             outputs = try c.decodeIfPresent([Value].self, forKey: .O) ?? []
             attrs = try c.decodeIfPresent([NamedAttr].self, forKey: .A) ?? []
             if c.contains(.regions) { hasRegions = !(try c.decode([Skip].self, forKey: .regions)).isEmpty }
-        }
-    }
-
-    /// One element of a parameter's `A`: flags (ints, or bools) and the name.
-    enum ParamField: Decodable {
-        case flag, name(String)
-        init(from d: Decoder) throws {
-            let c = try d.singleValueContainer()
-            if let s = try? c.decode(String.self) { self = .name(s); return }
-            if (try? c.decode(Int.self)) != nil || (try? c.decode(Bool.self)) != nil { self = .flag; return }
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected a flag or the parameter name")
         }
     }
 

@@ -3,8 +3,9 @@ extension PIRProgram {
     /// `sorted(names)`; checked against paddlepaddle 3.3.1 by writing distinct values and reading them back),
     /// with the dtype and dims the program declares.
     public func storedParameters() -> [ParamsReader.Declared] {
-        parameters.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-            .map { ParamsReader.Declared(name: $0.name, dtype: $0.value.type.dtype, dims: $0.value.type.dims ?? []) }
+        parameters.map { (key: Array($0.name.utf8), p: $0) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            .map { ParamsReader.Declared(name: $0.p.name, dtype: $0.p.value.type.dtype, dims: $0.p.value.type.dims ?? []) }
     }
 }
 
