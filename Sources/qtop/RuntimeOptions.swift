@@ -55,7 +55,7 @@ struct Prepared {
 
     init(_ modelArg: ModelArgument, _ rt: RuntimeOptions, inputShapes: [String: [Int]] = [:]) throws {
         path = try modelArg.resolvedPath()
-        model = try ModelLoader.load(path)
+        model = try loadModel(path)
         engine = Engine(graph: model.graph)
         config = try rt.config(for: engine)
         do {

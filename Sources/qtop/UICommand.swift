@@ -28,7 +28,7 @@ struct UICommand: ParsableCommand {
 
     func run() throws {
         let path = try model.resolvedPath()
-        let loaded = try ModelLoader.load(path)
+        let loaded = try loadModel(path)
         let engine = Engine(graph: loaded.graph)
         let config = try runtime.config(for: engine)
         guard let initial = ViewKind.allCases.first(where: { $0.title.lowercased() == view.lowercased() }) else {
