@@ -65,6 +65,11 @@ enum PIROpTable {
         t["conv2d_transpose"] = PIROpMapping(type: "conv2d_transpose",
                                              operands: [.slot("Input"), .slot("Filter"), .attr("output_size", kind: .ints, tensorSlot: nil)],
                                              results: ["Output"])
+        // Operands as Paddle 3.3.1 writes them: x, out_size, size_tensor (a combine), scale_tensor; absent ones are %0.
+        for (pir, legacy) in [("nearest_interp", "nearest_interp_v2"), ("bilinear_interp", "bilinear_interp_v2")] {
+            t[pir] = PIROpMapping(type: legacy, operands: [.slot("X"), .slot("OutSize"), .slot("SizeTensor"), .slot("Scale")],
+                                  results: ["Out"])
+        }
         t["batch_norm"] = PIROpMapping(type: "batch_norm",
                                        operands: [.slot("X"), .slot("Mean"), .slot("Variance"), .slot("Scale"), .slot("Bias")],
                                        results: ["Y", "MeanOut", "VarianceOut", "SavedMean", "SavedVariance", "ReserveSpace"],
