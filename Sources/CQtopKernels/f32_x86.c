@@ -146,7 +146,7 @@ static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ld
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
 /* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
  * for the borders (masked-off lanes are never accessed). */
-T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+T_512 void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                                   const float *res, float *out) {
     const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f), three = _mm512_set1_ps(3.0f);
     const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), bv = _mm512_set1_ps(b);

@@ -191,10 +191,10 @@ public func registerNativeKernels(_ r: KernelRegistry, pool: NativeThreadPool?) 
         r.register(KernelEntry(op: "qmatmul", precision: .i8, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
             makeQMatMul(ctx, isa: isa, pool: pool)
         })
+        r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: isa, priority: prio(isa)) { ctx in
+            makeQPool(ctx, isa: isa, pool: pool)
+        })
     }
-    r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        makeQPool(ctx, pool: pool)
-    })
     r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
         makeQuantize(ctx, pool: pool)
     })

@@ -128,7 +128,7 @@ func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, pool: N
     // cheap family check before copying weights (every family × ISA entry is asked in turn)
     if let fs = ctx.constant("Filter")?.shape, fs.count == 4, let ic = ctx.inputShape("Input").last {
         let g = max(1, ctx.attrs.int("groups", default: 1))
-        let fam = g > 1 && g == ic && fs[0] == ic ? "dwconv" : (fs[2] == 1 && fs[3] == 1 ? "conv1x1" : "conv")
+        let fam = String(cString: qtop_conv_family_name(qtop_conv_family(Int32(ic), Int32(fs[0]), Int32(g), Int32(fs[2]), Int32(fs[3]))))
         if fam != family { return .rejected("\(family): shape is \(fam)") }
     }
     let s: QConvSetup
@@ -227,55 +227,45 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel, pool: NativeThreadPoo
 
 // MARK: - qpool2d
 
+/// Native int8 pool (NHWC): the windows come from `poolWindows` (Paddle's rules, shared with the fp32 pool and the
+/// integer oracle), computed once at build time and copied into the C handle.
 final class NativeQPoolKernel: Kernel {
-    var desc: qtop_qpool_desc
+    let handle: OpaquePointer
     let inCount: Int, outCount: Int
     let pool: NativeThreadPool?
 
-    init(desc: qtop_qpool_desc, inCount: Int, outCount: Int, pool: NativeThreadPool?) {
-        self.desc = desc
+    init(handle: OpaquePointer, inCount: Int, outCount: Int, pool: NativeThreadPool?) {
+        self.handle = handle
         self.inCount = inCount
         self.outCount = outCount
         self.pool = pool
     }
 
+    deinit { qtop_qpool_destroy(handle) }
+
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
         let y = try io.output("Out")
         guard x.count == inCount, y.count == outCount else { throw KernelError("qpool2d shape changed since planning") }
-        if qtop_qpool_run(&desc, x.data, y.data, nativePoolHandle(pool, io.threads)) != 0 { throw KernelError("qpool2d: invalid descriptor") }
+        qtop_qpool_run(handle, x.data, y.data, nativePoolHandle(pool, io.threads))
     }
 }
 
-func makeQPool(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuild {
+func makeQPool(_ ctx: KernelBuildContext, isa: ISALevel, pool: NativeThreadPool?) -> KernelBuild {
+    if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let a = ctx.attrs
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, known(xs), os.count == 4, known(os) else { return .rejected("X/Out must be known 4-D NHWC shapes") }
     guard let xn = ctx.node.input("X"), let sdt = NativeAttr.int8DType(ctx.graph.values[xn]?.dtype) else { return .rejected("X must be u8 or s8") }
-    let type = a.string("pooling_type", default: "max")
+    guard os[0] == xs[0], os[3] == xs[3] else { return .rejected("Out \(os) does not match X \(xs)") }
+    let p: PoolAttrs
+    do { p = try PoolAttrs(a) } catch { return .rejected("\(error)") }
+    let rows: [PoolSpan], cols: [PoolSpan]
+    do { (rows, cols, _) = try poolWindows(p, h: xs[1], w: xs[2], oh: os[1], ow: os[2]) } catch { return .rejected("\(error)") }
     var d = qtop_qpool_desc()
     d.n = Int32(xs[0]); d.h = Int32(xs[1]); d.w = Int32(xs[2]); d.c = Int32(xs[3])
     d.oh = Int32(os[1]); d.ow = Int32(os[2])
-    guard os[0] == xs[0], os[3] == xs[3] else { return .rejected("Out \(os) does not match X \(xs)") }
-    d.is_avg = type == "avg" ? 1 : 0
-    if type != "avg" && type != "max" { return .rejected("pooling_type \(type)") }
-    let global = a.bool("global_pooling", default: false)
-    let adaptive = a.bool("adaptive", default: false)
-    d.exclusive = a.bool("exclusive", default: true) ? 1 : 0
-    if global {
-        d.kh = d.h; d.kw = d.w; d.stride_h = 1; d.stride_w = 1
-        guard os[1] == 1, os[2] == 1 else { return .rejected("global pooling must produce 1×1") }
-    } else if adaptive {
-        d.adaptive = 1
-    } else {
-        let (kh, kw) = NativeAttr.pair(a.ints("ksize", default: [1, 1]), 1)
-        let (sh, sw) = NativeAttr.pair(a.ints("strides", default: [1, 1]), 1)
-        let p = NativeAttr.four(a.ints("paddings", default: [0, 0]))
-        let alg = a.string("padding_algorithm", default: "EXPLICIT")
-        d.kh = Int32(kh); d.kw = Int32(kw); d.stride_h = Int32(sh); d.stride_w = Int32(sw)
-        d.pad_t = Int32(NativeAttr.resolve(alg, input: xs[1], kernel: kh, stride: sh, explicit: (p[0], p[1])).0)
-        d.pad_l = Int32(NativeAttr.resolve(alg, input: xs[2], kernel: kw, stride: sw, explicit: (p[2], p[3])).0)
-    }
+    d.is_avg = p.isMax ? 0 : 1
     d.src_dt = ci(sdt)
     let outDT = ctx.node.output("Out").flatMap { ctx.graph.values[$0]?.dtype }
     if d.is_avg == 1 {
@@ -289,9 +279,15 @@ func makeQPool(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuil
     }
     d.in_range = a.float("in_scale", default: 0)
     d.out_range = a.float("out_scale", default: 0)
-    if d.is_avg == 1 && !(d.in_range > 0) { return .rejected("avg pool needs in_scale > 0") }
-    if d.is_avg == 1 && d.dst_dt != ci(QTOP_DT_F32) && !(d.out_range > 0) { return .rejected("avg pool needs out_scale > 0") }
-    return .ready(NativeQPoolKernel(desc: d, inCount: xs.reduce(1, *), outCount: os.reduce(1, *), pool: pool))
+    // poolWindows divides by count products for global/adaptive and exclusive windows, else by padded products.
+    let countDiv = p.global || p.adaptive || p.exclusive
+    let rs = rows.map { Int32($0.start) }, re = rows.map { Int32($0.end) }
+    let cs = cols.map { Int32($0.start) }, ce = cols.map { Int32($0.end) }
+    let rdiv = rows.map { Int32(countDiv ? $0.count : $0.padded) }, cdiv = cols.map { Int32(countDiv ? $0.count : $0.padded) }
+    var why = [CChar](repeating: 0, count: 256)
+    let h = qtop_qpool_create(&d, rs, re, cs, ce, rdiv, cdiv, isa.cValue, &why, why.count)
+    guard let h else { return .rejected("qpool2d: \(whyString(why))") }
+    return .ready(NativeQPoolKernel(handle: h, inCount: xs.reduce(1, *), outCount: os.reduce(1, *), pool: pool))
 }
 
 // MARK: - quantize / dequantize
