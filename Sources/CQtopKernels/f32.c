@@ -408,8 +408,10 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
     int64_t ohw = (int64_t)c->oh * c->ow;
     float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
     const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
-    if (c->cfg->f32_dw_s1 && d->stride_w == 1) {
-        c->cfg->f32_dw_s1(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
+    /* vector plane kernels want rows of at least 16 outputs; tiny planes keep the plain loop */
+    qtop_f32_dw_s1_fn vec = d->kh > 16 || c->ow < 16 ? NULL : d->stride_w == 1 ? c->cfg->f32_dw_s1 : d->stride_w == 2 ? c->cfg->f32_dw_s2 : NULL;
+    if (vec) {
+        vec(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
         return;
     }
     c->cfg->f32_dw_plane(c, pl, w, c->bias[ch], rr, o);

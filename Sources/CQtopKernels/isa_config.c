@@ -39,6 +39,8 @@ static const qtop_isa_config row_avx2 = {
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_plane = qtop__fdw_plane_avx2,
+    .f32_dw_s1 = qtop__fdw_plane_v_avx2,
+    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
 };
 
 static const qtop_isa_config row_avx512_core = {
@@ -51,6 +53,7 @@ static const qtop_isa_config row_avx512_core = {
     .f32_gemm = &qtop__sgemm_avx512,
     .f32_dw_plane = qtop__fdw_plane_avx2,
     .f32_dw_s1 = qtop__fdw_plane_s1_avx512,
+    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
 };

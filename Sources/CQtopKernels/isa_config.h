@@ -32,7 +32,8 @@ typedef struct qtop_isa_config {
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
     qtop_f32_dw_plane_fn f32_dw_plane;  /* depthwise plane, any stride */
-    qtop_f32_dw_s1_fn f32_dw_s1;        /* depthwise plane at stride 1 (NULL: use f32_dw_plane) */
+    qtop_f32_dw_s1_fn f32_dw_s1;        /* depthwise plane at stride_w 1, kh <= 16 (NULL: use f32_dw_plane) */
+    qtop_f32_dw_s1_fn f32_dw_s2;        /* depthwise plane at stride_w 2, kh <= 16 (NULL: use f32_dw_plane) */
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
 } qtop_isa_config;
@@ -51,6 +52,8 @@ void qtop__fdw_plane_avx2(const struct qtop_fconv *c, const float *pl, const flo
                           float *out);
 void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                                const float *res, float *out);
+void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                            const float *res, float *out);
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
 #endif

@@ -292,10 +292,10 @@ T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr,
     }
 }
 
-static T_AVX2 void epi_pixel_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                  void *dst, void *dst2, const void *res) {
+/* Tile form: per-channel constants loaded once per 8-channel chunk and reused for the mr rows. */
+T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                              const int32_t *acc_tile, void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
-    int64_t base = pix * d->oc + oc0;
     const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
     const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
     const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
@@ -306,60 +306,64 @@ static T_AVX2 void epi_pixel_avx2(const struct qtop_qconv *c, int64_t pix, int o
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
         int ch = oc0 + j;
-        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
-        if (c->comp) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(c->comp + ch)));
-        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(c->scale + ch));
-        y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + ch));
-        switch (d->res_dt) {
-        case QTOP_DT_U8: {
-            __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
-            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_S8: {
-            __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
-            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
-        default: break;
-        }
-        switch (d->act) {
-        case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
-        case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
-        case QTOP_ACT_HARD_SWISH: {
-            __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
-            y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
-            break;
-        }
-        default: break;
-        }
-        if (d->dst_dt == QTOP_DT_F32) {
-            _mm256_storeu_ps((float *)dst + base + j, y);
-            if (d->has_q2) {
-                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+        const __m256i compv = c->comp ? _mm256_loadu_si256((const __m256i *)(c->comp + ch)) : _mm256_setzero_si256();
+        const __m256 scalev = _mm256_loadu_ps(c->scale + ch), biasv = _mm256_loadu_ps(c->bias + ch);
+        for (int i = 0; i < mr; i++) {
+            const int32_t *acc = acc_tile + (int64_t)i * astride;
+            const int64_t base = (pix0 + i) * d->oc + oc0;
+            __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
+            if (c->comp) a = _mm256_add_epi32(a, compv);
+            __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scalev);
+            y = _mm256_add_ps(y, biasv);
+            switch (d->res_dt) {
+            case QTOP_DT_U8: {
+                __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
+                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_S8: {
+                __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
+                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
+            default: break;
+            }
+            switch (d->act) {
+            case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
+            case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
+            case QTOP_ACT_HARD_SWISH: {
+                __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
+                y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
+                break;
+            }
+            default: break;
+            }
+            if (d->dst_dt == QTOP_DT_F32) {
+                _mm256_storeu_ps((float *)dst + base + j, y);
+                if (d->has_q2) {
+                    __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+                    v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
+                    __m256i q = _mm256_cvtps_epi32(v);
+                    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                    __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                    _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+                }
+            } else {
+                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
                 v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
                 __m256i q = _mm256_cvtps_epi32(v);
                 __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-                _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+                __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
             }
-        } else {
-            __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
-            v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
-            __m256i q = _mm256_cvtps_epi32(v);
-            __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-            __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-            _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
         }
     }
-    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, dst2, res);
+    if (j < cnt)
+        for (int i = 0; i < mr; i++)
+            qtop__q8_epilogue(c, pix0 + i, oc0 + j, cnt - j, acc_tile + (int64_t)i * astride + j, dst, dst2, res);
 }
 
-void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
-                       const int32_t *acc, void *dst, void *dst2, const void *res) {
-    for (int i = 0; i < mr; i++) epi_pixel_avx2(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
-}
 
 /* ---------------- int8 pooling rows (AVX2; also used by the AVX-512 rows: these loops are memory-bound). */
 T_AVX2 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed) {

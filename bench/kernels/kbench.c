@@ -35,17 +35,17 @@ static void ukr_bench(const qtop_q8_gemm_kernel *k, int K) {
     free(A); free(W);
 }
 
-typedef struct { const char *name; int h, w, ic, oc, k, s, src_dt; } shape;
+typedef struct { const char *name; int h, w, ic, oc, k, s, src_dt, dw; } shape;
 
 static void conv_bench(int isa, const shape *sh) {
     qtop_qconv_desc d = {0};
     d.n = 1; d.h = sh->h; d.w = sh->w; d.ic = sh->ic; d.oc = sh->oc; d.kh = d.kw = sh->k;
     d.stride_h = d.stride_w = sh->s; d.pad_t = d.pad_b = d.pad_l = d.pad_r = sh->k / 2; d.dil_h = d.dil_w = 1;
-    d.groups = sh->oc < 0 ? 1 : 1;
+    d.groups = sh->dw ? sh->ic : 1;
     d.src_dt = sh->src_dt; d.dst_dt = QTOP_DT_U8; d.res_dt = QTOP_DT_NONE; d.act = QTOP_ACT_RELU;
     d.in_range = 4; d.out_range = 4;
     if (!qtop_qconv_query(&d, isa, isa, NULL, 0)) return;
-    int K = sh->k * sh->k * sh->ic;
+    int K = sh->k * sh->k * (sh->dw ? 1 : sh->ic);
     int8_t *w = malloc((size_t)sh->oc * K);
     for (int i = 0; i < sh->oc * K; i++) w[i] = (int8_t)((i * 37) % 255 - 127);
     float *r = malloc(sizeof(float) * sh->oc);
@@ -72,9 +72,9 @@ static void fconv_bench(int isa, const shape *sh) {
     qtop_fconv_desc d = {0};
     d.n = 1; d.h = sh->h; d.w = sh->w; d.ic = sh->ic; d.oc = sh->oc; d.kh = d.kw = sh->k;
     d.stride_h = d.stride_w = sh->s; d.pad_t = d.pad_b = d.pad_l = d.pad_r = sh->k / 2; d.dil_h = d.dil_w = 1;
-    d.groups = 1; d.act = QTOP_ACT_RELU;
+    d.groups = sh->dw ? sh->ic : 1; d.act = QTOP_ACT_RELU6;
     if (!qtop_fconv_query(&d, isa, isa, NULL, 0)) return;
-    int K = sh->k * sh->k * sh->ic;
+    int K = sh->k * sh->k * (sh->dw ? 1 : sh->ic);
     float *w = malloc(sizeof(float) * (size_t)sh->oc * K);
     for (int i = 0; i < sh->oc * K; i++) w[i] = (float)((i * 37) % 255 - 127) / 127.0f;
     qtop_fconv *c = qtop_fconv_create(&d, w, NULL, isa);
@@ -122,6 +122,10 @@ int main(int argc, char **argv) {
         { "r50 3x3 512", 7, 7, 512, 512, 3, 1, QTOP_DT_U8 },
         { "mv2 1x1 24>144 s8", 56, 56, 24, 144, 1, 1, QTOP_DT_S8 },
         { "mv2 1x1 144>24", 56, 56, 144, 24, 1, 1, QTOP_DT_U8 },
+        { "mv2 dw3x3 144 s1", 56, 56, 144, 144, 3, 1, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 144 s2", 56, 56, 144, 144, 3, 2, QTOP_DT_U8, 1 },
+        { "mv3 dw5x5 72 s2", 56, 56, 72, 72, 5, 2, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 960 s1", 7, 7, 960, 960, 3, 1, QTOP_DT_U8, 1 },
     };
     printf("int8 convolutions through qtop_qconv_run, serial (NHWC, u8/s8 input):\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
