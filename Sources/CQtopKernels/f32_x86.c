@@ -103,45 +103,80 @@ static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, int64_t l
 }
 const qtop_sgemm_kernel qtop__sgemm_avx512 = { MR5, NR5, ukr_avx512 };
 
-/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles go through a zero-padded copy of B rows. */
+static inline T_AVX2 __m256 act256(__m256 y, int act) {
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+    switch (act) {
+    case QTOP_ACT_RELU: return _mm256_max_ps(y, zero);
+    case QTOP_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(y, zero), six);
+    case QTOP_ACT_HARD_SWISH:
+        return _mm256_mul_ps(y, _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, _mm256_set1_ps(3.0f)), zero), six),
+                                              _mm256_set1_ps(1.0f / 6.0f)));
+    default: return y;
+    }
+}
+/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles use masked loads and stores (lanes at or
+ * past nr are never accessed); the epilogue runs in registers in the scalar order (acc + bias) + residual, then the
+ * activation. */
 #define MR2 6
 #define NR2 16
 static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
                             int accumulate, int mr, int nr, const qtop_sgemm_epi *epi) {
     __m256 c0[MR2], c1[MR2];
     for (int i = 0; i < MR2; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
-    float tb[NR2];
-    for (int k = 0; k < kc; k++) {
-        const float *b = Bp + (int64_t)k * ldb;
-        if (nr < NR2) {
-            for (int j = 0; j < NR2; j++) tb[j] = j < nr ? b[j] : 0.0f;
-            b = tb;
-        }
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        const float *a = Ap + k * MR2;
-        for (int i = 0; i < MR2; i++) {
-            __m256 av = _mm256_broadcast_ss(a + i);
-            c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
-            c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
-        }
-    }
-    if (mr == MR2 && nr == NR2) {
-        for (int i = 0; i < MR2; i++) {
-            float *cr = C + i * ldc;
-            if (accumulate) {
-                c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(cr));
-                c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(cr + 8));
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), iota);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), iota);
+    if (nr == NR2) {
+        for (int k = 0; k < kc; k++) {
+            const float *b = Bp + (int64_t)k * ldb;
+            __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+            const float *a = Ap + k * MR2;
+            for (int i = 0; i < MR2; i++) {
+                __m256 av = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
             }
-            _mm256_storeu_ps(cr, c0[i]);
-            _mm256_storeu_ps(cr + 8, c1[i]);
         }
     } else {
-        float t[MR2 * NR2];
-        for (int i = 0; i < MR2; i++) { _mm256_storeu_ps(t + i * NR2, c0[i]); _mm256_storeu_ps(t + i * NR2 + 8, c1[i]); }
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i * NR2 + j] : t[i * NR2 + j];
+        for (int k = 0; k < kc; k++) {
+            const float *b = Bp + (int64_t)k * ldb;
+            __m256 b0 = _mm256_maskload_ps(b, m0), b1 = _mm256_maskload_ps(b + 8, m1);
+            const float *a = Ap + k * MR2;
+            for (int i = 0; i < MR2; i++) {
+                __m256 av = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+            }
+        }
     }
-    if (epi) qtop__sgemm_epi_apply(C, ldc, mr, nr, epi);
+    const int full = nr == NR2;
+    for (int i = 0; i < mr; i++) {
+        float *cr = C + i * ldc;
+        __m256 y0 = c0[i], y1 = c1[i];
+        if (accumulate) {
+            y0 = _mm256_add_ps(y0, full ? _mm256_loadu_ps(cr) : _mm256_maskload_ps(cr, m0));
+            y1 = _mm256_add_ps(y1, full ? _mm256_loadu_ps(cr + 8) : _mm256_maskload_ps(cr + 8, m1));
+        }
+        if (epi) {
+            __m256 bv = _mm256_set1_ps(epi->bias ? epi->bias[i] : 0.0f);
+            y0 = _mm256_add_ps(y0, bv);
+            y1 = _mm256_add_ps(y1, bv);
+            if (epi->res) {
+                const float *rr = epi->res + i * ldc;
+                y0 = _mm256_add_ps(y0, full ? _mm256_loadu_ps(rr) : _mm256_maskload_ps(rr, m0));
+                y1 = _mm256_add_ps(y1, full ? _mm256_loadu_ps(rr + 8) : _mm256_maskload_ps(rr + 8, m1));
+            }
+            y0 = act256(y0, epi->act);
+            y1 = act256(y1, epi->act);
+        }
+        if (full) {
+            _mm256_storeu_ps(cr, y0);
+            _mm256_storeu_ps(cr + 8, y1);
+        } else {
+            _mm256_maskstore_ps(cr, m0, y0);
+            _mm256_maskstore_ps(cr + 8, m1, y1);
+        }
+    }
 }
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
 /* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
@@ -192,17 +227,6 @@ T_512 void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, c
 /* Depthwise fp32 on one NCHW plane at stride_w 1 or 2 (AVX2 + FMA): the interior columns (every tap inside the row)
  * 32 at a time in 4 independent ymm chains, stride 2 by loading 16 contiguous floats per 8 outputs and keeping the
  * even ones; the few border columns in scalar code. Bias, residual and the activation are fused before the store. */
-static inline T_AVX2 __m256 act256(__m256 y, int act) {
-    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
-    switch (act) {
-    case QTOP_ACT_RELU: return _mm256_max_ps(y, zero);
-    case QTOP_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(y, zero), six);
-    case QTOP_ACT_HARD_SWISH:
-        return _mm256_mul_ps(y, _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, _mm256_set1_ps(3.0f)), zero), six),
-                                              _mm256_set1_ps(1.0f / 6.0f)));
-    default: return y;
-    }
-}
 static inline float act1(float y, int act) {
     switch (act) {
     case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
