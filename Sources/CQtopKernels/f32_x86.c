@@ -240,6 +240,14 @@ static inline T_AVX2 __m256 ld_s2(const float *p) {   /* p[0], p[2], ..., p[14] 
     __m256 e = _mm256_shuffle_ps(a, b, 0x88);   /* a0 a2 b0 b2 | a4 a6 b4 b6 */
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
 }
+/* dst[i] = src[2*i] for i < n (stride-2 im2col rows). A vector reads src[2i .. 2i+15], one float past the last one
+ * it needs, so vectors stop while one more needed element follows. */
+T_AVX2 void qtop__gather_stride2_avx2(float *dst, const float *src, int n) {
+    int i = 0;
+    for (; i + 9 <= n; i += 8) _mm256_storeu_ps(dst + i, ld_s2(src + 2 * (int64_t)i));
+    for (; i < n; i++) dst[i] = src[2 * (int64_t)i];
+}
+
 T_AVX2 void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                                    const float *res, float *out) {
     const int sw = d->stride_w, kw = d->kw, W = d->w;

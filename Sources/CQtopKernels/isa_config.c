@@ -22,6 +22,9 @@ static const qtop_q8_gemm_kernel q8_u8_avx2 = {
 static const qtop_q8_gemm_kernel q8_s16_avx2 = {
     "q8_gemm_s16_6x16c2_avx2", qtop__q8_gemm_s16_6x16c2_avx2, 6, 1, 2, 0, NULL,
 };
+static const qtop_q8_gemm_kernel q8_u8_avx512 = {
+    "q8_gemm_u8_6x64c4_avx512", qtop__q8_gemm_u8_6x64c4_avx512, 6, 4, 4, 0, qtop__q8_any_over127_avx2,
+};
 static const qtop_q8_gemm_kernel q8_s16_avx512 = {
     "q8_gemm_s16_6x64c2_avx512", qtop__q8_gemm_s16_6x64c2_avx512, 6, 4, 2, 0, NULL,
 };
@@ -41,10 +44,12 @@ static const qtop_isa_config row_avx2 = {
     .f32_dw_plane = qtop__fdw_plane_avx2,
     .f32_dw_s1 = qtop__fdw_plane_v_avx2,
     .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_gather2 = qtop__gather_stride2_avx2,
 };
 
 static const qtop_isa_config row_avx512_core = {
     .isa = QTOP_ISA_AVX512_CORE,
+    .q8_u8 = &q8_u8_avx512,
     .q8_s16 = &q8_s16_avx512,
     .q8_epi = qtop__q8_epi_avx512,
     .q8_dw = qtop__q8_dw_c16_avx512,

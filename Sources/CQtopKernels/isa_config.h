@@ -54,6 +54,7 @@ void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const f
                                const float *res, float *out);
 void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                             const float *res, float *out);
+void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
 #endif

@@ -91,6 +91,8 @@ void qtop__q8_gemm_u8_6x64c4_avx512vnni(const void *A, int64_t lda, int mr, cons
                                         int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                      int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                    int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                    int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,

@@ -52,6 +52,27 @@ INL T_512 void s16_512_body(const int16_t *A, int64_t lda, const int16_t *W, int
         for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
 }
 
+/* ---------------- AVX-512 (no VNNI) u8: vpmaddubsw + vpmaddwd on zmm, the VNNI packing; exact for A bytes <= 127
+ * (see u8_avx2_body). */
+INL T_512 void u8_512_body(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq, int32_t *tile,
+                           const int MR, const int NB) {
+    __m512i acc[Q8_MR][Q8_NBMAX];
+    const __m512i ones = _mm512_set1_epi16(1);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_si512();
+    for (int k = 0; k < kq; k++) {
+        __m512i w[Q8_NBMAX];
+        for (int j = 0; j < NB; j++) w[j] = _mm512_loadu_si512((const void *)(W + j * bs + (int64_t)k * 64));
+        for (int i = 0; i < MR; i++) {
+            __m512i a = _mm512_set1_epi32(ld32(A + i * lda + (int64_t)k * 4));
+            for (int j = 0; j < NB; j++)
+                acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(_mm512_maddubs_epi16(a, w[j]), ones));
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
+}
+
 /* ---------------- AVX2 s16: same scheme as s16_512, one 16-channel block = 2 ymm per row. */
 INL T_AVX2 void s16_avx2_body(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2, int32_t *tile,
                               const int MR, const int NB) {
@@ -123,6 +144,14 @@ S512_ROW(1) S512_ROW(2) S512_ROW(3) S512_ROW(4) S512_ROW(5) S512_ROW(6)
 #define ST(M) { s512_##M##_1, s512_##M##_2, s512_##M##_3, s512_##M##_4 }
 static const s16_fn s512_tab[Q8_MR][Q8_NBMAX] = { ST(1), ST(2), ST(3), ST(4), ST(5), ST(6) };
 
+#define U512_DEF(M, N)                                                                                           \
+    static T_512 void u512_##M##_##N(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq,        \
+                                     int32_t *t) { u8_512_body(A, lda, W, bs, kq, t, M, N); }
+#define U512_ROW(M) U512_DEF(M, 1) U512_DEF(M, 2) U512_DEF(M, 3) U512_DEF(M, 4)
+U512_ROW(1) U512_ROW(2) U512_ROW(3) U512_ROW(4) U512_ROW(5) U512_ROW(6)
+#define UT(M) { u512_##M##_1, u512_##M##_2, u512_##M##_3, u512_##M##_4 }
+static const vnni_fn u512_tab[Q8_MR][Q8_NBMAX] = { UT(1), UT(2), UT(3), UT(4), UT(5), UT(6) };
+
 /* AVX2 tiles: 16 ymm registers hold at most 12 accumulators plus weights and the broadcast. */
 #define SAVX2_DEF(M, N)                                                                                          \
     static T_AVX2 void savx2_##M##_##N(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2,    \
@@ -149,6 +178,12 @@ void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const v
                                      int ksteps, int xor_src, int32_t *tile) {
     (void)xor_src;
     s512_tab[mr - 1][nb - 1](A, lda, W, bstride, ksteps, tile);
+}
+
+void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                    int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src;
+    u512_tab[mr - 1][nb - 1](A, lda, W, bstride, ksteps, tile);
 }
 
 void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,

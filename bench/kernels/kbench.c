@@ -111,6 +111,7 @@ int main(int argc, char **argv) {
     };
     if ((have >> QTOP_ISA_AVX2) & 1)
         for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) ukr_bench(&cand[i], 576);
+
 #endif
     static const shape shapes[] = {
         { "r50 stem 7x7s2", 224, 224, 3, 64, 7, 2, QTOP_DT_S8 },
