@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Measures qtop against OpenVINO benchmark_app, interleaved in one run, and writes bench/RESULTS.md.
 
-Rows: ResNet50 and MobileNetV2, fp32 and PTQ int8, batch 1, latency hint, same thread count. Ratios are computed
-from medians measured back to back (this machine is shared and noisy; absolute numbers drift, ratios less so).
+Rows: per ISA level the machine has (qtop `--isa L` against OpenVINO with ONEDNN_MAX_CPU_ISA=L; the convolution exec
+types of `benchmark_app -pc` are recorded to show the cap took), per model, fp32 and PTQ int8, batch 1, latency and
+throughput hints, same thread count. Ratios are computed from medians measured back to back (this machine is shared
+and noisy; absolute numbers drift, ratios less so).
 Peak resident memory of `qtop bench --mode int8` and of OpenVINO's Python API on ResNet50 int8 is measured with
 /usr/bin/time -v.
 """
@@ -35,21 +37,68 @@ def run(cmd, env=None):
     return p.stdout + p.stderr
 
 
-def ov_latency(app, model, seconds):
+# qtop ISA level → oneDNN's ONEDNN_MAX_CPU_ISA value
+OV_ISA = {"sse41": "SSE41", "avx2": "AVX2", "avx2_vnni": "AVX2_VNNI", "avx512_core": "AVX512_CORE",
+          "avx512_vnni": "AVX512_CORE_VNNI"}
+
+
+def machine_isas():
+    """x86 levels this CPU has that qtop has kernels for (sse41 has none yet)."""
+    flags = set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    out = []
+    if {"avx2", "fma"} <= flags:
+        out.append("avx2")
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        out.append("avx512_core")
+        if "avx512_vnni" in flags:
+            out.append("avx512_vnni")
+    return out
+
+
+def ov_env(isa):
+    return dict(os.environ, ONEDNN_MAX_CPU_ISA=OV_ISA[isa])
+
+
+def ov_measure(app, model, seconds, isa, hint):
     # OpenVINO runs "fp32" models in bf16 on CPUs with avx512_bf16 unless told otherwise; compare f32 with f32.
-    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-t", str(seconds), "-shape", "x[1,3,224,224]",
-               "-infer_precision", "f32"])
-    med = re.search(r"Median:\s+([\d.]+) ms", out)
+    out = run([app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", "x[1,3,224,224]",
+               "-infer_precision", "f32"], env=ov_env(isa))
     threads = re.search(r"INFERENCE_NUM_THREADS: (\d+)", out)
+    if hint == "throughput":
+        fps = re.search(r"Throughput:\s+([\d.]+) FPS", out)
+        if not fps:
+            raise RuntimeError("benchmark_app printed no throughput:\n" + out[-2000:])
+        return float(fps.group(1)), int(threads.group(1)) if threads else None
+    med = re.search(r"Median:\s+([\d.]+) ms", out)
     if not med:
         raise RuntimeError("benchmark_app printed no median:\n" + out[-2000:])
     return float(med.group(1)), int(threads.group(1)) if threads else None
 
 
-def qtop_latency(qtop, model, mode, seconds, threads):
-    out = run([qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--json"])
+def ov_conv_exec_types(app, model, isa):
+    """The exec types OpenVINO picked for convolutions under the ISA cap (e.g. jit_avx2_I8, brgconv_avx512_I8)."""
+    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-niter", "2", "-shape", "x[1,3,224,224]",
+               "-infer_precision", "f32", "-pc"], env=ov_env(isa))
+    types = {}
+    for line in out.splitlines():
+        m = re.search(r"layerType:\s+Convolution\s+execType:\s+(\S+)", line)
+        if m:
+            types[m.group(1)] = types.get(m.group(1), 0) + 1
+    return ", ".join(f"{k} ×{v}" for k, v in sorted(types.items(), key=lambda kv: -kv[1])) or "?"
+
+
+def qtop_measure(qtop, model, mode, seconds, threads, isa, hint):
+    out = run([qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--isa", isa,
+               "--hint", hint, "--json"])
     d = json.loads(out[out.index("{"):])
-    return d["latency_ms"]["median"], d["isa"]
+    return (d["throughput_fps"] if hint == "throughput" else d["latency_ms"]["median"]), d["isa"]
 
 
 def peak_rss_mb(cmd):
@@ -66,7 +115,9 @@ def main():
     ap.add_argument("--ov-python", required=True)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--models", default="resnet50,mobilenet_v2")
+    ap.add_argument("--models", default="resnet50,mobilenet_v2,mobilenet_v3_large,shufflenet_v2_x1_0")
+    ap.add_argument("--isas", default=",".join(machine_isas()), help="qtop ISA levels to compare (default: the machine's)")
+    ap.add_argument("--hints", default="latency,throughput")
     ap.add_argument("--rounds", type=int, default=2, help="alternate qtop/OpenVINO this many times per row")
     args = ap.parse_args()
 
@@ -76,6 +127,8 @@ def main():
     env = dict(os.environ, PYTHONPATH=pb_dir)
 
     rows = []
+    isas = [i for i in args.isas.split(",") if i]
+    hints = [h for h in args.hints.split(",") if h]
     for name in args.models.split(","):
         for prec in ("fp32", "int8"):
             model = os.path.join(args.models_dir, f"{name}_{prec}.pdmodel")
@@ -84,15 +137,23 @@ def main():
                 prefix = os.path.join(fixed_dir, f"{name}_{prec}")
                 run([args.ov_python, os.path.join(HERE, "ov_fix_model.py"), model, prefix], env=env)
                 ov_model = prefix + ".pdmodel"
-            q_meds, o_meds, isa, ov_threads = [], [], "?", None
-            for _ in range(args.rounds):
-                q, isa = qtop_latency(args.qtop, model, prec, args.seconds, args.threads)
-                o, ov_threads = ov_latency(args.benchmark_app, ov_model, args.seconds)
-                q_meds.append(q)
-                o_meds.append(o)
-            q, o = sorted(q_meds)[len(q_meds) // 2], sorted(o_meds)[len(o_meds) // 2]
-            rows.append(dict(model=name, precision=prec, qtop=q, ov=o, ratio=q / o, isa=isa, ov_threads=ov_threads))
-            print(f"{name:14s} {prec:5s} qtop {q:8.2f} ms   OpenVINO {o:8.2f} ms   ratio {q / o:5.2f}   ({isa})", flush=True)
+            for isa_cap in isas:
+                exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
+                for hint in hints:
+                    q_vals, o_vals, isa, ov_threads = [], [], "?", None
+                    for _ in range(args.rounds):
+                        q, isa = qtop_measure(args.qtop, model, prec, args.seconds, args.threads, isa_cap, hint)
+                        o, ov_threads = ov_measure(args.benchmark_app, ov_model, args.seconds, isa_cap, hint)
+                        q_vals.append(q)
+                        o_vals.append(o)
+                    q, o = sorted(q_vals)[len(q_vals) // 2], sorted(o_vals)[len(o_vals) // 2]
+                    # ratio < 1 = qtop faster: time ratio for latency, inverse FPS ratio for throughput
+                    ratio = q / o if hint == "latency" else o / q
+                    rows.append(dict(model=name, precision=prec, cap=isa_cap, hint=hint, qtop=q, ov=o, ratio=ratio,
+                                     isa=isa, ov_threads=ov_threads, ov_exec=exec_types))
+                    unit = "ms" if hint == "latency" else "FPS"
+                    print(f"{isa_cap:12s} {name:18s} {prec:5s} {hint:10s} qtop {q:8.2f} {unit}   OpenVINO {o:8.2f} {unit}"
+                          f"   ratio {ratio:5.2f}   (qtop {isa}; OV {exec_types})", flush=True)
 
     mem_rows = []
     r50 = os.path.join(args.models_dir, "resnet50_int8.pdmodel")
@@ -106,9 +167,12 @@ def main():
     qtop_version = subprocess.run(["git", "-C", os.path.join(HERE, ".."), "rev-parse", "--short", "HEAD"],
                                   capture_output=True, text=True).stdout.strip()
 
+    top = isas[-1] if isas else None
+
     def speedup(model, impl):
-        f = next((r for r in rows if r["model"] == model and r["precision"] == "fp32"), None)
-        i = next((r for r in rows if r["model"] == model and r["precision"] == "int8"), None)
+        sel = [r for r in rows if r["model"] == model and r["cap"] == top and r["hint"] == "latency"]
+        f = next((r for r in sel if r["precision"] == "fp32"), None)
+        i = next((r for r in sel if r["precision"] == "int8"), None)
         return f[impl] / i[impl] if f and i else float("nan")
 
     lines = [
@@ -116,23 +180,28 @@ def main():
         "",
         f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}",
         f"- CPU: {cpu_model()} ({os.cpu_count()} logical cores)",
-        f"- qtop: git {qtop_version}, release build; OpenVINO: {ov_version} (benchmark_app, `-hint latency`, "
-        f"{rows[0]['ov_threads'] if rows else '?'} inference threads)",
+        f"- qtop: git {qtop_version}, release build; OpenVINO: {ov_version} (benchmark_app, "
+        f"{rows[0]['ov_threads'] if rows else '?'} inference threads in latency mode)",
         f"- Batch 1, input 1×3×224×224, {args.threads} qtop threads, {args.seconds} s per measurement, "
-        f"{args.rounds} alternating rounds per row (median of rounds).",
+        f"{args.rounds} alternating rounds per row (median of rounds). Per ISA level L: `qtop --isa L` against "
+        "OpenVINO with `ONEDNN_MAX_CPU_ISA` set to L; the last column lists the convolution exec types "
+        "`benchmark_app -pc` reported under that cap.",
         "- Models: paddle.vision (pretrained=False) exported by scripts/export_vision_models.py; int8 = Paddle PTQ "
         "(quantize_linear/dequantize_linear, per-channel weights). OpenVINO reads them rewritten by bench/ov_fix_model.py.",
+        "- Targets (issue 11): latency int8 ≤ 1.0× and fp32 ≤ 1.1× OpenVINO; throughput ≥ OpenVINO (ratio = OpenVINO "
+        "FPS / qtop FPS ≤ 1.0).",
         "",
-        "| model | precision | qtop median (ms) | OpenVINO median (ms) | qtop / OpenVINO | target | qtop ISA |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| ISA cap | model | precision | hint | qtop | OpenVINO | ratio | target | qtop ISA | OpenVINO conv exec types |",
+        "|---|---|---|---|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
-        target = ""
-        if r["model"] == "resnet50":
-            bound = 1.25 if r["precision"] == "int8" else 1.5
-            target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}"
-        lines.append(f"| {r['model']} | {r['precision']} | {r['qtop']:.2f} | {r['ov']:.2f} | {r['ratio']:.2f} | {target} | {r['isa']} |")
-    lines += ["", "| model | qtop int8 speed-up over fp32 | OpenVINO int8 speed-up over fp32 |", "|---|---:|---:|"]
+        bound = 1.0 if r["precision"] == "int8" or r["hint"] == "throughput" else 1.1
+        target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}"
+        unit = "ms" if r["hint"] == "latency" else "FPS"
+        lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | {r['qtop']:.2f} {unit} | "
+                     f"{r['ov']:.2f} {unit} | {r['ratio']:.2f} | {target} | {r['isa']} | {r['ov_exec']} |")
+    lines += ["", f"| model ({top}, latency) | qtop int8 speed-up over fp32 | OpenVINO int8 speed-up over fp32 |",
+              "|---|---:|---:|"]
     for name in args.models.split(","):
         lines.append(f"| {name} | {speedup(name, 'qtop'):.2f}× | {speedup(name, 'ov'):.2f}× |")
     if mem_rows:

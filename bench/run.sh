@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: qtop vs OpenVINO's benchmark_app on the same machine, in one run.
-# Installs openvino from PyPI into bench/.venv, exports the models with paddlepaddle (bench/.venv-paddle) unless
-# BENCH_MODELS names a directory that already has them, builds qtop in release mode, then runs bench/compare.py,
-# which prints the table and writes bench/RESULTS.md.
-#   usage: bench/run.sh [--seconds N] [--threads N] [--models resnet50,mobilenet_v2]
+# Side-by-side benchmark: qtop vs OpenVINO's benchmark_app on the same machine, in one run, per ISA level.
+# Installs openvino from PyPI into bench/.venv, exports the models with paddlepaddle (BENCH_PY, a Python that has
+# paddlepaddle, else bench/.venv-paddle) unless BENCH_MODELS names a directory that already has them, builds qtop in
+# release mode, then runs bench/compare.py, which prints the table and writes bench/RESULTS.md.
+#   usage: bench/run.sh [--seconds N] [--threads N] [--rounds N] [--models resnet50,mobilenet_v2]
+#                       [--isas avx2,avx512_core,avx512_vnni] [--hints latency,throughput]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OV_VERSION="${OV_VERSION:-2026.4.1}"
@@ -15,15 +16,27 @@ if [ ! -x bench/.venv/bin/benchmark_app ]; then
 fi
 # OpenVINO needs PTQ models rewritten (see bench/ov_fix_model.py); that tool reads our own schema.
 mkdir -p bench/out/pb
-protoc --python_out=bench/out/pb -I Sources/QtopFormat/Proto framework.proto
+if command -v protoc >/dev/null; then
+  protoc --python_out=bench/out/pb -I Sources/QtopFormat/Proto framework.proto
+else
+  bench/.venv/bin/python -c "import grpc_tools" 2>/dev/null || bench/.venv/bin/pip install -q grpcio-tools
+  bench/.venv/bin/python -m grpc_tools.protoc --python_out=bench/out/pb -I Sources/QtopFormat/Proto framework.proto
+fi
+MODELS="resnet50,mobilenet_v2,mobilenet_v3_large,shufflenet_v2_x1_0"
 
 MODELS_DIR="${BENCH_MODELS:-bench/models}"
-if [ ! -f "$MODELS_DIR/resnet50_int8.pdmodel" ] || [ ! -f "$MODELS_DIR/mobilenet_v2_int8.pdmodel" ]; then
-  if [ ! -x bench/.venv-paddle/bin/python ]; then
-    python3 -m venv bench/.venv-paddle
-    bench/.venv-paddle/bin/pip install -q "paddlepaddle==${PADDLE_VERSION}" numpy
+missing=0
+for m in ${MODELS//,/ }; do [ -f "$MODELS_DIR/${m}_int8.pdmodel" ] || missing=1; done
+if [ "$missing" = 1 ]; then
+  PY="${BENCH_PY:-}"
+  if [ -z "$PY" ]; then
+    if [ ! -x bench/.venv-paddle/bin/python ]; then
+      python3 -m venv bench/.venv-paddle
+      bench/.venv-paddle/bin/pip install -q "paddlepaddle==${PADDLE_VERSION}" numpy
+    fi
+    PY=bench/.venv-paddle/bin/python
   fi
-  bench/.venv-paddle/bin/python scripts/export_vision_models.py "$MODELS_DIR" --models resnet50,mobilenet_v2
+  "$PY" scripts/export_vision_models.py "$MODELS_DIR" --models "$MODELS"
 fi
 
 swift build -c release --product qtop

@@ -19,13 +19,7 @@ const char *qtop_isa_name(int isa) {
     return isa_names[isa];
 }
 
-uint32_t qtop_compiled_isa_mask(void) {
-    uint32_t m = 1u << QTOP_ISA_GENERIC;
-#if defined(__x86_64__)
-    m |= (1u << QTOP_ISA_AVX2) | (1u << QTOP_ISA_AVX512_CORE) | (1u << QTOP_ISA_AVX512_VNNI);
-#endif
-    return m;
-}
+/* qtop_compiled_isa_mask() lives with the per-ISA kernel table (isa_config.c). */
 
 #if defined(__x86_64__)
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {

@@ -1,6 +1,6 @@
 /* fp32 NCHW convolution and matmul on a packed-panel GEMM (BLIS-style: B panels packed per task from im2col,
  * A = weights packed once for conv; B = weights packed once for matmul). */
-#include "f32_internal.h"
+#include "isa_config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,27 +39,21 @@ static void ukr_generic(int kc, const float *Ap, const float *Bp, int64_t ldb, f
         for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i][j] : t[i][j];
     if (epi) qtop__sgemm_epi_apply(C, ldc, mr, nr, epi);
 }
-static const qtop_sgemm_kernel sgemm_generic = { MRG, NRG, ukr_generic };
+const qtop_sgemm_kernel qtop__sgemm_generic = { MRG, NRG, ukr_generic };
 
-static const qtop_sgemm_kernel *kernel_for(int isa) {
-#if defined(__x86_64__)
-    if (isa == QTOP_ISA_AVX512_CORE || isa == QTOP_ISA_AVX512_VNNI) return &qtop__sgemm_avx512;
-    if (isa == QTOP_ISA_AVX2) return &qtop__sgemm_avx2;
-#endif
-    (void)isa;
-    return &sgemm_generic;
-}
+static const qtop_sgemm_kernel *kernel_for(int isa) { return qtop__isa_config(isa)->f32_gemm; }
 
 #define WHY(...) do { if (why && why_len) snprintf(why, why_len, __VA_ARGS__); } while (0)
 
 static int f32_isa_ok(int isa, int cap, char *why, size_t why_len) {
     if (why && why_len) why[0] = 0;
     if (isa < 0 || isa >= QTOP_ISA_COUNT) { WHY("unknown isa"); return 0; }
-    if (isa != QTOP_ISA_GENERIC && isa != QTOP_ISA_AVX2 && isa != QTOP_ISA_AVX512_CORE) {
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    if (!cfg) { WHY("%s: not in this build", qtop_isa_name(isa)); return 0; }
+    if (!cfg->f32_gemm) {
         WHY("%s: no fp32 %s kernel (fp32 uses avx512_core / avx2 / generic)", qtop_isa_name(isa), qtop_isa_name(isa));
         return 0;
     }
-    if (!((qtop_compiled_isa_mask() >> isa) & 1)) { WHY("%s: not in this build", qtop_isa_name(isa)); return 0; }
     if (!((qtop_cpu_isa_mask() >> isa) & 1)) { WHY("%s: cpu lacks %s", qtop_isa_name(isa), qtop_isa_name(isa)); return 0; }
     if (isa > cap) { WHY("%s: capped by --isa %s", qtop_isa_name(isa), qtop_isa_name(cap)); return 0; }
     return 1;
@@ -108,10 +102,9 @@ static int odim(int in, int k, int s, int p0, int p1, int d) {
 }
 int qtop_fconv_out_h(const qtop_fconv_desc *d) { return odim(d->h, d->kh, d->stride_h, d->pad_t, d->pad_b, d->dil_h); }
 int qtop_fconv_out_w(const qtop_fconv_desc *d) { return odim(d->w, d->kw, d->stride_w, d->pad_l, d->pad_r, d->dil_w); }
-static int fdw(const qtop_fconv_desc *d) { return d->groups > 1 && d->groups == d->ic && d->oc == d->ic; }
+static int fdw(const qtop_fconv_desc *d) { return qtop_conv_family(d->ic, d->oc, d->groups, d->kh, d->kw) == QTOP_CONV_DW; }
 const char *qtop_fconv_impl_name(const qtop_fconv_desc *d) {
-    if (fdw(d)) return "dwconv";
-    return d->kh == 1 && d->kw == 1 ? "conv1x1" : "conv";
+    return qtop_conv_family_name(qtop_conv_family(d->ic, d->oc, d->groups, d->kh, d->kw));
 }
 
 int qtop_fconv_query(const qtop_fconv_desc *d, int isa, int cap, char *why, size_t why_len) {
@@ -126,6 +119,7 @@ int qtop_fconv_query(const qtop_fconv_desc *d, int isa, int cap, char *why, size
 struct qtop_fconv {
     qtop_fconv_desc d;
     int isa, oh, ow, icg, ocg, K, dw;
+    const qtop_isa_config *cfg;
     const qtop_sgemm_kernel *kern;
     float *apack;      /* per group [ceil(ocg/MR)][K][MR] */
     int64_t agroup;    /* floats per group */
@@ -139,6 +133,7 @@ struct qtop_fconv {
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
     if (!qtop_fconv_query(d, isa, isa, NULL, 0)) return NULL;
     qtop_fconv *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
     c->d = *d;
     c->isa = isa;
     c->oh = qtop_fconv_out_h(d);
@@ -147,7 +142,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     c->ocg = d->oc / d->groups;
     c->K = c->icg * d->kh * d->kw;
     c->dw = fdw(d);
-    c->kern = kernel_for(isa);
+    c->cfg = qtop__isa_config(isa);
+    c->kern = c->cfg->f32_gemm;
     c->bias = malloc(sizeof(float) * d->oc);
     for (int o = 0; o < d->oc; o++) c->bias[o] = bias ? bias[o] : 0.0f;
     if (c->dw) {
@@ -157,8 +153,7 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     }
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
                 !d->pad_b && !d->pad_r;
-#if defined(__x86_64__)
-    if (c->kern == &qtop__sgemm_avx512 && d->groups == 1 && c->ocg % 64 == 0 &&
+    if (c->cfg->f32_t7x64 && d->groups == 1 && c->ocg % 64 == 0 &&
         (int64_t)c->oh * c->ow <= (d->kh * d->kw > 1 ? TMODE_MAX_HW_KXK : TMODE_MAX_HW)) {
         c->tmode = 1;
         c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
@@ -168,7 +163,6 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
                     c->wpack[((int64_t)p * c->K + k) * 64 + o] = weights[(int64_t)(p * 64 + o) * c->K + k];
         return c;
     }
-#endif
     int MR = c->kern->mr;
     int panels = (c->ocg + MR - 1) / MR;
     c->agroup = (int64_t)panels * c->K * MR;
@@ -255,10 +249,8 @@ static void im2col_rows(const qtop_fconv *c, const float *img, int k0, int k1, i
                 if (a1 < a0) a1 = a0;
                 for (int x = x0; x < a0; x++) o[x] = 0.0f;
                 if (d->stride_w == 1) memcpy(o + a0, row + a0, sizeof(float) * (a1 - a0));
-#if defined(__x86_64__)
-                else if (d->stride_w == 2 && c->kern == &qtop__sgemm_avx512)
-                    qtop__gather_stride2_avx512(o + a0, row + 2 * (int64_t)a0, a1 - a0);
-#endif
+                else if (d->stride_w == 2 && c->cfg->f32_gather2)
+                    c->cfg->f32_gather2(o + a0, row + 2 * (int64_t)a0, a1 - a0);
                 else for (int x = a0; x < a1; x++) o[x] = row[(int64_t)x * d->stride_w];
                 for (int x = a1; x < x1; x++) o[x] = 0.0f;
             }
@@ -312,7 +304,6 @@ static void gemm_task(void *vctx, int64_t task, int thread) {
     }
 }
 
-#if defined(__x86_64__)
 /* Small-plane task: one 64-channel panel, every pixel; T[p][64] accumulates over K blocks, then the epilogue writes
  * the NCHW rows. */
 static void tmode_task(void *vctx, int64_t task, int thread) {
@@ -327,7 +318,7 @@ static void tmode_task(void *vctx, int64_t task, int thread) {
         int kc = j->K - k0 < KC ? j->K - k0 : KC;
         for (int t = 0; t < tiles; t++) {
             int np = cols - t * 7 < 7 ? cols - t * 7 : 7;
-            qtop__sgemm_t7x64_avx512(kc, W + (int64_t)k0 * 64, j->B + (int64_t)k0 * j->ldb + t * 7, j->ldb, np,
+            j->c->cfg->f32_t7x64(kc, W + (int64_t)k0 * 64, j->B + (int64_t)k0 * j->ldb + t * 7, j->ldb, np,
                                      T + (int64_t)t * 7 * 64, k0 > 0);
         }
     }
@@ -344,7 +335,6 @@ static void tmode_task(void *vctx, int64_t task, int thread) {
         }
     }
 }
-#endif
 
 /* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically). */
 static void plan_tiles(gjob *j, int MR, int NR, int threads) {
@@ -402,14 +392,9 @@ static void plan_tiles(gjob *j, int MR, int NR, int threads) {
     }
 #define DW_PLANE_ARGS const qtop_fconv *c, const float *pl, const float *w, float b, const float *res, float *out
 #define VEC_HINT
-static void dw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
+void qtop__fdw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void dw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
-#endif
-
-#if defined(__x86_64__)
-void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                            const float *res, float *out);
+__attribute__((target("avx2,fma"))) void qtop__fdw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
 #endif
 
 static void fdw_task(void *vctx, int64_t task, int thread) {
@@ -423,15 +408,13 @@ static void fdw_task(void *vctx, int64_t task, int thread) {
     int64_t ohw = (int64_t)c->oh * c->ow;
     float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
     const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
-#if defined(__x86_64__)
-    if (c->isa == QTOP_ISA_AVX512_CORE && d->stride_w == 1) {
-        qtop__fdw_plane_avx512(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
+    /* vector plane kernels want rows of at least 16 outputs; tiny planes keep the plain loop */
+    qtop_f32_dw_s1_fn vec = d->kh > 16 || c->ow < 16 ? NULL : d->stride_w == 1 ? c->cfg->f32_dw_s1 : d->stride_w == 2 ? c->cfg->f32_dw_s2 : NULL;
+    if (vec) {
+        vec(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
         return;
     }
-    if (c->isa == QTOP_ISA_AVX512_CORE) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
-    if (c->isa == QTOP_ISA_AVX2) { dw_plane_avx2(c, pl, w, c->bias[ch], rr, o); return; }
-#endif
-    dw_plane_generic(c, pl, w, c->bias[ch], rr, o);
+    c->cfg->f32_dw_plane(c, pl, w, c->bias[ch], rr, o);
 }
 
 void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool) {
@@ -478,9 +461,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
                 if (j.krows < 1) j.krows = 1;
                 qtop_parallel_for(pool, (c->K + j.krows - 1) / j.krows, im2col_task, &j);
             }
-#if defined(__x86_64__)
             if (c->tmode) { qtop_parallel_for(pool, c->ocg / 64, tmode_task, &j); continue; }
-#endif
             plan_tiles(&j, c->kern->mr, c->kern->nr, threads);
             qtop_parallel_for(pool, (int64_t)j.mtiles * ((j.cols + j.ntile - 1) / j.ntile), gemm_task, &j);
         }

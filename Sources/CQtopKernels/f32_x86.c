@@ -103,50 +103,85 @@ static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, int64_t l
 }
 const qtop_sgemm_kernel qtop__sgemm_avx512 = { MR5, NR5, ukr_avx512 };
 
-/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles go through a zero-padded copy of B rows. */
+static inline T_AVX2 __m256 act256(__m256 y, int act) {
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+    switch (act) {
+    case QTOP_ACT_RELU: return _mm256_max_ps(y, zero);
+    case QTOP_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(y, zero), six);
+    case QTOP_ACT_HARD_SWISH:
+        return _mm256_mul_ps(y, _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, _mm256_set1_ps(3.0f)), zero), six),
+                                              _mm256_set1_ps(1.0f / 6.0f)));
+    default: return y;
+    }
+}
+/* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles use masked loads and stores (lanes at or
+ * past nr are never accessed); the epilogue runs in registers in the scalar order (acc + bias) + residual, then the
+ * activation. */
 #define MR2 6
 #define NR2 16
 static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
                             int accumulate, int mr, int nr, const qtop_sgemm_epi *epi) {
     __m256 c0[MR2], c1[MR2];
     for (int i = 0; i < MR2; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
-    float tb[NR2];
-    for (int k = 0; k < kc; k++) {
-        const float *b = Bp + (int64_t)k * ldb;
-        if (nr < NR2) {
-            for (int j = 0; j < NR2; j++) tb[j] = j < nr ? b[j] : 0.0f;
-            b = tb;
-        }
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        const float *a = Ap + k * MR2;
-        for (int i = 0; i < MR2; i++) {
-            __m256 av = _mm256_broadcast_ss(a + i);
-            c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
-            c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
-        }
-    }
-    if (mr == MR2 && nr == NR2) {
-        for (int i = 0; i < MR2; i++) {
-            float *cr = C + i * ldc;
-            if (accumulate) {
-                c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(cr));
-                c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(cr + 8));
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), iota);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), iota);
+    if (nr == NR2) {
+        for (int k = 0; k < kc; k++) {
+            const float *b = Bp + (int64_t)k * ldb;
+            __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+            const float *a = Ap + k * MR2;
+            for (int i = 0; i < MR2; i++) {
+                __m256 av = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
             }
-            _mm256_storeu_ps(cr, c0[i]);
-            _mm256_storeu_ps(cr + 8, c1[i]);
         }
     } else {
-        float t[MR2 * NR2];
-        for (int i = 0; i < MR2; i++) { _mm256_storeu_ps(t + i * NR2, c0[i]); _mm256_storeu_ps(t + i * NR2 + 8, c1[i]); }
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) C[i * ldc + j] = accumulate ? C[i * ldc + j] + t[i * NR2 + j] : t[i * NR2 + j];
+        for (int k = 0; k < kc; k++) {
+            const float *b = Bp + (int64_t)k * ldb;
+            __m256 b0 = _mm256_maskload_ps(b, m0), b1 = _mm256_maskload_ps(b + 8, m1);
+            const float *a = Ap + k * MR2;
+            for (int i = 0; i < MR2; i++) {
+                __m256 av = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+            }
+        }
     }
-    if (epi) qtop__sgemm_epi_apply(C, ldc, mr, nr, epi);
+    const int full = nr == NR2;
+    for (int i = 0; i < mr; i++) {
+        float *cr = C + i * ldc;
+        __m256 y0 = c0[i], y1 = c1[i];
+        if (accumulate) {
+            y0 = _mm256_add_ps(y0, full ? _mm256_loadu_ps(cr) : _mm256_maskload_ps(cr, m0));
+            y1 = _mm256_add_ps(y1, full ? _mm256_loadu_ps(cr + 8) : _mm256_maskload_ps(cr + 8, m1));
+        }
+        if (epi) {
+            __m256 bv = _mm256_set1_ps(epi->bias ? epi->bias[i] : 0.0f);
+            y0 = _mm256_add_ps(y0, bv);
+            y1 = _mm256_add_ps(y1, bv);
+            if (epi->res) {
+                const float *rr = epi->res + i * ldc;
+                y0 = _mm256_add_ps(y0, full ? _mm256_loadu_ps(rr) : _mm256_maskload_ps(rr, m0));
+                y1 = _mm256_add_ps(y1, full ? _mm256_loadu_ps(rr + 8) : _mm256_maskload_ps(rr + 8, m1));
+            }
+            y0 = act256(y0, epi->act);
+            y1 = act256(y1, epi->act);
+        }
+        if (full) {
+            _mm256_storeu_ps(cr, y0);
+            _mm256_storeu_ps(cr + 8, y1);
+        } else {
+            _mm256_maskstore_ps(cr, m0, y0);
+            _mm256_maskstore_ps(cr + 8, m1, y1);
+        }
+    }
 }
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
 /* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
  * for the borders (masked-off lanes are never accessed). */
-T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+T_512 void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                                   const float *res, float *out) {
     const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f), three = _mm512_set1_ps(3.0f);
     const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), bv = _mm512_set1_ps(b);
@@ -188,6 +223,120 @@ T_512 void qtop__fdw_plane_avx512(const qtop_fconv_desc *d, int oh, int ow, cons
     }
 }
 #endif
+
+/* Depthwise fp32 on one NCHW plane at stride_w 1 or 2 (AVX2 + FMA): the interior columns (every tap inside the row)
+ * 32 at a time in 4 independent ymm chains, stride 2 by loading 16 contiguous floats per 8 outputs and keeping the
+ * even ones; the few border columns in scalar code. Bias, residual and the activation are fused before the store. */
+static inline float act1(float y, int act) {
+    switch (act) {
+    case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
+    case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
+    case QTOP_ACT_HARD_SWISH: { float t = y + 3.0f; t = t > 0 ? t : 0.0f; t = t < 6.0f ? t : 6.0f; return y * (t * (1.0f / 6.0f)); }
+    default: return y;
+    }
+}
+static inline T_AVX2 __m256 ld_s2(const float *p) {   /* p[0], p[2], ..., p[14] */
+    __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    __m256 e = _mm256_shuffle_ps(a, b, 0x88);   /* a0 a2 b0 b2 | a4 a6 b4 b6 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+}
+/* dst[i] = src[2*i] for i < n (stride-2 im2col rows). A vector reads src[2i .. 2i+15], one float past the last one
+ * it needs, so vectors stop while one more needed element follows. */
+T_AVX2 void qtop__gather_stride2_avx2(float *dst, const float *src, int n) {
+    int i = 0;
+    for (; i + 9 <= n; i += 8) _mm256_storeu_ps(dst + i, ld_s2(src + 2 * (int64_t)i));
+    for (; i < n; i++) dst[i] = src[2 * (int64_t)i];
+}
+
+T_AVX2 void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                                   const float *res, float *out) {
+    const int sw = d->stride_w, kw = d->kw, W = d->w;
+    /* interior: 0 <= x*sw - pad_l and x*sw - pad_l + (kw-1)*dil_w + (sw == 2 ? 15 - 14 : 0) < W for whole vectors */
+    int xa = (d->pad_l + sw - 1) / sw;
+    int last = (kw - 1) * d->dil_w - d->pad_l;            /* input column of the last tap at x = 0 */
+    int xb = W - 1 - last < 0 ? 0 : (W - 1 - last) / sw + 1; /* x < xb: the last tap is inside */
+    if (xb > ow) xb = ow;
+    if (xa > xb) xa = xb;
+    const __m256 bv = _mm256_set1_ps(b);
+    for (int oy = 0; oy < oh; oy++) {
+        float *o = out + (int64_t)oy * ow;
+        const float *rr = res ? res + (int64_t)oy * ow : NULL;
+        int rows[16], nr = 0;
+        for (int ky = 0; ky < d->kh && nr < 16; ky++) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy >= 0 && iy < d->h) rows[nr++] = ky;
+        }
+        /* scalar columns: borders and the tail of the interior that does not fill a vector */
+        #define DW_SCALAR(x)                                                                                      \
+            do {                                                                                                  \
+                float s = 0.0f;                                                                                   \
+                for (int q = 0; q < nr; q++) {                                                                    \
+                    int ky = rows[q];                                                                             \
+                    const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;           \
+                    for (int kx = 0; kx < kw; kx++) {                                                             \
+                        int ix = (x) * sw - d->pad_l + kx * d->dil_w;                                             \
+                        if (ix >= 0 && ix < W) s += w[ky * kw + kx] * row[ix];                                    \
+                    }                                                                                             \
+                }                                                                                                 \
+                float y = s + b;                                                                                  \
+                if (rr) y += rr[x];                                                                               \
+                o[x] = act1(y, d->act);                                                                           \
+            } while (0)
+        for (int x = 0; x < xa; x++) DW_SCALAR(x);
+        int x = xa;
+        /* stride 2 reads 16 floats per 8 outputs: the vector's last read column (2*7+1 past its first) must be
+         * inside the row, so stop vectors one output earlier than the tap bound allows */
+        int xv = sw == 1 ? xb : (xb - 1 > xa ? xb - 1 : xa);
+        for (; x + 32 <= xv; x += 32) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int q = 0; q < nr; q++) {
+                int ky = rows[q];
+                const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;
+                for (int kx = 0; kx < kw; kx++) {
+                    const float *p = row + (int64_t)x * sw - d->pad_l + kx * d->dil_w;
+                    __m256 wv = _mm256_set1_ps(w[ky * kw + kx]);
+                    if (sw == 1) {
+                        a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
+                        a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 8), a1);
+                        a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 16), a2);
+                        a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 24), a3);
+                    } else {
+                        a0 = _mm256_fmadd_ps(wv, ld_s2(p), a0);
+                        a1 = _mm256_fmadd_ps(wv, ld_s2(p + 16), a1);
+                        a2 = _mm256_fmadd_ps(wv, ld_s2(p + 32), a2);
+                        a3 = _mm256_fmadd_ps(wv, ld_s2(p + 48), a3);
+                    }
+                }
+            }
+            __m256 acc[4] = { a0, a1, a2, a3 };
+            for (int j = 0; j < 4; j++) {
+                __m256 y = _mm256_add_ps(acc[j], bv);
+                if (rr) y = _mm256_add_ps(y, _mm256_loadu_ps(rr + x + 8 * j));
+                _mm256_storeu_ps(o + x + 8 * j, act256(y, d->act));
+            }
+        }
+        /* the last partial vector overlaps the previous one (outputs are written, not accumulated) */
+        while (xv - xa >= 8 && x < xv) {
+            if (x + 8 > xv) x = xv - 8;
+            __m256 a0 = _mm256_setzero_ps();
+            for (int q = 0; q < nr; q++) {
+                int ky = rows[q];
+                const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;
+                for (int kx = 0; kx < kw; kx++) {
+                    const float *p = row + (int64_t)x * sw - d->pad_l + kx * d->dil_w;
+                    __m256 wv = _mm256_set1_ps(w[ky * kw + kx]);
+                    a0 = _mm256_fmadd_ps(wv, sw == 1 ? _mm256_loadu_ps(p) : ld_s2(p), a0);
+                }
+            }
+            __m256 y = _mm256_add_ps(a0, bv);
+            if (rr) y = _mm256_add_ps(y, _mm256_loadu_ps(rr + x));
+            _mm256_storeu_ps(o + x, act256(y, d->act));
+            x += 8;
+        }
+        for (; x < ow; x++) DW_SCALAR(x);
+        #undef DW_SCALAR
+    }
+}
 
 #if defined(__x86_64__)
 /* Small output planes (a few dozen pixels): the transposed product T[p][oc] = Σk B[k][p]·W[oc][k], 7 pixels × 64

@@ -1,7 +1,7 @@
 /* Int8 convolution / matmul: descriptors, weight packing, task decomposition, generic reference, epilogue. */
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
-#include "q8_internal.h"
+#include "isa_config.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +18,18 @@ static int out_dim(int in, int k, int s, int p0, int p1, int d) {
 int qtop_qconv_out_h(const qtop_qconv_desc *d) { return out_dim(d->h, d->kh, d->stride_h, d->pad_t, d->pad_b, d->dil_h); }
 int qtop_qconv_out_w(const qtop_qconv_desc *d) { return out_dim(d->w, d->kw, d->stride_w, d->pad_l, d->pad_r, d->dil_w); }
 
-static int is_dw(const qtop_qconv_desc *d) { return d->groups > 1 && d->groups == d->ic && d->oc == d->ic; }
+static int is_dw(const qtop_qconv_desc *d) { return qtop_conv_family(d->ic, d->oc, d->groups, d->kh, d->kw) == QTOP_CONV_DW; }
 
 const char *qtop_qconv_impl_name(const qtop_qconv_desc *d) {
-    if (is_dw(d)) return "dwconv";
-    if (d->kh == 1 && d->kw == 1) return "conv1x1";
-    return "conv";
+    return qtop_conv_family_name(qtop_conv_family(d->ic, d->oc, d->groups, d->kh, d->kw));
+}
+
+/* GEMM microkernel for a desc at an ISA row: the u8 kernel for u8 activations (or s8 ones it can shift), else
+ * the s16 kernel; NULL = generic reference. */
+static const qtop_q8_gemm_kernel *pick_gemm(const qtop_isa_config *cfg, const qtop_qconv_desc *d) {
+    const qtop_q8_gemm_kernel *u8 = cfg->q8_u8;
+    if (u8 && (d->src_dt == QTOP_DT_U8 || u8->shift_s8)) return u8;
+    return cfg->q8_s16;
 }
 
 static int isa_available(int isa) { return (qtop_cpu_isa_mask() >> isa) & 1; }
@@ -59,26 +65,21 @@ int qtop_qconv_query(const qtop_qconv_desc *d, int isa, int cap, char *why, size
     if (why && why_len) why[0] = 0;
     if (isa < 0 || isa >= QTOP_ISA_COUNT) { WHY("unknown isa"); return 0; }
     if (!desc_valid(d, why, why_len)) return 0;
-    if (!((qtop_compiled_isa_mask() >> isa) & 1)) {
-        WHY("%s: no %s kernel in this build", qtop_isa_name(isa), qtop_isa_name(isa)); return 0;
-    }
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    if (!cfg) { WHY("%s: no %s kernel in this build", qtop_isa_name(isa), qtop_isa_name(isa)); return 0; }
     if (!isa_available(isa)) { WHY("%s: cpu lacks %s", qtop_isa_name(isa), qtop_isa_name(isa)); return 0; }
     if (isa > cap && !(cap == QTOP_ISA_GENERIC && isa == QTOP_ISA_GENERIC)) {
         WHY("%s: capped by --isa %s", qtop_isa_name(isa), qtop_isa_name(cap)); return 0;
     }
-    if (is_dw(d) && isa == QTOP_ISA_AVX512_VNNI) {
-        WHY("avx512_vnni: depthwise has one product per lane, served by avx512_core"); return 0;
+    if (is_dw(d)) {
+        if (!cfg->q8_dw) { WHY("%s: no depthwise kernel at this level (a lower level serves it)", qtop_isa_name(isa)); return 0; }
+        return 1;
     }
-    if (isa == QTOP_ISA_AVX512_VNNI && !is_dw(d)) {
-        int icg = d->ic / d->groups;
-        if (d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t &&
-            !d->pad_b && !d->pad_l && !d->pad_r) {
-            if (icg % 4) WHY("K=%d not multiple of 4 → im2col with zero tail (handled)", icg);
-            else WHY("direct GEMM on NHWC");
-        } else if (((int64_t)d->kh * d->kw * icg) % 4) {
-            WHY("K not multiple of 4 → zero-padded (handled)");
-        }
+    if (!cfg->q8_u8 && !cfg->q8_s16 && isa != QTOP_ISA_GENERIC) {
+        WHY("%s: no int8 GEMM kernel at this level", qtop_isa_name(isa)); return 0;
     }
+    const qtop_q8_gemm_kernel *gk = pick_gemm(cfg, d);
+    if (gk) WHY("%s", gk->name);
     return 1;
 }
 
@@ -140,6 +141,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
     if (!c) return NULL;
     c->d = *d;
     c->isa = isa;
+    c->cfg = qtop__isa_config(isa);
     c->kind = is_dw(d) ? Q8_KIND_DW : Q8_KIND_GEMM;
     c->oh = qtop_qconv_out_h(d);
     c->ow = qtop_qconv_out_w(d);
@@ -173,15 +175,16 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
             for (int o = 0; o < d->oc; o++) c->wdw[(size_t)t * c->cp + o] = c->wref[(size_t)o * c->K + t];
         return c;
     }
-    if (isa == QTOP_ISA_GENERIC) return c;
+    c->gk = pick_gemm(c->cfg, d);
+    if (!c->gk) return c;
 
     c->ocb = (int)((c->ocg + 15) / 16);
-    int vnni = isa == QTOP_ISA_AVX512_VNNI;
-    int kstep = vnni ? 4 : 2;
+    const int kstep = c->gk->kstep;
+    const int u8 = kstep == 4;   /* u8 A × s8 W; else s16 × s16 */
     c->Kp = (int)rup(c->K, kstep);
     c->wblock_elems = (size_t)16 * c->Kp;
     c->wgroup_elems = c->wblock_elems * c->ocb;
-    size_t esz = vnni ? 1 : 2;
+    size_t esz = u8 ? 1 : 2;
     c->wpack = calloc(c->wgroup_elems * d->groups, esz);
     for (int g = 0; g < d->groups; g++)
         for (int o = 0; o < c->ocg; o++) {
@@ -190,11 +193,11 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
             for (int k = 0; k < c->K; k++) {
                 size_t idx = g * c->wgroup_elems + blk * c->wblock_elems + (size_t)(k / kstep) * 16 * kstep +
                              (size_t)lane * kstep + (k % kstep);
-                if (vnni) ((int8_t *)c->wpack)[idx] = src[k];
+                if (u8) ((int8_t *)c->wpack)[idx] = src[k];
                 else ((int16_t *)c->wpack)[idx] = src[k];
             }
         }
-    if (vnni) {
+    if (u8) {
         c->direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
                     !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && (c->icg % 4) == 0;
         int s8 = d->src_dt == QTOP_DT_S8;
@@ -357,28 +360,70 @@ static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, 
     }
 }
 
-typedef void (*q8_epi_fn)(const struct qtop_qconv *, int64_t, int, int, int, int, const int32_t *, void *, void *,
-                          const void *);
-static void epi_tile_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
-                             const int32_t *acc, void *dst, void *dst2, const void *res) {
-    for (int i = 0; i < mr; i++) qtop__q8_epilogue(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
-}
-#if defined(__x86_64__)
-static void epi_tile_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
-                          const int32_t *acc, void *dst, void *dst2, const void *res) {
-    for (int i = 0; i < mr; i++) qtop__q8_epilogue_avx2(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
-}
-#endif
-static q8_epi_fn epilogue_for(int isa) {
-#if defined(__x86_64__)
-    if (isa == QTOP_ISA_AVX512_VNNI || isa == QTOP_ISA_AVX512_CORE) return qtop__q8_epilogue_avx512;
-    if (isa == QTOP_ISA_AVX2) return epi_tile_avx2;
-#endif
-    (void)isa;
-    return epi_tile_generic;
+/* s16 im2col for groups == 1 and dil_w == 1 (s16 kernels: s8 activations at levels without a shifted u8 kernel,
+ * e.g. the 3-channel stem at avx2): one widening copy per (row, ky). Same values as im2col(). */
+static void im2col_s16_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, int16_t *buf) {
+    const qtop_qconv_desc *d = &c->d;
+    const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
+    const int s8 = d->src_dt == QTOP_DT_S8;
+    int ox = (int)(m0 % c->ow);
+    int64_t t = m0 / c->ow;
+    int oy = (int)(t % c->oh), n = (int)(t / c->oh);
+    for (int r = 0; r < mc; r++) {
+        int16_t *o = buf + (int64_t)r * Kp;
+        int ix0 = ox * d->stride_w - d->pad_l;
+        int kx0 = ix0 < 0 ? -ix0 : 0;
+        int kx1 = d->w - ix0 < kw ? d->w - ix0 : kw;
+        if (kx1 < kx0) kx1 = kx0;
+        for (int ky = 0; ky < d->kh; ky++, o += rowlen) {
+            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, 0, sizeof(int16_t) * (size_t)rowlen); continue; }
+            if (kx0) memset(o, 0, sizeof(int16_t) * (size_t)kx0 * ic);
+            const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
+            int16_t *dst = o + kx0 * ic;
+            int len = (kx1 - kx0) * ic;
+            if (s8) for (int i = 0; i < len; i++) dst[i] = (int8_t)x[i];
+            else for (int i = 0; i < len; i++) dst[i] = x[i];
+            if (kx1 < kw) memset(o + kx1 * ic, 0, sizeof(int16_t) * (size_t)(kw - kx1) * ic);
+        }
+        int k = d->kh * rowlen;
+        if (k < Kp) memset(buf + (int64_t)r * Kp + k, 0, sizeof(int16_t) * (size_t)(Kp - k));
+        if (++ox == c->ow) { ox = 0; if (++oy == c->oh) { oy = 0; n++; } }
+    }
 }
 
-#if defined(__x86_64__)
+void qtop__q8_epi_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                          const int32_t *acc, void *dst, void *dst2, const void *res) {
+    for (int i = 0; i < mr; i++) qtop__q8_epilogue(c, pix0 + i, oc0, cnt, acc + (int64_t)i * astride, dst, dst2, res);
+}
+
+/* Plain C on the u8 packing [ksteps][16][4]: exact for every byte value. */
+void qtop__q8_gemm_u8_ref(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb, int ksteps,
+                          int xor_src, int32_t *tile) {
+    const uint8_t *a = A;
+    const int8_t *w = W;
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nb; j++)
+            for (int l = 0; l < 16; l++) {
+                int32_t s = 0;
+                for (int k = 0; k < ksteps; k++)
+                    for (int q = 0; q < 4; q++) {
+                        int32_t x = a[i * lda + k * 4 + q] ^ (xor_src ? 0x80 : 0);
+                        s += x * w[j * bstride + (int64_t)k * 64 + l * 4 + q];
+                    }
+                tile[i * 64 + j * 16 + l] = s;
+            }
+}
+
+void qtop__q8_dw_generic(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                         const int *tap, int ntaps, int32_t *acc) {
+    for (int ch = 0; ch < C; ch++) {
+        int32_t s = 0;
+        for (int t = 0; t < ntaps; t++) s += ld_src(src + off[t] + ch, is_signed) * w[(int64_t)tap[t] * cp + ch];
+        acc[ch] = s;
+    }
+}
+
 static void task_gemm(void *vctx, int64_t task, int thread) {
     (void)thread;
     qrun *r = vctx;
@@ -402,19 +447,26 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
         A = buf;
         lda = c->Kp;
-        if (!c->a_s16 && d->groups == 1 && d->dil_w == 1) im2col_u8_rows(c, r->src, m0, mc, buf);
-        else im2col(c, r->src, g, m0, mc, buf);
+        if (d->groups == 1 && d->dil_w == 1) {
+            if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
+            else im2col_u8_rows(c, r->src, m0, mc, buf);
+        } else {
+            im2col(c, r->src, g, m0, mc, buf);
+        }
     }
     int32_t tile[Q8_MR * 64];
-    q8_epi_fn epi = epilogue_for(c->isa);
-    int vnni = c->isa == QTOP_ISA_AVX512_VNNI;
-    int nbmax = c->isa == QTOP_ISA_AVX2 ? 1 : Q8_NBMAX;
+    const qtop_q8_gemm_kernel *gk = c->gk;
+    qtop_q8_epi_fn epi = c->cfg->q8_epi;
+    const int u8 = gk->kstep == 4, MR = gk->mr, nbmax = gk->nbmax;
+    qtop_q8_gemm_fn ukr = gk->fn;
+    /* kernels exact only for bytes ≤ 127 (vpmaddubsw): a task whose A holds a larger byte runs the exact C path */
+    if (gk->over127 && gk->over127((const uint8_t *)A, lda, mc, c->K)) ukr = qtop__q8_gemm_u8_ref;
     /* Loop order: with this split's weights small enough to stay in L2, rows outer (each row tile's A stays in L1 and
      * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel blocks outer. */
-    size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (vnni ? 1 : 2);
+    size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (u8 ? 1 : 2);
     int rows_outer = wbytes <= (size_t)384 * 1024;
     int nbl = (blk1 - blk0 + nbmax - 1) / nbmax;
-    int nrt = (mc + Q8_MR - 1) / Q8_MR;
+    int nrt = (mc + MR - 1) / MR;
     for (int outer = 0; outer < (rows_outer ? nrt : nbl); outer++) {
         for (int inner = 0; inner < (rows_outer ? nbl : nrt); inner++) {
             int bi = rows_outer ? inner : outer, ri = rows_outer ? outer : inner;
@@ -422,35 +474,24 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
             int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
             int ch0 = b0 * 16;
             int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
-            int i = ri * Q8_MR;
-            int mr = mc - i < Q8_MR ? mc - i : Q8_MR;
-            if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + Q8_MR < mc) {
+            int i = ri * MR;
+            int mr = mc - i < MR ? mc - i : MR;
+            if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + MR < mc) {
                 /* f32 residual rows of the next row tile: start fetching them while this tile computes */
-                int ni = i + Q8_MR, nmr = mc - ni < Q8_MR ? mc - ni : Q8_MR;
+                int ni = i + MR, nmr = mc - ni < MR ? mc - ni : MR;
                 int c0 = blk0 * 16, c1 = blk1 * 16 < c->ocg ? blk1 * 16 : c->ocg;
                 for (int rr = 0; rr < nmr; rr++) {
                     const char *p = (const char *)((const float *)r->res + (m0 + ni + rr) * d->oc + g * c->ocg + c0);
                     for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
                 }
             }
-            if (vnni) {
-                const int8_t *W = (const int8_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
-                qtop__q8_gemm_vnni((const uint8_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / 4,
-                                   c->xor_direct, tile);
-            } else {
-                const int16_t *W = (const int16_t *)c->wpack + g * c->wgroup_elems + b0 * c->wblock_elems;
-                if (c->isa == QTOP_ISA_AVX2)
-                    qtop__q8_gemm_avx2((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
-                                       c->Kp / 2, tile);
-                else
-                    qtop__q8_gemm_avx512((const int16_t *)A + i * lda, lda, mr, W, (int64_t)c->wblock_elems, nb,
-                                         c->Kp / 2, tile);
-            }
+            const char *W = (const char *)c->wpack + (g * c->wgroup_elems + b0 * c->wblock_elems) * (u8 ? 1 : 2);
+            ukr((const char *)A + i * lda * (u8 ? 1 : 2), lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / gk->kstep,
+                c->xor_direct, tile);
             epi(c, m0 + i, mr, 64, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
         }
     }
 }
-#endif
 
 /* depthwise: one task = one output row (n, oy) */
 static void task_dw(void *vctx, int64_t task, int thread) {
@@ -478,20 +519,9 @@ static void task_dw(void *vctx, int64_t task, int thread) {
                 nt++;
             }
         }
-#if defined(__x86_64__)
-        if (c->isa == QTOP_ISA_AVX512_CORE) qtop__q8_dw_avx512(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
-        else if (c->isa == QTOP_ISA_AVX2) qtop__q8_dw_avx2(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
-        else
-#endif
-        {
-            for (int ch = 0; ch < d->ic; ch++) {
-                int32_t s = 0;
-                for (int t = 0; t < nt; t++) s += ld_src(img + off[t] + ch, s8) * c->wdw[(int64_t)tap[t] * c->cp + ch];
-                acc[ch] = s;
-            }
-        }
+        c->cfg->q8_dw(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        epilogue_for(c->isa)(c, pix, 1, 0, 0, d->oc, acc, r->dst, r->dst2, r->res);
+        c->cfg->q8_epi(c, pix, 1, 0, 0, d->oc, acc, r->dst, r->dst2, r->res);
     }
 }
 
@@ -509,8 +539,8 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);
         return;
     }
-#if defined(__x86_64__)
-    if (c->isa != QTOP_ISA_GENERIC) {
+    if (c->gk) {
+        const int MR = c->gk->mr;
         size_t esz = c->a_s16 ? 2 : 1;
         /* rows per task: up to 64 rows form one tile (channels are split instead); else near-equal tiles of at most
          * Q8_MB rows, a multiple of the microkernel height */
@@ -518,11 +548,11 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         else {
             /* aim for ~12 row tiles per thread (dynamic balance), tiles of 24..Q8_MB rows */
             int64_t want = (r.M + 12 * threads - 1) / (12 * threads);
-            int64_t mb = rup(want, Q8_MR);
+            int64_t mb = rup(want, MR);
             if (mb < 24) mb = 24;
             if (mb > Q8_MB) mb = Q8_MB;
             int64_t t = (r.M + mb - 1) / mb;
-            r.mb = (int)rup((r.M + t - 1) / t, Q8_MR);
+            r.mb = (int)rup((r.M + t - 1) / t, MR);
         }
         r.scratch_bytes = (size_t)r.mb * c->Kp * esz;
         r.mtiles = (int)((r.M + r.mb - 1) / r.mb);
@@ -541,7 +571,6 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);
         return;
     }
-#endif
     qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_generic, &r);
 }
 

@@ -15,29 +15,57 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
     return (int32_t)rintf(v);
 }
 
-#define Q8_MR 6      /* rows (output pixels) per microkernel call */
-#define Q8_NBMAX 4   /* 16-channel blocks per microkernel call (avx512) */
+#define Q8_MR 6      /* most rows (output pixels) of any int8 GEMM microkernel */
+#define Q8_NBMAX 4   /* most 16-channel blocks of any int8 GEMM microkernel */
 #define Q8_MB 48     /* rows per task */
 
 enum { Q8_KIND_GEMM = 0, Q8_KIND_DW = 1 };
 
+struct qtop_qconv;
+
+/* int8 GEMM microkernel: mr ≤ MR rows of A (lda elements apart) × nb ≤ NB blocks of 16 channels of packed W (block
+ * `bstride` elements apart, each [ksteps][16][kstep]) → tile[mr][64] int32. xor_src: flip bit 7 of every A byte
+ * (s8 activations on a u8 kernel; the driver adds the correction). */
+typedef void (*qtop_q8_gemm_fn)(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                int ksteps, int xor_src, int32_t *tile);
+/* Epilogue on a tile: mr output pixels from pix0 (acc rows astride int32 apart), channels oc0 .. oc0+cnt. */
+typedef void (*qtop_q8_epi_fn)(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                               const int32_t *acc, void *dst, void *dst2, const void *res);
+/* Depthwise: acc[cp] = sum over ntaps of src[off[t] + c] * w[tap[t]*cp + c]. */
+typedef void (*qtop_q8_dw_fn)(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                              const int *tap, int ntaps, int32_t *acc);
+/* 1 when a byte of the mr × k tile exceeds 127. */
+typedef int (*qtop_q8_over127_fn)(const uint8_t *A, int64_t lda, int mr, int k);
+
+/* One int8 GEMM microkernel and the packing it reads. */
+typedef struct {
+    const char *name;       /* op × tile × ISA, e.g. "q8_gemm_u8_6x64c4_avx512vnni" */
+    qtop_q8_gemm_fn fn;
+    int mr, nbmax;          /* register tile: mr rows × nbmax·16 channels */
+    int kstep;              /* k per lane: 4 → A u8 bytes, W s8 [16][4]; 2 → A s16, W s16 [16][2] */
+    int shift_s8;           /* serves s8 activations shifted by 128 (+ per-channel correction) */
+    qtop_q8_over127_fn over127; /* non-NULL: exact only for A bytes ≤ 127; tiles with larger bytes go generic */
+} qtop_q8_gemm_kernel;
+
 struct qtop_qconv {
     qtop_qconv_desc d;
     int isa, kind;
+    const struct qtop_isa_config *cfg;
+    const qtop_q8_gemm_kernel *gk; /* GEMM microkernel chosen at create (NULL: generic reference) */
     int oh, ow, icg, ocg, taps, K;
     int Kp;              /* padded reduction length of packed weights / im2col rows */
     int ocb;             /* 16-channel blocks per group */
-    int direct;          /* VNNI 1x1: read A straight from src */
+    int direct;          /* u8 kernel on 1x1/stride 1/no pad with K % kstep == 0: read A straight from src */
     int xor_direct;      /* direct path with s8 src: shift by 128 in the microkernel */
-    int shift_im2col;    /* VNNI with s8 src: im2col stores x ^ 0x80 and pads with 0x80 */
-    int a_s16;           /* im2col rows are s16 (avx2 / avx512_core) */
+    int shift_im2col;    /* u8 kernel with s8 src: im2col stores x ^ 0x80 and pads with 0x80 */
+    int a_s16;           /* im2col rows are s16 */
     void *wpack;         /* per group: [ocb][Kp/kstep][16][kstep] */
     size_t wgroup_elems; /* elements per group in wpack */
     size_t wblock_elems; /* elements per 16-channel block */
     int8_t *wref;        /* generic: [oc][taps*icg], k = (ky*kw+kx)*icg+ic */
     int32_t *wdw;        /* depthwise: [taps][cp] */
     int cp;              /* depthwise channels padded to 16 */
-    int32_t *comp;       /* [oc] int32 correction added to the accumulator (VNNI + s8 src), or NULL */
+    int32_t *comp;       /* [oc] int32 correction added to the accumulator (shifted s8 src), or NULL */
     float *scale, *bias; /* [oc] */
     float step_r, inv_out;
     float inv_q2;        /* 127 / q2_range when d.has_q2 */
@@ -50,23 +78,35 @@ void *qtop__tls_scratch(size_t bytes);
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                        void *dst2, const void *res);
 
+/* Generic C on the u8 packing (exact for any bytes): the fallback of kernels with an over127 bound. */
+void qtop__q8_gemm_u8_ref(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb, int ksteps,
+                          int xor_src, int32_t *tile);
+void qtop__q8_dw_generic(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                          const int *tap, int ntaps, int32_t *acc);
+void qtop__q8_epi_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                          const int32_t *acc, void *dst, void *dst2, const void *res);
+
 #if defined(__x86_64__)
-/* tile: [mr][64] int32. A rows: mr rows of lda elements. W: first block; bstride: elements between blocks. */
-void qtop__q8_gemm_vnni(const uint8_t *A, int64_t lda, int mr, const int8_t *W, int64_t bstride, int nb, int kq,
-                        int xor_src, int32_t *tile);
-void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
-                          int32_t *tile);
-void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
-                        int32_t *tile);
-/* Tile form: mr pixels from pix0, accumulator rows astride int32 apart. */
-void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
-                              const int32_t *acc, void *dst, void *dst2, const void *res);
-void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
-                            void *dst2, const void *res);
-/* Depthwise: acc[cp] = sum over ntaps of src[off[t] + c] * w[tap[t]*cp + c]. */
-void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
-                        const int *tap, int ntaps, int32_t *acc);
-void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
-                      const int *tap, int ntaps, int32_t *acc);
+void qtop__q8_gemm_u8_6x64c4_avx512vnni(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                        int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                     int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                    int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                   int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_4x32c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile);
+int qtop__q8_any_over127_avx2(const uint8_t *A, int64_t lda, int mr, int k);
+void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                         const int32_t *acc, void *dst, void *dst2, const void *res);
+void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                       const int32_t *acc, void *dst, void *dst2, const void *res);
+void qtop__q8_dw_c16_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                            const int *tap, int ntaps, int32_t *acc);
+void qtop__q8_dw_c8_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+                         const int *tap, int ntaps, int32_t *acc);
 #endif
 #endif

@@ -1,7 +1,7 @@
 /* x86-64 int8 microkernels, compiled per ISA with function-level target attributes. */
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
-#include "q8_internal.h"
+#include "isa_config.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -52,23 +52,72 @@ INL T_512 void s16_512_body(const int16_t *A, int64_t lda, const int16_t *W, int
         for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
 }
 
-/* ---------------- AVX2: same s16 scheme, one 16-channel block = 2 ymm. */
-INL T_AVX2 void s16_avx2_body(const int16_t *A, int64_t lda, const int16_t *W, int kq2, int32_t *tile, const int MR) {
-    __m256i lo[Q8_MR], hi[Q8_MR];
-    for (int i = 0; i < MR; i++) { lo[i] = _mm256_setzero_si256(); hi[i] = _mm256_setzero_si256(); }
-    for (int k = 0; k < kq2; k++) {
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(W + (int64_t)k * 32));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(W + (int64_t)k * 32 + 16));
+/* ---------------- AVX-512 (no VNNI) u8: vpmaddubsw + vpmaddwd on zmm, the VNNI packing; exact for A bytes <= 127
+ * (see u8_avx2_body). */
+INL T_512 void u8_512_body(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq, int32_t *tile,
+                           const int MR, const int NB) {
+    __m512i acc[Q8_MR][Q8_NBMAX];
+    const __m512i ones = _mm512_set1_epi16(1);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_si512();
+    for (int k = 0; k < kq; k++) {
+        __m512i w[Q8_NBMAX];
+        for (int j = 0; j < NB; j++) w[j] = _mm512_loadu_si512((const void *)(W + j * bs + (int64_t)k * 64));
         for (int i = 0; i < MR; i++) {
-            __m256i a = _mm256_set1_epi32(ld32(A + i * lda + (int64_t)k * 2));
-            lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(a, w0));
-            hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(a, w1));
+            __m512i a = _mm512_set1_epi32(ld32(A + i * lda + (int64_t)k * 4));
+            for (int j = 0; j < NB; j++)
+                acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(_mm512_maddubs_epi16(a, w[j]), ones));
         }
     }
-    for (int i = 0; i < MR; i++) {
-        _mm256_storeu_si256((__m256i *)(tile + i * 64), lo[i]);
-        _mm256_storeu_si256((__m256i *)(tile + i * 64 + 8), hi[i]);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NB; j++) _mm512_storeu_si512((void *)(tile + i * 64 + j * 16), acc[i][j]);
+}
+
+/* ---------------- AVX2 s16: same scheme as s16_512, one 16-channel block = 2 ymm per row. */
+INL T_AVX2 void s16_avx2_body(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2, int32_t *tile,
+                              const int MR, const int NB) {
+    __m256i acc[Q8_MR][2 * Q8_NBMAX];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 2 * NB; j++) acc[i][j] = _mm256_setzero_si256();
+    for (int k = 0; k < kq2; k++) {
+        __m256i w[2 * Q8_NBMAX];
+        for (int j = 0; j < NB; j++) {
+            w[2 * j] = _mm256_loadu_si256((const __m256i *)(W + j * bs + (int64_t)k * 32));
+            w[2 * j + 1] = _mm256_loadu_si256((const __m256i *)(W + j * bs + (int64_t)k * 32 + 16));
+        }
+        for (int i = 0; i < MR; i++) {
+            __m256i a = _mm256_set1_epi32(ld32(A + i * lda + (int64_t)k * 2));
+            for (int j = 0; j < 2 * NB; j++) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(a, w[j]));
+        }
     }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 2 * NB; j++) _mm256_storeu_si256((__m256i *)(tile + i * 64 + j * 8), acc[i][j]);
+}
+
+/* ---------------- AVX2 u8: vpmaddubsw (u8 × s8 → s16 pairs) then vpmaddwd with ones (→ s32 of 4 k), on the VNNI
+ * packing. Exact only while every activation byte is ≤ 127: then a pair sum lies in [2·127·(-128), 2·127·127] =
+ * [-32512, 32258] and never saturates, whatever the s8 weights (including -128). The driver checks each A tile and
+ * sends tiles with larger bytes to the exact generic path (config flag a_max127). */
+INL T_AVX2 void u8_avx2_body(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq, int32_t *tile,
+                             const int MR, const int NB) {
+    __m256i acc[Q8_MR][2 * Q8_NBMAX];
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 2 * NB; j++) acc[i][j] = _mm256_setzero_si256();
+    for (int k = 0; k < kq; k++) {
+        __m256i w[2 * Q8_NBMAX];
+        for (int j = 0; j < NB; j++) {
+            w[2 * j] = _mm256_loadu_si256((const __m256i *)(W + j * bs + (int64_t)k * 64));
+            w[2 * j + 1] = _mm256_loadu_si256((const __m256i *)(W + j * bs + (int64_t)k * 64 + 32));
+        }
+        for (int i = 0; i < MR; i++) {
+            __m256i a = _mm256_set1_epi32(ld32(A + i * lda + (int64_t)k * 4));
+            for (int j = 0; j < 2 * NB; j++)
+                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(a, w[j]), ones));
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 2 * NB; j++) _mm256_storeu_si256((__m256i *)(tile + i * 64 + j * 8), acc[i][j]);
 }
 
 typedef void (*vnni_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int, int32_t *);
@@ -95,36 +144,82 @@ S512_ROW(1) S512_ROW(2) S512_ROW(3) S512_ROW(4) S512_ROW(5) S512_ROW(6)
 #define ST(M) { s512_##M##_1, s512_##M##_2, s512_##M##_3, s512_##M##_4 }
 static const s16_fn s512_tab[Q8_MR][Q8_NBMAX] = { ST(1), ST(2), ST(3), ST(4), ST(5), ST(6) };
 
-#define SAVX2_DEF(M)                                                                                             \
-    static T_AVX2 void savx2_##M(const int16_t *A, int64_t lda, const int16_t *W, int kq2, int32_t *t) {       \
-        s16_avx2_body(A, lda, W, kq2, t, M);                                                                     \
-    }
-SAVX2_DEF(1) SAVX2_DEF(2) SAVX2_DEF(3) SAVX2_DEF(4) SAVX2_DEF(5) SAVX2_DEF(6)
-typedef void (*savx2_fn)(const int16_t *, int64_t, const int16_t *, int, int32_t *);
-static const savx2_fn savx2_tab[Q8_MR] = { savx2_1, savx2_2, savx2_3, savx2_4, savx2_5, savx2_6 };
+#define U512_DEF(M, N)                                                                                           \
+    static T_512 void u512_##M##_##N(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq,        \
+                                     int32_t *t) { u8_512_body(A, lda, W, bs, kq, t, M, N); }
+#define U512_ROW(M) U512_DEF(M, 1) U512_DEF(M, 2) U512_DEF(M, 3) U512_DEF(M, 4)
+U512_ROW(1) U512_ROW(2) U512_ROW(3) U512_ROW(4) U512_ROW(5) U512_ROW(6)
+#define UT(M) { u512_##M##_1, u512_##M##_2, u512_##M##_3, u512_##M##_4 }
+static const vnni_fn u512_tab[Q8_MR][Q8_NBMAX] = { UT(1), UT(2), UT(3), UT(4), UT(5), UT(6) };
 
-void qtop__q8_gemm_vnni(const uint8_t *A, int64_t lda, int mr, const int8_t *W, int64_t bstride, int nb, int kq,
-                        int xor_src, int32_t *tile) {
-    vnni_tab[xor_src ? 1 : 0][mr - 1][nb - 1](A, lda, W, bstride, kq, tile);
+/* AVX2 tiles: 16 ymm registers hold at most 12 accumulators plus weights and the broadcast. */
+#define SAVX2_DEF(M, N)                                                                                          \
+    static T_AVX2 void savx2_##M##_##N(const int16_t *A, int64_t lda, const int16_t *W, int64_t bs, int kq2,    \
+                                       int32_t *t) { s16_avx2_body(A, lda, W, bs, kq2, t, M, N); }
+SAVX2_DEF(1, 1) SAVX2_DEF(2, 1) SAVX2_DEF(3, 1) SAVX2_DEF(4, 1) SAVX2_DEF(5, 1) SAVX2_DEF(6, 1)
+static const s16_fn savx2_tab[Q8_MR] = { savx2_1_1, savx2_2_1, savx2_3_1, savx2_4_1, savx2_5_1, savx2_6_1 };
+
+#define UAVX2_DEF(M, N)                                                                                          \
+    static T_AVX2 void uavx2_##M##_##N(const uint8_t *A, int64_t lda, const int8_t *W, int64_t bs, int kq,      \
+                                       int32_t *t) { u8_avx2_body(A, lda, W, bs, kq, t, M, N); }
+UAVX2_DEF(1, 1) UAVX2_DEF(2, 1) UAVX2_DEF(3, 1) UAVX2_DEF(4, 1) UAVX2_DEF(5, 1) UAVX2_DEF(6, 1)
+UAVX2_DEF(1, 2) UAVX2_DEF(2, 2) UAVX2_DEF(3, 2) UAVX2_DEF(4, 2)
+static const vnni_fn uavx2_tab1[Q8_MR] = { uavx2_1_1, uavx2_2_1, uavx2_3_1, uavx2_4_1, uavx2_5_1, uavx2_6_1 };
+static const vnni_fn uavx2_tab2[4] = { uavx2_1_2, uavx2_2_2, uavx2_3_2, uavx2_4_2 };
+
+/* Named op × tile × ISA (tile = rows × channels, c = k per lane). A kernel computes mr ≤ MR rows × nb ≤ NB blocks of
+ * 16 channels into tile[mr][64]. */
+void qtop__q8_gemm_u8_6x64c4_avx512vnni(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                        int ksteps, int xor_src, int32_t *tile) {
+    vnni_tab[xor_src ? 1 : 0][mr - 1][nb - 1](A, lda, W, bstride, ksteps, tile);
 }
 
-void qtop__q8_gemm_avx512(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
-                          int32_t *tile) {
-    s512_tab[mr - 1][nb - 1](A, lda, W, bstride, kq2, tile);
+void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                     int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src;
+    s512_tab[mr - 1][nb - 1](A, lda, W, bstride, ksteps, tile);
 }
 
-void qtop__q8_gemm_avx2(const int16_t *A, int64_t lda, int mr, const int16_t *W, int64_t bstride, int nb, int kq2,
-                        int32_t *tile) {
-    for (int j = 0; j < nb; j++) {
-        /* tile columns j*16.. : use a temp with 64-int rows, then place */
-        int32_t tmp[Q8_MR * 64];
-        savx2_tab[mr - 1](A, lda, W + j * bstride, kq2, tmp);
-        for (int i = 0; i < mr; i++) memcpy(tile + i * 64 + j * 16, tmp + i * 64, 16 * sizeof(int32_t));
+void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                    int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src;
+    u512_tab[mr - 1][nb - 1](A, lda, W, bstride, ksteps, tile);
+}
+
+void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                   int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src; (void)nb; (void)bstride;
+    savx2_tab[mr - 1](A, lda, W, bstride, ksteps, tile);
+}
+
+void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src; (void)nb;
+    uavx2_tab1[mr - 1](A, lda, W, bstride, ksteps, tile);
+}
+
+void qtop__q8_gemm_u8_4x32c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src;
+    if (nb == 2) uavx2_tab2[mr - 1](A, lda, W, bstride, ksteps, tile);
+    else uavx2_tab1[mr - 1](A, lda, W, bstride, ksteps, tile);
+}
+
+/* 1 when some byte of the mr × k tile (rows lda apart) exceeds 127 (the u8 vpmaddubsw kernels' exactness bound). */
+T_AVX2 int qtop__q8_any_over127_avx2(const uint8_t *A, int64_t lda, int mr, int k) {
+    __m256i o = _mm256_setzero_si256();
+    int tail = 0;
+    for (int i = 0; i < mr; i++) {
+        const uint8_t *p = A + i * lda;
+        int j = 0;
+        for (; j + 32 <= k; j += 32) o = _mm256_or_si256(o, _mm256_loadu_si256((const __m256i *)(p + j)));
+        for (; j < k; j++) tail |= p[j];
     }
+    return (_mm256_movemask_epi8(o) | (tail & 0x80)) != 0;
 }
 
 /* ---------------- depthwise: channels in lanes, widen to int32, vpmulld. */
-T_512 void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+T_512 void qtop__q8_dw_c16_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
                               const int *tap, int ntaps, int32_t *acc) {
     for (int c0 = 0; c0 < C; c0 += 16) {
         int rem = C - c0;
@@ -140,7 +235,7 @@ T_512 void qtop__q8_dw_avx512(const uint8_t *src, int is_signed, int C, int cp, 
     }
 }
 
-T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
+T_AVX2 void qtop__q8_dw_c8_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
                             const int *tap, int ntaps, int32_t *acc) {
     int c0 = 0;
     for (; c0 + 8 <= C; c0 += 8) {
@@ -169,7 +264,7 @@ T_AVX2 void qtop__q8_dw_avx2(const uint8_t *src, int is_signed, int C, int cp, c
  * and cvtps2dq turns it into 0x80000000, whose low byte is 0 — NaN → 0 as in the spec. */
 /* mr output pixels pix0.. (acc rows astride apart), channels oc0..oc0+cnt: per-channel constants loaded once per
  * 16-channel chunk and reused for every row. */
-T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                                     const int32_t *acc, void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
     const int64_t oc = d->oc;
@@ -232,10 +327,10 @@ T_512 void qtop__q8_epilogue_avx512(const struct qtop_qconv *c, int64_t pix0, in
     }
 }
 
-T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc,
-                                  void *dst, void *dst2, const void *res) {
+/* Tile form: per-channel constants loaded once per 8-channel chunk and reused for the mr rows. */
+T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
+                              const int32_t *acc_tile, void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
-    int64_t base = pix * d->oc + oc0;
     const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
     const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
     const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
@@ -246,53 +341,87 @@ T_AVX2 void qtop__q8_epilogue_avx2(const struct qtop_qconv *c, int64_t pix, int 
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
         int ch = oc0 + j;
-        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
-        if (c->comp) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(c->comp + ch)));
-        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(c->scale + ch));
-        y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + ch));
-        switch (d->res_dt) {
-        case QTOP_DT_U8: {
-            __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
-            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_S8: {
-            __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
-            y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-            break;
-        }
-        case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
-        default: break;
-        }
-        switch (d->act) {
-        case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
-        case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
-        case QTOP_ACT_HARD_SWISH: {
-            __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
-            y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
-            break;
-        }
-        default: break;
-        }
-        if (d->dst_dt == QTOP_DT_F32) {
-            _mm256_storeu_ps((float *)dst + base + j, y);
-            if (d->has_q2) {
-                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+        const __m256i compv = c->comp ? _mm256_loadu_si256((const __m256i *)(c->comp + ch)) : _mm256_setzero_si256();
+        const __m256 scalev = _mm256_loadu_ps(c->scale + ch), biasv = _mm256_loadu_ps(c->bias + ch);
+        for (int i = 0; i < mr; i++) {
+            const int32_t *acc = acc_tile + (int64_t)i * astride;
+            const int64_t base = (pix0 + i) * d->oc + oc0;
+            __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
+            if (c->comp) a = _mm256_add_epi32(a, compv);
+            __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scalev);
+            y = _mm256_add_ps(y, biasv);
+            switch (d->res_dt) {
+            case QTOP_DT_U8: {
+                __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
+                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_S8: {
+                __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
+                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
+                break;
+            }
+            case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
+            default: break;
+            }
+            switch (d->act) {
+            case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
+            case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
+            case QTOP_ACT_HARD_SWISH: {
+                __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
+                y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
+                break;
+            }
+            default: break;
+            }
+            if (d->dst_dt == QTOP_DT_F32) {
+                _mm256_storeu_ps((float *)dst + base + j, y);
+                if (d->has_q2) {
+                    __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
+                    v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
+                    __m256i q = _mm256_cvtps_epi32(v);
+                    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                    __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                    _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+                }
+            } else {
+                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
                 v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
                 __m256i q = _mm256_cvtps_epi32(v);
                 __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-                _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
+                __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+                _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
             }
-        } else {
-            __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
-            v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
-            __m256i q = _mm256_cvtps_epi32(v);
-            __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-            __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-            _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
         }
     }
-    if (j < cnt) qtop__q8_epilogue(c, pix, oc0 + j, cnt - j, acc + j, dst, dst2, res);
+    if (j < cnt)
+        for (int i = 0; i < mr; i++)
+            qtop__q8_epilogue(c, pix0 + i, oc0 + j, cnt - j, acc_tile + (int64_t)i * astride + j, dst, dst2, res);
+}
+
+
+/* ---------------- int8 pooling rows (AVX2; also used by the AVX-512 rows: these loops are memory-bound). */
+T_AVX2 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed) {
+    int ch = 0;
+    if (is_signed)
+        for (; ch + 32 <= C; ch += 32)
+            _mm256_storeu_si256((__m256i *)(o + ch), _mm256_max_epi8(_mm256_loadu_si256((const __m256i *)(o + ch)),
+                                                                     _mm256_loadu_si256((const __m256i *)(p + ch))));
+    else
+        for (; ch + 32 <= C; ch += 32)
+            _mm256_storeu_si256((__m256i *)(o + ch), _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(o + ch)),
+                                                                     _mm256_loadu_si256((const __m256i *)(p + ch))));
+    if (ch < C) qtop__q8_max_row_generic(o + ch, p + ch, C - ch, is_signed);
+}
+
+T_AVX2 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed) {
+    int ch = 0;
+    for (; ch + 8 <= C; ch += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(p + ch));
+        __m256i x = is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+        __m256i *a = (__m256i *)(acc + ch);
+        _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), x));
+    }
+    if (ch < C) qtop__q8_sum_row_generic(acc + ch, p + ch, C - ch, is_signed);
 }
 #endif

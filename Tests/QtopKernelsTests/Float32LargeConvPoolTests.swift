@@ -28,6 +28,10 @@ final class Float32LargeConvPoolTests: XCTestCase {
         (24, 25, 25, 128, 3, 2, 1, 1),   // k×k small plane, stride 2 → 13×13 = 169 pixels, partial last tile
         (16, 15, 14, 64, 3, 1, 1, 1),    // 3×3 at 210 pixels: above the k×k small-plane limit
         (20, 28, 28, 40, 3, 1, 1, 1),    // 3×3 at 784 pixels: per-band im2col at any thread count
+        (6, 9, 75, 6, 3, 1, 1, 6),       // depthwise 3×3 stride 1: 32- and 8-column vectors, scalar borders
+        (6, 9, 77, 6, 3, 2, 1, 6),       // depthwise 3×3 stride 2 (even-column loads must stay inside the row)
+        (4, 11, 70, 4, 5, 1, 2, 4),      // depthwise 5×5 stride 1
+        (4, 11, 71, 4, 5, 2, 2, 4),      // depthwise 5×5 stride 2
         (12, 55, 57, 24, 3, 2, 1, 1),    // 3×3 stride 2 → 28×29, per-band im2col with a partial last band
     ]
 

@@ -38,7 +38,10 @@ final class Int8KernelTests: XCTestCase {
         }
         let oh = Int(qtop_qconv_out_h(&d)), ow = Int(qtop_qconv_out_w(&d))
         let ns = Int(d.n * d.h * d.w * d.ic), nw = Int(d.oc * (d.ic / d.groups) * d.kh * d.kw), no = Int(d.n) * oh * ow * Int(d.oc)
-        let src = r.bytes(ns)
+        var src = r.bytes(ns)
+        // u8 tensors written by qtop hold 0...127 (QTOP_U8_MAX), the range the vpmaddubsw kernels serve; keep a
+        // quarter of the cases at 0...255 for their exact fallback
+        if d.src_dt == Int32(QTOP_DT_U8.rawValue) && r.int(0, 3) != 0 { src = src.map { $0 & 0x7F } }
         let w = r.bytes(nw).map { Int8(bitPattern: $0) }
         let ranges = (0..<Int(d.oc)).map { _ in r.float(0.05, 2) }
         let bias: [Float]? = r.int(0, 2) == 0 ? nil : (0..<Int(d.oc)).map { _ in r.float(-10, 10) }
@@ -259,14 +262,15 @@ final class Int8KernelTests: XCTestCase {
         }
     }
 
-    /// Largest possible accumulators: 255 × 127 and 255 × -128 over a long K, f32 output (exact as Float(acc)*scale).
+    /// Largest possible accumulators: 255 × 127 and 255 × -128 over a long K, f32 output (exact as Float(acc)*scale);
+    /// u8 127 × ±127/-128 is the vpmaddubsw pair-sum extreme (2·127·-128 = -32512, no saturation).
     func testExtremeAccumulators() {
-        for srcByte: UInt8 in [255, 0x80, 0x7F] {
-            for wv: Int8 in [127, -128] {
+        for (srcByte, u8) in [(UInt8(255), true), (0x80, false), (0x7F, false), (0x7F, true)] {
+            for wv: Int8 in [127, -128, -127] {
                 var d = qtop_qconv_desc()
                 d.n = 1; d.h = 3; d.w = 5; d.ic = 256; d.oc = 33; d.kh = 3; d.kw = 3
                 d.stride_h = 1; d.stride_w = 1; d.pad_t = 1; d.pad_b = 1; d.pad_l = 1; d.pad_r = 1; d.dil_h = 1; d.dil_w = 1
-                d.groups = 1; d.src_dt = Int32(srcByte == 255 ? QTOP_DT_U8.rawValue : QTOP_DT_S8.rawValue)
+                d.groups = 1; d.src_dt = Int32(u8 ? QTOP_DT_U8.rawValue : QTOP_DT_S8.rawValue)
                 d.dst_dt = Int32(QTOP_DT_F32.rawValue); d.res_dt = Int32(QTOP_DT_NONE.rawValue); d.in_range = 127; d.out_range = 1
                 let c = Case(d: d, src: [UInt8](repeating: srcByte, count: 3 * 5 * 256),
                              w: [Int8](repeating: wv, count: 33 * 256 * 9), ranges: [Float](repeating: 127, count: 33), bias: nil, res: [])
@@ -287,7 +291,8 @@ final class Int8KernelTests: XCTestCase {
             d.src_dt = Int32(r.int(0, 1)); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
             d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = 2
             let (m, k, n) = (Int(d.m), Int(d.k), Int(d.n))
-            let x = r.bytes(m * k)
+            var x = r.bytes(m * k)
+            if d.src_dt == Int32(QTOP_DT_U8.rawValue) && it % 4 != 0 { x = x.map { $0 & 0x7F } }
             let w = r.bytes(k * n).map { Int8(bitPattern: $0) }
             let ranges = (0..<n).map { _ in r.float(0.05, 2) }
             let bias = (0..<n).map { _ in r.float(-5, 5) }
@@ -318,34 +323,35 @@ final class Int8KernelTests: XCTestCase {
         }
     }
 
+    /// qpool over caller-given windows (fixed, adaptive, exclusive and not) on every ISA, against a naive loop.
     func testPoolMatchesNaive() {
         var r = XorShift(5)
         for it in 0..<60 {
             var d = qtop_qpool_desc()
-            d.n = Int32(r.int(1, 2)); d.h = Int32(r.int(1, 9)); d.w = Int32(r.int(1, 9)); d.c = Int32(r.int(1, 20))
-            d.is_avg = Int32(r.int(0, 1)); d.exclusive = Int32(r.int(0, 1)); d.adaptive = Int32(it % 5 == 0 ? 1 : 0)
-            d.kh = Int32(r.int(1, 3)); d.kw = Int32(r.int(1, 3)); d.stride_h = Int32(r.int(1, 2)); d.stride_w = Int32(r.int(1, 2))
-            d.pad_t = Int32(r.int(0, Int(d.kh) - 1)); d.pad_l = Int32(r.int(0, Int(d.kw) - 1))
-            if d.adaptive == 1 { d.oh = Int32(r.int(1, Int(d.h))); d.ow = Int32(r.int(1, Int(d.w))) } else {
-                d.oh = (d.h + 2 * d.pad_t - d.kh) / d.stride_h + 1; d.ow = (d.w + 2 * d.pad_l - d.kw) / d.stride_w + 1
+            d.n = Int32(r.int(1, 2)); d.h = Int32(r.int(1, 9)); d.w = Int32(r.int(1, 9)); d.c = Int32(r.int(1, 70))
+            d.is_avg = Int32(r.int(0, 1))
+            let exclusive = r.int(0, 1) == 1, adaptive = it % 5 == 0
+            let kh = r.int(1, 3), kw = r.int(1, 3), sh = r.int(1, 2), sw = r.int(1, 2)
+            let pt = r.int(0, kh - 1), pl = r.int(0, kw - 1)
+            let (H, W) = (Int(d.h), Int(d.w))
+            let OH = adaptive ? r.int(1, H) : (H + 2 * pt - kh) / sh + 1
+            let OW = adaptive ? r.int(1, W) : (W + 2 * pl - kw) / sw + 1
+            if OH <= 0 || OW <= 0 { continue }
+            d.oh = Int32(OH); d.ow = Int32(OW)
+            func spans(_ o: Int, _ n: Int, _ out: Int, _ k: Int, _ s: Int, _ p: Int) -> (Int, Int, Int) {
+                if adaptive { let b = o * n / out, e = ((o + 1) * n + out - 1) / out; return (b, e, e - b) }
+                let st = o * s - p, b = max(st, 0), e = min(st + k, n)
+                return (b, e, exclusive ? e - b : k)
             }
-            if d.oh <= 0 || d.ow <= 0 { continue }
+            let rows = (0..<OH).map { spans($0, H, OH, kh, sh, pt) }, cols = (0..<OW).map { spans($0, W, OW, kw, sw, pl) }
             d.src_dt = Int32(r.int(0, 1)); d.dst_dt = d.is_avg == 1 ? Int32(r.int(0, 2)) : d.src_dt
             d.in_range = r.float(1, 10); d.out_range = r.float(1, 10)
-            let (N, H, W, C, OH, OW) = (Int(d.n), Int(d.h), Int(d.w), Int(d.c), Int(d.oh), Int(d.ow))
+            let (N, C) = (Int(d.n), Int(d.c))
             let x = r.bytes(N * H * W * C)
-            var out = [UInt8](repeating: 0, count: N * OH * OW * C * dtSize(d.dst_dt))
-            XCTAssertEqual(out.withUnsafeMutableBytes { qtop_qpool_run(&d, x, $0.baseAddress, pool.handleForTests) }, 0)
             var exp: [UInt8] = []
             let s8 = d.src_dt == 1
             for n in 0..<N { for oy in 0..<OH { for ox in 0..<OW { for ch in 0..<C {
-                var y0, y1, x0, x1: Int
-                if d.adaptive == 1 {
-                    y0 = oy * H / OH; y1 = ((oy + 1) * H + OH - 1) / OH; x0 = ox * W / OW; x1 = ((ox + 1) * W + OW - 1) / OW
-                } else {
-                    let sy = oy * Int(d.stride_h) - Int(d.pad_t), sx = ox * Int(d.stride_w) - Int(d.pad_l)
-                    y0 = max(sy, 0); y1 = min(sy + Int(d.kh), H); x0 = max(sx, 0); x1 = min(sx + Int(d.kw), W)
-                }
+                let (y0, y1, dy) = rows[oy], (x0, x1, dx) = cols[ox]
                 var mx = Int32.min, sum: Int32 = 0
                 for iy in y0..<y1 { for ix in x0..<x1 {
                     let b = x[((n * H + iy) * W + ix) * C + ch]
@@ -353,8 +359,7 @@ final class Int8KernelTests: XCTestCase {
                     mx = max(mx, v); sum += v
                 } }
                 if d.is_avg == 0 { exp.append(UInt8(truncatingIfNeeded: mx)); continue }
-                let count = (d.exclusive == 1 || d.adaptive == 1) ? (y1 - y0) * (x1 - x0) : Int(d.kh * d.kw)
-                let y = Float(sum) * ((d.in_range / 127) / Float(count))
+                let y = Float(sum) * ((d.in_range / 127) / Float(dy * dx))
                 let inv = Float(127) / d.out_range
                 switch d.dst_dt {
                 case 0: exp.append(UInt8(min(max((y * inv).rounded(.toNearestOrEven), 0), 127)))
@@ -362,8 +367,22 @@ final class Int8KernelTests: XCTestCase {
                 default: withUnsafeBytes(of: y) { exp.append(contentsOf: $0) }
                 }
             } } } }
-            XCTAssertEqual(out, exp, "pool case \(it)")
+            let rs = rows.map { Int32($0.0) }, re = rows.map { Int32($0.1) }, rd = rows.map { Int32($0.2) }
+            let cs = cols.map { Int32($0.0) }, ce = cols.map { Int32($0.1) }, cd = cols.map { Int32($0.2) }
+            for isa in usableIsas() {
+                guard let h = qtop_qpool_create(&d, rs, re, cs, ce, rd, cd, isa, nil, 0) else { continue }
+                defer { qtop_qpool_destroy(h) }
+                var out = [UInt8](repeating: 0, count: N * OH * OW * C * dtSize(d.dst_dt))
+                out.withUnsafeMutableBytes { qtop_qpool_run(h, x, $0.baseAddress, pool.handleForTests) }
+                XCTAssertEqual(out, exp, "pool case \(it) isa \(isa)")
+            }
         }
+        // a window reaching past the input is refused with a reason, not read
+        var d = qtop_qpool_desc()
+        d.n = 1; d.h = 2; d.w = 2; d.c = 1; d.oh = 1; d.ow = 1; d.src_dt = 0; d.dst_dt = 0
+        var why = [CChar](repeating: 0, count: 128)
+        XCTAssertNil(qtop_qpool_create(&d, [0], [3], [0], [1], [1], [1], 0, &why, why.count))
+        XCTAssertTrue(String(cString: why).contains("outside"))
     }
 
     func testQuantizeDequantizeReorders() {

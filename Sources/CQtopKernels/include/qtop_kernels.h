@@ -65,6 +65,15 @@ typedef enum { QTOP_DT_U8 = 0, QTOP_DT_S8 = 1, QTOP_DT_F32 = 2, QTOP_DT_NONE = 3
 #define QTOP_U8_MAX 127.0f
 typedef enum { QTOP_ACT_NONE = 0, QTOP_ACT_RELU = 1, QTOP_ACT_RELU6 = 2, QTOP_ACT_HARD_SWISH = 3 } qtop_act;
 
+/* ---------------------------------------------------------------- convolution family */
+
+/* The one classification of a convolution shape, used by the int8 and fp32 drivers and by Swift's registry:
+ * depthwise (groups == ic == oc > 1), else 1×1, else k×k. */
+typedef enum { QTOP_CONV_1X1 = 0, QTOP_CONV_KXK = 1, QTOP_CONV_DW = 2 } qtop_conv_family_kind;
+int qtop_conv_family(int ic, int oc, int groups, int kh, int kw);
+/* "conv1x1", "conv" or "dwconv" (registry implementation names); "?" when out of range. */
+const char *qtop_conv_family_name(int family);
+
 /* ---------------------------------------------------------------- int8 convolution (NHWC) */
 
 typedef struct {
@@ -124,21 +133,28 @@ qtop_qmatmul *qtop_qmatmul_create(const qtop_qmatmul_desc *d, const int8_t *weig
 void qtop_qmatmul_run(qtop_qmatmul *m, const void *src, void *dst, const void *residual, qtop_pool *pool);
 void qtop_qmatmul_destroy(qtop_qmatmul *m);
 
-/* ---------------------------------------------------------------- int8 pooling (NHWC, generic C) */
+/* ---------------------------------------------------------------- int8 pooling (NHWC) */
 
+/* Windows come from the caller (Paddle's rules: global, adaptive, SAME/VALID/explicit padding, ceil_mode,
+ * exclusive live in Swift): output row i reads input rows [rs[i], re[i]), column q reads [cs[q], ce[q]) (empty
+ * when end <= start). max: the largest element (0 for an empty window). avg: y = Float(sum) * (step_in /
+ * Float(rdiv[i] * cdiv[q])) (a divisor <= 0 counts as 1), requantized like a conv output. */
 typedef struct {
     int n, h, w, c;
     int oh, ow;
-    int kh, kw, stride_h, stride_w, pad_t, pad_l;
     int is_avg;                    /* 0 = max, 1 = avg */
-    int exclusive;                 /* avg: divide by the number of valid elements (else kh*kw) */
-    int adaptive;                  /* Paddle adaptive pooling: windows [floor(i*H/OH), ceil((i+1)*H/OH)) */
     int src_dt, dst_dt;            /* max: dst_dt must equal src_dt; avg: u8/s8/f32 */
     float in_range, out_range;
 } qtop_qpool_desc;
 
-/* Returns 0 on success, -1 on an invalid desc. */
-int qtop_qpool_run(const qtop_qpool_desc *d, const void *src, void *dst, qtop_pool *pool);
+typedef struct qtop_qpool qtop_qpool;
+/* Checks the desc and every window (0 <= start, end <= extent), copies the windows. NULL (why = reason) when invalid
+ * or when `isa` has no kernels in this build / on this CPU. Arrays have oh (rs, re, rdiv) and ow (cs, ce, cdiv)
+ * entries. */
+qtop_qpool *qtop_qpool_create(const qtop_qpool_desc *d, const int *rs, const int *re, const int *cs, const int *ce,
+                              const int *rdiv, const int *cdiv, int isa, char *why, size_t why_len);
+void qtop_qpool_run(const qtop_qpool *p, const void *src, void *dst, qtop_pool *pool);
+void qtop_qpool_destroy(qtop_qpool *p);
 
 /* ---------------------------------------------------------------- reorders */
 

@@ -183,10 +183,10 @@ public func registerNativeKernels(_ r: KernelRegistry) {
         r.register(KernelEntry(op: "qmatmul", precision: .i8, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
             try makeQMatMul(ctx, isa: isa)
         })
+        r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: isa, priority: prio(isa)) { ctx in
+            try makeQPool(ctx, isa: isa)
+        })
     }
-    r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        try makeQPool(ctx)
-    })
     r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
         try makeQuantize(ctx)
     })

@@ -207,49 +207,42 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild
 
 // MARK: - qpool2d
 
+/// Native int8 pool (NHWC): the windows come from `poolWindows` (Paddle's rules, shared with the fp32 pool and the
+/// integer oracle), computed once at build time and copied into the C handle.
 final class NativeQPoolKernel: Kernel {
-    var desc: qtop_qpool_desc
+    let handle: OpaquePointer
     let inCount: Int, outCount: Int
 
-    init(desc: qtop_qpool_desc, inCount: Int, outCount: Int) {
-        self.desc = desc
+    init(handle: OpaquePointer, inCount: Int, outCount: Int) {
+        self.handle = handle
         self.inCount = inCount
         self.outCount = outCount
     }
+
+    deinit { qtop_qpool_destroy(handle) }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
         let y = try io.output("Out")
         guard x.count == inCount, y.count == outCount else { throw KernelError("qpool2d shape changed since planning") }
-        if qtop_qpool_run(&desc, x.data, y.data, nativePoolHandle(io.threads)) != 0 { throw KernelError("qpool2d: invalid descriptor") }
+        qtop_qpool_run(handle, x.data, y.data, nativePoolHandle(io.threads))
     }
 }
 
-func makeQPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+func makeQPool(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+    if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let spec = try ctx.spec(QPoolSpec.self)
     let p = spec.windows
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, known(xs), os.count == 4, known(os) else { return .rejected("X/Out must be known 4-D NHWC shapes") }
     guard let sdt = NativeAttr.int8DType(ctx.inputDType("X")) else { return .rejected("X must be u8 or s8") }
+    guard os[0] == xs[0], os[3] == xs[3] else { return .rejected("Out \(os) does not match X \(xs)") }
+    let rows: [PoolSpan], cols: [PoolSpan]
+    do { (rows, cols, _) = try poolWindows(p, h: xs[1], w: xs[2], oh: os[1], ow: os[2]) } catch { return .rejected("\(error)") }
     var d = qtop_qpool_desc()
     d.n = Int32(xs[0]); d.h = Int32(xs[1]); d.w = Int32(xs[2]); d.c = Int32(xs[3])
     d.oh = Int32(os[1]); d.ow = Int32(os[2])
-    guard os[0] == xs[0], os[3] == xs[3] else { return .rejected("Out \(os) does not match X \(xs)") }
     d.is_avg = p.isMax ? 0 : 1
-    d.exclusive = p.exclusive ? 1 : 0
-    if p.global {
-        d.kh = d.h; d.kw = d.w; d.stride_h = 1; d.stride_w = 1
-        guard os[1] == 1, os[2] == 1 else { return .rejected("global pooling must produce 1×1") }
-    } else if p.adaptive {
-        d.adaptive = 1
-    } else {
-        let (kh, kw) = p.kernel
-        let (sh, sw) = p.geometry.strides
-        let g = p.geometry
-        d.kh = Int32(kh); d.kw = Int32(kw); d.stride_h = Int32(sh); d.stride_w = Int32(sw)
-        d.pad_t = Int32(WindowGeometry.resolvePadding(g.algorithm, input: xs[1], kernel: kh, stride: sh, explicit: (g.paddings[0], g.paddings[1])).0)
-        d.pad_l = Int32(WindowGeometry.resolvePadding(g.algorithm, input: xs[2], kernel: kw, stride: sw, explicit: (g.paddings[2], g.paddings[3])).0)
-    }
     d.src_dt = ci(sdt)
     let out = try spec.outType(input: ctx.inputDType("X"))
     if p.isMax {
@@ -261,7 +254,15 @@ func makeQPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
     d.dst_dt = ci(NativeAttr.cDType(out))
     d.in_range = spec.inScale
     d.out_range = spec.outScale
-    return .ready(NativeQPoolKernel(desc: d, inCount: xs.reduce(1, *), outCount: os.reduce(1, *)))
+    // poolWindows divides by count products for global/adaptive and exclusive windows, else by padded products.
+    let countDiv = p.global || p.adaptive || p.exclusive
+    let rs = rows.map { Int32($0.start) }, re = rows.map { Int32($0.end) }
+    let cs = cols.map { Int32($0.start) }, ce = cols.map { Int32($0.end) }
+    let rdiv = rows.map { Int32(countDiv ? $0.count : $0.padded) }, cdiv = cols.map { Int32(countDiv ? $0.count : $0.padded) }
+    var why = [CChar](repeating: 0, count: 256)
+    let h = qtop_qpool_create(&d, rs, re, cs, ce, rdiv, cdiv, isa.cValue, &why, why.count)
+    guard let h else { return .rejected("qpool2d: \(whyString(why))") }
+    return .ready(NativeQPoolKernel(handle: h, inCount: xs.reduce(1, *), outCount: os.reduce(1, *)))
 }
 
 // MARK: - quantize / dequantize

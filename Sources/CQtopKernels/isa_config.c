@@ -1,0 +1,95 @@
+/* The per-ISA configuration table: one row per ISA level this build has kernels for. Everything ISA-specific the
+ * drivers use (microkernels, their register tiles and packing, epilogues, depthwise, pooling rows, fp32 kernels)
+ * is named here and nowhere else. Rows for levels without kernels (sse41, avx2_vnni, neon*) are absent: dispatch
+ * then falls to the next level down. An AVX-VNNI (VEX vpdpbusd on ymm) row would be added here and is only ever
+ * chosen on a CPU whose CPUID reports avx_vnni (qtop_cpu_isa_mask). */
+#include "isa_config.h"
+
+static const qtop_isa_config row_generic = {
+    .isa = QTOP_ISA_GENERIC,
+    .q8_epi = qtop__q8_epi_generic,
+    .q8_dw = qtop__q8_dw_generic,
+    .q8_max_row = qtop__q8_max_row_generic,
+    .q8_sum_row = qtop__q8_sum_row_generic,
+    .f32_gemm = &qtop__sgemm_generic,
+    .f32_dw_plane = qtop__fdw_plane_generic,
+};
+
+#if defined(__x86_64__)
+static const qtop_q8_gemm_kernel q8_u8_avx2 = {
+    "q8_gemm_u8_6x16c4_avx2", qtop__q8_gemm_u8_6x16c4_avx2, 6, 1, 4, 0, qtop__q8_any_over127_avx2,
+};
+static const qtop_q8_gemm_kernel q8_s16_avx2 = {
+    "q8_gemm_s16_6x16c2_avx2", qtop__q8_gemm_s16_6x16c2_avx2, 6, 1, 2, 0, NULL,
+};
+static const qtop_q8_gemm_kernel q8_u8_avx512 = {
+    "q8_gemm_u8_6x64c4_avx512", qtop__q8_gemm_u8_6x64c4_avx512, 6, 4, 4, 0, qtop__q8_any_over127_avx2,
+};
+static const qtop_q8_gemm_kernel q8_s16_avx512 = {
+    "q8_gemm_s16_6x64c2_avx512", qtop__q8_gemm_s16_6x64c2_avx512, 6, 4, 2, 0, NULL,
+};
+static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
+    "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
+};
+
+static const qtop_isa_config row_avx2 = {
+    .isa = QTOP_ISA_AVX2,
+    .q8_u8 = &q8_u8_avx2,
+    .q8_s16 = &q8_s16_avx2,
+    .q8_epi = qtop__q8_epi_avx2,
+    .q8_dw = qtop__q8_dw_c8_avx2,
+    .q8_max_row = qtop__q8_max_row_avx2,
+    .q8_sum_row = qtop__q8_sum_row_avx2,
+    .f32_gemm = &qtop__sgemm_avx2,
+    .f32_dw_plane = qtop__fdw_plane_avx2,
+    .f32_dw_s1 = qtop__fdw_plane_v_avx2,
+    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_gather2 = qtop__gather_stride2_avx2,
+};
+
+static const qtop_isa_config row_avx512_core = {
+    .isa = QTOP_ISA_AVX512_CORE,
+    .q8_u8 = &q8_u8_avx512,
+    .q8_s16 = &q8_s16_avx512,
+    .q8_epi = qtop__q8_epi_avx512,
+    .q8_dw = qtop__q8_dw_c16_avx512,
+    .q8_max_row = qtop__q8_max_row_avx2,
+    .q8_sum_row = qtop__q8_sum_row_avx2,
+    .f32_gemm = &qtop__sgemm_avx512,
+    .f32_dw_plane = qtop__fdw_plane_avx2,
+    .f32_dw_s1 = qtop__fdw_plane_s1_avx512,
+    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_t7x64 = qtop__sgemm_t7x64_avx512,
+    .f32_gather2 = qtop__gather_stride2_avx512,
+};
+
+/* int8 GEMM only: depthwise has one product per lane (avx512_core serves it), fp32 has no VNNI use. */
+static const qtop_isa_config row_avx512_vnni = {
+    .isa = QTOP_ISA_AVX512_VNNI,
+    .q8_u8 = &q8_u8_avx512vnni,
+    .q8_epi = qtop__q8_epi_avx512,
+    .q8_max_row = qtop__q8_max_row_avx2,
+    .q8_sum_row = qtop__q8_sum_row_avx2,
+};
+#endif
+
+static const qtop_isa_config *const rows[QTOP_ISA_COUNT] = {
+    [QTOP_ISA_GENERIC] = &row_generic,
+#if defined(__x86_64__)
+    [QTOP_ISA_AVX2] = &row_avx2,
+    [QTOP_ISA_AVX512_CORE] = &row_avx512_core,
+    [QTOP_ISA_AVX512_VNNI] = &row_avx512_vnni,
+#endif
+};
+
+const qtop_isa_config *qtop__isa_config(int isa) {
+    if (isa < 0 || isa >= QTOP_ISA_COUNT) return NULL;
+    return rows[isa];
+}
+
+uint32_t qtop_compiled_isa_mask(void) {
+    uint32_t m = 0;
+    for (int i = 0; i < QTOP_ISA_COUNT; i++)
+        if (rows[i]) m |= 1u << i;
+    return m;
+}

@@ -1,0 +1,61 @@
+/* Internal to CQtopKernels: the per-ISA configuration table (XNNPACK gemm-config style). Drivers (q8_conv.c,
+ * q8_misc.c, f32.c) ask qtop__isa_config(isa) for microkernels, tile sizes and packing and never test an ISA
+ * themselves; adding an ISA is one kernel file plus one row in isa_config.c. */
+#ifndef QTOP_ISA_CONFIG_H
+#define QTOP_ISA_CONFIG_H
+#include "q8_internal.h"
+#include "f32_internal.h"
+
+/* fp32 kernels beyond the GEMM microkernel; any entry may be NULL (the driver then takes its generic route). */
+typedef void (*qtop_f32_t7x64_fn)(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
+typedef void (*qtop_f32_gather2_fn)(float *dst, const float *src, int n);
+typedef void (*qtop_f32_dw_s1_fn)(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                                  const float *res, float *out);
+struct qtop_fconv;
+typedef void (*qtop_f32_dw_plane_fn)(const struct qtop_fconv *c, const float *pl, const float *w, float b,
+                                     const float *res, float *out);
+
+/* u8 pooling rows: o[c] = max(o[c], p[c]) (s8 compare when is_signed) / acc[c] += p[c] over C channels. */
+typedef void (*qtop_q8_max_row_fn)(uint8_t *o, const uint8_t *p, int C, int is_signed);
+typedef void (*qtop_q8_sum_row_fn)(int32_t *acc, const uint8_t *p, int C, int is_signed);
+
+typedef struct qtop_isa_config {
+    int isa;
+    /* int8 convolution / matmul (NHWC) */
+    const qtop_q8_gemm_kernel *q8_u8;   /* u8 activations (and s8 ones when shift_s8); NULL: none */
+    const qtop_q8_gemm_kernel *q8_s16;  /* s16 path, any activations; NULL: none */
+    qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
+    qtop_q8_dw_fn q8_dw;                /* depthwise; NULL: not served at this level */
+    /* int8 pooling */
+    qtop_q8_max_row_fn q8_max_row;
+    qtop_q8_sum_row_fn q8_sum_row;
+    /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
+    const qtop_sgemm_kernel *f32_gemm;
+    qtop_f32_dw_plane_fn f32_dw_plane;  /* depthwise plane, any stride */
+    qtop_f32_dw_s1_fn f32_dw_s1;        /* depthwise plane at stride_w 1, kh <= 16 (NULL: use f32_dw_plane) */
+    qtop_f32_dw_s1_fn f32_dw_s2;        /* depthwise plane at stride_w 2, kh <= 16 (NULL: use f32_dw_plane) */
+    qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
+    qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
+} qtop_isa_config;
+
+/* The row for `isa`, or NULL when this build has no kernels for it. The one place that maps ISA → kernels. */
+const qtop_isa_config *qtop__isa_config(int isa);
+
+/* generic rows, defined next to their drivers */
+void qtop__q8_max_row_generic(uint8_t *o, const uint8_t *p, int C, int is_signed);
+void qtop__q8_sum_row_generic(int32_t *acc, const uint8_t *p, int C, int is_signed);
+extern const qtop_sgemm_kernel qtop__sgemm_generic;
+void qtop__fdw_plane_generic(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
+                             float *out);
+#if defined(__x86_64__)
+void qtop__fdw_plane_avx2(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
+                          float *out);
+void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                               const float *res, float *out);
+void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
+                            const float *res, float *out);
+void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
+void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
+void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
+#endif
+#endif
