@@ -10,8 +10,8 @@ t() { tmux -L "$sock" "$@"; }
 trap 't kill-server >/dev/null 2>&1' EXIT
 
 screen() { t capture-pane -p -t "$1" 2>/dev/null; }
-wait_for() {  # wait_for SESSION PATTERN (up to 20 s)
-  for _ in $(seq 1 200); do screen "$1" | grep -qF -- "$2" && return 0; sleep 0.1; done
+wait_for() {  # wait_for SESSION PATTERN (up to 60 s: CI machines may be loaded)
+  for _ in $(seq 1 600); do screen "$1" | grep -qF -- "$2" && return 0; sleep 0.1; done
   echo "TIMEOUT $1 waiting for '$2'"; screen "$1"; return 1
 }
 # After qtop ends, the pane's shell prints its status and the terminal modes it was left in.
