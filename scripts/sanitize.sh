@@ -33,7 +33,7 @@ for kind in "${kinds[@]}"; do
   executed=$(grep -E 'Executed [0-9]+ tests' "$log" | tail -1 | sed -E 's/^[[:space:]]*//')
   reports=$(grep -c -E '^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer)' "$log")
   first=$(grep -m1 -E '^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer|SUMMARY: )' "$log" | sed -E 's/==[0-9]+==//')
-  summary[$kind]="| $kind | ${filter[1]:-all} | $rc | ${executed:-no XCTest summary (crashed or failed to build)} | $reports | ${first:-none} | ${secs}s |"
+  summary[$kind]="| $kind | $(sed "s/|/, /g" <<<"${filter[1]:-all}") | $rc | ${executed:-no XCTest summary (crashed or failed to build)} | $reports | ${first:-none} | ${secs}s |"
 done
 
 {
@@ -43,7 +43,11 @@ done
   echo
   echo "| sanitizer | tests | exit | XCTest | reports | first report | wall |"
   echo "|---|---|---|---|---|---|---|"
-  for kind in address thread; do [ -n "${summary[$kind]:-}" ] && echo "${summary[$kind]}"; done
+  # A sanitizer not run this time keeps its row from the previous results.
+  for kind in address thread; do
+    if [ -n "${summary[$kind]:-}" ]; then echo "${summary[$kind]}"
+    elif [ -f "$out" ]; then grep -m1 "^| $kind |" "$out" || true; fi
+  done
 } > "$out.new"
 if [ -f "$out" ] && grep -q '^## Notes' "$out"; then sed -n '/^## Notes/,$p' "$out" | { echo; cat; } >> "$out.new"; fi
 mv "$out.new" "$out"

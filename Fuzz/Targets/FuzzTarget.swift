@@ -13,7 +13,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case pdiparams
     /// `.npy` bytes → Npy.decode.
     case npy
-    /// Container(program, params) → load → passes (int8 and fp32) → plan. Glue in `PipelineTarget.swift`.
+    /// Container(program, params) → load → passes (int8 and fp32) → plan; an empty params half means zero
+    /// parameters from the program's declarations. Glue in `PipelineTarget.swift`.
     case pipeline
     // PIR JSON reader slot: when the reader lands, add `case pirjson` here, a `PIRJSONTarget.swift` with
     // `static func run(_ data: Data)` calling the reader, one line in `run(_:)` below, and a seed line in
