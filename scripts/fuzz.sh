@@ -9,11 +9,12 @@
 #   scripts/fuzz.sh --triage                           replays every artifact, prints one stack per distinct place
 #
 # Budgets: SECONDS_PER_TARGET may also be "name=seconds,..." (e.g. npy=60,pipeline=300). Corpora grow under
-# .build-fuzz/corpus (git-ignored), artifacts (crash-*, oom-*, timeout-*) under .build-fuzz/artifacts/<target>.
+# .build-fuzz/corpus (git-ignored), artifacts (crash-*, oom-*, timeout-*) under .build-fuzz/findings/<target>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scratch=.build-fuzz
+# Not "$scratch/artifacts": SwiftPM owns that folder (binary targets) and empties it on every build.
 bin=$scratch/release/qtop-fuzz
 all_targets=(pdmodel pdiparams npy pipeline)   # PIR JSON slot: add pirjson here when its target lands
 rss_mb=1024
@@ -31,7 +32,7 @@ build() {
 # Replays each artifact alone (with Swift's backtracer on) and groups them by the first frame in qtop's sources.
 triage() {
   local dir f t log place kind
-  for dir in "$scratch"/artifacts/*; do
+  for dir in "$scratch"/findings/*; do
     [ -d "$dir" ] || continue
     t=$(basename "$dir")
     for f in "$dir"/*; do
@@ -70,9 +71,9 @@ if [ "${1:-}" = "--ci" ]; then
       QTOP_FUZZ_TARGET=$t "$bin" -rss_limit_mb=$rss_mb -timeout=$timeout_s "${regress[@]}" >/dev/null 2>&1 \
         || { echo "fuzz --ci: $t regression input crashes"; status=1; }
     fi
-    mkdir -p "$scratch/ci-corpus/$t" "$scratch/artifacts/$t"
+    mkdir -p "$scratch/ci-corpus/$t" "$scratch/findings/$t"
     if SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "$bin" -max_total_time="$secs" -rss_limit_mb=$rss_mb -timeout=$timeout_s \
-        -artifact_prefix="$scratch/artifacts/$t/" "$scratch/ci-corpus/$t" "$scratch/seeds/$t" > "$scratch/ci-$t.log" 2>&1; then
+        -artifact_prefix="$scratch/findings/$t/" "$scratch/ci-corpus/$t" "$scratch/seeds/$t" > "$scratch/ci-$t.log" 2>&1; then
       echo "fuzz --ci: $t ok ($(grep -o 'number_of_executed_units: [0-9]*' "$scratch/ci-$t.log" || grep -o -E '^#[0-9]+' "$scratch/ci-$t.log" | tail -1) runs)"
     else
       echo "fuzz --ci: $t FOUND A CRASH (log $scratch/ci-$t.log)"; status=1
@@ -97,7 +98,7 @@ rows=()
 total_runs=0; total_crash=0; total_oom=0; total_timeout=0; max_rss=0
 for t in "${targets[@]}"; do
   secs=$(seconds_for "$t")
-  mkdir -p "$scratch/corpus/$t" "$scratch/artifacts/$t"
+  mkdir -p "$scratch/corpus/$t" "$scratch/findings/$t"
   log=$scratch/fuzz-$t.log
   echo "fuzz: $t for ${secs}s"
   # Fork mode with ignore_*: a crash is counted and saved, the campaign goes on. /usr/bin/time records the peak
@@ -105,7 +106,7 @@ for t in "${targets[@]}"; do
   # SWIFT_BACKTRACE=enable=no: Swift's crash handler would otherwise take the signal before libFuzzer saves the input.
   /usr/bin/time -f 'maxrss_kb=%M' -o "$scratch/time-$t.txt" env SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "$bin" \
     -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$secs" \
-    -rss_limit_mb=$rss_mb -malloc_limit_mb=$rss_mb -timeout=$timeout_s -artifact_prefix="$scratch/artifacts/$t/" \
+    -rss_limit_mb=$rss_mb -malloc_limit_mb=$rss_mb -timeout=$timeout_s -artifact_prefix="$scratch/findings/$t/" \
     "$scratch/corpus/$t" "$scratch/seeds/$t" > "$log" 2>&1 || true
   last=$(grep -E '^#[0-9]+: cov' "$log" | tail -1)
   runs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last"); runs=${runs:-0}
@@ -114,7 +115,7 @@ for t in "${targets[@]}"; do
   rss_kb=$(sed -n 's/maxrss_kb=//p' "$scratch/time-$t.txt")
   rss=$(( ${rss_kb:-0} / 1024 ))
   rate=$(( runs / (secs > 0 ? secs : 1) ))
-  distinct=$(ls "$scratch/artifacts/$t" | wc -l)
+  distinct=$(ls "$scratch/findings/$t" | wc -l)
   rows+=("| $t | $secs | $runs | $rate | ${cov:-?} | ${crash:-0} | ${tmo:-0} | ${oom:-0} | $distinct | $rss |")
   total_runs=$((total_runs + runs)); total_crash=$((total_crash + ${crash:-0}))
   total_timeout=$((total_timeout + ${tmo:-0})); total_oom=$((total_oom + ${oom:-0}))
