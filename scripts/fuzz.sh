@@ -41,11 +41,11 @@ triage() {
             -malloc_limit_mb=$rss_mb -timeout=$timeout_s "$f" 2>&1 || true)
       # Swift backtrace frame: "  3 [ra]  0x… static ShapeInference.infer(_:_:) + 13597 in qtop-fuzz at /…/Sources/X.swift:96:87"
       place=$(grep -m1 -E ' in qtop-fuzz at /[^ ]*/Sources/' <<<"$log" \
-              | sed -E 's/^ *[0-9]+ [^0]*0x[0-9a-f]+ (.*) \+ [0-9]+ in qtop-fuzz at .*\/(Sources\/[^ ]*)$/\2  \1/')
+              | sed -E 's/^ *[0-9]+ [^0]*0x[0-9a-f]+ (.*) \+ [0-9]+ in qtop-fuzz at .*\/(Sources\/[^ ]*)$/\2  \1/' || true)
       # libFuzzer frame (malloc limit, timeout): "    #5 0x… in $s10QtopRuntime… /…/Sources/X.swift:12:3"
       [ -n "$place" ] || place=$(grep -m1 -E '^ +#[0-9]+ 0x[0-9a-f]+ in .* /[^ ]*/Sources/' <<<"$log" \
-              | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in ([^ ]*) .*\/(Sources\/[^ ]*)$/\2  \1/' | /opt/swift/usr/bin/swift-demangle --simplified)
-      kind=$(grep -m1 -o -E 'Fatal error: .*|out-of-memory \([^)]*\)|timeout after [0-9]+ seconds|Program crashed: [^*]*' <<<"$log")
+              | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in ([^ ]*) .*\/(Sources\/[^ ]*)$/\2  \1/' | /opt/swift/usr/bin/swift-demangle --simplified || true)
+      kind=$(grep -m1 -o -E 'Fatal error: .*|deadly signal|out-of-memory \([^)]*\)|timeout after [0-9]+ seconds|Program crashed: [^*]*' <<<"$log" || true)
       [ -n "$kind" ] || kind="no crash on replay"
       printf '%s\t%s\t%s\n' "${place:-(no qtop frame)}" "$t/$(basename "$f")" "$kind"
     done
@@ -74,7 +74,7 @@ if [ "${1:-}" = "--ci" ]; then
     mkdir -p "$scratch/ci-corpus/$t" "$scratch/findings/$t"
     if SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "$bin" -max_total_time="$secs" -rss_limit_mb=$rss_mb -timeout=$timeout_s \
         -artifact_prefix="$scratch/findings/$t/" "$scratch/ci-corpus/$t" "$scratch/seeds/$t" > "$scratch/ci-$t.log" 2>&1; then
-      echo "fuzz --ci: $t ok ($(grep -o 'number_of_executed_units: [0-9]*' "$scratch/ci-$t.log" || grep -o -E '^#[0-9]+' "$scratch/ci-$t.log" | tail -1) runs)"
+      echo "fuzz --ci: $t ok ($(grep -o -E '^#[0-9]+' "$scratch/ci-$t.log" | tail -1 | tr -d '#') runs)"
     else
       echo "fuzz --ci: $t FOUND A CRASH (log $scratch/ci-$t.log)"; status=1
     fi
