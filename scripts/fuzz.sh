@@ -45,7 +45,7 @@ triage() {
       # libFuzzer frame (malloc limit, timeout): "    #5 0x… in $s10QtopRuntime… /…/Sources/X.swift:12:3"
       [ -n "$place" ] || place=$(grep -m1 -E '^ +#[0-9]+ 0x[0-9a-f]+ in .* /[^ ]*/Sources/' <<<"$log" \
               | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in ([^ ]*) .*\/(Sources\/[^ ]*)$/\2  \1/' | /opt/swift/usr/bin/swift-demangle --simplified || true)
-      kind=$(grep -m1 -o -E 'Fatal error: .*|deadly signal|out-of-memory \([^)]*\)|timeout after [0-9]+ seconds|Program crashed: [^*]*' <<<"$log" || true)
+      kind=$(grep -m1 -o -E 'Fatal error: .*|Swift runtime failure: [^*]*|deadly signal|out-of-memory \([^)]*\)|timeout after [0-9]+ seconds|Program crashed: [^*]*' <<<"$log" || true)
       [ -n "$kind" ] || kind="no crash on replay"
       printf '%s\t%s\t%s\n' "${place:-(no qtop frame)}" "$t/$(basename "$f")" "$kind"
     done
