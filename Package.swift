@@ -3,7 +3,9 @@ import Foundation
 import PackageDescription
 
 // One target per concern; data flows down this list and never back up:
-// QtopFormat (files) → QtopGraph (IR) → QtopPasses → QtopRuntime (+ CQtopKernels) → QtopUI → QtopTerminal → qtop (CLI).
+// QtopFormat (files) → QtopGraph (IR) → QtopPasses → QtopRuntime (+ CQtopKernels) → QtopPipeline → qtop (CLI),
+// and QtopProfile (the profile vocabulary, no dependencies) → QtopUI → QtopTerminal → qtop. The UI never links
+// the runtime or the kernels: it reads plain values through the ProfileFeed protocol.
 let package = Package(
     name: "qtop",
     platforms: [.macOS(.v13)],
@@ -24,27 +26,39 @@ let package = Package(
         .target(name: "QtopPasses", dependencies: ["QtopGraph"]),
         // C kernels: CPU detection, ISA dispatch, reference and per-ISA int8/fp32 kernels, thread pool.
         .target(name: "CQtopKernels", cSettings: [.define("_GNU_SOURCE")], linkerSettings: [.linkedLibrary("pthread")]),
+        // The profile vocabulary shared by runtime and UI: ISA levels, precision, exec types, layer profiles,
+        // snapshots, dispatch decisions, the ProfileFeed protocol. Plain values, no dependencies.
+        .target(name: "QtopProfile"),
         // Executor, kernel registry, memory plan, profiler.
-        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopPasses", "CQtopKernels"]),
-        // UI core: state, reducer, rendering into a cell grid. No curses here.
-        .target(name: "QtopUI", dependencies: ["QtopGraph", "QtopPasses", "QtopRuntime"]),
+        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopProfile", "CQtopKernels"]),
+        // Load → passes → plan → run → profile: the engine (graph per mode, plans, thread pools) and the live runner.
+        .target(name: "QtopPipeline", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopProfile"]),
+        // UI core: state, reducer, rendering into a cell grid. No curses, no runtime, no kernels here.
+        .target(name: "QtopUI", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopProfile"]),
         // ncursesw through a system library plus a small C shim for the macros and globals Swift cannot import.
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
         .target(name: "CNcursesShim", dependencies: ["CNcurses"]),
-        .target(name: "QtopTerminal", dependencies: ["QtopUI", "CNcursesShim"]),
+        .target(name: "QtopTerminal", dependencies: ["QtopGraph", "QtopPasses", "QtopProfile", "QtopUI", "CNcursesShim"]),
         .executableTarget(name: "qtop", dependencies: [
-            "QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopUI", "QtopTerminal",
+            "QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopPipeline", "QtopProfile", "QtopUI", "QtopTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "QtopTestSupport", dependencies: ["QtopFormat", "QtopGraph"], path: "Tests/QtopTestSupport"),
+        // Paths, sample outputs, tiny models, and the UI's demo data and scripted feed. Never links the runtime.
+        .target(name: "QtopTestSupport", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopProfile"],
+                path: "Tests/QtopTestSupport"),
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopTestSupport"]),
+        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopPasses", "QtopTestSupport"]),
+        .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopRuntime", "QtopPasses", "QtopTestSupport"]),
         .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh"]),
+        // Kernel-free: the UI against demo data and a scripted feed.
+        .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTerminal", "QtopTestSupport"]),
+        // Golden screens of a real profile of a sample (links the pipeline and kernels; timings masked).
+        .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
+                    exclude: ["Golden"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh"]),
         // Fuzz targets as plain functions (no libFuzzer), shared by the fuzz driver and the regression replay test.
         .target(name: "QtopFuzzTargets", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")],

@@ -8,7 +8,7 @@ import QtopRuntime
 /// knows that API; re-point it when the pipeline module lands.
 enum PipelineTarget {
     /// One registry for the process: kernels are stateless, and building it per input would dominate the run.
-    static let registry = KernelLibrary.standard(pool: nil)
+    static let registry = KernelLibrary.standard()
 
     static func run(_ data: Data) {
         let (programBytes, paramsBytes) = FuzzContainer.split(data)

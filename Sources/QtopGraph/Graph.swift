@@ -22,6 +22,8 @@ public final class Node: @unchecked Sendable, CustomStringConvertible {
     public let attrs: Attributes
     /// Names of the original Paddle ops this node stands for (itself for a loaded op, several after fusion).
     public let provenance: [String]
+    /// The node's spec, decoded on first use (see `decoded`).
+    let decodedCache = DecodedCache()
 
     public init(id: NodeID, type: String, inputs: [Slot], outputs: [Slot], attrs: Attributes = Attributes(), provenance: [String]) {
         self.id = id

@@ -29,14 +29,17 @@ public struct KernelIO {
     public func optionalOutput(_ slot: String) -> Tensor? { outputs[slot]?.first }
 }
 
-/// Intra-op parallelism available to a kernel (1 = run inline).
+/// Intra-op parallelism available to a kernel (1 = run inline), passed at run time: kernels never hold a pool.
 public struct ThreadContext: @unchecked Sendable {
     public let count: Int
     /// Runs `body(i)` for i in 0..<n, spread over the pool; returns when all are done.
     public let parallelFor: (Int, (Int) -> Void) -> Void
+    /// The native pool behind `parallelFor`, for C kernels that split work themselves (nil = none).
+    public let nativePool: NativeThreadPool?
 
-    public init(count: Int, parallelFor: @escaping (Int, (Int) -> Void) -> Void) {
+    public init(count: Int, nativePool: NativeThreadPool? = nil, parallelFor: @escaping (Int, (Int) -> Void) -> Void) {
         self.count = count
+        self.nativePool = nativePool
         self.parallelFor = parallelFor
     }
 
@@ -71,7 +74,14 @@ public struct KernelBuildContext {
     public func inputShape(_ slot: String) -> [Int] { node.input(slot).map(shape) ?? [] }
     public func outputShape(_ slot: String) -> [Int] { node.output(slot).map(shape) ?? [] }
     public func constant(_ slot: String) -> HostTensor? { node.input(slot).flatMap { graph.values[$0]?.constant } }
-    public var attrs: Attributes { node.attrs }
+    /// The node's decoded spec (attributes, defaults, validation): what every kernel factory reads instead of
+    /// `attrs`. Throws the spec's error (a malformed attribute), which the executor records as the reason.
+    public func spec<S: OpSpec>(_ type: S.Type) throws -> S { try node.spec(type) }
+
+    /// The dtype of the value in an input slot.
+    public func inputDType(_ slot: String) -> DType? { node.input(slot).flatMap { graph.values[$0]?.dtype } }
+    /// The dtype of the value in an output slot.
+    public func outputDType(_ slot: String) -> DType? { node.output(slot).flatMap { graph.values[$0]?.dtype } }
 }
 
 /// A factory's answer: a ready kernel, or why this implementation does not apply.
@@ -100,8 +110,8 @@ public struct KernelEntry {
         self.make = make
     }
 
-    /// `impl:isa:precision`, lower-case, as shown in the profile's execType column.
-    public var execType: String { "\(implementation):\(isa.rawValue):\(precision.rawValue.lowercased())" }
+    /// `impl:isa:precision`, as shown in the profile's execType column.
+    public var execType: ExecType { ExecType(implementation: implementation, isa: isa, precision: precision) }
 }
 
 /// Kernels keyed by (op, precision, implementation, ISA). Fast kernels register here; the executor never changes.

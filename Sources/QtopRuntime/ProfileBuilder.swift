@@ -12,10 +12,9 @@ extension ProfileSnapshot {
         for step in executor.steps {
             let n = step.node
             let s = profiler.layers[n.id] ?? Profiler.Series()
-            let precision = Executor.precisionName(executor.graph, n).uppercased()
             layers.append(LayerProfile(
                 nodeID: n.id, name: n.name, status: .executed, layerType: n.type, execType: step.decision.execType,
-                isa: step.decision.isa.rawValue, precision: precision, lastMs: s.last, meanMs: s.mean,
+                outPrecision: Executor.outputPrecision(executor.graph, n), lastMs: s.last, meanMs: s.mean,
                 medianMs: s.median, minMs: s.min.isFinite ? s.min : 0, cpuMs: s.cpuMean, percent: 0,
                 history: Array(s.window.suffix(64)), fusedFrom: n.provenance))
             total += s.mean
@@ -29,7 +28,7 @@ extension ProfileSnapshot {
             for n in original.nodes where !shown.contains(n.name) {
                 let status: LayerStatus = fusedInto.contains(n.name) ? .notRun : .optimizedOut
                 layers.append(LayerProfile(nodeID: -1 - n.id, name: n.name, status: status, layerType: n.type,
-                                           execType: "undef", isa: "-", precision: "-", fusedFrom: [n.name]))
+                                           execType: nil, outPrecision: nil, fusedFrom: [n.name]))
             }
         }
         let lat = profiler.latency

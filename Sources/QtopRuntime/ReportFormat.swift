@@ -12,13 +12,13 @@ public enum ReportFormat {
         var out: [String] = []
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
-        var header = pad("layerName", 20) + pad("execStatus", 15) + pad("layerType", 26) + pad("execType", 30)
+        var header = pad("layerName", 20) + pad("execStatus", 15) + pad("layerType", 26) + pad("execType", 30) + pad("outPrecision", 13)
             + lpad("realTime (ms)", 14) + lpad("cpuTime (ms)", 14)
         if withShare { header += lpad("share", 8) }
         out.append(header)
         for r in rows {
             var line = pad(shortName(r.name), 20) + pad(r.status.rawValue, 15) + pad(shortName(r.layerType, width: 24), 26)
-                + pad(r.execType, 30) + lpad(String(format: "%.3f", r.meanMs), 14) + lpad(String(format: "%.3f", r.cpuMs), 14)
+                + pad(r.execTypeText, 30) + pad(r.outPrecisionText, 13) + lpad(String(format: "%.3f", r.meanMs), 14) + lpad(String(format: "%.3f", r.cpuMs), 14)
             if withShare { line += lpad(String(format: "%.1f%%", r.percent), 8) }
             out.append(line)
         }
@@ -32,7 +32,7 @@ public enum ReportFormat {
     public static func csv(_ rows: [LayerProfile]) -> String {
         var out = ["layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms)"]
         for r in rows {
-            out.append("\(r.name);\(r.status.rawValue);\(r.layerType);\(r.execType);" + String(format: "%.6f;%.6f", r.meanMs, r.cpuMs))
+            out.append("\(r.name);\(r.status.rawValue);\(r.layerType);\(r.execTypeText);" + String(format: "%.6f;%.6f", r.meanMs, r.cpuMs))
         }
         return out.joined(separator: "\n")
     }
@@ -42,7 +42,8 @@ public enum ReportFormat {
             ("layers", .array(rows.map { r in
                 .object([
                     ("name", .string(r.name)), ("status", .string(r.status.rawValue)), ("layer_type", .string(r.layerType)),
-                    ("exec_type", .string(r.execType)), ("isa", .string(r.isa)), ("precision", .string(r.precision)),
+                    ("exec_type", .string(r.execTypeText)), ("isa", .string(r.isaText)), ("precision", .string(r.precisionText)),
+                    ("out_precision", .string(r.outPrecisionText)),
                     ("real_ms", .double(r.meanMs)), ("cpu_ms", .double(r.cpuMs)), ("percent", .double(r.percent)),
                     ("fused_from", .array(r.fusedFrom.map { .string($0) })),
                 ])

@@ -1,7 +1,7 @@
 import Foundation
 import QtopGraph
 import QtopPasses
-import QtopRuntime
+import QtopProfile
 import QtopUI
 
 /// Runs the interactive TUI until the user quits. Call it after the model has loaded (so bad files fail before the
@@ -26,3 +26,34 @@ public func runTUI(modelName: String, passes: [PassStep], feed: ProfileFeed, opt
                 themeIndex: index, passesForMode: passesForMode)
 }
 
+/// The event loop over any backend: draw, wait for input up to the next tick, poll the feed every `tickMs`.
+public func runLoop(term: TerminalBackend, modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
+                    themes: [Theme], themeIndex: Int, passesForMode: ((ExecMode) -> [PassStep])? = nil,
+                    maxIterations: Int? = nil) throws {
+    let ascii = options.ascii ?? !term.localeIsUTF8
+    let color = colorEnabled(option: options.color) && term.colorDepth != .none
+    let app = App(modelName: modelName, passes: passes, feed: feed, themes: themes, themeIndex: themeIndex,
+                  size: term.size, ascii: ascii, color: color, view: options.initialView, passesForMode: passesForMode)
+    let tick = Double(max(10, options.tickMs)) / 1000
+    var nextTick = Date().addingTimeInterval(tick)
+    var iterations = 0
+    term.present(app.frame())
+    while !app.shouldQuit {
+        if let limit = maxIterations, iterations >= limit { break }
+        iterations += 1
+        let waitMs = max(0, Int(nextTick.timeIntervalSinceNow * 1000))
+        if let ev = term.nextEvent(timeoutMs: waitMs) {
+            switch ev {
+            case .key(.ctrl("l")): term.invalidate()
+            case .key(let k): app.send(.key(k))
+            case .mouse(let b, let x, let y): app.send(.mouse(b, x: x, y: y))
+            case .resize(let s): app.send(.resize(s))
+            }
+        }
+        if Date() >= nextTick {
+            app.tick()
+            nextTick = Date().addingTimeInterval(tick)
+        }
+        if !app.shouldQuit { term.present(app.frame()) }
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
 import QtopPasses
-import QtopRuntime
+import QtopProfile
 
 /// Glue between the pure core and the outside: owns the state, polls the feed, carries out effects.
 /// Terminal-free, so tests drive it with a `FakeFeed`; the curses backend only feeds it keys and presents `frame()`.

@@ -2,7 +2,7 @@ import Foundation
 import QtopGraph
 import QtopPasses
 import QtopFormat
-import QtopRuntime
+import QtopProfile
 
 /// Glyphs for UTF-8 terminals and their ASCII fallbacks.
 public struct Glyphs: Sendable {

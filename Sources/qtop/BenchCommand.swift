@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QtopFormat
 import QtopGraph
+import QtopPipeline
 import QtopRuntime
 
 struct BenchCommand: ParsableCommand {

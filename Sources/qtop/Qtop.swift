@@ -19,7 +19,6 @@ struct Qtop: ParsableCommand {
 
     /// Custom entry so every failure is one line on stderr with exit status 2, never a stack trace.
     static func main() {
-        if TUIApp.runDemoIfRequested() { Foundation.exit(0) }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QtopGraph
+import QtopPipeline
 import QtopRuntime
 
 struct ReportCommand: ParsableCommand {
@@ -16,7 +17,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "time (slowest first, with a share column) or order (execution order).")
     var sort: String = "order"
 
-    @Flag(help: "JSON: {layers:[{name,status,layer_type,exec_type,isa,precision,real_ms,cpu_ms,percent}], total_ms}.")
+    @Flag(help: "JSON: {layers:[{name,status,layer_type,exec_type,isa,precision,out_precision,real_ms,cpu_ms,percent}], total_ms}.")
     var json = false
 
     @Flag(help: "CSV as benchmark_app's detailed_counters: layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms).")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QtopFormat
 import QtopGraph
+import QtopPipeline
 import QtopRuntime
 
 /// Options every command that executes the model shares: mode, ISA cap, threads.
@@ -9,7 +10,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "int8 (lowered integer graph; default for quantized models), fp32 (quantization stripped), or reference (as loaded, Paddle's semantics).")
     var mode: String?
 
-    @Option(help: "Highest ISA level to use, that level and older: generic, sse41, avx2, avx2_vnni, avx512_core, avx512_vnni, neon, neon_dotprod. Also QTOP_MAX_CPU_ISA.")
+    @Option(help: ArgumentHelp("Highest ISA level to use, that level and older: \(ISALevel.allCases.map(\.rawValue).joined(separator: ", ")). Also QTOP_MAX_CPU_ISA."))
     var isa: String?
 
     @Option(help: "Intra-op threads (default: one per core).")

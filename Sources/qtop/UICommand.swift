@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QtopGraph
+import QtopPipeline
 import QtopRuntime
 import QtopUI
 

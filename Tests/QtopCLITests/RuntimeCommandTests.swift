@@ -91,7 +91,7 @@ final class RuntimeCommandTests: XCTestCase {
         let obj = try json(try QtopBinary.run(["report", model, "-n", "3", "--json", "--sort", "time"]))
         let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
         XCTAssertGreaterThanOrEqual(layers.count, 2)
-        for key in ["name", "status", "layer_type", "exec_type", "isa", "precision", "real_ms", "cpu_ms", "percent"] {
+        for key in ["name", "status", "layer_type", "exec_type", "isa", "precision", "out_precision", "real_ms", "cpu_ms", "percent"] {
             XCTAssertNotNil(layers[0][key], "missing \(key)")
         }
         XCTAssertNotNil(obj["total_ms"] as? Double)
@@ -100,6 +100,25 @@ final class RuntimeCommandTests: XCTestCase {
         XCTAssertEqual(share, 100, accuracy: 0.5)
         let times = layers.compactMap { $0["real_ms"] as? Double }
         XCTAssertEqual(times, times.sorted(by: >), "--sort time orders by time")
+    }
+
+    /// "precision" is what the kernel computed in (the exec type's last part), "out_precision" what it wrote:
+    /// shapes_int8 has qconv2d layers that compute in i8 and write f32 (before a float residual or pool).
+    func testReportPrecisionIsTheComputePrecision() throws {
+        let sample = RepoPaths.sample("shapes_int8.pdmodel")
+        let obj = try json(try QtopBinary.run(["report", sample, "-n", "1", "--json", "--sort", "order", "--isa", "generic"]))
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        for l in layers where l["status"] as? String == "EXECUTED" {
+            let exec = try XCTUnwrap(l["exec_type"] as? String)
+            XCTAssertEqual(l["precision"] as? String, exec.split(separator: ":").last.map { $0.uppercased() }, "\(l)")
+        }
+        let mixed = layers.filter { $0["layer_type"] as? String == "qconv2d" && $0["out_precision"] as? String == "FP32" }
+        XCTAssertFalse(mixed.isEmpty, "expected a qconv2d writing f32 in shapes_int8")
+        for l in mixed { XCTAssertEqual(l["precision"] as? String, "I8", "\(l)") }
+        for l in layers where l["status"] as? String != "EXECUTED" {
+            XCTAssertEqual(l["precision"] as? String, "-")
+            XCTAssertEqual(l["out_precision"] as? String, "-")
+        }
     }
 
     func testReportCSVAndTable() throws {

@@ -80,7 +80,7 @@ final class Float32LargeConvPoolTests: XCTestCase {
         var why: [String] = []
         for e in reg.candidates(for: node.type) where e.isa == .generic {
             switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType)
+            case .ready(let k): return (k, e.execType.description)
             case .rejected(let r): why.append("\(e.execType): \(r)")
             }
         }
@@ -89,7 +89,7 @@ final class Float32LargeConvPoolTests: XCTestCase {
 
     func testNativePoolMatchesReference() throws {
         let native = KernelRegistry()
-        registerNativeKernels(native, pool: pool)
+        registerNativeKernels(native)
         let refReg = KernelRegistry()
         registerReferenceKernels(refReg)
         var r = XorShift(99)

@@ -13,7 +13,7 @@ final class RegistryTests: XCTestCase {
         for e in r.candidates(for: node.type) {
             if !avail.contains(e.isa) || e.isa > cap { rejected.append("\(e.execType): cap/cpu"); continue }
             switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType, rejected)
+            case .ready(let k): return (k, e.execType.description, rejected)
             case .rejected(let why): rejected.append("\(e.execType): \(why)")
             }
         }
@@ -59,7 +59,7 @@ final class RegistryTests: XCTestCase {
     func testQConvDispatchAndCap() throws {
         let pool = NativeThreadPool(threads: 2)
         let reg = KernelRegistry()
-        registerNativeKernels(reg, pool: pool)
+        registerNativeKernels(reg)
         for (kh, groups, ic, oc, fam) in [(1, 1, 16, 24, "conv1x1"), (3, 1, 5, 20, "conv"), (3, 12, 12, 12, "dwconv"), (3, 2, 8, 6, "conv")] {
             let (g, node, x) = qconvGraph(kh: kh, groups: groups, ic: ic, oc: oc, residual: false)
             let (kRef, tRef, _) = try choose(reg, node, g, cap: .generic)
@@ -85,7 +85,7 @@ final class RegistryTests: XCTestCase {
 
     func testResidualThroughWrapper() throws {
         let reg = KernelRegistry()
-        registerNativeKernels(reg, pool: nil)
+        registerNativeKernels(reg)
         let (g, node, x) = qconvGraph(kh: 1, groups: 1, ic: 8, oc: 16, residual: true)
         let res = HostTensor(shape: [1, 6, 7, 16], floats: (0..<6 * 7 * 16).map { Float($0 % 13) - 6 })
         let (kRef, _, _) = try choose(reg, node, g, cap: .generic)
@@ -98,7 +98,7 @@ final class RegistryTests: XCTestCase {
 
     func testFloatEntriesAndRejections() throws {
         let reg = KernelRegistry()
-        registerNativeKernels(reg, pool: nil)
+        registerNativeKernels(reg)
         XCTAssertFalse(reg.candidates(for: "fused_conv2d").isEmpty)
         XCTAssertFalse(reg.candidates(for: "fc").isEmpty)
         XCTAssertFalse(reg.candidates(for: "qpool2d").isEmpty)

@@ -14,7 +14,7 @@ final class WrapperOpTests: XCTestCase {
         var why: [String] = []
         for e in reg.candidates(for: node.type) where NativeCPU.isaSet.contains(e.isa) && e.isa <= cap {
             switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType)
+            case .ready(let k): return (k, e.execType.description)
             case .rejected(let r): why.append("\(e.execType): \(r)")
             }
         }
@@ -23,7 +23,7 @@ final class WrapperOpTests: XCTestCase {
 
     func testNativeLayoutNHWCToNCHW() throws {
         let reg = KernelRegistry()
-        registerNativeInt8LayoutKernels(reg, pool: pool)
+        registerNativeInt8LayoutKernels(reg)
         for (n, h, w, c) in [(1, 7, 7, 37), (2, 3, 5, 16), (1, 1, 1, 3)] {
             let xs = (0..<n * h * w * c).map { Float($0) * 0.5 - 3 }
             let x = HostTensor(shape: [n, h, w, c], floats: xs)
@@ -46,7 +46,7 @@ final class WrapperOpTests: XCTestCase {
 
     func testFusedConv2dNCHW() throws {
         let reg = KernelRegistry()
-        registerNativeKernels(reg, pool: pool)
+        registerNativeKernels(reg)
         var r = XorShift(21)
         for (type, groups, kh, ic, oc) in [("fused_conv2d", 2, 3, 6, 8), ("conv2d", 1, 1, 5, 7), ("depthwise_conv2d", 4, 3, 4, 4), ("fused_conv2d", 1, 5, 3, 9)] {
             let (n, h, w) = (2, 7, 6)
@@ -97,7 +97,7 @@ final class WrapperOpTests: XCTestCase {
 
     func testQMatMulQPoolQuantizeDequantize() throws {
         let reg = KernelRegistry()
-        registerNativeKernels(reg, pool: pool)
+        registerNativeKernels(reg)
         var r = XorShift(8)
         // quantize f32 NCHW [1,3,2,2] → s8 NHWC, then dequantize back
         let x = HostTensor(shape: [1, 3, 2, 2], floats: (0..<12).map { _ in r.float(-3, 3) })

@@ -9,8 +9,8 @@ import QtopTestSupport
 /// Runs pipeline outputs with the executor (tests may use QtopRuntime; the QtopPasses target does not).
 final class NumericsTests: XCTestCase {
     func run(_ g: Graph, _ input: HostTensor, referenceOnly: Bool) throws -> [HostTensor] {
-        let registry = KernelLibrary.standard(pool: nil)
-        let e = try Executor(graph: g, registry: registry, options: PlanOptions(referenceOnly: referenceOnly),
+        let registry = KernelLibrary.standard()
+        let e = try Executor(graph: DequantizeFoldedWeights.forExecution(g), registry: registry, options: PlanOptions(referenceOnly: referenceOnly),
                              inputShapes: [g.inputs[0]: input.shape])
         return try e.run([g.inputs[0]: input])
     }

@@ -28,7 +28,7 @@ final class MemoryBudgetTests: XCTestCase {
     func testPlanOverTheLimitIsRefused() throws {
         let path = TinyModel.convRelu().write(to: makeTempDir())
         let graph = try ModelLoader.load(path).graph
-        let registry = KernelLibrary.standard(pool: nil)
+        let registry = KernelLibrary.standard()
         XCTAssertNoThrow(try Executor(graph: graph, registry: registry, options: PlanOptions()))
         XCTAssertThrowsError(try Executor(graph: graph, registry: registry, options: PlanOptions(maxMemory: 100))) {
             XCTAssertTrue("\($0)".contains("more than the memory limit of 100 B"), "\($0)")

@@ -1,5 +1,6 @@
 import QtopPasses
-import QtopRuntime
+import QtopProfile
+import QtopTestSupport
 @testable import QtopUI
 
 /// An App over the built-in tiny model and a fake feed with fixed numbers.

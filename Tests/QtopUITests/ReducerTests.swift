@@ -1,6 +1,7 @@
 import XCTest
 import QtopPasses
-import QtopRuntime
+import QtopProfile
+import QtopTestSupport
 @testable import QtopUI
 
 final class ReducerTests: XCTestCase {
@@ -131,7 +132,7 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(s.passIndex, 2)
         s = press(s, .char("["), .char("["), .char("["), .char("[")).0
         XCTAssertEqual(s.passIndex, 0)
-        XCTAssertTrue(s.graphRows.allSatisfy { $0.change == nil })
+        XCTAssertEqual(s.graphRows.map(\.node.id), s.passes[0].graph.nodes.map(\.id), "step 0: the loaded graph, no ghosts")
         s = press(s, .char("]"), .char("]"), .char("]")).0
         XCTAssertEqual(s.passIndex, 3)
         let rows = s.graphRows
@@ -241,7 +242,7 @@ final class ReducerTests: XCTestCase {
         app.send(.key(.char("1")))
         app.send(.key(.char("2")))
         app.send(.key(.enter))
-        XCTAssertEqual(app.state.dispatch?.implementation, "conv_direct")
+        XCTAssertEqual(app.state.dispatch?.implementation, "conv")
     }
 
     func testAppFreezeStopsPolling() {
@@ -259,7 +260,7 @@ final class ReducerTests: XCTestCase {
 
     func testColumnLayoutDropsLowPriority() {
         let wide = layoutColumns(profileColumnSpecs(), width: 160).map(\.id)
-        XCTAssertEqual(wide, ["name", "type", "last", "avg", "share", "bar", "precision", "execType", "isa", "status"])
+        XCTAssertEqual(wide, ["name", "type", "last", "avg", "share", "bar", "precision", "outPrecision", "execType", "isa", "status"])
         let narrow = layoutColumns(profileColumnSpecs(), width: 80)
         XCTAssertTrue(narrow.map(\.id).contains("avg"))
         XCTAssertTrue(narrow.map(\.id).contains("name"))

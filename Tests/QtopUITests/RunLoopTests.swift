@@ -1,6 +1,8 @@
 import XCTest
-import QtopRuntime
+import QtopProfile
+import QtopTestSupport
 @testable import QtopUI
+import QtopTerminal
 
 /// A backend that replays scripted events and records what was presented.
 final class ScriptedBackend: TerminalBackend {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import QtopTestSupport
 @testable import QtopUI
 
 final class ThemeTests: XCTestCase {

@@ -53,6 +53,6 @@ public final class NativeThreadPool: @unchecked Sendable {
 
     /// The runtime's view of this pool.
     public var threadContext: ThreadContext {
-        ThreadContext(count: threads) { [self] n, body in self.parallelFor(n, body) }
+        ThreadContext(count: threads, nativePool: self) { [self] n, body in self.parallelFor(n, body) }
     }
 }

@@ -10,10 +10,8 @@ final class NativeFPoolKernel: Kernel {
     let inShape: [Int], outShape: [Int]
     let isMax: Bool
     let rs: [Int32], re: [Int32], cs: [Int32], ce: [Int32], rdiv: [Int32], cdiv: [Int32]
-    let pool: NativeThreadPool?
 
-    init(inShape: [Int], outShape: [Int], isMax: Bool, rows: [PoolSpan], cols: [PoolSpan], exclusiveCount: Bool,
-         pool: NativeThreadPool?) {
+    init(inShape: [Int], outShape: [Int], isMax: Bool, rows: [PoolSpan], cols: [PoolSpan], exclusiveCount: Bool) {
         self.inShape = inShape
         self.outShape = outShape
         self.isMax = isMax
@@ -21,7 +19,6 @@ final class NativeFPoolKernel: Kernel {
         cs = cols.map { Int32($0.start) }; ce = cols.map { Int32($0.end) }
         rdiv = rows.map { Int32(exclusiveCount ? $0.count : $0.padded) }
         cdiv = cols.map { Int32(exclusiveCount ? $0.count : $0.padded) }
-        self.pool = pool
     }
 
     func run(_ io: KernelIO) throws {
@@ -29,7 +26,7 @@ final class NativeFPoolKernel: Kernel {
         guard x.shape == inShape, y.shape == outShape else { throw KernelError("pool2d planned for \(inShape)→\(outShape), got \(x.shape)→\(y.shape)") }
         let (h, w, oh, ow) = (Int32(inShape[2]), Int32(inShape[3]), Int32(outShape[2]), Int32(outShape[3]))
         let planes = Int32(inShape[0] * inShape[1])
-        let ph = nativePoolHandle(pool, io.threads)
+        let ph = nativePoolHandle(io.threads)
         rs.withUnsafeBufferPointer { rs in re.withUnsafeBufferPointer { re in
             cs.withUnsafeBufferPointer { cs in ce.withUnsafeBufferPointer { ce in
                 rdiv.withUnsafeBufferPointer { rd in cdiv.withUnsafeBufferPointer { cd in
@@ -41,20 +38,20 @@ final class NativeFPoolKernel: Kernel {
     }
 }
 
-func makeFPool(_ ctx: KernelBuildContext, pool: NativeThreadPool?) -> KernelBuild {
-    if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
+func makeFPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    let spec = try ctx.spec(PoolSpec.self)
+    if spec.nhwc { return .rejected("NHWC data_format not supported") }
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, xs.allSatisfy({ $0 > 0 }), os.count == 4, os.allSatisfy({ $0 > 0 }) else {
         return .rejected("X/Out must be known 4-D NCHW shapes")
     }
     guard os[0] == xs[0], os[1] == xs[1] else { return .rejected("Out \(os) does not match X \(xs)") }
     if let xn = ctx.node.input("X"), let dt = ctx.graph.values[xn]?.dtype, dt != .f32 { return .rejected("X must be f32") }
-    let p: PoolAttrs
-    do { p = try PoolAttrs(ctx.attrs) } catch { return .rejected("\(error)") }
+    let p = spec.windows
     let rows: [PoolSpan], cols: [PoolSpan]
     do { (rows, cols, _) = try poolWindows(p, h: xs[2], w: xs[3], oh: os[2], ow: os[3]) } catch { return .rejected("\(error)") }
     // poolWindows divides by count products for global/adaptive and exclusive windows, else by padded products.
     let countDiv = p.global || p.adaptive || p.exclusive
     return .ready(NativeFPoolKernel(inShape: xs, outShape: os, isMax: p.isMax, rows: rows, cols: cols,
-                                    exclusiveCount: countDiv, pool: pool))
+                                    exclusiveCount: countDiv))
 }

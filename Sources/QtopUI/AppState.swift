@@ -1,0 +1,136 @@
+import QtopGraph
+import QtopPasses
+import QtopProfile
+
+// The UI state: views, what the detail view shows, startup options, and AppState itself. Pure values.
+
+/// The top-level views, in Tab order.
+public enum ViewKind: Int, CaseIterable, Sendable {
+    case graph, profile, compare
+
+    public var title: String {
+        switch self {
+        case .graph: return "Graph"
+        case .profile: return "Profile"
+        case .compare: return "Compare"
+        }
+    }
+}
+
+/// The node the detail view shows: which pass snapshot it comes from.
+public struct DetailTarget: Equatable, Sendable {
+    public var nodeID: Int
+    public var step: Int
+    public init(nodeID: Int, step: Int) {
+        self.nodeID = nodeID
+        self.step = step
+    }
+}
+
+/// Presentation options fixed at startup.
+public struct TUIOptions: Sendable {
+    /// Force ASCII glyphs; nil = decide from the locale (UTF-8 or not).
+    public var ascii: Bool?
+    /// Theme name or path (`--theme`).
+    public var theme: String
+    /// Colours on/off; nil = on unless `NO_COLOR` is set.
+    public var color: Bool?
+    /// Milliseconds between polls of the feed.
+    public var tickMs: Int
+    /// The view to open with.
+    public var initialView: ViewKind
+
+    public init(ascii: Bool? = nil, theme: String = "default", color: Bool? = nil, tickMs: Int = 100, initialView: ViewKind = .profile) {
+        self.ascii = ascii
+        self.theme = theme
+        self.color = color
+        self.tickMs = tickMs
+        self.initialView = initialView
+    }
+}
+
+/// The whole UI state. Pure data: `reduce` changes it, `render` draws it.
+public struct AppState: Sendable {
+    // Static data
+    public var modelName: String
+    public var passes: [PassStep]
+    public var cpuName: String
+    public var detectedISA: ISALevel
+    public var availableISAs: [ISALevel]
+
+    // Presentation
+    public var size: Size
+    public var ascii: Bool
+    public var color: Bool
+    public var themeNames: [String]
+    public var themeIndex: Int = 0
+
+    // Navigation
+    public var view: ViewKind
+    public var detail: DetailTarget?
+    public var detailScroll = 0
+    public var showHelp = false
+    public var passIndex: Int
+    /// Which mode's pass history `passes` is (nil = given at startup, not tied to a mode).
+    public var passesMode: ExecMode?
+    public var cursor: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
+    public var scroll: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
+
+    // Profile table
+    public var sortColumn: ProfileColumn = .avg
+    public var sortDescending = true
+    public var filter = ""
+    public var filterEditing = false
+    public var frozen = false
+
+    // Live data
+    public var snapshot: ProfileSnapshot?
+    public var comparison: [CompareRow]?
+    public var dispatch: DispatchDecision?
+    public var dispatchNodeID: Int?
+    public var weightStats: [TensorStats] = []
+    public var pendingMode: ExecMode?
+    public var pendingCap: ISALevel?
+    public var pendingTicks = 0
+    public var ticks = 0
+    public var message: String?
+    public var feedError: String?
+    public var messageTicks = 0
+    public var quit = false
+
+    public init(modelName: String, passes: [PassStep], cpuName: String = "", detectedISA: ISALevel = .generic,
+                availableISAs: [ISALevel] = [], size: Size = Size(width: 100, height: 30), ascii: Bool = false,
+                color: Bool = true, themeNames: [String] = ["default"], view: ViewKind = .profile) {
+        self.modelName = modelName
+        self.passes = passes
+        self.cpuName = cpuName
+        self.detectedISA = detectedISA
+        self.availableISAs = availableISAs
+        self.size = size
+        self.ascii = ascii
+        self.color = color
+        self.themeNames = themeNames
+        self.view = view
+        self.passIndex = max(0, passes.count - 1)
+    }
+
+    public var glyphs: Glyphs { ascii ? .ascii : .unicode }
+
+    /// Mode and ISA cap as the user last asked for them (or as running).
+    public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? .int8 }
+    public var isaCap: ISALevel { pendingCap ?? snapshot?.isaCap ?? detectedISA }
+    public var recompiling: Bool { pendingMode != nil || pendingCap != nil }
+
+    public static let minimumSize = Size(width: 80, height: 24)
+    public var tooSmall: Bool { size.width < AppState.minimumSize.width || size.height < AppState.minimumSize.height }
+
+    /// Whether the graph view shows before/after panes side by side.
+    public var sideBySide: Bool { size.width >= 160 && passIndex > 0 }
+
+    /// The graph the running profile refers to: the final pass for int8, the loaded graph otherwise.
+    public func node(id: Int, preferStep: Int? = nil) -> (Node, Int)? {
+        if let s = preferStep, passes.indices.contains(s), let n = passes[s].graph.node(id: id) { return (n, s) }
+        for s in passes.indices.reversed() { if let n = passes[s].graph.node(id: id) { return (n, s) } }
+        return nil
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import QtopGraph
+import QtopPipeline
+import QtopRuntime
+import QtopTestSupport
+import XCTest
+
+/// The live runner from two threads at once: its own inference thread, and a reader that behaves as the UI does
+/// (polls snapshots, the comparison and dispatch decisions, and posts mode / ISA / reset requests).
+/// Run under the thread sanitizer (`swift test --sanitize=thread --filter QtopPipelineTests`) this is the race
+/// check for everything the UI thread reads.
+final class LiveRunnerTests: XCTestCase {
+    func testUIThreadReadsWhileRunnerRuns() throws {
+        let model = try ModelLoader.load(RepoPaths.sample("shapes_int8.pdmodel"))
+        let engine = Engine(graph: model.graph)
+        let runner = LiveRunner(engine: engine, config: RunConfig(mode: .int8, isaCap: NativeCPU.bestISA, threads: 2),
+                                publishInterval: 0.001)
+        runner.start()
+        defer { runner.stop() }
+
+        // A second polling thread next to this one, reading everything the UI reads until told to stop.
+        let stopReading = LockedFlag()
+        let readerDone = DispatchSemaphore(value: 0)
+        Thread {
+            while !stopReading.value {
+                if let s = runner.latest() { for l in s.layers { _ = l.execType; _ = l.history.last } }
+                if let rows = runner.comparison() { _ = rows.map(\.speedup) }
+                _ = runner.dispatch(nodeID: 2)
+                Thread.sleep(forTimeInterval: 0.0005)
+            }
+            readerDone.signal()
+        }.start()
+
+        func poll(until done: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if done() { return true }
+                for id in 0..<4 { _ = runner.dispatch(nodeID: id) }
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+            return false
+        }
+        XCTAssertTrue(poll { (runner.latest()?.runs ?? 0) > 0 }, "no snapshot within 60 s")
+        runner.resetStatistics()
+        runner.setISACap(.generic)
+        runner.setMode(.int8)
+        XCTAssertTrue(poll { runner.latest()?.isaCap == .generic }, "the ISA change never produced a snapshot")
+        var rows: [ModeComparison] = []
+        XCTAssertTrue(poll {
+            rows = runner.comparison() ?? []
+            return rows.contains { $0.int8Ms > 0 && $0.fp32Ms > 0 }
+        }, "no layer timed in both modes within 60 s: \(rows)")
+        // Keep both readers busy while the runner goes on publishing.
+        for _ in 0..<300 {
+            _ = runner.comparison()
+            _ = runner.latest()
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        stopReading.value = true
+        readerDone.wait()
+        XCTAssertNil(runner.error)
+    }
+
+    func testTwoEnginesRunConcurrentlyOnTheirOwnPools() throws {
+        // Two engines with the same thread count each own a pool; run from two threads at once they agree.
+        let model = try ModelLoader.load(RepoPaths.sample("shapes_int8.pdmodel"))
+        let config = RunConfig(mode: .int8, isaCap: NativeCPU.bestISA, threads: 2)
+        let ea = try Engine(graph: model.graph).executor(config), eb = try Engine(graph: model.graph).executor(config)
+        let inputs = Engine.randomInputs(for: ea, seed: 7)
+        nonisolated(unsafe) var ya: [Float] = []
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            ya = (try? ea.run(inputs)[0].floatValues()) ?? []
+            finished.signal()
+        }.start()
+        let yb = try eb.run(inputs)[0].floatValues()
+        finished.wait()
+        XCTAssertFalse(yb.isEmpty)
+        XCTAssertEqual(ya, yb)
+    }
+}
+
+/// A Bool shared between threads.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = false
+    var value: Bool {
+        get { lock.withLock { v } }
+        set { lock.withLock { v = newValue } }
+    }
+}
