@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // One target per concern; data flows down this list and never back up:
@@ -58,5 +59,21 @@ let package = Package(
         .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh"]),
+        // Fuzz targets as plain functions (no libFuzzer), shared by the fuzz driver and the regression replay test.
+        .target(name: "QtopFuzzTargets", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime",
+                                                        .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Fuzz/Targets"),
+        .testTarget(name: "QtopFuzzTests", dependencies: ["QtopFuzzTargets", "QtopFormat", "QtopTestSupport"],
+                    exclude: ["Regressions"]),
     ]
 )
+
+// The libFuzzer driver links libFuzzer's own `main`, so it only builds with `-sanitize=fuzzer`; it is declared only
+// when QTOP_FUZZ=1 so that plain `swift build` / `swift test` never see it (scripts/fuzz.sh sets both).
+if ProcessInfo.processInfo.environment["QTOP_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CQtopFuzz", path: "Fuzz/DriverC"),
+        .executableTarget(name: "qtop-fuzz", dependencies: ["CQtopFuzz", "QtopFuzzTargets", "QtopFormat"],
+                          path: "Fuzz/Driver", swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ]
+}

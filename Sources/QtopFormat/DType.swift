@@ -50,3 +50,16 @@ public enum DType: String, Sendable, CaseIterable, Codable {
 
     public var isFloatingPoint: Bool { self == .f16 || self == .f32 || self == .f64 || self == .bf16 }
 }
+
+extension DType {
+    /// Paddle's name for any `VarType.Type` code (`LOD_TENSOR`, `FP32`, ...), for messages about types qtop cannot
+    /// use: users know the schema's names, not the generated Swift case names.
+    public static func paddleTypeName(code: Int) -> String {
+        let names = [0: "BOOL", 1: "INT16", 2: "INT32", 3: "INT64", 4: "FP16", 5: "FP32", 6: "FP64", 7: "LOD_TENSOR",
+                     8: "SELECTED_ROWS", 9: "FEED_MINIBATCH", 10: "FETCH_LIST", 11: "STEP_SCOPES", 12: "LOD_RANK_TABLE",
+                     13: "LOD_TENSOR_ARRAY", 14: "PLACE_LIST", 15: "READER", 17: "RAW", 18: "TUPLE", 19: "SIZE_T",
+                     20: "UINT8", 21: "INT8", 22: "BF16", 23: "COMPLEX64", 24: "COMPLEX128", 25: "STRING",
+                     26: "STRINGS", 27: "VOCAB", 28: "FEED_LIST", 29: "PSTRING", 30: "SPARSE_COO", 31: "SPARSE_CSR"]
+        return names[code] ?? "type code \(code)"
+    }
+}

@@ -32,8 +32,12 @@ public enum Npy {
         let descr = try field(header, "descr", file: file)
         let fortran = try field(header, "fortran_order", file: file)
         let shapeText = try field(header, "shape", file: file)
-        if fortran.hasPrefix("True") {
+        switch fortran {
+        case "False", "false", "0": break
+        case "True", "true", "1":
             throw FormatError(file: file, "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+        default:
+            throw FormatError(file: file, "malformed .npy header: fortran_order is '\(fortran.prefix(32))', expected False or True")
         }
         let dtype = try parseDescr(descr, file: file)
         let shape = try parseShape(shapeText, file: file)
@@ -43,7 +47,8 @@ public enum Npy {
             guard !o else { throw FormatError(file: file, "shape \(shape) overflows") }
             numel = m
         }
-        let byteCount = numel * dtype.byteSize
+        let (byteCount, overflow) = numel.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow else { throw FormatError(file: file, "shape \(shape) of \(dtype.paddleName) overflows") }
         guard byteCount <= c.remaining else {
             throw FormatError(file: file, "truncated: shape \(shape) of \(dtype.paddleName) needs \(byteCount) bytes of data, file has \(c.remaining)")
         }

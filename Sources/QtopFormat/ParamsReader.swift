@@ -105,7 +105,7 @@ public enum ParamsReader {
             throw c.error("\(what): tensor description is not valid protobuf (corrupt file?)")
         }
         guard let dtype = DType(paddleCode: desc.dataType.rawValue) else {
-            throw c.error("\(what): unsupported data type \(desc.dataType) in the params file")
+            throw c.error("\(what): unsupported data type \(DType.paddleTypeName(code: desc.dataType.rawValue)) in the params file")
         }
         guard desc.dims.count <= maxRank else { throw c.error("\(what): implausible rank \(desc.dims.count)") }
         var numel = 1
@@ -124,7 +124,14 @@ public enum ParamsReader {
         // Stored dims win, but they must describe the same number of elements the program expects.
         let declaredKnown = d.dims.allSatisfy { $0 >= 0 }
         if declaredKnown {
-            let declaredNumel = d.dims.reduce(1, *)
+            var declaredNumel = 1
+            for dim in d.dims {
+                let (m, overflow) = declaredNumel.multipliedReportingOverflow(by: dim)
+                guard !overflow else {
+                    throw c.error("\(what): the program declares dims \(d.dims), whose element count overflows (corrupt program?)")
+                }
+                declaredNumel = m
+            }
             if declaredNumel != numel {
                 throw c.error("\(what): stored dims \(dims) (\(numel) elements) cannot be reconciled with the program's \(d.dims) (\(declaredNumel) elements)")
             }

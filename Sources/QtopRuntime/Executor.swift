@@ -9,11 +9,15 @@ public struct PlanOptions: Sendable {
     public var available: Set<ISALevel>
     /// Only reference kernels (the oracle), e.g. for `--mode reference`.
     public var referenceOnly: Bool
+    /// Refuse plans needing more bytes than this (buffers + weights); nil = the machine's physical memory.
+    public var maxMemory: Int?
 
-    public init(isaCap: ISALevel = .generic, available: Set<ISALevel> = [.generic], referenceOnly: Bool = false) {
+    public init(isaCap: ISALevel = .generic, available: Set<ISALevel> = [.generic], referenceOnly: Bool = false,
+                maxMemory: Int? = nil) {
         self.isaCap = isaCap
         self.available = available
         self.referenceOnly = referenceOnly
+        self.maxMemory = maxMemory
     }
 }
 
@@ -59,6 +63,15 @@ public final class Executor: @unchecked Sendable {
         self.graph = g
         self.threads = threads
 
+        // The memory plan depends on shapes only: build and check it before kernels pack weights or build tables.
+        let written = Set(g.nodes.filter { $0.type != "fetch" }.flatMap { $0.allOutputs })
+        let plan = MemoryPlan.build(graph: g, order: g.nodes.filter { $0.type != "fetch" }, bytesOf: { name in
+            guard let v = g.values[name], let s = v.shape else { return 0 }
+            return MemoryBudget.bytes(shape: s, elementBytes: (v.dtype ?? .f32).byteSize)
+        }, keepAlive: Set(g.outputs))
+        try MemoryBudget.check(bufferBytes: plan.slotBytes, constantBytes: MemoryBudget.total(g.values.values.compactMap { $0.constant?.byteCount }),
+                               limit: options.maxMemory ?? MemoryBudget.physicalBytes)
+
         var chosen: [(Node, Kernel?, DispatchDecision)] = []
         for node in g.nodes {
             if node.type == "feed" || node.type == "fetch" {
@@ -74,11 +87,6 @@ public final class Executor: @unchecked Sendable {
                 throw ExecutionError("shape of '\(v.name)' is still unknown after shape inference")
             }
         }
-        let written = Set(g.nodes.filter { $0.type != "fetch" }.flatMap { $0.allOutputs })
-        let plan = MemoryPlan.build(graph: g, order: g.nodes.filter { $0.type != "fetch" }, bytesOf: { name in
-            guard let v = g.values[name], let s = v.shape else { return 0 }
-            return s.reduce(1, *) * (v.dtype ?? .f32).byteSize
-        }, keepAlive: Set(g.outputs))
         self.memory = plan
         self.buffers = plan.slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: $0 + 64, alignment: 64) }
         var tensors: [String: Tensor] = [:]

@@ -15,10 +15,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "latency (one stream, intra-op threads) or throughput (one single-threaded stream per thread).")
     var hint: String = "latency"
 
-    @Option(name: .short, help: "Seconds to measure (default 5 unless -n is given).")
+    @Option(name: .short, parsing: .unconditional, help: "Seconds to measure (default 5 unless -n is given).")
     var t: Double?
 
-    @Option(name: .short, help: "Iterations to measure.")
+    @Option(name: .short, parsing: .unconditional, help: "Iterations to measure.")
     var n: Int?
 
     @Flag(help: "JSON: {latency_ms:{median,p90,min,max}, throughput_fps, iterations, threads, isa, precision}.")

@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var model: ModelArgument
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(name: .short, help: "Measured iterations (after one warm-up run).")
+    @Option(name: .short, parsing: .unconditional, help: "Measured iterations (after one warm-up run).")
     var n: Int = 20
 
     @Option(help: "time (slowest first, with a share column) or order (execution order).")
@@ -27,7 +27,7 @@ struct ReportCommand: ParsableCommand {
     var dispatch = false
 
     func run() throws {
-        guard n >= 1, n <= 1_000_000 else { throw CLIError("-n must be at least 1") }
+        guard n >= 1, n <= 1_000_000 else { throw CLIError("-n must be between 1 and 1000000") }
         guard sort == "time" || sort == "order" else { throw CLIError("--sort: expected time or order, got '\(sort)'") }
         if json && csv { throw CLIError("give --json or --csv, not both") }
         let p = try Prepared(model, runtime)

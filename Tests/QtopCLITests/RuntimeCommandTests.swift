@@ -62,6 +62,16 @@ final class RuntimeCommandTests: XCTestCase {
         XCTAssertEqual(badISA.status, 2)
     }
 
+    /// A negative count is a value to reject with its rule, not a missing value (`-1` looks like a flag).
+    func testNegativeCounts() throws {
+        for args in [["report", model, "-n", "-1"], ["bench", model, "-n", "-1"], ["bench", model, "-t", "-1"]] {
+            let r = try QtopBinary.run(args)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(args[2] == "-n" ? "-n must be" : "-t must be"), r.stderr)
+        }
+    }
+
     func testNaNAndInfPropagateWithoutCrashing() throws {
         var v = [Float](repeating: 0.5, count: 32)
         v[0] = .nan

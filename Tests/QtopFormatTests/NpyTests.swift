@@ -53,4 +53,22 @@ final class NpyTests: XCTestCase {
         XCTAssertTrue(err(header("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,), }")).contains("malformed"))
         XCTAssertTrue(err(Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 0xff, 0xff])).contains("truncated"))
     }
+
+    /// fortran_order is a Python bool, but 1 / true must not slip through as C order; anything else is malformed.
+    func testFortranOrderSpellings() {
+        func decode(_ order: String) -> String {
+            var d = header("{'descr': '<f4', 'fortran_order': \(order), 'shape': (2, 2), }")
+            d.append(Data(count: 16))
+            do { return "\(try Npy.decode(d, file: "f.npy").shape)" } catch { return "\(error)" }
+        }
+        for spelling in ["True", "true", "1"] { XCTAssertTrue(decode(spelling).contains("Fortran-order"), spelling) }
+        for spelling in ["False", "false", "0"] { XCTAssertEqual(decode(spelling), "[2, 2]", spelling) }
+        XCTAssertTrue(decode("2").contains("fortran_order is '2'"), decode("2"))
+    }
+
+    /// Element count × element size past Int.max is an error, not a trap (fuzz regression npy/bytes-overflow.npy).
+    func testByteCountOverflow() {
+        let d = header("{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2), }")
+        XCTAssertThrowsError(try Npy.decode(d, file: "big.npy")) { XCTAssertTrue("\($0)".contains("overflows"), "\($0)") }
+    }
 }

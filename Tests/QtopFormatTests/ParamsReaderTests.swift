@@ -172,6 +172,32 @@ final class ParamsReaderTests: XCTestCase {
         XCTAssertTrue(loadError(path)?.contains("implausible LoD level") == true)
     }
 
+    /// Declared dims whose product overflows Int are an error, not a trap (fuzz regression
+    /// pdiparams/declared-dims-overflow.bin).
+    func testDeclaredDimsOverflow() {
+        let stored = TinyModel.tensorBytes(dtype: .f32, dims: [1], data: [0, 0, 128, 63])
+        let declared = [ParamsReader.Declared(name: "w", dtype: .f32, dims: [1 << 40, 1 << 40])]
+        XCTAssertThrowsError(try ParamsReader.decodeCombined(Data(stored), declared: declared, file: "p.pdiparams")) {
+            XCTAssertTrue("\($0)".contains("element count overflows"), "\($0)")
+        }
+    }
+
+    /// A stored data type qtop cannot use is named as Paddle names it, never by a generated Swift case name.
+    func testUnsupportedStoredTypeUsesPaddleName() {
+        var td = Paddle_Framework_Proto_VarType.TensorDesc()
+        td.dataType = .lodTensor
+        td.dims = [1]
+        let desc: [UInt8] = try! td.serializedBytes()
+        var bytes: [UInt8] = [0, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [0, 0, 0, 0]
+        withUnsafeBytes(of: Int32(desc.count).littleEndian) { bytes += $0 }
+        bytes += desc + [0, 0, 0, 0]
+        let declared = [ParamsReader.Declared(name: "w", dtype: .f32, dims: [1])]
+        XCTAssertThrowsError(try ParamsReader.decodeCombined(Data(bytes), declared: declared, file: "p.pdiparams")) {
+            XCTAssertTrue("\($0)".contains("unsupported data type LOD_TENSOR"), "\($0)")
+            XCTAssertFalse("\($0)".contains("lodTensor"), "\($0)")
+        }
+    }
+
     /// PTQ writes int8 weights declared FP32, and 0-d / [1, C] scales declared [1] / [C]; the stored form wins.
     func testStoredDtypeAndDimsWin() throws {
         var m = TinyModel.convRelu()
