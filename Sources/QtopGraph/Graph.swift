@@ -22,14 +22,19 @@ public final class Node: @unchecked Sendable, CustomStringConvertible {
     public let attrs: Attributes
     /// Names of the original Paddle ops this node stands for (itself for a loaded op, several after fusion).
     public let provenance: [String]
+    /// The layer path the op was written from (Paddle 3's `struct_name`, e.g. `/ResNet/Sequential/Conv2D_1`);
+    /// nil when the file does not record one (legacy `.pdmodel`).
+    public let layerPath: String?
 
-    public init(id: NodeID, type: String, inputs: [Slot], outputs: [Slot], attrs: Attributes = Attributes(), provenance: [String]) {
+    public init(id: NodeID, type: String, inputs: [Slot], outputs: [Slot], attrs: Attributes = Attributes(), provenance: [String],
+                layerPath: String? = nil) {
         self.id = id
         self.type = type
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
         self.provenance = provenance
+        self.layerPath = layerPath
     }
 
     /// The op's name as Paddle tools show it: its first output variable.
@@ -45,9 +50,9 @@ public final class Node: @unchecked Sendable, CustomStringConvertible {
 
     /// A copy with some fields replaced; the id stays unless a new one is given.
     public func with(id: NodeID? = nil, type: String? = nil, inputs: [Slot]? = nil, outputs: [Slot]? = nil,
-                     attrs: Attributes? = nil, provenance: [String]? = nil) -> Node {
+                     attrs: Attributes? = nil, provenance: [String]? = nil, layerPath: String?? = nil) -> Node {
         Node(id: id ?? self.id, type: type ?? self.type, inputs: inputs ?? self.inputs, outputs: outputs ?? self.outputs,
-             attrs: attrs ?? self.attrs, provenance: provenance ?? self.provenance)
+             attrs: attrs ?? self.attrs, provenance: provenance ?? self.provenance, layerPath: layerPath ?? self.layerPath)
     }
 
     public var description: String { "\(type)(\(name))" }
