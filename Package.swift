@@ -47,6 +47,7 @@ let package = Package(
         // Paths, sample outputs, tiny models, and the UI's demo data and scripted feed. Never links the runtime.
         .target(name: "QtopTestSupport", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopProfile"],
                 path: "Tests/QtopTestSupport"),
+        .testTarget(name: "QtopProfileTests", dependencies: ["QtopProfile"]),
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
