@@ -11,6 +11,13 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
         s.size = size
     case .feedError(let e):
         s.feedError = e
+        // The plan for newly asked shapes failed (e.g. too large for this machine): say so on the status line
+        // rather than showing "recompiling" until the wait times out.
+        if let e, s.pendingShapes != nil {
+            s.pendingShapes = nil
+            s.message = e
+            s.messageTicks = 0
+        }
     case .message(let m):
         s.message = m
         s.messageTicks = 0

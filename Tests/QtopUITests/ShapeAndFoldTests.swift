@@ -100,6 +100,14 @@ final class ShapePromptTests: XCTestCase {
         XCTAssertNil(u.shapePrompt)
     }
 
+    func testAPlanFailureForNewShapesGoesToTheStatusLine() {
+        let (t, _) = press(state(), .enter)
+        XCTAssertTrue(t.recompiling)
+        let u = reduce(t, .feedError("input shapes x=[1,3,640,640] need 99 GiB of activations")).0
+        XCTAssertFalse(u.recompiling)
+        XCTAssertEqual(u.message, "input shapes x=[1,3,640,640] need 99 GiB of activations")
+    }
+
     func testTwoInputsUseNamedForm() {
         let s = state(inputs: ["x", "ids"])
         XCTAssertEqual(s.shapePrompt?.text, "x=[1,3,640,640],ids=[1,16]")
