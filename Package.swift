@@ -59,6 +59,6 @@ let package = Package(
         // Golden screens of a real profile of a sample (links the pipeline and kernels; timings masked).
         .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_shape_e2e.sh"]),
     ]
 )
