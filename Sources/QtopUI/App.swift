@@ -13,7 +13,7 @@ public final class App {
 
     public init(modelName: String, passes: [PassStep], feed: ProfileFeed, themes: [Theme], themeIndex: Int = 0,
                 size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile,
-                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false) {
+                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false, startMode: ExecMode = .int8) {
         self.feed = feed
         self.passesForMode = passesForMode
         self.themes = themes.isEmpty ? [.builtinDefault] : themes
@@ -21,6 +21,7 @@ public final class App {
                          availableISAs: feed.availableISAs, size: size, ascii: ascii, color: color,
                          themeNames: self.themes.map(\.name), view: view)
         state.themeIndex = max(0, min(themeIndex, self.themes.count - 1))
+        state.startMode = startMode
         if askShapes {
             state.shapesNeeded = true
             openShapePrompt(&state)

@@ -41,6 +41,8 @@ public struct TUIOptions: Sendable {
     public var initialView: ViewKind
     /// The model has unknown input dims and none were given: open with the shape prompt (the feed waits).
     public var askShapes: Bool
+    /// The mode the runner starts in, shown until its first snapshot (which may be a while when shapes are asked).
+    public var startMode: ExecMode = .int8
 
     public init(ascii: Bool? = nil, theme: String = "default", color: Bool? = nil, tickMs: Int = 100, initialView: ViewKind = .profile,
                 askShapes: Bool = false) {
@@ -107,6 +109,8 @@ public struct AppState: Sendable {
     public var pendingShapes: [String: [Int]]?
     /// The model's dims were unknown at startup and the runner waits for shapes.
     public var shapesNeeded = false
+    /// The mode shown before the first snapshot.
+    public var startMode: ExecMode = .int8
     public var pendingTicks = 0
     public var ticks = 0
     public var message: String?
@@ -133,7 +137,7 @@ public struct AppState: Sendable {
     public var glyphs: Glyphs { ascii ? .ascii : .unicode }
 
     /// Mode and ISA cap as the user last asked for them (or as running).
-    public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? .int8 }
+    public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? startMode }
     public var isaCap: ISALevel { pendingCap ?? snapshot?.isaCap ?? detectedISA }
     public var recompiling: Bool { pendingMode != nil || pendingCap != nil || pendingShapes != nil }
 

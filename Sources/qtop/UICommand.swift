@@ -45,6 +45,7 @@ struct UICommand: ParsableCommand {
         var options = TUIOptions(ascii: ascii ? true : nil, theme: theme, color: noColor ? false : nil)
         options.initialView = initial
         options.askShapes = resolved == nil
+        options.startMode = config.mode
         do {
             try TUIApp.run(model: loaded, engine: engine, config: config, options: options)
         } catch let e as CLIError {

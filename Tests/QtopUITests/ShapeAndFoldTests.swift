@@ -119,8 +119,9 @@ final class ShapePromptTests: XCTestCase {
     func testAppSendsShapesToTheFeed() {
         let feed = FakeFeed(snapshot: nil)
         let app = App(modelName: "m", passes: state().passes, feed: feed, themes: [], size: Size(width: 100, height: 30),
-                      ascii: false, color: false, askShapes: true)
+                      ascii: false, color: false, askShapes: true, startMode: .fp32)
         XCTAssertNotNil(app.state.shapePrompt)
+        XCTAssertTrue(app.frame().text.contains("mode fp32"), "the runner's mode, before any snapshot")
         app.send(.key(.enter))
         XCTAssertEqual(feed.calls, ["setInputShapes(x=[1,3,640,640])"])
         XCTAssertTrue(app.frame().text.contains("x[1,3,640,640]"))
