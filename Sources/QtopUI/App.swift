@@ -13,7 +13,8 @@ public final class App {
 
     public init(modelName: String, passes: [PassStep], feed: ProfileFeed, themes: [Theme], themeIndex: Int = 0,
                 size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile,
-                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false, startMode: ExecMode = .int8) {
+                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false, startMode: ExecMode = .int8,
+                givenShapes: [String: [Int]] = [:]) {
         self.feed = feed
         self.passesForMode = passesForMode
         self.themes = themes.isEmpty ? [.builtinDefault] : themes
@@ -22,6 +23,7 @@ public final class App {
                          themeNames: self.themes.map(\.name), view: view)
         state.themeIndex = max(0, min(themeIndex, self.themes.count - 1))
         state.startMode = startMode
+        state.givenShapes = givenShapes
         if askShapes {
             state.shapesNeeded = true
             openShapePrompt(&state)

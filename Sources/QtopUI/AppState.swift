@@ -43,6 +43,8 @@ public struct TUIOptions: Sendable {
     public var askShapes: Bool
     /// The mode the runner starts in, shown until its first snapshot (which may be a while when shapes are asked).
     public var startMode: ExecMode = .int8
+    /// Shapes given with `--shape` for some inputs when others are still unknown: the prompt starts from them.
+    public var givenShapes: [String: [Int]] = [:]
 
     public init(ascii: Bool? = nil, theme: String = "default", color: Bool? = nil, tickMs: Int = 100, initialView: ViewKind = .profile,
                 askShapes: Bool = false) {
@@ -111,6 +113,8 @@ public struct AppState: Sendable {
     public var shapesNeeded = false
     /// The mode shown before the first snapshot.
     public var startMode: ExecMode = .int8
+    /// `--shape` values the prompt starts from (inputs not listed get a suggestion).
+    public var givenShapes: [String: [Int]] = [:]
     public var pendingTicks = 0
     public var ticks = 0
     public var message: String?

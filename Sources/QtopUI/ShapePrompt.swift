@@ -45,7 +45,9 @@ extension AppState {
         let declared = declaredInputs
         let current = requestedShapes ?? Dictionary(
             (snapshot?.inputShapes ?? []).map { ($0.name, $0.dims) }, uniquingKeysWith: { a, _ in a })
-        let shapes = declared.map { d in (d.name, current[d.name] ?? InputShapes.defaultShape(d) ?? InputShapes.suggestion(d)) }
+        let shapes = declared.map { d in
+            (d.name, current[d.name] ?? givenShapes[d.name] ?? InputShapes.defaultShape(d) ?? InputShapes.suggestion(d))
+        }
         return InputShapes.text(shapes, bare: declared.count == 1)
     }
 }

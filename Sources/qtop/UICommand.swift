@@ -46,6 +46,7 @@ struct UICommand: ParsableCommand {
         options.initialView = initial
         options.askShapes = resolved == nil
         options.startMode = config.mode
+        options.givenShapes = given
         do {
             try TUIApp.run(model: loaded, engine: engine, config: config, options: options)
         } catch let e as CLIError {

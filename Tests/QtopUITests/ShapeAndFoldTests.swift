@@ -100,6 +100,14 @@ final class ShapePromptTests: XCTestCase {
         XCTAssertNil(u.shapePrompt)
     }
 
+    func testPromptStartsFromShapesGivenOnTheCommandLine() {
+        var s = state(inputs: ["x", "ids"], ask: false)
+        s.givenShapes = ["ids": [1, 128]]
+        s.shapesNeeded = true
+        openShapePrompt(&s)
+        XCTAssertEqual(s.shapePrompt?.text, "x=[1,3,640,640],ids=[1,128]")
+    }
+
     func testAPlanFailureForNewShapesGoesToTheStatusLine() {
         let (t, _) = press(state(), .enter)
         XCTAssertTrue(t.recompiling)
