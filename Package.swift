@@ -29,8 +29,7 @@ let package = Package(
         // snapshots, dispatch decisions, the ProfileFeed protocol. Plain values, no dependencies.
         .target(name: "QtopProfile"),
         // Executor, kernel registry, memory plan, profiler.
-        // (QtopPasses only for the executor's dequantization of folded weights, until that is a pass of its own.)
-        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopPasses", "QtopProfile", "CQtopKernels"]),
+        .target(name: "QtopRuntime", dependencies: ["QtopGraph", "QtopProfile", "CQtopKernels"]),
         // Load → passes → plan → run → profile: the engine (graph per mode, plans, thread pools) and the live runner.
         .target(name: "QtopPipeline", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime", "QtopProfile"]),
         // UI core: state, reducer, rendering into a cell grid. No curses, no runtime, no kernels here.
@@ -51,14 +50,14 @@ let package = Package(
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopTestSupport"]),
+        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopPasses", "QtopTestSupport"]),
+        .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopRuntime", "QtopPasses", "QtopTestSupport"]),
         .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
         // Kernel-free: the UI against demo data and a scripted feed.
         .testTarget(name: "QtopUITests", dependencies: ["QtopUI", "QtopTerminal", "QtopTestSupport"]),
         // Golden screens of a real profile of a sample (links the pipeline and kernels; timings masked).
         .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_shape_e2e.sh"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh", "tui_shape_e2e.sh"]),
     ]
 )

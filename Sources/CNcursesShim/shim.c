@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "qtop_curses.h"
 
 int qtop_curses_version_major(void) { return NCURSES_VERSION_MAJOR; }
@@ -16,6 +18,44 @@ static volatile sig_atomic_t screen_active = 0;
 static int default_colors_ok = 0;
 static int handlers_installed = 0;
 
+/* While the screen is ours, stderr goes to an unlinked temporary file instead of the terminal: anything written to
+   it then (a Swift runtime's "Fatal error: …" from the runner thread before it traps, a library's warning) would
+   land on the alternate screen and vanish with it. qtop_tui_end puts stderr back and replays the file, so the
+   message is the last thing the user sees. Only async-signal-safe calls, since the end may run in a handler. */
+static int saved_stderr = -1;
+static int captured_stderr = -1;
+
+static void capture_stderr(void) {
+    char path[] = "/tmp/qtop-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return;
+    unlink(path);
+    int saved = dup(STDERR_FILENO);
+    if (saved < 0 || dup2(fd, STDERR_FILENO) < 0) {
+        if (saved >= 0) close(saved);
+        close(fd);
+        return;
+    }
+    saved_stderr = saved;
+    captured_stderr = fd;
+}
+
+static void replay_stderr(void) {
+    if (saved_stderr < 0) return;
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    saved_stderr = -1;
+    char buf[4096];
+    ssize_t n;
+    if (lseek(captured_stderr, 0, SEEK_SET) == 0) {
+        while ((n = read(captured_stderr, buf, sizeof buf)) > 0) {
+            if (write(STDERR_FILENO, buf, (size_t)n) < 0) break;
+        }
+    }
+    close(captured_stderr);
+    captured_stderr = -1;
+}
+
 void qtop_tui_end(void) {
     if (screen_active) {
         screen_active = 0;
@@ -23,6 +63,7 @@ void qtop_tui_end(void) {
         mousemask(0, NULL);
         endwin();
     }
+    replay_stderr();
 }
 
 static void on_signal(int sig) {
@@ -63,6 +104,7 @@ int qtop_tui_init(int want_mouse) {
     if (scr == NULL) return -1;
     set_term(scr);
     screen_active = 1;
+    capture_stderr();
     cbreak();
     noecho();
     nonl();

@@ -25,8 +25,9 @@ public enum AttrValue: Sendable, Equatable {
         case .int(let v): return v
         case .long(let v): return Int(v)
         case .bool(let v): return v ? 1 : 0
-        case .float(let v): return Int(v)
-        case .float64(let v), .scalar(let v): return Int(v)
+        // NaN, infinities and values beyond Int are not integers (a file's value must never trap).
+        case .float(let v): return Int(exactly: v.rounded(.towardZero))
+        case .float64(let v), .scalar(let v): return Int(exactly: v.rounded(.towardZero))
         default: return nil
         }
     }

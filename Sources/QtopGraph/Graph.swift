@@ -25,6 +25,8 @@ public final class Node: @unchecked Sendable, CustomStringConvertible {
     /// The layer path the op was written from (Paddle 3's `struct_name`, e.g. `/ResNet/Sequential/Conv2D_1`);
     /// nil when the file does not record one (legacy `.pdmodel`).
     public let layerPath: String?
+    /// The node's spec, decoded on first use (see `decoded`).
+    let decodedCache = DecodedCache()
 
     public init(id: NodeID, type: String, inputs: [Slot], outputs: [Slot], attrs: Attributes = Attributes(), provenance: [String],
                 layerPath: String? = nil) {

@@ -2,13 +2,8 @@ import QtopFormat
 
 /// What `qtop graph` prints, built from the graph alone (the TUI's graph view reads the same helpers).
 public enum GraphListing {
-    public static let quantOpTypes: Set<String> = [
-        "quantize_linear", "dequantize_linear",
-        "fake_quantize_dequantize_moving_average_abs_max", "fake_quantize_dequantize_abs_max",
-        "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_range_abs_max", "fake_quantize_abs_max",
-        "fake_quantize_moving_average_abs_max", "fake_channel_wise_quantize_abs_max",
-        "fake_dequantize_max_abs", "fake_channel_wise_dequantize_max_abs",
-    ]
+    /// The quantization ops `graph` lists with their scales (the one list lives in `QuantOpNames`).
+    public static var quantOpTypes: Set<String> { QuantOpNames.paddle }
 
     /// Scale(s), axis, bit length and observer flag of a quantization op; nil for other ops.
     public struct QuantInfo: Sendable, Equatable {

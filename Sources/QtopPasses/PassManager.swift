@@ -21,7 +21,7 @@ public enum PassManager {
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
     public static let allPasses: [Pass] = [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
+                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 

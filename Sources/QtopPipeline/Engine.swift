@@ -52,7 +52,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// True when the model carries quantization ops (then int8 is the default mode).
-    public var isQuantized: Bool { original.nodes.contains { GraphListing.quantOpTypes.contains($0.type) } }
+    public var isQuantized: Bool { original.nodes.contains { QuantOpNames.paddle.contains($0.type) } }
 
     public var defaultMode: ExecMode { isQuantized ? .int8 : .fp32 }
 
@@ -85,7 +85,8 @@ public final class Engine: @unchecked Sendable {
     /// build can run), so tests can plan the same way on every machine.
     public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:],
                          available: Set<ISALevel>? = nil) throws -> Executor {
-        let g = try graph(for: config.mode)
+        // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
+        let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
         let shapes = config.inputShapes.merging(inputShapes) { _, b in b }
         if !shapes.isEmpty { try Engine.checkActivationMemory(g, inputShapes: shapes) }
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,

@@ -1,6 +1,5 @@
 import QtopFormat
 import QtopGraph
-import QtopPasses
 
 /// Options that shape a plan: which implementations may be chosen and how many threads they may use.
 public struct PlanOptions: Sendable {
@@ -26,12 +25,16 @@ public struct ExecutionError: Error, CustomStringConvertible {
 /// A compiled plan for one graph at fixed input shapes: a kernel per node, the dispatch decision behind it, and a
 /// memory plan. `run` executes nodes in order; the optional profiler records each node's wall and CPU time.
 public final class Executor: @unchecked Sendable {
+    /// One node of the plan with everything the hot path needs bound once: the kernel's tensors by slot, the
+    /// outputs the observe hook reports. `run` builds nothing per step.
     public struct Step {
         public let node: Node
         public let kernel: Kernel?
         public let decision: DispatchDecision
-        let inputRefs: [(String, [String])]
-        let outputRefs: [(String, [String])]
+        /// The kernel's inputs and outputs (nil for feed / fetch).
+        let io: KernelIO?
+        /// Computed (non-constant) outputs, in slot order, for the observe hook.
+        let observed: [(String, Tensor)]
     }
 
     public let graph: Graph
@@ -39,7 +42,8 @@ public final class Executor: @unchecked Sendable {
     public let memory: MemoryPlan
     public let threads: ThreadContext
     private var buffers: [UnsafeMutableRawPointer]
-    private var tensors: [String: Tensor] = [:]
+    /// Every planned tensor by value name (constants, inputs, memory-plan slots); fixed after init.
+    private let tensors: [String: Tensor]
 
     /// Builds a plan. `inputShapes` fixes unknown extents (the batch); missing inputs get batch 1.
     public init(graph g0: Graph, registry: KernelRegistry, options: PlanOptions, threads: ThreadContext = .serial,
@@ -51,24 +55,19 @@ public final class Executor: @unchecked Sendable {
         }
         var g: Graph
         do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
-        Executor.dequantizeFoldedWeights(&g)
+        try Executor.rejectIntegerWeightsOnFloatOps(g)
         self.graph = g
         self.threads = threads
 
-        var steps: [Step] = []
+        var chosen: [(Node, Kernel?, DispatchDecision)] = []
         for node in g.nodes {
-            let ins = node.inputs.map { ($0.name, $0.args) }
-            let outs = node.outputs.map { ($0.name, $0.args) }
             if node.type == "feed" || node.type == "fetch" {
-                steps.append(Step(node: node, kernel: nil,
-                                  decision: DispatchDecision(execType: ExecType(implementation: "copy", isa: .generic, precision: Executor.outputPrecision(g, node)), rejected: []),
-                                  inputRefs: ins, outputRefs: outs))
+                chosen.append((node, nil, DispatchDecision(execType: ExecType(implementation: "copy", isa: .generic, precision: Executor.outputPrecision(g, node)), rejected: [])))
                 continue
             }
             let (kernel, decision) = try Executor.choose(node: node, graph: g, registry: registry, options: options)
-            steps.append(Step(node: node, kernel: kernel, decision: decision, inputRefs: ins, outputRefs: outs))
+            chosen.append((node, kernel, decision))
         }
-        self.steps = steps
 
         for v in g.values.values where v.constant == nil && v.shape != nil {
             if v.shape!.contains(where: { $0 < 0 }) && g.nodes.contains(where: { $0.allOutputs.contains(v.name) && $0.type != "fetch" }) {
@@ -82,23 +81,44 @@ public final class Executor: @unchecked Sendable {
         }, keepAlive: Set(g.outputs))
         self.memory = plan
         self.buffers = plan.slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: $0 + 64, alignment: 64) }
+        var tensors: [String: Tensor] = [:]
         for (name, v) in g.values {
             if let c = v.constant { tensors[name] = Tensor(c); continue }
             guard written.contains(name), let slot = plan.slotOf[name], let s = v.shape else { continue }
             tensors[name] = Tensor(dtype: v.dtype ?? .f32, shape: s, data: buffers[slot])
         }
+        self.tensors = tensors
+        self.steps = try chosen.map { node, kernel, decision in
+            let observed = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in
+                g.values[name]?.constant == nil ? tensors[name].map { (name, $0) } : nil
+            }
+            guard kernel != nil else { return Step(node: node, kernel: nil, decision: decision, io: nil, observed: observed) }
+            var ins: [String: [Tensor]] = [:]
+            for slot in node.inputs {
+                ins[slot.name] = try slot.args.map { a in
+                    guard let t = tensors[a] else { throw ExecutionError("\(node.type) '\(node.name)': input '\(a)' has no data") }
+                    return t
+                }
+            }
+            var outs: [String: [Tensor]] = [:]
+            for slot in node.outputs {
+                let ts = slot.args.compactMap { a -> Tensor? in g.values[a]?.constant == nil ? tensors[a] : nil }
+                if ts.count == slot.args.count { outs[slot.name] = ts }
+            }
+            return Step(node: node, kernel: kernel, decision: decision, io: KernelIO(inputs: ins, outputs: outs, threads: threads),
+                        observed: observed)
+        }
     }
 
     deinit { for b in buffers { b.deallocate() } }
 
-    /// Float ops of an intermediate pass snapshot may read int8 weights folded by fold-weight-dequant (with
-    /// `weight_scales`); float kernels get them dequantized once here, exactly as Paddle's dequantize_linear would.
-    static func dequantizeFoldedWeights(_ g: inout Graph) {
+    /// Float kernels read float weights: a snapshot whose float ops still read int8 weights folded by
+    /// fold-weight-dequant (`weight_scales`) must go through the `dequantize-folded-weights` pass first.
+    static func rejectIntegerWeightsOnFloatOps(_ g: Graph) throws {
         for n in g.nodes where !n.type.hasPrefix("q") && n.attrs["weight_scales"] != nil {
-            guard let slot = QuantMath.weightSlot(n), let name = n.input(slot), g.values[name]?.constant?.dtype == .i8,
-                  let w = QuantMath.dequantizedWeights(of: n, in: g) else { continue }
-            g.values[name]!.constant = w
-            g.values[name]!.dtype = .f32
+            for name in n.allInputs where g.values[name]?.constant?.dtype == .i8 {
+                throw ExecutionError("\(n.type) '\(n.name)' reads int8 weights '\(name)' folded with weight_scales; run the dequantize-folded-weights pass before planning")
+            }
         }
     }
 
@@ -139,7 +159,11 @@ public final class Executor: @unchecked Sendable {
                 rejected.append(.init(implementation: e.implementation, isa: e.isa, reason: "above the ISA cap \(options.isaCap.rawValue)"))
                 continue
             }
-            switch try e.make(ctx) {
+            // A factory that throws (a malformed attribute, an unsupported combination) rejects like one that
+            // returns .rejected: the reason shows in dispatch.
+            let build: KernelBuild
+            do { build = try e.make(ctx) } catch { build = .rejected("\(error)") }
+            switch build {
             case .ready(let k):
                 return (k, DispatchDecision(execType: e.execType, rejected: rejected))
             case .rejected(let why):
@@ -167,40 +191,25 @@ public final class Executor: @unchecked Sendable {
         }
         let runStart = profiler != nil ? Clock.wallNs() : 0
         for step in steps {
-            let w0 = profiler != nil ? Clock.wallNs() : 0
-            let c0 = profiler != nil ? Clock.cpuNs() : 0
-            switch step.node.type {
-            case "feed":
-                if let out = step.node.output("Out"), let dst = tensors[out], let src = inputs[out] {
-                    dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
-                }
-            case "fetch":
-                break
-            default:
-                var ins: [String: [Tensor]] = [:]
-                for (slot, args) in step.inputRefs {
-                    ins[slot] = try args.map { a in
-                        guard let t = tensors[a] else { throw ExecutionError("\(step.node.type) '\(step.node.name)': input '\(a)' has no data") }
-                        return t
-                    }
-                }
-                var outs: [String: [Tensor]] = [:]
-                for (slot, args) in step.outputRefs {
-                    let ts = args.compactMap { a -> Tensor? in graph.values[a]?.constant == nil ? tensors[a] : nil }
-                    if ts.count == args.count { outs[slot] = ts }
-                }
+            if let io = step.io, let kernel = step.kernel {
+                // The timed window covers the kernel call only; everything it reads was bound at plan time.
+                let w0 = profiler != nil ? Clock.wallNs() : 0
+                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
                 do {
-                    try step.kernel!.run(KernelIO(inputs: ins, outputs: outs, threads: threads))
+                    try kernel.run(io)
                 } catch {
                     throw ExecutionError("\(step.node.type) '\(step.node.name)': \(error)")
                 }
-            }
-            if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.cpuNs() - c0) }
-            if let observe, step.node.type != "fetch" {
-                for name in step.node.allOutputs where graph.values[name]?.constant == nil {
-                    if let t = tensors[name] { observe(step.node, name, t) }
+                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
+            } else {
+                let w0 = profiler != nil ? Clock.wallNs() : 0
+                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
+                if step.node.type == "feed", let out = step.node.output("Out"), let dst = tensors[out], let src = inputs[out] {
+                    dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
                 }
+                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
             }
+            if let observe { for (name, t) in step.observed { observe(step.node, name, t) } }
         }
         if let p = profiler { p.recordRun(wallNs: Clock.wallNs() - runStart) }
         return try graph.outputs.map { name in

@@ -74,7 +74,14 @@ public struct KernelBuildContext {
     public func inputShape(_ slot: String) -> [Int] { node.input(slot).map(shape) ?? [] }
     public func outputShape(_ slot: String) -> [Int] { node.output(slot).map(shape) ?? [] }
     public func constant(_ slot: String) -> HostTensor? { node.input(slot).flatMap { graph.values[$0]?.constant } }
-    public var attrs: Attributes { node.attrs }
+    /// The node's decoded spec (attributes, defaults, validation): what every kernel factory reads instead of
+    /// `attrs`. Throws the spec's error (a malformed attribute), which the executor records as the reason.
+    public func spec<S: OpSpec>(_ type: S.Type) throws -> S { try node.spec(type) }
+
+    /// The dtype of the value in an input slot.
+    public func inputDType(_ slot: String) -> DType? { node.input(slot).flatMap { graph.values[$0]?.dtype } }
+    /// The dtype of the value in an output slot.
+    public func outputDType(_ slot: String) -> DType? { node.output(slot).flatMap { graph.values[$0]?.dtype } }
 }
 
 /// A factory's answer: a ready kernel, or why this implementation does not apply.

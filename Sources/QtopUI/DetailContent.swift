@@ -76,9 +76,13 @@ func detailLines(_ s: AppState, _ d: DetailTarget) -> [[Span]] {
     for slot in node.inputs { for v in slot.args { lines.append(valueLine(slot.name, v)) } }
     lines.append([("Outputs", h)])
     for slot in node.outputs { for v in slot.args { lines.append(valueLine(slot.name, v)) } }
-    if !node.attrs.isEmpty {
+    // The file's attributes, then the defaults the op's spec applied (marked), from the one decoder.
+    let attributes = OpSpecs.attributeListing(node)
+    if !attributes.isEmpty {
         lines.append([("Attributes", h)])
-        for (name, value) in node.attrs { lines.append([("  " + pad(name, 22), dim), (value.display, p.base)]) }
+        for a in attributes {
+            lines.append([("  " + pad(a.name, 22), dim), (a.value.display, p.base)] + (a.isDefault ? [("  (default)", dim)] : []))
+        }
     }
     if !s.weightStats.isEmpty {
         lines.append([("Weights", h)])

@@ -33,6 +33,21 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
     }
 
+    /// SIGINT, SIGTERM, SIGHUP, a SIGWINCH storm and a fatal signal (what a trap in the runner thread raises): every
+    /// time the terminal is handed back in canonical mode with echo, off the alternate screen (tui_signals.sh).
+    func testSignalsHandTheTerminalBack() throws {
+        guard (try? runProcess("/usr/bin/env", ["tmux", "-V"], timeout: 10))?.status == 0 else {
+            throw XCTSkip("tmux is not installed")
+        }
+        let script = RepoPaths.root + "/Tests/QtopCLITests/tui_signals.sh"
+        let r = try runProcess("/usr/bin/env", ["bash", script, QtopBinary.path, RepoPaths.sample("shapes_int8.pdmodel")],
+                               timeout: 240)
+        let cases = r.stdout.split(separator: "\n").filter { $0.hasPrefix("CASE ") }.map { String($0.dropFirst(5)) }
+        // Killed by the signal after restoring: 128 + signal number; the storm ends with a normal quit.
+        XCTAssertEqual(cases, ["INT exit=130 tty=ok", "TERM exit=143 tty=ok", "HUP exit=129 tty=ok",
+                               "WINCH exit=0 tty=ok", "ABRT exit=134 tty=ok"], r.stdout + r.stderr)
+    }
+
     func testBadModelErrorsBeforeTakingTheScreen() throws {
         let r = try QtopBinary.run(["/nonexistent.pdmodel"])
         XCTAssertEqual(r.status, 2)

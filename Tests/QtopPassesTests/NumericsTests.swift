@@ -10,7 +10,7 @@ import QtopTestSupport
 final class NumericsTests: XCTestCase {
     func run(_ g: Graph, _ input: HostTensor, referenceOnly: Bool) throws -> [HostTensor] {
         let registry = KernelLibrary.standard()
-        let e = try Executor(graph: g, registry: registry, options: PlanOptions(referenceOnly: referenceOnly),
+        let e = try Executor(graph: DequantizeFoldedWeights.forExecution(g), registry: registry, options: PlanOptions(referenceOnly: referenceOnly),
                              inputShapes: [g.inputs[0]: input.shape])
         return try e.run([g.inputs[0]: input])
     }

@@ -6,11 +6,7 @@ import QtopGraph
 
 /// Structural checks of the pipelines on the real sample models (skipped when a sample is missing).
 final class SampleTests: XCTestCase {
-    static let quantOps: Set<String> = ["quantize_linear", "dequantize_linear", "fake_quantize",
-                                        "fake_quantize_dequantize_moving_average_abs_max", "fake_quantize_range_abs_max",
-                                        "fake_channel_wise_dequantize_max_abs", "fake_dequantize_max_abs",
-                                        "fake_quantize_dequantize_abs_max", "fake_channel_wise_quantize_dequantize_abs_max",
-                                        "fake_quantize_moving_average_abs_max"]
+    static let quantOps: Set<String> = QuantOpNames.all
     static let integerOps: Set<String> = ["qconv2d", "qmatmul", "qpool2d", "qrelu", "qconcat", "quantize", "dequantize"]
 
     func load(_ name: String) throws -> Graph {

@@ -15,7 +15,7 @@ final class PassNumericsTests: XCTestCase {
 
     func run(_ g: Graph, _ input: HostTensor, mode: ExecMode = .int8) throws -> [Float] {
         let registry = KernelLibrary.standard()
-        let e = try Executor(graph: g, registry: registry,
+        let e = try Executor(graph: DequantizeFoldedWeights.forExecution(g), registry: registry,
                              options: PlanOptions(isaCap: NativeCPU.bestISA, available: NativeCPU.usableISAs),
                              inputShapes: [g.inputs[0]: input.shape])
         return try e.run([g.inputs[0]: input])[0].floatValues()

@@ -29,7 +29,8 @@ enum { QTOP_A_BOLD = 1, QTOP_A_DIM = 2, QTOP_A_UNDERLINE = 4, QTOP_A_REVERSE = 8
 /// setlocale(LC_ALL, ""), initscr, raw-ish input, colours, mouse, and handlers that call endwin on SIGINT/SIGTERM/
 /// SIGHUP/SIGQUIT and fatal signals (then re-raise). Returns 0 on success, -1 if the terminal cannot be initialised.
 int qtop_tui_init(int want_mouse);
-/// endwin() if the screen is ours; safe to call more than once and from atexit.
+/// endwin() if the screen is ours, then stderr back to the terminal with what was written to it meanwhile replayed;
+/// safe to call more than once, from atexit and from a signal handler.
 void qtop_tui_end(void);
 int qtop_locale_is_utf8(void);
 /// Colours the terminal has (0 without colour support) and the number of colour pairs.

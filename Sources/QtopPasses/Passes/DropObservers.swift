@@ -9,7 +9,7 @@ public enum DropObservers {
     public static let pass = Pass(name: name) { g, _ in apply(g) }
 
     static func isObserver(_ n: Node) -> Bool {
-        (n.type == "quantize_linear" || n.type == "dequantize_linear") && n.attrs.bool("only_observer", default: false)
+        (n.type == "quantize_linear" || n.type == "dequantize_linear") && (try? n.spec(QuantSpec.self))?.onlyObserver == true
     }
 
     public static func apply(_ g: Graph) -> (Graph, [Change]) {

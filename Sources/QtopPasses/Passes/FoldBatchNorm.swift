@@ -30,8 +30,8 @@ public enum FoldBatchNorm {
     /// The per-channel bias added by `add` to `x` ([C] with axis 1, or [1, C, 1, 1] / [C, 1, 1]), or nil.
     static func channelBias(_ add: Node, x: String, channels: Int, rank: Int, _ rw: Rewriter) -> (values: [Float], via: Node?)? {
         guard add.type == "elementwise_add", add.input("X") == x, let y = add.input("Y"),
-              let (vals, shape, via) = constantValues(y, before: add, rw), vals.count == channels else { return nil }
-        let axis = add.attrs.int("axis", default: -1)
+              let (vals, shape, via) = constantValues(y, before: add, rw), vals.count == channels,
+              let axis = (try? add.spec(BinarySpec.self))?.axis else { return nil }
         if rank == 4 {
             if shape == [channels] { return axis == 1 ? (vals, via) : nil }
             if shape == [1, channels, 1, 1] { return axis == -1 || axis == 0 ? (vals, via) : nil }
@@ -53,7 +53,7 @@ public enum FoldBatchNorm {
 
     static func foldConv(_ conv: Node, _ rw: inout Rewriter) {
         guard let out = conv.output("Output"), let fname = conv.input("Filter"), let w = rw.constant(fname), w.shape.count == 4,
-              conv.attrs.string("data_format", default: "NCHW") != "NHWC" else { return }
+              (try? conv.spec(ConvSpec.self))?.nhwc == false else { return }
         let oc = w.shape[0]
         var parts = [conv]
         var cur = out
@@ -72,11 +72,11 @@ public enum FoldBatchNorm {
         // Optional batch norm.
         var mult: [Float]? = nil
         if let bn = rw.consumers(cur, of: parts.last!).first, rw.onlyConsumer(cur, of: parts.last!, is: bn), bn.type == "batch_norm",
-           bn.input("X") == cur, bn.attrs.string("data_layout", default: "NCHW") != "NHWC",
+           bn.input("X") == cur, let bnSpec = try? bn.spec(BatchNormSpec.self), !bnSpec.nhwc,
            let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
            let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
            gamma.count == oc, beta.count == oc, mean.count == oc, vari.count == oc, let y = bn.output("Y") {
-            let eps = Double(bn.attrs.float("epsilon", default: 1e-5))
+            let eps = Double(bnSpec.epsilon)
             var m = [Float](repeating: 0, count: oc)
             for c in 0..<oc {
                 let mc = Double(gamma[c]) / (Double(vari[c]) + eps).squareRoot()
@@ -128,14 +128,11 @@ public enum FoldBatchNorm {
               let out = mm.output("Out"), let xs = rw.shape(x), xs.count >= 2 else { return }
         var ncols = xs.count - 1
         switch mm.type {
-        case "matmul_v2":
-            if mm.attrs.bool("trans_x", default: false) || mm.attrs.bool("trans_y", default: false) { return }
-        case "matmul":
-            if mm.attrs.bool("transpose_X", default: false) || mm.attrs.bool("transpose_Y", default: false) ||
-                mm.attrs.float("alpha", default: 1) != 1 { return }
+        case "matmul_v2", "matmul":
+            guard let m = try? mm.spec(MatMulSpec.self), !m.transX, !m.transY, m.alpha == 1 else { return }
         default: // mul
-            if mm.attrs.int("y_num_col_dims", default: 1) != 1 { return }
-            ncols = mm.attrs.int("x_num_col_dims", default: 1)
+            guard let m = try? mm.spec(MulSpec.self), m.yNumColDims == 1 else { return }
+            ncols = m.xNumColDims
         }
         if mm.type != "mul", xs.count != 2 { ncols = xs.count - 1 }
         let nOut = w.shape[1]

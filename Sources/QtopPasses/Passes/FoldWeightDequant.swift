@@ -15,8 +15,7 @@ public enum FoldWeightDequant {
     public static let name = "fold-weight-dequant"
     public static let pass = Pass(name: name) { g, _ in apply(g) }
 
-    static let dequantizers: Set<String> = ["dequantize_linear", "fake_channel_wise_dequantize_max_abs", "fake_dequantize_max_abs",
-                                            "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_abs_max"]
+    static var dequantizers: Set<String> { QuantOpNames.weightDequantizers }
 
     /// The axis along which a consumer needs per-channel weight ranges, when `w` is its weight input.
     static func weightAxis(_ c: Node, _ w: String, shape: [Int]) -> Int? {
@@ -25,9 +24,11 @@ public enum FoldWeightDequant {
             return c.input("Filter") == w && c.input("Input") != w && shape.count == 4 ? 0 : nil
         case "matmul_v2", "matmul", "mul":
             guard c.input("Y") == w, c.input("X") != w, shape.count == 2 else { return nil }
-            if c.type == "matmul_v2", c.attrs.bool("trans_y", default: false) { return nil }
-            if c.type == "matmul", c.attrs.bool("transpose_Y", default: false) || c.attrs.float("alpha", default: 1) != 1 { return nil }
-            if c.type == "mul", c.attrs.int("y_num_col_dims", default: 1) != 1 { return nil }
+            if c.type == "mul" {
+                guard (try? c.spec(MulSpec.self))?.yNumColDims == 1 else { return nil }
+            } else {
+                guard let m = try? c.spec(MatMulSpec.self), !m.transY, m.alpha == 1 else { return nil }
+            }
             return 1
         default:
             return nil
@@ -43,29 +44,28 @@ public enum FoldWeightDequant {
 
     /// Reads one weight quantization pattern: the integer weights and their ranges.
     static func read(_ d: Node, _ rw: Rewriter) -> (weights: String, Folded)? {
-        guard let x = d.input("X"), let w = rw.constant(x) else { return nil }
+        guard let x = d.input("X"), let w = rw.constant(x), let spec = try? d.spec(QuantSpec.self) else { return nil }
         switch d.type {
         case "dequantize_linear":
             guard !DropObservers.isObserver(d), QuantMath.isIntegral(w),
                   QuantMath.zeroPointIsZero(rw.constant(d.input("ZeroPoint"))),
                   let s = rw.constant(d.input("Scale")).map(QuantMath.scaleValues), !s.isEmpty else { return nil }
-            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : d.attrs.int("quant_axis", default: 0),
-                              bits: d.attrs.int("bit_length", default: 8)))
+            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : spec.quantAxis, bits: spec.bitLength))
         case "fake_channel_wise_dequantize_max_abs":
             let scales = d.inputs("Scales")
-            let bits = d.attrs.ints("quant_bits", default: [8])
+            let bits = spec.quantBits
             guard scales.count == 1, bits.count == 1, QuantMath.isIntegral(w),
                   let s = rw.constant(scales[0]).map(QuantMath.scaleValues), !s.isEmpty else { return nil }
-            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : d.attrs.int("quant_axis", default: 0), bits: bits[0]))
+            return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: s.count == 1 ? -1 : spec.quantAxis, bits: bits[0]))
         case "fake_dequantize_max_abs":
             guard QuantMath.isIntegral(w), let s = rw.constant(d.input("Scale")).map(QuantMath.scaleValues), s.count == 1 else { return nil }
-            let mr = d.attrs.float("max_range", default: 127)
+            let mr = spec.maxRange
             guard mr == mr.rounded(), let bitsLog = (2...16).first(where: { Float(QuantMath.qmax(bits: $0)) == mr }) else { return nil }
             return (x, Folded(int8: QuantMath.asInt8(w), ranges: s, axis: -1, bits: bitsLog))
         case "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_abs_max":
             guard w.dtype.isFloatingPoint else { return nil }
-            let bits = d.attrs.int("bit_length", default: 8)
-            let axis = d.type == "fake_quantize_dequantize_abs_max" ? -1 : d.attrs.int("quant_axis", default: 0)
+            let bits = spec.bitLength
+            let axis = d.type == "fake_quantize_dequantize_abs_max" ? -1 : spec.quantAxis
             let r = QuantMath.absMax(w, axis: axis)
             return (x, Folded(int8: QuantMath.quantizeWeights(w, ranges: r, axis: axis, bits: bits), ranges: r, axis: axis, bits: bits))
         default:
@@ -77,7 +77,7 @@ public enum FoldWeightDequant {
     /// (one scale: the weight ranges) on its output. The op reads int8 weights and takes over the output name.
     static func foldPostDequant(_ d: Node, _ rw: inout Rewriter) -> Bool {
         guard d.type == "fake_channel_wise_dequantize_max_abs", d.inputs("Scales").count == 1,
-              d.attrs.ints("quant_bits", default: [8]) == [8], let c = d.input("X"), rw.constant(c) == nil,
+              (try? d.spec(QuantSpec.self))?.quantBits == [8], let c = d.input("X"), rw.constant(c) == nil,
               let p = rw.producer(c, before: d), !rw.claimed.contains(p.id), rw.onlyConsumer(c, of: p, is: d),
               let wslot = QuantMath.weightSlot(p), let wname = p.input(wslot), let w = rw.constant(wname), QuantMath.isIntegral(w),
               p.attrs["weight_scales"] == nil, let out = d.output("Out"),

@@ -34,10 +34,11 @@ public enum QDQToFakeQuantize {
                 matchPair(n, &rw)
             case "fake_quantize_dequantize_moving_average_abs_max":
                 guard let x = n.input("X"), rw.constant(x) == nil, let out = n.output("Out"),
-                      let s = rw.constant(n.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { continue }
-                let bits = n.attrs.int("bit_length", default: 8)
+                      let s = rw.constant(n.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0,
+                      let spec = try? n.spec(QuantSpec.self) else { continue }
+                let bits = spec.bitLength
                 let fq = Node(id: n.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [out])],
-                              attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: n.attrs.int("round_type", default: 1)),
+                              attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: spec.roundType),
                               provenance: n.provenance)
                 rw.replace(n, with: [fq])
                 rw.record(.rewritten, fq, detail(n.type, s, bits: bits))
@@ -60,11 +61,13 @@ public enum QDQToFakeQuantize {
         guard s == QuantMath.scaleValues(sd), !s.isEmpty, s.allSatisfy({ $0 > 0 }),
               QuantMath.zeroPointIsZero(rw.constant(q.input("ZeroPoint"))),
               QuantMath.zeroPointIsZero(rw.constant(d.input("ZeroPoint"))) else { return }
-        let bits = q.attrs.int("bit_length", default: 8)
-        let axis = q.attrs.int("quant_axis", default: -1)
-        guard d.attrs.int("bit_length", default: 8) == bits, s.count == 1 || axis == d.attrs.int("quant_axis", default: -1) else { return }
+        // Both ops decoded by their spec (quant_axis defaults to 0, as the reference kernels read it).
+        guard let qs = try? q.spec(QuantSpec.self), let ds = try? d.spec(QuantSpec.self) else { return }
+        let bits = qs.bitLength
+        let axis = qs.quantAxis
+        guard ds.bitLength == bits, s.count == 1 || axis == ds.quantAxis else { return }
         let fq = Node(id: q.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [z])],
-                      attrs: fakeQuantizeAttrs(range: s, axis: axis, bits: bits, roundType: q.attrs.int("round_type", default: 0)),
+                      attrs: fakeQuantizeAttrs(range: s, axis: axis, bits: bits, roundType: qs.roundType),
                       provenance: unionProvenance([q, d]))
         rw.replace(q, with: [])
         rw.replace(d, with: [fq])
@@ -77,14 +80,15 @@ public enum QDQToFakeQuantize {
         guard let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Out"),
               let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return false }
         let cons = rw.consumers(y, of: q)
-        let bits = q.attrs.int("bit_length", default: 8)
+        guard let qs = try? q.spec(QuantSpec.self) else { return false }
+        let bits = qs.bitLength
         guard cons.count == 1, let d = cons.first, d.type == "fake_dequantize_max_abs", d.input("X") == y,
-              !rw.isGraphOutput(y, of: q), let z = d.output("Out"),
-              Int(d.attrs.float("max_range", default: 0)) == QuantMath.qmax(bits: bits) else { return false }
+              !rw.isGraphOutput(y, of: q), let z = d.output("Out"), let ds = try? d.spec(QuantSpec.self),
+              ds.maxRange == Float(QuantMath.qmax(bits: bits)) else { return false }
         // The dequantizer must use the quantizer's range (its OutScale, or the same constant).
         if let ds = d.input("Scale"), ds != q.output("OutScale"), rw.constant(ds).map(QuantMath.scaleValues) != s { return false }
         let fq = Node(id: q.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [z])],
-                      attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: q.attrs.int("round_type", default: 1)),
+                      attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: qs.roundType),
                       provenance: unionProvenance([q, d]))
         rw.replace(q, with: [])
         rw.replace(d, with: [fq])
@@ -99,8 +103,9 @@ public enum QDQToFakeQuantize {
     /// dequantizer (Scales = [weight ranges] only), so every snapshot computes the same function.
     static func matchFrozen(_ q: Node, _ rw: inout Rewriter) {
         guard let x = q.input("X"), rw.constant(x) == nil, let y = q.output("Out"), !rw.isGraphOutput(y, of: q),
-              let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0 else { return }
-        let bits = q.attrs.int("bit_length", default: 8)
+              let s = rw.constant(q.input("InScale")).map(QuantMath.scaleValues), s.count == 1, s[0] > 0,
+              let qs = try? q.spec(QuantSpec.self) else { return }
+        let bits = qs.bitLength
         let readers = rw.consumers(y, of: q)
         var posts: [Node] = []
         for c in readers {
@@ -109,21 +114,21 @@ public enum QDQToFakeQuantize {
                   let d = rw.consumers(cout, of: c).first, rw.onlyConsumer(cout, of: c, is: d),
                   d.type == "fake_channel_wise_dequantize_max_abs", d.input("X") == cout, !rw.claimed.contains(d.id) else { return }
             let scales = d.inputs("Scales")
-            guard scales.count == 2, d.attrs.ints("quant_bits", default: []) == [bits, bits],
+            guard scales.count == 2, let ds = try? d.spec(QuantSpec.self), ds.quantBits == [bits, bits],
                   scales[1] == q.output("OutScale") || scales[1] == q.input("InScale") ||
                   rw.constant(scales[1]).map(QuantMath.scaleValues) == s else { return }
             posts.append(d)
         }
         guard !posts.isEmpty else { return }
         let fq = Node(id: q.id, type: "fake_quantize", inputs: [Slot("X", [x])], outputs: [Slot("Out", [y])],
-                      attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: q.attrs.int("round_type", default: 1)),
+                      attrs: fakeQuantizeAttrs(range: s, axis: -1, bits: bits, roundType: qs.roundType),
                       provenance: q.provenance)
         rw.replace(q, with: [fq])
         rw.record(.rewritten, fq, detail(q.type, s, bits: bits) + " (integer-valued output becomes dequantized)")
         for d in posts {
             // With two scale tensors Paddle applies the per-channel one along x_num_col_dims; with one, along
             // quant_axis. Keep the channel axis the same when dropping the activation scale.
-            let channelAxis = max(d.attrs.int("x_num_col_dims", default: 1), 1)
+            let channelAxis = (try? d.spec(QuantSpec.self))?.xNumColDims ?? 1
             let nd = d.replacingInput("Scales", [d.inputs("Scales")[0]])
                 .settingAttrs([("quant_bits", .ints([bits])), ("quant_axis", .int(channelAxis))])
             rw.replace(d, with: [nd])

@@ -9,12 +9,10 @@ public enum StripQuantization {
     public static let pass = Pass(name: name) { g, _ in apply(g) }
 
     /// Ops that quantize only (their output holds integers) and need their dequantizer removed with them.
-    static let quantizeOnly: Set<String> = ["quantize_linear", "fake_quantize_range_abs_max",
-                                            "fake_quantize_moving_average_abs_max", "fake_quantize_abs_max"]
-    static let dequantizeOnly: Set<String> = ["dequantize_linear", "fake_dequantize_max_abs", "fake_channel_wise_dequantize_max_abs"]
+    static var quantizeOnly: Set<String> { QuantOpNames.quantizeOnly }
+    static var dequantizeOnly: Set<String> { QuantOpNames.dequantizeOnly }
     /// Ops whose output is the (float) fake-quantized input.
-    static let quantDequant: Set<String> = ["fake_quantize", "fake_quantize_dequantize_moving_average_abs_max",
-                                            "fake_quantize_dequantize_abs_max", "fake_channel_wise_quantize_dequantize_abs_max"]
+    static var quantDequant: Set<String> { QuantOpNames.quantDequant }
 
     static func mainOut(_ n: Node) -> String? { n.output("Y") ?? n.output("Out") }
 

@@ -20,46 +20,6 @@ import QtopGraph
 // - Layouts: `quantize` reads NCHW and writes NHWC for rank-4 tensors, other ranks keep their element order;
 //   `dequantize` is the inverse. qconcat concatenates along the last (channel) dimension.
 
-/// Integer activation types and f32, as the `out_dtype` attributes spell them.
-public enum QDataType: String, Sendable {
-    case u8, s8, f32
-
-    public var bounds: (lo: Float, hi: Float) {
-        switch self {
-        // Paddle's symmetric grid ends at qmax = 127: u8 holds its non-negative half (see QTOP_U8_MAX).
-        case .u8: return (0, 127)
-        case .s8: return (-128, 127)
-        case .f32: return (-Float.infinity, Float.infinity)
-        }
-    }
-
-    public var dtype: DType {
-        switch self {
-        case .u8: return .u8
-        case .s8: return .i8
-        case .f32: return .f32
-        }
-    }
-
-    public init(_ s: String) throws {
-        switch s.lowercased() {
-        case "u8", "uint8": self = .u8
-        case "s8", "i8", "int8": self = .s8
-        case "f32", "float32", "fp32": self = .f32
-        default: throw KernelError("unknown out_dtype '\(s)'")
-        }
-    }
-
-    public init(dtype: DType) throws {
-        switch dtype {
-        case .u8: self = .u8
-        case .i8: self = .s8
-        case .f32: self = .f32
-        default: throw KernelError("not an integer-path dtype: \(dtype.paddleName)")
-        }
-    }
-}
-
 /// `S / 127`: the value of one integer step for range S.
 @inline(__always) public func quantStep(_ range: Float) -> Float { range / 127 }
 /// `127 / S`: multiply a value by this to get integer steps.
@@ -84,20 +44,8 @@ public enum QDataType: String, Sendable {
     if t.dtype == .u8 { t.u8[i] = UInt8(truncatingIfNeeded: v) } else { t.i8[i] = Int8(truncatingIfNeeded: v) }
 }
 
-/// Activations of the fused epilogue (spec step 5).
-public enum EpilogueActivation: String, Sendable {
-    case none, relu, relu6, hard_swish
-
-    public init(_ s: String) throws {
-        switch s {
-        case "", "none", "identity": self = .none
-        case "relu": self = .relu
-        case "relu6": self = .relu6
-        case "hard_swish", "hardswish": self = .hard_swish
-        default: throw KernelError("unsupported epilogue activation '\(s)'")
-        }
-    }
-
+/// The fused epilogue's activations (spec step 5; the enum is decoded by the specs in QtopGraph).
+extension EpilogueActivation {
     /// relu: `y > 0 ? y : 0`; relu6: `t = y > 0 ? y : 0; t < 6 ? t : 6`;
     /// hard_swish: `y * (min(max(y + 3, 0), 6) * (Float(1) / 6))` with the same max/min spellings.
     @inline(__always) public func apply(_ y: Float) -> Float {
@@ -284,7 +232,7 @@ public enum IntegerOracle {
     public static func conv2dAccumulators(input: Tensor, filter: Tensor, outputShape: [Int], strides: [Int] = [1, 1],
                                           paddings: [Int] = [0, 0], dilations: [Int] = [1, 1], groups: Int = 1) throws -> [Int32] {
         var accs = [Int32](repeating: 0, count: outputShape.reduce(1, *))
-        let conv = ConvAttrs(convAttributes(strides: strides, paddings: paddings, dilations: dilations, groups: groups))
+        let conv = ConvAttrs(geometry: try WindowGeometry.explicit(strides: strides, dilations: dilations, paddings: paddings), groups: max(groups, 1))
         try qconv2dAccumulate(x: input, w: filter, outShape: outputShape, conv: conv) { oi, _, acc in accs[oi] = acc }
         return accs
     }
@@ -294,7 +242,7 @@ public enum IntegerOracle {
     public static func conv2d(input: Tensor, filter: Tensor, output: Tensor, strides: [Int] = [1, 1], paddings: [Int] = [0, 0],
                               dilations: [Int] = [1, 1], groups: Int = 1, epilogue: IntegerEpilogue,
                               residual: Tensor? = nil, residualScale: Float = 0) throws {
-        let conv = ConvAttrs(convAttributes(strides: strides, paddings: paddings, dilations: dilations, groups: groups))
+        let conv = ConvAttrs(geometry: try WindowGeometry.explicit(strides: strides, dilations: dilations, paddings: paddings), groups: max(groups, 1))
         try qconv2d(x: input, w: filter, out: output, conv: conv, epilogue: epilogue,
                     residual: try residual.map { try ResidualReader($0, range: residualScale) })
     }
@@ -328,10 +276,6 @@ public enum IntegerOracle {
         try oracleDequantize(input, into: output, step: quantStep(scale))
     }
 
-    static func convAttributes(strides: [Int], paddings: [Int], dilations: [Int], groups: Int) -> Attributes {
-        Attributes([(name: "strides", value: .ints(strides)), (name: "paddings", value: .ints(paddings)),
-                    (name: "dilations", value: .ints(dilations)), (name: "groups", value: .int(groups))])
-    }
 }
 
 // MARK: - registration
@@ -368,8 +312,6 @@ func oracleDequantize(_ x: Tensor, into y: Tensor, step: Float) throws {
     }
 }
 
-func attrFloat(_ ctx: KernelBuildContext, _ name: String) -> Float? { ctx.attrs[name]?.float }
-
 /// A single weight range repeated for every output channel (per-tensor weights); per-channel lists unchanged.
 func broadcastScales(_ s: [Float], to count: Int?) -> [Float] {
     if s.count == 1, let count, count > 1 { return [Float](repeating: s[0], count: count) }
@@ -379,11 +321,9 @@ func broadcastScales(_ s: [Float], to count: Int?) -> [Float] {
 func registerIntegerOracleKernels(_ r: KernelRegistry) {
     // quantize: f32 NCHW → u8/s8 NHWC, q = saturate(x * (127 / S)). Rank other than 4: elementwise, same order.
     r.addReference("quantize", .i8) { ctx in
-        guard let s = attrFloat(ctx, "scale"), s > 0 else { return .rejected("quantize needs a positive `scale`") }
-        let t: QDataType
-        do { t = try QDataType(ctx.attrs.string("out_dtype", default: "s8")) } catch { return .rejected("\(error)") }
-        guard t != .f32 else { return .rejected("quantize out_dtype f32") }
-        let inv = quantInverse(s), (lo, hi) = t.bounds
+        let spec = try ctx.spec(QuantizeSpec.self)
+        let t = spec.outType
+        let inv = quantInverse(spec.scale), (lo, hi) = t.bounds
         return refReady { io in
             let x = try io.firstInput(["X", "Input"]), y = try io.firstOutput(["Out", "Output", "Y"])
             guard y.dtype == t.dtype else { throw KernelError("quantize: output dtype \(y.dtype.paddleName) vs out_dtype \(t)") }
@@ -392,31 +332,30 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     }
     // dequantize: u8/s8 NHWC → f32 NCHW, x = Float(q) * (S / 127).
     r.addReference("dequantize", .i8) { ctx in
-        guard let s = attrFloat(ctx, "scale"), s > 0 else { return .rejected("dequantize needs a positive `scale`") }
-        let step = quantStep(s)
+        let step = quantStep(try ctx.spec(DequantizeSpec.self).scale)
         return refReady { io in
             try oracleDequantize(try io.firstInput(["X", "Input"]), into: try io.firstOutput(["Out", "Output", "Y"]), step: step)
         }
     }
     r.addReference("qconv2d", .i8) { ctx in
-        let conv = ConvAttrs(ctx.attrs)
+        let spec = try ctx.spec(QConvSpec.self)
+        let conv = ConvAttrs(spec)
         // one weight range for all channels is allowed (broadcast to OC)
         let binding: EpilogueBinding
-        switch EpilogueBinding.make(ctx, op: "qconv2d", channels: ctx.inputShape("Filter").first) {
+        switch EpilogueBinding.make(ctx, spec.epilogue, op: "qconv2d", channels: ctx.inputShape("Filter").first) {
         case .success(let b): binding = b
         case .failure(let why): return .rejected(why.description)
         }
-        let quantScale = attrFloat(ctx, "quant_out_scale")
+        let quantOutput = spec.quantOutput
         return refReady { io in
             let out = try io.firstOutput(["Output", "Out"])
             try qconv2d(x: try io.firstInput(["Input", "X"]), w: try io.input("Filter"), out: out,
                         conv: conv, epilogue: binding.epilogue(io), residual: try binding.residual(io, op: "qconv2d"))
             // Optional `QuantOutput`: the f32 Output quantized exactly as a separate `quantize` node would.
             if let q = io.optionalOutput("QuantOutput") {
+                guard let (t, qs) = quantOutput else { throw KernelError("qconv2d: QuantOutput without quant_out_scale") }
                 guard out.dtype == .f32 else { throw KernelError("qconv2d: QuantOutput needs an f32 Output") }
-                guard let qs = quantScale, qs > 0 else { throw KernelError("qconv2d: QuantOutput needs a positive `quant_out_scale`") }
-                let t = try QDataType(ctx.attrs.string("quant_out_dtype", default: q.dtype == .u8 ? "u8" : "s8"))
-                guard t != .f32, q.dtype == t.dtype else { throw KernelError("qconv2d: QuantOutput dtype \(q.dtype.paddleName) vs quant_out_dtype \(t)") }
+                guard q.dtype == t.dtype else { throw KernelError("qconv2d: QuantOutput dtype \(q.dtype.paddleName) vs quant_out_dtype \(t)") }
                 try requireSameCount(out, q, "qconv2d QuantOutput")
                 let inv = quantInverse(qs), (lo, hi) = t.bounds
                 for i in 0..<q.count { storeQ(q, i, saturate(out.f32[i] * inv, lo: lo, hi: hi)) }
@@ -425,7 +364,7 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     }
     r.addReference("qmatmul", .i8) { ctx in
         let binding: EpilogueBinding
-        switch EpilogueBinding.make(ctx, op: "qmatmul", channels: ctx.inputShape("Y").last) {
+        switch EpilogueBinding.make(ctx, try ctx.spec(QMatMulSpec.self).epilogue, op: "qmatmul", channels: ctx.inputShape("Y").last) {
         case .success(let b): binding = b
         case .failure(let why): return .rejected(why.description)
         }
@@ -438,15 +377,10 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     // differs, saturated to the output type otherwise). avg: sum in Int32, y = Float(sum) * (step_in / Float(count)),
     // then spec step 6 (or f32 out). Windows follow pool2d exactly (see `poolWindows`).
     r.addReference("qpool2d", .i8) { ctx in
-        let p: PoolAttrs
-        let t: QDataType
-        do {
-            p = try PoolAttrs(ctx.attrs)
-            t = try QDataType(ctx.attrs.string("out_dtype", default: "s8"))
-        } catch { return .rejected("\(error)") }
-        guard let inScale = attrFloat(ctx, "in_scale"), inScale > 0 else { return .rejected("qpool2d needs a positive `in_scale`") }
-        let outScale = ctx.attrs.float("out_scale", default: inScale)
-        if t != .f32, !(outScale > 0) { return .rejected("qpool2d needs a positive `out_scale`") }
+        let spec = try ctx.spec(QPoolSpec.self)
+        let p = spec.windows
+        let t = try spec.outType(input: ctx.inputDType("X"))
+        let inScale = spec.inScale, outScale = spec.outScale
         let stepIn = quantStep(inScale)
         let invOut = t == .f32 ? 1 : quantInverse(outScale)
         let ratio = requantRatio(inScale: inScale, outScale: outScale)
@@ -501,10 +435,8 @@ func registerIntegerOracleKernels(_ r: KernelRegistry) {
     // qconcat: NHWC int8 tensors concatenated along channels (the last dimension). Each input element becomes
     // `requantize(q, ratio: step_in / step_out)` — a pure saturation when its range equals out_scale.
     r.addReference("qconcat", .i8) { ctx in
-        let inScales = ctx.attrs.floats("in_scales", default: [])
-        guard let outScale = attrFloat(ctx, "out_scale"), outScale > 0 else { return .rejected("qconcat needs a positive `out_scale`") }
-        guard inScales.allSatisfy({ $0 > 0 }) else { return .rejected("qconcat: non-positive in_scales") }
-        let ratios = inScales.map { requantRatio(inScale: $0, outScale: outScale) }
+        let spec = try ctx.spec(QConcatSpec.self)
+        let ratios = spec.inScales.map { requantRatio(inScale: $0, outScale: spec.outScale) }
         return refReady { io in
             let xs = io.inputs["X"] ?? []
             let y = try io.output("Out")
@@ -555,22 +487,12 @@ struct EpilogueBinding {
     let biasIsConstant: Bool
     let residualScale: Float
 
-    static func make(_ ctx: KernelBuildContext, op: String, channels: Int?) -> Result<EpilogueBinding, KernelError> {
-        guard let inScale = attrFloat(ctx, "in_scale") else { return .failure(KernelError("\(op) needs `in_scale`")) }
-        let ws = broadcastScales(ctx.attrs.floats("weight_scales", default: []), to: channels)
-        let outScale = ctx.attrs.float("out_scale", default: 0)
-        do {
-            let t = try QDataType(ctx.attrs.string("out_dtype", default: "f32"))
-            if t != .f32, !(outScale > 0) { return .failure(KernelError("\(op) \(t) output needs a positive `out_scale`")) }
-            let base = IntegerEpilogue(inScale: inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
-                                       activation: try EpilogueActivation(ctx.attrs.string("activation", default: "none")),
-                                       outType: t, outScale: outScale)
-            return .success(EpilogueBinding(base: base, inScale: inScale, weightScales: ws, outScale: outScale,
-                                            biasIsConstant: ctx.constant("Bias") != nil,
-                                            residualScale: ctx.attrs.float("residual_scale", default: 0)))
-        } catch {
-            return .failure(KernelError("\(error)"))
-        }
+    static func make(_ ctx: KernelBuildContext, _ e: IntegerEpilogueSpec, op: String, channels: Int?) -> Result<EpilogueBinding, KernelError> {
+        let ws = broadcastScales(e.weightScales, to: channels)
+        let base = IntegerEpilogue(inScale: e.inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
+                                   activation: e.activation, outType: e.outType, outScale: e.outScale)
+        return .success(EpilogueBinding(base: base, inScale: e.inScale, weightScales: ws, outScale: e.outScale,
+                                        biasIsConstant: ctx.constant("Bias") != nil, residualScale: e.residualScale))
     }
 
     /// The epilogue for this run: the prepared one, or one with the Bias tensor given at run time.

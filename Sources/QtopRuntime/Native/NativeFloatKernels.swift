@@ -34,28 +34,22 @@ final class NativeFConvKernel: Kernel {
     }
 }
 
-func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: Bool) -> KernelBuild {
+func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: Bool) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
-    let a = ctx.attrs
-    let fmt = a.string("data_format", default: "NCHW")
-    if fmt == "NHWC" { return .rejected("data_format NHWC") }
+    let spec = try ctx.spec(ConvSpec.self)
+    if spec.nhwc { return .rejected("data_format NHWC") }
     let xs = ctx.inputShape("Input")
     guard xs.count == 4, known(xs) else { return .rejected("Input must be a known 4-D NCHW shape, got \(xs)") }
     guard let f = ctx.constant("Filter"), f.dtype == .f32, f.shape.count == 4 else { return .rejected("Filter must be an f32 constant") }
-    let groups = max(1, a.int("groups", default: 1))
+    let groups = spec.groups
     let (oc, icg, kh, kw) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
     guard icg * groups == xs[1] else { return .rejected("Filter \(f.shape) does not match \(xs[1]) input channels with groups \(groups)") }
-    let (sh, sw) = NativeAttr.pair(a.ints("strides", default: [1, 1]), 1)
-    var (dh, dw) = NativeAttr.pair(a.ints("dilations", default: [1, 1]), 1)
-    let p = NativeAttr.four(a.ints("paddings", default: [0, 0]))
-    let alg = a.string("padding_algorithm", default: "EXPLICIT")
-    let ph = NativeAttr.resolve(alg, input: xs[2], kernel: kh, stride: sh, explicit: (p[0], p[1]))
-    let pw = NativeAttr.resolve(alg, input: xs[3], kernel: kw, stride: sw, explicit: (p[2], p[3]))
-    if alg.uppercased() == "SAME" { (dh, dw) = (1, 1) }
+    let (sh, sw) = spec.geometry.strides
+    let (pads, (dh, dw)) = spec.geometry.resolve(inH: xs[2], inW: xs[3], kH: kh, kW: kw)
+    let ph = (pads[0], pads[1]), pw = (pads[2], pads[3])
     var act = QTOP_ACT_NONE
     if fused {
-        let s = a["activation"]?.string ?? a.string("fuse_activation", default: "")
-        guard let v = NativeAttr.activation(s) else { return .rejected("unsupported activation \(s)") }
+        guard let v = NativeAttr.activation(spec.activation) else { return .rejected(NativeAttr.unsupported(spec.activation)) }
         act = v
     }
     var bias: [Float]?
@@ -110,9 +104,8 @@ final class NativeFMatMulKernel: Kernel {
     }
 }
 
-func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel) -> KernelBuild {
+func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
-    let a = ctx.attrs
     let xSlot = op == "fc" ? "Input" : "X"
     let wSlot = op == "fc" ? "W" : "Y"
     let xs = ctx.inputShape(xSlot)
@@ -123,29 +116,32 @@ func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel) -> Kernel
     var act = QTOP_ACT_NONE
     switch op {
     case "fc":
-        if a.bool("padding_weights", default: false) { return .rejected("fc padding_weights") }
-        let ncd = max(1, a.int("in_num_col_dims", default: 1))
+        let spec = try ctx.spec(FCSpec.self)
+        if spec.paddingWeights { return .rejected("fc padding_weights") }
+        let ncd = spec.inNumColDims
         guard ncd < xs.count + 1, w.shape.count == 2 else { return .rejected("unsupported fc shapes") }
         m = xs.prefix(ncd).reduce(1, *); k = xs.dropFirst(ncd).reduce(1, *)
         guard w.shape[0] == k else { return .rejected("W \(w.shape) vs K=\(k)") }
         n = w.shape[1]
-        guard let v = NativeAttr.activation(a.string("activation_type", default: "")) else { return .rejected("unsupported activation_type") }
+        guard let v = NativeAttr.activation(spec.activation) else { return .rejected("unsupported activation_type") }
         act = v
     case "mul":
-        let xcd = max(1, a.int("x_num_col_dims", default: 1)), ycd = max(1, a.int("y_num_col_dims", default: 1))
+        let spec = try ctx.spec(MulSpec.self)
+        let xcd = spec.xNumColDims, ycd = spec.yNumColDims
         guard xcd < xs.count, ycd < w.shape.count else { return .rejected("unsupported mul shapes") }
         m = xs.prefix(xcd).reduce(1, *); k = xs.dropFirst(xcd).reduce(1, *)
         guard w.shape.prefix(ycd).reduce(1, *) == k else { return .rejected("Y \(w.shape) vs K=\(k)") }
         n = w.shape.dropFirst(ycd).reduce(1, *)
     default:
-        if a.bool("trans_x", default: false) || a.bool("transpose_X", default: false) { return .rejected("trans_x") }
-        transY = a.bool("trans_y", default: false) || a.bool("transpose_Y", default: false)
+        let spec = try ctx.spec(MatMulSpec.self)
+        if spec.transX { return .rejected("trans_x") }
+        transY = spec.transY
         guard xs.count >= 2, w.shape.count == 2 else { return .rejected("needs X rank ≥ 2 and a 2-D constant Y") }
         k = xs.last!; m = xs.dropLast().reduce(1, *)
         let (wk, wn) = transY ? (w.shape[1], w.shape[0]) : (w.shape[0], w.shape[1])
         guard wk == k else { return .rejected("Y \(w.shape) vs K=\(k)") }
         n = wn
-        if let al = a["alpha"]?.float, al != 1 { return .rejected("alpha ≠ 1") }
+        if spec.alpha != 1 { return .rejected("alpha ≠ 1") }
     }
     var bias: [Float]?
     if op == "fc", let b = ctx.constant("Bias") {
@@ -181,36 +177,36 @@ public func registerNativeKernels(_ r: KernelRegistry) {
     for isa in int8ISAs {
         for fam in ["conv1x1", "conv", "dwconv"] {
             r.register(KernelEntry(op: "qconv2d", precision: .i8, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
-                makeQConv(ctx, family: fam, isa: isa)
+                try makeQConv(ctx, family: fam, isa: isa)
             })
         }
         r.register(KernelEntry(op: "qmatmul", precision: .i8, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
-            makeQMatMul(ctx, isa: isa)
+            try makeQMatMul(ctx, isa: isa)
         })
     }
     r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        makeQPool(ctx)
+        try makeQPool(ctx)
     })
     r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        makeQuantize(ctx)
+        try makeQuantize(ctx)
     })
     r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        makeDequantize(ctx)
+        try makeDequantize(ctx)
     })
     r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        makeFPool(ctx)
+        try makeFPool(ctx)
     })
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
             for fam in ["conv1x1", "conv", "dwconv"] {
                 r.register(KernelEntry(op: op, precision: .f32, implementation: fam, isa: isa, priority: prio(isa)) { ctx in
-                    makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d")
+                    try makeFConv(ctx, family: fam, isa: isa, fused: op == "fused_conv2d")
                 })
             }
         }
         for op in ["matmul_v2", "matmul", "fc", "mul"] {
             r.register(KernelEntry(op: op, precision: .f32, implementation: "gemm", isa: isa, priority: prio(isa)) { ctx in
-                makeFMatMul(ctx, op: op, isa: isa)
+                try makeFMatMul(ctx, op: op, isa: isa)
             })
         }
     }

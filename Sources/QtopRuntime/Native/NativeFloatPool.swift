@@ -38,16 +38,16 @@ final class NativeFPoolKernel: Kernel {
     }
 }
 
-func makeFPool(_ ctx: KernelBuildContext) -> KernelBuild {
-    if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
+func makeFPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    let spec = try ctx.spec(PoolSpec.self)
+    if spec.nhwc { return .rejected("NHWC data_format not supported") }
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, xs.allSatisfy({ $0 > 0 }), os.count == 4, os.allSatisfy({ $0 > 0 }) else {
         return .rejected("X/Out must be known 4-D NCHW shapes")
     }
     guard os[0] == xs[0], os[1] == xs[1] else { return .rejected("Out \(os) does not match X \(xs)") }
     if let xn = ctx.node.input("X"), let dt = ctx.graph.values[xn]?.dtype, dt != .f32 { return .rejected("X must be f32") }
-    let p: PoolAttrs
-    do { p = try PoolAttrs(ctx.attrs) } catch { return .rejected("\(error)") }
+    let p = spec.windows
     let rows: [PoolSpan], cols: [PoolSpan]
     do { (rows, cols, _) = try poolWindows(p, h: xs[2], w: xs[3], oh: os[2], ow: os[3]) } catch { return .rejected("\(error)") }
     // poolWindows divides by count products for global/adaptive and exclusive windows, else by padded products.

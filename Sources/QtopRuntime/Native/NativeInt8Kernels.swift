@@ -19,9 +19,9 @@ struct QConvSetup {
 }
 
 /// Decodes a `qconv2d` node (NHWC int8) into a C descriptor; a String is the reason it cannot be served.
-func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
+func decodeQConv(_ ctx: KernelBuildContext, _ spec: QConvSpec) -> Result<QConvSetup, KernelError> {
     var s = QConvSetup()
-    let a = ctx.attrs
+    let e = spec.epilogue
     let xs = ctx.inputShape("Input")
     guard xs.count == 4, known(xs) else { return .failure(KernelError("Input must be a known 4-D NHWC shape, got \(xs)")) }
     guard let xname = ctx.node.input("Input"), let sdt = NativeAttr.int8DType(ctx.graph.values[xname]?.dtype) else {
@@ -30,24 +30,14 @@ func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
     guard let f = ctx.constant("Filter"), f.dtype == .i8, f.shape.count == 4 else {
         return .failure(KernelError("Filter must be an s8 constant [OC, IC/g, KH, KW]"))
     }
-    let groups = max(1, a.int("groups", default: 1))
+    let groups = spec.groups
     let (oc, icg, kh, kw) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
     guard icg * groups == xs[3] else { return .failure(KernelError("Filter IC/groups \(icg)×\(groups) ≠ input channels \(xs[3])")) }
-    let (sh, sw) = NativeAttr.pair(a.ints("strides", default: [1, 1]), 1)
-    var (dh, dw) = NativeAttr.pair(a.ints("dilations", default: [1, 1]), 1)
-    let p = NativeAttr.four(a.ints("paddings", default: [0, 0]))
-    let alg = a.string("padding_algorithm", default: "EXPLICIT")
-    let ph = NativeAttr.resolve(alg, input: xs[1], kernel: kh, stride: sh, explicit: (p[0], p[1]))
-    let pw = NativeAttr.resolve(alg, input: xs[2], kernel: kw, stride: sw, explicit: (p[2], p[3]))
-    if alg.uppercased() == "SAME" { (dh, dw) = (1, 1) }
-    guard let act = NativeAttr.activation(a.string("activation", default: "none")) else {
-        return .failure(KernelError("unsupported activation \(a.string("activation", default: ""))"))
-    }
-    let outName = ctx.node.output("Output")
-    let outValueDT = outName.flatMap { ctx.graph.values[$0]?.dtype }
-    guard let odt = NativeAttr.outDType(a.string("out_dtype", default: outValueDT.map { $0 == .f32 ? "f32" : $0 == .u8 ? "u8" : "s8" } ?? "f32")) else {
-        return .failure(KernelError("unsupported out_dtype"))
-    }
+    let (sh, sw) = spec.geometry.strides
+    let (pads, (dh, dw)) = spec.geometry.resolve(inH: xs[1], inW: xs[2], kH: kh, kW: kw)
+    let ph = (pads[0], pads[1]), pw = (pads[2], pads[3])
+    let act = NativeAttr.activation(e.activation)
+    let odt = NativeAttr.cDType(e.outType)
     var rdt = QTOP_DT_NONE
     if let rn = ctx.node.input("Residual") {
         guard let d = ctx.graph.values[rn]?.dtype, let c = NativeAttr.cDType(d) else {
@@ -55,9 +45,10 @@ func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
         }
         rdt = c
     }
-    let wsc = a.floats("weight_scales", default: [])
-    guard wsc.count == oc || wsc.count == 1 else { return .failure(KernelError("weight_scales has \(wsc.count) values for \(oc) channels")) }
-    s.ranges = wsc.count == oc ? wsc : [Float](repeating: wsc[0], count: oc)
+    guard let ranges = e.weightScales(channels: oc) else {
+        return .failure(KernelError("weight_scales has \(e.weightScales.count) values for \(oc) channels"))
+    }
+    s.ranges = ranges
     s.weights = Array(UnsafeBufferPointer(start: f.pointer(as: Int8.self), count: f.shape.reduce(1, *)))
     if let b = ctx.constant("Bias") {
         guard b.dtype == .f32, b.shape.reduce(1, *) == oc else { return .failure(KernelError("Bias must be f32 [\(oc)]")) }
@@ -70,19 +61,16 @@ func decodeQConv(_ ctx: KernelBuildContext) -> Result<QConvSetup, KernelError> {
     d.pad_t = Int32(ph.0); d.pad_b = Int32(ph.1); d.pad_l = Int32(pw.0); d.pad_r = Int32(pw.1)
     d.dil_h = Int32(dh); d.dil_w = Int32(dw); d.groups = Int32(groups)
     d.src_dt = ci(sdt); d.dst_dt = ci(odt); d.res_dt = ci(rdt); d.act = ci(act)
-    d.in_range = a.float("in_scale", default: 0)
-    d.out_range = a.float("out_scale", default: 0)
-    d.res_range = a.float("residual_scale", default: 0)
-    if let qo = ctx.node.output("QuantOutput") {
-        let qdt = ctx.graph.values[qo]?.dtype
-        guard let q2 = NativeAttr.outDType(a.string("quant_out_dtype", default: qdt == .u8 ? "u8" : "s8")), q2 != QTOP_DT_F32 else {
-            return .failure(KernelError("quant_out_dtype must be u8 or s8"))
-        }
-        guard odt == QTOP_DT_F32 else { return .failure(KernelError("QuantOutput needs an f32 Output")) }
+    d.in_range = e.inScale
+    d.out_range = e.outScale
+    d.res_range = e.residualScale
+    if rdt != QTOP_DT_NONE && rdt != QTOP_DT_F32 && !(e.residualScale > 0) {
+        return .failure(KernelError("an integer Residual needs residual_scale > 0"))
+    }
+    if let (qt, qs) = spec.quantOutput {
         d.has_q2 = 1
-        d.q2_dt = ci(q2)
-        d.q2_range = a.float("quant_out_scale", default: 0)
-        guard d.q2_range > 0 else { return .failure(KernelError("QuantOutput needs quant_out_scale > 0")) }
+        d.q2_dt = ci(NativeAttr.cDType(qt))
+        d.q2_range = qs
     }
     s.desc = d
     s.inShape = xs
@@ -121,16 +109,16 @@ final class NativeQConvKernel: Kernel {
     }
 }
 
-func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel) -> KernelBuild {
+func makeQConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
+    let spec = try ctx.spec(QConvSpec.self)
     // cheap family check before copying weights (every family × ISA entry is asked in turn)
     if let fs = ctx.constant("Filter")?.shape, fs.count == 4, let ic = ctx.inputShape("Input").last {
-        let g = max(1, ctx.attrs.int("groups", default: 1))
-        let fam = g > 1 && g == ic && fs[0] == ic ? "dwconv" : (fs[2] == 1 && fs[3] == 1 ? "conv1x1" : "conv")
+        let fam = spec.family(inputChannels: ic, filter: fs).rawValue
         if fam != family { return .rejected("\(family): shape is \(fam)") }
     }
     let s: QConvSetup
-    switch decodeQConv(ctx) {
+    switch decodeQConv(ctx, spec) {
     case .failure(let e): return .rejected(e.description)
     case .success(let v): s = v
     }
@@ -176,9 +164,9 @@ final class NativeQMatMulKernel: Kernel {
     }
 }
 
-func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) -> KernelBuild {
+func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
-    let a = ctx.attrs
+    let e = try ctx.spec(QMatMulSpec.self).epilogue
     let xs = ctx.inputShape("X")
     guard xs.count >= 2, known(xs) else { return .rejected("X must have a known shape of rank ≥ 2, got \(xs)") }
     guard let xn = ctx.node.input("X"), let sdt = NativeAttr.int8DType(ctx.graph.values[xn]?.dtype) else { return .rejected("X must be u8 or s8") }
@@ -186,19 +174,15 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) -> KernelBuild {
     let k = xs.last!, m = xs.dropLast().reduce(1, *)
     guard w.shape[0] == k else { return .rejected("Y is \(w.shape), X has K=\(k)") }
     let n = w.shape[1]
-    guard let act = NativeAttr.activation(a.string("activation", default: "none")) else { return .rejected("unsupported activation") }
-    let outDT = ctx.node.output("Out").flatMap { ctx.graph.values[$0]?.dtype }
-    guard let odt = NativeAttr.outDType(a.string("out_dtype", default: outDT.map { $0 == .f32 ? "f32" : $0 == .u8 ? "u8" : "s8" } ?? "f32")) else {
-        return .rejected("unsupported out_dtype")
-    }
+    let act = NativeAttr.activation(e.activation)
+    let odt = NativeAttr.cDType(e.outType)
     var rdt = QTOP_DT_NONE
     if let rn = ctx.node.input("Residual") {
         guard let dt = ctx.graph.values[rn]?.dtype, let c = NativeAttr.cDType(dt) else { return .rejected("Residual must be u8, s8 or f32") }
         rdt = c
     }
-    let wsc = a.floats("weight_scales", default: [])
-    guard wsc.count == n || wsc.count == 1 else { return .rejected("weight_scales has \(wsc.count) values for \(n) columns") }
-    let ranges = wsc.count == n ? wsc : [Float](repeating: wsc[0], count: n)
+    guard let ranges = e.weightScales(channels: n) else { return .rejected("weight_scales has \(e.weightScales.count) values for \(n) columns") }
+    if rdt != QTOP_DT_NONE && rdt != QTOP_DT_F32 && !(e.residualScale > 0) { return .rejected("an integer Residual needs residual_scale > 0") }
     var bias: [Float]?
     if let b = ctx.constant("Bias") {
         guard b.dtype == .f32, b.shape.reduce(1, *) == n else { return .rejected("Bias must be f32 [\(n)]") }
@@ -207,9 +191,9 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) -> KernelBuild {
     var d = qtop_qmatmul_desc()
     d.m = Int32(m); d.k = Int32(k); d.n = Int32(n)
     d.src_dt = ci(sdt); d.dst_dt = ci(odt); d.res_dt = ci(rdt); d.act = ci(act)
-    d.in_range = a.float("in_scale", default: 0)
-    d.out_range = a.float("out_scale", default: 0)
-    d.res_range = a.float("residual_scale", default: 0)
+    d.in_range = e.inScale
+    d.out_range = e.outScale
+    d.res_range = e.residualScale
     var why = [CChar](repeating: 0, count: 256)
     if qtop_qmatmul_query(&d, isa.cValue, ctx.isaCap.cValue, &why, why.count) == 0 { return .rejected(whyString(why)) }
     let wp = UnsafePointer(w.pointer(as: Int8.self))
@@ -241,50 +225,42 @@ final class NativeQPoolKernel: Kernel {
     }
 }
 
-func makeQPool(_ ctx: KernelBuildContext) -> KernelBuild {
-    let a = ctx.attrs
+func makeQPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    let spec = try ctx.spec(QPoolSpec.self)
+    let p = spec.windows
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")
     guard xs.count == 4, known(xs), os.count == 4, known(os) else { return .rejected("X/Out must be known 4-D NHWC shapes") }
-    guard let xn = ctx.node.input("X"), let sdt = NativeAttr.int8DType(ctx.graph.values[xn]?.dtype) else { return .rejected("X must be u8 or s8") }
-    let type = a.string("pooling_type", default: "max")
+    guard let sdt = NativeAttr.int8DType(ctx.inputDType("X")) else { return .rejected("X must be u8 or s8") }
     var d = qtop_qpool_desc()
     d.n = Int32(xs[0]); d.h = Int32(xs[1]); d.w = Int32(xs[2]); d.c = Int32(xs[3])
     d.oh = Int32(os[1]); d.ow = Int32(os[2])
     guard os[0] == xs[0], os[3] == xs[3] else { return .rejected("Out \(os) does not match X \(xs)") }
-    d.is_avg = type == "avg" ? 1 : 0
-    if type != "avg" && type != "max" { return .rejected("pooling_type \(type)") }
-    let global = a.bool("global_pooling", default: false)
-    let adaptive = a.bool("adaptive", default: false)
-    d.exclusive = a.bool("exclusive", default: true) ? 1 : 0
-    if global {
+    d.is_avg = p.isMax ? 0 : 1
+    d.exclusive = p.exclusive ? 1 : 0
+    if p.global {
         d.kh = d.h; d.kw = d.w; d.stride_h = 1; d.stride_w = 1
         guard os[1] == 1, os[2] == 1 else { return .rejected("global pooling must produce 1×1") }
-    } else if adaptive {
+    } else if p.adaptive {
         d.adaptive = 1
     } else {
-        let (kh, kw) = NativeAttr.pair(a.ints("ksize", default: [1, 1]), 1)
-        let (sh, sw) = NativeAttr.pair(a.ints("strides", default: [1, 1]), 1)
-        let p = NativeAttr.four(a.ints("paddings", default: [0, 0]))
-        let alg = a.string("padding_algorithm", default: "EXPLICIT")
+        let (kh, kw) = p.kernel
+        let (sh, sw) = p.geometry.strides
+        let g = p.geometry
         d.kh = Int32(kh); d.kw = Int32(kw); d.stride_h = Int32(sh); d.stride_w = Int32(sw)
-        d.pad_t = Int32(NativeAttr.resolve(alg, input: xs[1], kernel: kh, stride: sh, explicit: (p[0], p[1])).0)
-        d.pad_l = Int32(NativeAttr.resolve(alg, input: xs[2], kernel: kw, stride: sw, explicit: (p[2], p[3])).0)
+        d.pad_t = Int32(WindowGeometry.resolvePadding(g.algorithm, input: xs[1], kernel: kh, stride: sh, explicit: (g.paddings[0], g.paddings[1])).0)
+        d.pad_l = Int32(WindowGeometry.resolvePadding(g.algorithm, input: xs[2], kernel: kw, stride: sw, explicit: (g.paddings[2], g.paddings[3])).0)
     }
     d.src_dt = ci(sdt)
-    let outDT = ctx.node.output("Out").flatMap { ctx.graph.values[$0]?.dtype }
-    if d.is_avg == 1 {
-        guard let odt = NativeAttr.outDType(a.string("out_dtype", default: outDT.map { $0 == .f32 ? "f32" : $0 == .u8 ? "u8" : "s8" } ?? "s8")) else {
-            return .rejected("unsupported out_dtype")
-        }
-        d.dst_dt = ci(odt)
-    } else {
-        d.dst_dt = d.src_dt
-        if let od = outDT, NativeAttr.int8DType(od).map(ci) != d.src_dt { return .rejected("max pool keeps the input dtype") }
+    let out = try spec.outType(input: ctx.inputDType("X"))
+    if p.isMax {
+        // The spec's max pool requantizes to out_scale (and converts to out_dtype); this kernel keeps the input's
+        // type and range, so it serves only the plain case.
+        guard NativeAttr.cDType(out) == sdt else { return .rejected("max pool keeps the input dtype") }
+        guard !spec.requantizes else { return .rejected("max pool with out_scale ≠ in_scale requantizes; the native max pool keeps the input range") }
     }
-    d.in_range = a.float("in_scale", default: 0)
-    d.out_range = a.float("out_scale", default: 0)
-    if d.is_avg == 1 && !(d.in_range > 0) { return .rejected("avg pool needs in_scale > 0") }
-    if d.is_avg == 1 && d.dst_dt != ci(QTOP_DT_F32) && !(d.out_range > 0) { return .rejected("avg pool needs out_scale > 0") }
+    d.dst_dt = ci(NativeAttr.cDType(out))
+    d.in_range = spec.inScale
+    d.out_range = spec.outScale
     return .ready(NativeQPoolKernel(desc: d, inCount: xs.reduce(1, *), outCount: os.reduce(1, *)))
 }
 
@@ -330,20 +306,12 @@ final class NativeDequantizeKernel: Kernel {
     }
 }
 
-func makeQuantize(_ ctx: KernelBuildContext) -> KernelBuild {
-    let a = ctx.attrs
-    let range = a.float("scale", default: 0)
-    guard range > 0 else { return .rejected("quantize needs scale > 0") }
-    let outDT = ctx.node.output("Out").flatMap { ctx.graph.values[$0]?.dtype }
-    guard let dt = NativeAttr.outDType(a.string("out_dtype", default: outDT == .u8 ? "u8" : "s8")), dt != QTOP_DT_F32 else {
-        return .rejected("quantize out_dtype must be u8 or s8")
-    }
-    return .ready(NativeQuantizeKernel(dt: dt, range: range))
+func makeQuantize(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    let spec = try ctx.spec(QuantizeSpec.self)
+    return .ready(NativeQuantizeKernel(dt: NativeAttr.cDType(spec.outType), range: spec.scale))
 }
 
-func makeDequantize(_ ctx: KernelBuildContext) -> KernelBuild {
-    let range = ctx.attrs.float("scale", default: 0)
-    let inDT = ctx.node.input("X").flatMap { ctx.graph.values[$0]?.dtype }
-    if inDT != .f32 && !(range > 0) { return .rejected("dequantize needs scale > 0") }
-    return .ready(NativeDequantizeKernel(range: range))
+func makeDequantize(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    let spec = try ctx.spec(DequantizeSpec.self)
+    return .ready(NativeDequantizeKernel(range: spec.scale))
 }

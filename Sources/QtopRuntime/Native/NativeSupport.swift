@@ -2,34 +2,9 @@ import CQtopKernels
 import QtopFormat
 import QtopGraph
 
-/// Helpers shared by the native kernel wrappers: attribute decoding with Paddle's conventions and dtype mapping.
+/// Helpers shared by the native kernel wrappers: dtype and activation mapping to the C enums (attributes come
+/// decoded from the op specs).
 enum NativeAttr {
-    static func pair(_ v: [Int], _ d: Int) -> (Int, Int) {
-        if v.count >= 2 { return (v[0], v[1]) }
-        if v.count == 1 { return (v[0], v[0]) }
-        return (d, d)
-    }
-
-    /// [h, w] → [top, bottom, left, right]; 4 values are already in that order.
-    static func four(_ p: [Int]) -> [Int] {
-        if p.count >= 4 { return Array(p.prefix(4)) }
-        if p.count == 2 { return [p[0], p[0], p[1], p[1]] }
-        if p.count == 1 { return [p[0], p[0], p[0], p[0]] }
-        return [0, 0, 0, 0]
-    }
-
-    /// Paddle's UpdatePaddingAndDilation for one dimension.
-    static func resolve(_ algorithm: String, input: Int, kernel: Int, stride: Int, explicit: (Int, Int)) -> (Int, Int) {
-        switch algorithm.uppercased() {
-        case "SAME":
-            let out = (input + stride - 1) / stride
-            let total = max((out - 1) * stride + kernel - input, 0)
-            return (total / 2, total - total / 2)
-        case "VALID": return (0, 0)
-        default: return explicit
-        }
-    }
-
     static func activation(_ s: String) -> qtop_act? {
         switch s.lowercased() {
         case "", "none", "identity", "linear": return QTOP_ACT_NONE
@@ -40,19 +15,48 @@ enum NativeAttr {
         }
     }
 
+    /// The C activation for a fused float activation, nil when the C epilogue cannot compute it (an activation it
+    /// lacks, or parameters other than the ones it hard-codes: relu6 at 6, hard_swish 6/6/3).
+    static func activation(_ act: FusedActivation) -> qtop_act? {
+        guard let c = activation(act.name) else { return nil }
+        let p = act.params
+        switch c {
+        case QTOP_ACT_RELU6:
+            let alpha = p["fuse_alpha"].flatMap { $0 > 0 ? $0 : nil }
+            if (p["threshold"] ?? alpha ?? 6) != 6 { return nil }
+        case QTOP_ACT_HARD_SWISH:
+            if (p["threshold"] ?? 6) != 6 || (p["scale"] ?? 6) != 6 || (p["offset"] ?? 3) != 3 { return nil }
+        default: break
+        }
+        return c
+    }
+
+    static func unsupported(_ act: FusedActivation) -> String {
+        activation(act.name) == nil ? "unsupported activation \(act.name)" : "activation \(act.name) with parameters \(act.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) (the native epilogue has the defaults only)"
+    }
+
+    /// The C activation of the integer epilogue.
+    static func activation(_ e: EpilogueActivation) -> qtop_act {
+        switch e {
+        case .none: return QTOP_ACT_NONE
+        case .relu: return QTOP_ACT_RELU
+        case .relu6: return QTOP_ACT_RELU6
+        case .hard_swish: return QTOP_ACT_HARD_SWISH
+        }
+    }
+
+    static func cDType(_ t: QDataType) -> qtop_dtype {
+        switch t {
+        case .u8: return QTOP_DT_U8
+        case .s8: return QTOP_DT_S8
+        case .f32: return QTOP_DT_F32
+        }
+    }
+
     static func int8DType(_ d: DType?) -> qtop_dtype? {
         switch d {
         case .u8?: return QTOP_DT_U8
         case .i8?: return QTOP_DT_S8
-        default: return nil
-        }
-    }
-
-    static func outDType(_ s: String) -> qtop_dtype? {
-        switch s.lowercased() {
-        case "u8", "uint8": return QTOP_DT_U8
-        case "s8", "i8", "int8": return QTOP_DT_S8
-        case "f32", "float32", "fp32": return QTOP_DT_F32
         default: return nil
         }
     }

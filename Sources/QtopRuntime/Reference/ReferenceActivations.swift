@@ -10,10 +10,15 @@ import QtopGraph
 @inline(__always) func stdMin(_ a: Float, _ b: Float) -> Float { b < a ? b : a }
 
 /// Registers an X → Out f32 map whose function is built from the node's attributes.
-func addUnaryF32(_ r: KernelRegistry, _ op: String, inSlot: String = "X", outSlot: String = "Out",
-                 _ build: @escaping (Attributes) -> (Float) -> Float) {
+func addUnaryF32(_ r: KernelRegistry, _ op: String, _ build: @escaping (UnarySpec) -> (Float) -> Float) {
+    addUnaryF32(r, op, spec: UnarySpec.self, build)
+}
+
+/// The same for an op decoded by another spec (dropout).
+func addUnaryF32<S: OpSpec>(_ r: KernelRegistry, _ op: String, spec: S.Type, inSlot: String = "X",
+                            outSlot: String = "Out", _ build: @escaping (S) -> (Float) -> Float) {
     r.addReference(op) { ctx in
-        let f = build(ctx.attrs)
+        let f = build(try ctx.spec(S.self))
         return refReady { io in
             let x = try io.input(inSlot), y = try io.output(outSlot)
             try requireF32(x, op)
@@ -49,43 +54,43 @@ func leakyReluF(_ x: Float, _ alpha: Float) -> Float { x >= 0 ? x : alpha * x }
 func registerReferenceActivationKernels(_ r: KernelRegistry) {
     addUnaryF32(r, "relu") { _ in reluF }
     addUnaryF32(r, "relu6") { a in
-        let t = a.float("threshold", default: 6)
+        let t = a.param("threshold")
         return { relu6F($0, t) }
     }
     addUnaryF32(r, "hard_swish") { a in
-        let t = a.float("threshold", default: 6), s = a.float("scale", default: 6), o = a.float("offset", default: 3)
+        let t = a.param("threshold"), s = a.param("scale"), o = a.param("offset")
         return { hardSwishF($0, threshold: t, scale: s, offset: o) }
     }
     addUnaryF32(r, "hard_sigmoid") { a in
-        let slope = a.float("slope", default: 0.2), offset = a.float("offset", default: 0.5)
+        let slope = a.param("slope"), offset = a.param("offset")
         return { hardSigmoidF($0, slope: slope, offset: offset) }
     }
     addUnaryF32(r, "sigmoid") { _ in sigmoidF }
     addUnaryF32(r, "swish") { a in
-        let beta = a.float("beta", default: 1)
+        let beta = a.param("beta")
         return { x in x / (1 + Foundation.exp(-beta * x)) }
     }
     addUnaryF32(r, "silu") { _ in { x in x / (1 + Foundation.exp(-x)) } }
     addUnaryF32(r, "leaky_relu") { a in
-        let alpha = a.float("alpha", default: 0.02)
+        let alpha = a.param("alpha")
         return { leakyReluF($0, alpha) }
     }
     addUnaryF32(r, "tanh") { _ in { Foundation.tanh($0) } }
     // elu: x > 0 ? x : alpha * (exp(x) - 1)
     addUnaryF32(r, "elu") { a in
-        let alpha = a.float("alpha", default: 1)
+        let alpha = a.param("alpha")
         return { x in x > 0 ? x : alpha * (Foundation.exp(x) - 1) }
     }
     addUnaryF32(r, "softplus") { a in
-        let beta = a.float("beta", default: 1), threshold = a.float("threshold", default: 20)
+        let beta = a.param("beta"), threshold = a.param("threshold")
         return { softplusF($0, beta: beta, threshold: threshold) }
     }
     addUnaryF32(r, "mish") { a in
-        let threshold = a.float("threshold", default: 20)
+        let threshold = a.param("threshold")
         return { mishF($0, threshold: threshold) }
     }
     addUnaryF32(r, "gelu") { a in
-        if a.bool("approximate", default: false) {
+        if a.approximate {
             // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
             let k = Float(sqrt(2.0 / Double.pi))
             return { x in x * 0.5 * (1 + Foundation.tanh(k * (x + 0.044715 * x * x * x))) }
@@ -99,8 +104,8 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
     addUnaryF32(r, "abs") { _ in { Swift.abs($0) } }
     // scale: a ScaleTensor input, when present, overrides the `scale` attribute.
     r.addReference("scale") { ctx in
-        let sAttr = ctx.attrs.float("scale", default: 1), b = ctx.attrs.float("bias", default: 0)
-        let after = ctx.attrs.bool("bias_after_scale", default: true)
+        let spec = try ctx.spec(ScaleSpec.self)
+        let sAttr = spec.scale, b = spec.bias, after = spec.biasAfterScale
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
             try requireSameCount(x, y, "scale")
@@ -119,15 +124,15 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
         }
     }
     // dropout at inference: upscale_in_train → identity; downgrade_in_infer → x * (1 - p).
-    addUnaryF32(r, "dropout") { a in
-        if a.string("dropout_implementation", default: "downgrade_in_infer") == "upscale_in_train" { return { $0 } }
-        let keep = 1 - a.float("dropout_prob", default: 0.5)
+    addUnaryF32(r, "dropout", spec: DropoutSpec.self) { a in
+        if a.upscaleInTrain { return { $0 } }
+        let keep = 1 - a.prob
         return { x in x * keep }
     }
     // clip: Min/Max tensor inputs override the attributes.
     r.addReference("clip") { ctx in
-        let minAttr = ctx.attrs.float("min", default: -Float.greatestFiniteMagnitude)
-        let maxAttr = ctx.attrs.float("max", default: Float.greatestFiniteMagnitude)
+        let spec = try ctx.spec(ClipSpec.self)
+        let minAttr = spec.min, maxAttr = spec.max
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
             try requireF32(x, "clip")
@@ -143,8 +148,8 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
     // prelu: x > 0 ? x : alpha * x with Alpha per "all" (one value), "channel" (NCHW dim 1 or NHWC last)
     // or "element" (same shape as one sample).
     r.addReference("prelu") { ctx in
-        let mode = ctx.attrs.string("mode", default: "all")
-        let nhwc = ctx.attrs.string("data_format", default: "NCHW") == "NHWC"
+        let spec = try ctx.spec(UnarySpec.self)
+        let mode = spec.mode, nhwc = spec.nhwc
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
             try requireF32(x, "prelu")

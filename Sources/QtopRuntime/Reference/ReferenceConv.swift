@@ -4,28 +4,23 @@ import QtopGraph
 
 // conv2d / depthwise_conv2d / fused_conv2d (NCHW, direct loops) and inference batch_norm.
 
-/// Convolution geometry decoded from the attributes; paddings are resolved per input size at run time.
+/// Convolution geometry as the loops use it: the spec's window geometry and groups.
 struct ConvAttrs {
-    var strides: (Int, Int)
-    var dilations: (Int, Int)
-    var paddings: [Int]  // [top, bottom, left, right] as written in the attribute
-    var algorithm: String
-    var groups: Int
+    let geometry: WindowGeometry
+    let groups: Int
+    var strides: (Int, Int) { geometry.strides }
 
-    init(_ a: Attributes) {
-        strides = pair(a.ints("strides", default: [1, 1]), default: 1)
-        dilations = pair(a.ints("dilations", default: [1, 1]), default: 1)
-        paddings = fourPaddings(a.ints("paddings", default: [0, 0]))
-        algorithm = a.string("padding_algorithm", default: "EXPLICIT")
-        groups = max(a.int("groups", default: 1), 1)
+    init(geometry: WindowGeometry, groups: Int) {
+        self.geometry = geometry
+        self.groups = groups
     }
+
+    init(_ spec: ConvSpec) { self.init(geometry: spec.geometry, groups: spec.groups) }
+    init(_ spec: QConvSpec) { self.init(geometry: spec.geometry, groups: spec.groups) }
 
     /// Paddle's UpdatePaddingAndDilation: (top, bottom, left, right) and the effective dilations.
     func resolve(inH: Int, inW: Int, kH: Int, kW: Int) -> (pads: [Int], dil: (Int, Int)) {
-        let ph = resolvePadding(algorithm: algorithm, input: inH, kernel: kH, stride: strides.0, explicit: (paddings[0], paddings[1]))
-        let pw = resolvePadding(algorithm: algorithm, input: inW, kernel: kW, stride: strides.1, explicit: (paddings[2], paddings[3]))
-        let dil = algorithm == "SAME" ? (1, 1) : dilations
-        return ([ph.0, ph.1, pw.0, pw.1], dil)
+        geometry.resolve(inH: inH, inW: inW, kH: kH, kW: kW)
     }
 }
 
@@ -34,10 +29,10 @@ struct ConvAttrs {
 /// (`threshold`, `slope`, `offset`, `alpha`, `beta`, `min`, `max`), else from Paddle's `fuse_alpha` / `fuse_beta`
 /// (Paddle maps relu6 threshold, hard_sigmoid slope, leaky_relu alpha, swish beta and clip min to fuse_alpha;
 /// hard_sigmoid offset and clip max to fuse_beta), else the op defaults.
-func fusedActivation(_ a: Attributes) throws -> (Float) -> Float {
-    let name = a.string("activation", default: a.string("fuse_activation", default: "none"))
-    let alpha = a["fuse_alpha"]?.float, beta = a["fuse_beta"]?.float
-    func param(_ own: String, _ fused: Float?, _ d: Float) -> Float { a[own]?.float ?? fused ?? d }
+func fusedActivation(_ act: FusedActivation) throws -> (Float) -> Float {
+    let name = act.name
+    let alpha = act.params["fuse_alpha"], beta = act.params["fuse_beta"]
+    func param(_ own: String, _ fused: Float?, _ d: Float) -> Float { act.params[own] ?? fused ?? d }
     switch name {
     case "", "none", "identity": return { $0 }
     case "relu": return reluF
@@ -146,8 +141,9 @@ func validTaps(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, size
 func registerReferenceConvKernels(_ r: KernelRegistry) {
     for op in ["conv2d", "depthwise_conv2d"] {
         r.addReference(op) { ctx in
-            if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
-            let attrs = ConvAttrs(ctx.attrs)
+            let spec = try ctx.spec(ConvSpec.self)
+            if spec.nhwc { return .rejected("NHWC data_format not supported") }
+            let attrs = ConvAttrs(spec)
             let wConst = ctx.constant("Filter")?.floatValues()
             return refReady { io in
                 // Paddle's conv2d has an optional Bias input in some exported programs; honour it if present.
@@ -157,10 +153,11 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("fused_conv2d") { ctx in
-        if ctx.attrs.string("data_format", default: "NCHW") == "NHWC" { return .rejected("NHWC data_format not supported") }
-        let attrs = ConvAttrs(ctx.attrs)
+        let spec = try ctx.spec(ConvSpec.self)
+        if spec.nhwc { return .rejected("NHWC data_format not supported") }
+        let attrs = ConvAttrs(spec)
         let act: (Float) -> Float
-        do { act = try fusedActivation(ctx.attrs) } catch { return .rejected("\(error)") }
+        do { act = try fusedActivation(spec.activation) } catch { return .rejected("\(error)") }
         let wConst = ctx.constant("Filter")?.floatValues()
         return refReady { io in
             try conv2dNCHW(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
@@ -171,8 +168,8 @@ func registerReferenceConvKernels(_ r: KernelRegistry) {
     // Inference batch_norm exactly as Paddle's CPU kernel: inv_std = 1/sqrt(var + eps),
     // new_scale = inv_std * scale, new_bias = bias - mean * inv_std * scale, y = x * new_scale + new_bias.
     r.addReference("batch_norm") { ctx in
-        let eps = ctx.attrs.float("epsilon", default: 1e-5)
-        let nhwc = ctx.attrs.string("data_layout", default: "NCHW") == "NHWC"
+        let spec = try ctx.spec(BatchNormSpec.self)
+        let eps = spec.epsilon, nhwc = spec.nhwc
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Y")
             try requireF32(x, "batch_norm")

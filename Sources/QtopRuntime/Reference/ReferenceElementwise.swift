@@ -113,7 +113,7 @@ func runBinary(_ op: BinaryOp, x: Tensor, y: Tensor, out: Tensor, axis: Int) thr
 func registerReferenceElementwiseKernels(_ r: KernelRegistry) {
     for (name, op) in elementwiseOps() {
         r.addReference(name) { ctx in
-            let axis = ctx.attrs.int("axis", default: -1)
+            let axis = try ctx.spec(BinarySpec.self).axis
             return refReady { io in
                 try runBinary(op, x: try io.input("X"), y: try io.input("Y"), out: try io.output("Out"), axis: axis)
             }

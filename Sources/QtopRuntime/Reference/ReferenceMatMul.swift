@@ -80,21 +80,23 @@ func flatMatMul(x: Tensor, m: Int, k: Int, w: Tensor, n: Int, out: Tensor, bias:
 
 func registerReferenceMatMulKernels(_ r: KernelRegistry) {
     r.addReference("matmul_v2") { ctx in
-        let tx = ctx.attrs.bool("trans_x", default: false), ty = ctx.attrs.bool("trans_y", default: false)
+        let spec = try ctx.spec(MatMulSpec.self)
+        let tx = spec.transX, ty = spec.transY
         return refReady { io in
             try batchedMatMul(x: try io.input("X"), y: try io.input("Y"), out: try io.output("Out"), transX: tx, transY: ty)
         }
     }
     r.addReference("matmul") { ctx in
-        let tx = ctx.attrs.bool("transpose_X", default: false), ty = ctx.attrs.bool("transpose_Y", default: false)
-        let alpha = ctx.attrs.float("alpha", default: 1)
+        let spec = try ctx.spec(MatMulSpec.self)
+        let tx = spec.transX, ty = spec.transY, alpha = spec.alpha
         return refReady { io in
             try batchedMatMul(x: try io.input("X"), y: try io.input("Y"), out: try io.output("Out"),
                               transX: tx, transY: ty, alpha: alpha)
         }
     }
     r.addReference("mul") { ctx in
-        let xn = ctx.attrs.int("x_num_col_dims", default: 1), yn = ctx.attrs.int("y_num_col_dims", default: 1)
+        let spec = try ctx.spec(MulSpec.self)
+        let xn = spec.xNumColDims, yn = spec.yNumColDims
         return refReady { io in
             let x = try io.input("X"), y = try io.input("Y")
             guard xn >= 1, xn <= x.rank, yn >= 1, yn <= y.rank else { throw KernelError("mul: num_col_dims out of range") }
@@ -105,11 +107,9 @@ func registerReferenceMatMulKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("fc") { ctx in
-        let nc = ctx.attrs.int("in_num_col_dims", default: 1)
-        // fc's `activation_type` with the same parameter attributes as fused_conv2d's `activation`.
-        var actAttrs = ctx.attrs
-        actAttrs["activation"] = .string(ctx.attrs.string("activation_type", default: "none"))
-        let activation = try fusedActivation(actAttrs)
+        let spec = try ctx.spec(FCSpec.self)
+        let nc = spec.inNumColDims
+        let activation = try fusedActivation(spec.activation)
         return refReady { io in
             let x = try io.input("Input"), w = try io.input("W")
             guard nc >= 1, nc <= x.rank, w.rank == 2 else { throw KernelError("fc: in_num_col_dims \(nc) for \(x.shape), W \(w.shape)") }

@@ -51,9 +51,15 @@ func absMax(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
 /// The channel index of flat element `i` along `axis` of `shape`.
 struct ChannelIndexer {
     let inner: Int, extent: Int
+    /// An axis outside the shape (e.g. -1 from a file) means one channel.
     init(shape: [Int], axis: Int) {
-        extent = axis < shape.count ? shape[axis] : 1
-        inner = axis + 1 <= shape.count ? shape[(axis + 1)...].reduce(1, *) : 1
+        guard axis >= 0, axis < shape.count else {
+            extent = 1
+            inner = 1
+            return
+        }
+        extent = shape[axis]
+        inner = shape[(axis + 1)...].reduce(1, *)
     }
     @inline(__always) func channel(_ i: Int) -> Int { (i / inner) % extent }
 }
@@ -69,11 +75,6 @@ func channelLayout(scales: [Float], shape: [Int], axis: Int, op: String) throws 
         throw KernelError("\(op): \(scales.count) scales for X \(shape) along quant_axis \(axis)")
     }
     return (shape[..<ax].reduce(1, *), shape[ax], shape[(ax + 1)...].reduce(1, *))
-}
-
-func binCount(_ a: Attributes) -> Int {
-    if let q = a["qmax"]?.int, q > 0 { return q }
-    return (1 << (a.int("bit_length", default: 8) - 1)) - 1
 }
 
 /// Writes the scale(s) used to an optional OutScale output when the executor allocated one.
@@ -93,9 +94,8 @@ func channelAbsMax(_ x: Tensor, axis: Int) throws -> [Float] {
 
 func registerReferenceQuantKernels(_ r: KernelRegistry) {
     r.addReference("quantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
-        let roundType = ctx.attrs.int("round_type", default: 0)
-        let observer = ctx.attrs.bool("only_observer", default: false)
+        let spec = try ctx.spec(QuantSpec.self)
+        let bin = Float(spec.binCount), axis = spec.quantAxis, roundType = spec.roundType, observer = spec.onlyObserver
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Y")
             try requireSameCount(x, y, "quantize_linear")
@@ -117,8 +117,8 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("dequantize_linear") { ctx in
-        let bin = Float(binCount(ctx.attrs)), axis = ctx.attrs.int("quant_axis", default: 0)
-        let observer = ctx.attrs.bool("only_observer", default: false)
+        let spec = try ctx.spec(QuantSpec.self)
+        let bin = Float(spec.binCount), axis = spec.quantAxis, observer = spec.onlyObserver
         /// y = (x * s) / qmax over the layout; X may be int8 or float.
         func dequantize(_ x: Tensor, _ scales: [Float], into y: UnsafeMutablePointer<Float>) throws {
             let (outer, extent, inner) = try channelLayout(scales: scales, shape: x.shape, axis: axis, op: "dequantize_linear")
@@ -168,7 +168,8 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
     ]
     for (op, useInScale, f) in perTensor {
         r.addReference(op) { ctx in
-            let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
+            let spec = try ctx.spec(QuantSpec.self)
+            let bin = Float(spec.binCount), roundType = spec.roundType
             return refReady { io in
                 let x = try io.input("X"), y = try io.output("Out")
                 try requireF32(x, op)
@@ -186,8 +187,8 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
     ]
     for (op, f) in perChannel {
         r.addReference(op) { ctx in
-            let bin = Float(binCount(ctx.attrs)), roundType = ctx.attrs.int("round_type", default: 1)
-            let axis = ctx.attrs.int("quant_axis", default: 0)
+            let spec = try ctx.spec(QuantSpec.self)
+            let bin = Float(spec.binCount), roundType = spec.roundType, axis = spec.quantAxis
             return refReady { io in
                 let x = try io.input("X"), y = try io.output("Out")
                 try requireF32(x, op)
@@ -201,7 +202,7 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
     }
     // fake_dequantize_max_abs: Out = (X * Scale) / max_range.
     r.addReference("fake_dequantize_max_abs") { ctx in
-        let maxRange = ctx.attrs.float("max_range", default: 127)
+        let maxRange = try ctx.spec(QuantSpec.self).maxRange
         return refReady { io in
             let x = try io.input("X"), y = try io.output("Out")
             try requireF32(y, "fake_dequantize_max_abs")
@@ -215,8 +216,8 @@ func registerReferenceQuantKernels(_ r: KernelRegistry) {
     // Two: the first per channel along x_num_col_dims (> 1) or axis 1, the second a single value:
     // ((x * s1[c]) * s2) / max_range.
     r.addReference("fake_channel_wise_dequantize_max_abs") { ctx in
-        let bits = ctx.attrs.ints("quant_bits", default: [8])
-        let axis = ctx.attrs.int("quant_axis", default: 0), xNumCol = ctx.attrs.int("x_num_col_dims", default: 1)
+        let spec = try ctx.spec(QuantSpec.self)
+        let bits = spec.quantBits, axis = spec.quantAxis, xNumCol = spec.xNumColDims
         var maxRange: Float = 1
         for b in bits { maxRange *= Float((1 << (b - 1)) - 1) }
         let range = maxRange

@@ -81,11 +81,11 @@ func reduce(_ x: Tensor, _ y: Tensor, dims: [Int], all: Bool, kind: ReduceKind) 
 
 func registerReferenceReduceKernels(_ r: KernelRegistry) {
     r.addReference("softmax") { ctx in
-        let axis = ctx.attrs.int("axis", default: -1)
+        let axis = try ctx.spec(UnarySpec.self).axis
         return refReady { io in try softmax(try io.input("X"), try io.output("Out"), axis: axis, log: false) }
     }
     r.addReference("log_softmax") { ctx in
-        let axis = ctx.attrs.int("axis", default: -1)
+        let axis = try ctx.spec(UnarySpec.self).axis
         return refReady { io in try softmax(try io.input("X"), try io.output("Out"), axis: axis, log: true) }
     }
     r.addReference("mean") { _ in
@@ -94,8 +94,8 @@ func registerReferenceReduceKernels(_ r: KernelRegistry) {
     let kinds: [(String, ReduceKind)] = [("reduce_mean", .mean), ("reduce_sum", .sum), ("reduce_max", .max), ("reduce_min", .min)]
     for (op, kind) in kinds {
         r.addReference(op) { ctx in
-            let dims = ctx.attrs.ints("dim", default: [])
-            let all = ctx.attrs.bool("reduce_all", default: false)
+            let spec = try ctx.spec(ReduceSpec.self)
+            let dims = spec.dims, all = spec.reduceAll
             return refReady { io in try reduce(try io.input("X"), try io.output("Out"), dims: dims, all: all, kind: kind) }
         }
     }

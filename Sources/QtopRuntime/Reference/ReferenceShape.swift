@@ -42,16 +42,16 @@ func registerReferenceShapeKernels(_ r: KernelRegistry) {
     }
     for op in ["transpose2", "transpose"] {
         r.addReference(op) { ctx in
-            let axis = ctx.attrs.ints("axis", default: [])
+            let spec = try ctx.spec(TransposeSpec.self)
             return refReady { io in
                 let x = try io.input("X")
-                let perm = axis.isEmpty ? Array((0..<x.rank).reversed()) : axis.map { normalizeAxis($0, rank: x.rank) }
+                let perm = try spec.permutation(rank: x.rank)
                 try transposeElements(x, perm: perm, into: try io.output("Out"))
             }
         }
     }
     r.addReference("concat") { ctx in
-        let axisAttr = ctx.attrs.int("axis", default: 0)
+        let axisAttr = try ctx.spec(ConcatSpec.self).axis
         return refReady { io in
             let xs = io.inputs["X"] ?? []
             let out = try io.output("Out")
@@ -79,7 +79,7 @@ func registerReferenceShapeKernels(_ r: KernelRegistry) {
         }
     }
     r.addReference("split") { ctx in
-        let axisAttr = ctx.attrs.int("axis", default: 0)
+        let axisAttr = try ctx.spec(SplitSpec.self).axis
         return refReady { io in
             let x = try io.input("X")
             let outs = io.outputs["Out"] ?? []

@@ -131,35 +131,4 @@ func rowMajorStrides(_ shape: [Int]) -> [Int] {
 
 func normalizeAxis(_ axis: Int, rank: Int) -> Int { axis < 0 ? axis + rank : axis }
 
-// MARK: - Paddle attribute conventions
-
-/// Paddle `paddings`: [h, w] (symmetric) or [top, bottom, left, right].
-func fourPaddings(_ p: [Int]) -> [Int] {
-    if p.count == 4 { return p }
-    if p.count == 2 { return [p[0], p[0], p[1], p[1]] }
-    if p.count == 1 { return [p[0], p[0], p[0], p[0]] }
-    return [0, 0, 0, 0]
-}
-
-/// A two-element spatial attribute (strides, dilations, ksize) with Paddle's defaults.
-func pair(_ v: [Int], default d: Int) -> (Int, Int) {
-    if v.count >= 2 { return (v[0], v[1]) }
-    if v.count == 1 { return (v[0], v[0]) }
-    return (d, d)
-}
-
-/// Paddle's UpdatePaddingAndDilation for one spatial dimension: SAME pads so out = ceil(in/s) with
-/// pad_sum = max((out-1)*s + k - in, 0), top = pad_sum/2, bottom = the rest (Paddle also resets the dilation
-/// to 1 for SAME, so `k` is the undilated kernel extent); VALID pads nothing; EXPLICIT keeps the attribute.
-func resolvePadding(algorithm: String, input: Int, kernel: Int, stride: Int, explicit: (Int, Int)) -> (Int, Int) {
-    switch algorithm {
-    case "SAME":
-        let out = (input + stride - 1) / stride
-        let total = max((out - 1) * stride + kernel - input, 0)
-        return (total / 2, total - total / 2)
-    case "VALID":
-        return (0, 0)
-    default:
-        return explicit
-    }
-}
+// Paddle's attribute conventions (paddings, strides, SAME/VALID) live in the op specs (QtopGraph/Ops).

@@ -1,0 +1,167 @@
+import QtopFormat
+
+// The convolution family: Paddle's conv2d / depthwise_conv2d, qtop's fused_conv2d (float, fused epilogue).
+// qtop's integer qconv2d shares `ConvGeometry` and lives in Integer.swift.
+
+public enum ConvSpecs {
+    static let specs: [any OpSpec.Type] = [ConvSpec.self]
+}
+
+/// Paddle's padding_algorithm.
+public enum PaddingAlgorithm: String, Sendable {
+    case explicit = "EXPLICIT", same = "SAME", valid = "VALID"
+
+    static func read(_ a: inout AttributeReader) throws -> PaddingAlgorithm {
+        let s = try a.string("padding_algorithm", default: "EXPLICIT")
+        guard let v = PaddingAlgorithm(rawValue: s.uppercased()) else {
+            throw a.fail("padding_algorithm", "must be EXPLICIT, SAME or VALID, got '\(s)'")
+        }
+        return v
+    }
+}
+
+/// Spatial geometry of a 2-D window op (convolution or pooling): strides, dilations, paddings, the padding
+/// algorithm. Paddings resolve per input size (SAME / VALID) with Paddle's UpdatePaddingAndDilation.
+public struct WindowGeometry: Sendable, Equatable {
+    public let strides: (Int, Int)
+    public let dilations: (Int, Int)
+    /// [top, bottom, left, right] as written ([h, w] and [p] expanded).
+    public let paddings: [Int]
+    public let algorithm: PaddingAlgorithm
+
+    public init(strides: (Int, Int), dilations: (Int, Int), paddings: [Int], algorithm: PaddingAlgorithm) {
+        self.strides = strides
+        self.dilations = dilations
+        self.paddings = paddings
+        self.algorithm = algorithm
+    }
+
+    public static func == (a: WindowGeometry, b: WindowGeometry) -> Bool {
+        a.strides == b.strides && a.dilations == b.dilations && a.paddings == b.paddings && a.algorithm == b.algorithm
+    }
+
+    /// Reads strides (≥ 1), dilations (≥ 1, when the op has them), paddings (≥ 0) and padding_algorithm.
+    static func read(_ a: inout AttributeReader, dilations hasDilations: Bool) throws -> WindowGeometry {
+        let s = try a.ints("strides", default: [1, 1], counts: [1, 2], min: 1)
+        let d = hasDilations ? try a.ints("dilations", default: [1, 1], counts: [1, 2], min: 1) : [1, 1]
+        let p = try a.ints("paddings", default: [0, 0], counts: [1, 2, 4], min: 0)
+        return WindowGeometry(strides: pair(s), dilations: pair(d), paddings: four(p), algorithm: try PaddingAlgorithm.read(&a))
+    }
+
+    /// Explicit-padding geometry from attribute-style lists ([s] or [sh, sw]; [p], [ph, pw] or [t, b, l, r]).
+    public static func explicit(strides: [Int], dilations: [Int], paddings: [Int]) throws -> WindowGeometry {
+        guard [1, 2].contains(strides.count), [1, 2].contains(dilations.count), [1, 2, 4].contains(paddings.count),
+              strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), paddings.allSatisfy({ $0 >= 0 }) else {
+            throw OpSpecError("bad window geometry: strides \(strides), dilations \(dilations), paddings \(paddings)")
+        }
+        return WindowGeometry(strides: pair(strides), dilations: pair(dilations), paddings: four(paddings), algorithm: .explicit)
+    }
+
+    static func pair(_ v: [Int]) -> (Int, Int) { v.count >= 2 ? (v[0], v[1]) : (v[0], v[0]) }
+
+    static func four(_ p: [Int]) -> [Int] {
+        switch p.count {
+        case 4: return p
+        case 2: return [p[0], p[0], p[1], p[1]]
+        default: return [p[0], p[0], p[0], p[0]]
+        }
+    }
+
+    /// Paddle's UpdatePaddingAndDilation for one spatial dimension: SAME pads so out = ceil(in/s) with
+    /// pad_sum = max((out-1)*s + k - in, 0), top = pad_sum/2, bottom = the rest; VALID pads nothing; EXPLICIT keeps
+    /// the attribute.
+    public static func resolvePadding(_ algorithm: PaddingAlgorithm, input: Int, kernel: Int, stride: Int,
+                                      explicit: (Int, Int)) -> (Int, Int) {
+        switch algorithm {
+        case .same:
+            let out = (input + stride - 1) / stride
+            let total = max((out - 1) * stride + kernel - input, 0)
+            return (total / 2, total - total / 2)
+        case .valid: return (0, 0)
+        case .explicit: return explicit
+        }
+    }
+
+    /// (top, bottom, left, right) for an input of h×w and a kernel of kh×kw, and the effective dilations
+    /// (Paddle resets them to 1 for SAME).
+    public func resolve(inH: Int, inW: Int, kH: Int, kW: Int) -> (pads: [Int], dil: (Int, Int)) {
+        let ph = Self.resolvePadding(algorithm, input: inH, kernel: kH, stride: strides.0, explicit: (paddings[0], paddings[1]))
+        let pw = Self.resolvePadding(algorithm, input: inW, kernel: kW, stride: strides.1, explicit: (paddings[2], paddings[3]))
+        return ([ph.0, ph.1, pw.0, pw.1], algorithm == .same ? (1, 1) : dilations)
+    }
+
+    /// Output extent of a convolution along one dimension (-1 when the input extent is unknown).
+    func convOut(_ x: Int, k: Int, dim: Int) -> Int {
+        if x < 0 { return -1 }
+        let stride = dim == 0 ? strides.0 : strides.1, dil = dim == 0 ? dilations.0 : dilations.1
+        let pad = dim == 0 ? (paddings[0], paddings[1]) : (paddings[2], paddings[3])
+        switch algorithm {
+        case .same: return (x + stride - 1) / stride
+        case .valid: return (x - (dil * (k - 1) + 1)) / stride + 1
+        case .explicit: return (x + pad.0 + pad.1 - (dil * (k - 1) + 1)) / stride + 1
+        }
+    }
+
+    /// Output (h, w) of a convolution over h×w with a kh×kw filter.
+    public func convOutput(h: Int, w: Int, kh: Int, kw: Int) -> (Int, Int) { (convOut(h, k: kh, dim: 0), convOut(w, k: kw, dim: 1)) }
+}
+
+/// The convolution kernels qtop has, by filter shape: one classification for Swift (the C side receives it).
+public enum ConvFamily: String, Sendable {
+    case conv1x1, conv, dwconv
+
+    /// Depthwise when every group has one input and one output channel; 1×1 when the filter is 1×1.
+    public static func classify(groups: Int, inputChannels ic: Int, filter: [Int]) -> ConvFamily {
+        if groups > 1, groups == ic, filter.count == 4, filter[0] == ic { return .dwconv }
+        return filter.count == 4 && filter[2] == 1 && filter[3] == 1 ? .conv1x1 : .conv
+    }
+}
+
+/// A fused activation: its name and the parameters the node carries (own names, or Paddle's fuse_alpha/fuse_beta).
+public struct FusedActivation: Sendable, Equatable {
+    public let name: String
+    /// Parameters present on the node by name (threshold, slope, offset, alpha, beta, min, max, fuse_alpha, fuse_beta).
+    public let params: [String: Float]
+
+    public init(name: String, params: [String: Float]) {
+        self.name = name
+        self.params = params
+    }
+
+    static let paramNames = ["threshold", "slope", "offset", "alpha", "beta", "min", "max", "fuse_alpha", "fuse_beta"]
+
+    static func read(_ a: inout AttributeReader) throws -> FusedActivation {
+        let name = a.has("activation") || !a.has("fuse_activation") ? try a.string("activation", default: "none")
+            : try a.string("fuse_activation", default: "none")
+        var params: [String: Float] = [:]
+        for p in paramNames { if let v = try a.optionalFloat(p) { params[p] = v } }
+        return FusedActivation(name: name, params: params)
+    }
+}
+
+/// conv2d, depthwise_conv2d and qtop's fused_conv2d (float NCHW, or NHWC when data_format says so).
+public struct ConvSpec: OpSpec {
+    public static let opTypes = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
+    public let geometry: WindowGeometry
+    public let groups: Int
+    public let nhwc: Bool
+    /// fused_conv2d's epilogue activation (conv2d: "none" unless Paddle fused one).
+    public let activation: FusedActivation
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {
+        geometry = try WindowGeometry.read(&a, dilations: true)
+        groups = try a.int("groups", default: 1, in: 1...Int(Int32.max))
+        nhwc = try a.string("data_format", default: "NCHW", oneOf: ["NCHW", "NHWC", "AnyLayout"]) == "NHWC"
+        activation = node.type == "fused_conv2d" || a.has("fuse_activation") ? try FusedActivation.read(&a)
+            : FusedActivation(name: "none", params: [:])
+    }
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        let x = try s.shape("Input"), w = try s.shape("Filter")
+        guard x.count == 4, w.count == 4 else { throw OpSpecError("conv2d expects 4-D input and filter") }
+        let (h, wd) = nhwc ? (x[1], x[2]) : (x[2], x[3])
+        let (oh, ow) = geometry.convOutput(h: h, w: wd, kh: w[2], kw: w[3])
+        let out = nhwc ? [x[0], oh, ow, w[0]] : [x[0], w[0], oh, ow]
+        return s.output("Output", s.dtype("Input"), out)
+    }
+}
