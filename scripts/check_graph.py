@@ -4,7 +4,11 @@
 For each model: same ops in the same order (type, input and output slots), and every variable an op writes has
 the shape and dtype Paddle declares (persistable tensors: the stored shape and dtype, which win).
 
-usage: scripts/check_graph.py [--qtop PATH] [--python VENV_PYTHON] MODEL.pdmodel ...
+Paddle 3 PIR programs (MODEL.json): Paddle's ops in order (constants that qtop folds into attributes —
+full, full_int_array, assign_value — and the builtin parameter / combine / split ops left out) against qtop's
+nodes, whose names carry the PIR op name (`pd_op.conv2d_3`); every result's shape and dtype against qtop's value.
+
+usage: scripts/check_graph.py [--qtop PATH] [--python VENV_PYTHON] MODEL.pdmodel|MODEL.json ...
 Exit status 0 when every model matches, 1 otherwise.
 """
 import argparse
@@ -30,7 +34,70 @@ def paddle_graph(python, model):
     return json.loads(out.stdout)
 
 
+PIR_DUMP = r"""
+import json, os, sys
+os.environ.setdefault("GLOG_minloglevel", "3")
+import warnings; warnings.filterwarnings("ignore")
+import paddle
+paddle.enable_static()
+exe = paddle.static.Executor(paddle.CPUPlace())
+prefix = sys.argv[1][:-len(".json")]
+prog, feeds, fetches = paddle.static.load_inference_model(prefix, exe)
+ops = []
+for op in prog.global_block().ops:
+    results = []
+    for i in range(op.num_results()):
+        r = op.result(i)
+        try:
+            results.append({"shape": list(r.shape), "dtype": str(r.dtype).replace("paddle.", "")})
+        except Exception:
+            results.append(None)
+    ops.append({"name": op.name(), "results": results})
+print(json.dumps({"ops": ops, "feeds": list(feeds)}))
+"""
+
+SKIPPED_PIR = {"builtin.parameter", "builtin.combine", "builtin.split", "pd_op.full", "pd_op.full_int_array",
+               "pd_op.assign_value", "pd_op.assign_value_"}
+
+
+def check_pir(qtop, python, model):
+    q = qtop_graph(qtop, model)
+    out = subprocess.run([python, "-c", PIR_DUMP, model], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"paddle dump failed: {out.stderr.strip()[-500:]}")
+    p = json.loads(out.stdout)
+    pops = [o for o in p["ops"] if o["name"] not in SKIPPED_PIR]
+    problems = []
+    if len(q["ops"]) != len(pops):
+        problems.append(f"op count: qtop {len(q['ops'])}, paddle {len(pops)} (without folded constants)")
+    values = q.get("values") or {}
+    checked = 0
+    for i, (qo, po) in enumerate(zip(q["ops"], pops)):
+        name = po["name"]
+        if name in ("pd_op.data", "pd_op.feed"):
+            ok, value = qo["type"] == "feed", qo["outputs"].get("Out", [None])[0]
+        elif name in ("pd_op.fetch", "builtin.shadow_output"):
+            ok, value = qo["type"] == "fetch", None
+        else:
+            ok, value = qo["name"].rsplit("_", 1)[0] == name, qo["name"]
+        if not ok:
+            problems.append(f"op {i}: qtop {qo['type']} '{qo['name']}' vs paddle {name}")
+            continue
+        r = po["results"][0] if po["results"] else None
+        if value is None or r is None or value not in values:
+            continue
+        checked += 1
+        if values[value]["shape"] != r["shape"] or values[value]["dtype"] != r["dtype"]:
+            problems.append(f"{value}: {values[value]['shape']} {values[value]['dtype']} vs paddle {r['shape']} {r['dtype']}")
+    counts = {}
+    for o in q["ops"]:
+        counts[o["type"]] = counts.get(o["type"], 0) + 1
+    return problems, counts, checked
+
+
 def check(qtop, python, model):
+    if model.endswith(".json"):
+        return check_pir(qtop, python, model)
     q = qtop_graph(qtop, model)
     p = paddle_graph(python, model)
     problems = []

@@ -26,7 +26,11 @@ public enum ParamsReader {
 
     /// The stored parameters of `program`, in Paddle's byte-wise name order, read from `files.params`.
     public static func load(program: ProgramDesc, files: ModelFiles) throws -> [String: HostTensor] {
-        let declared = storedParameters(of: program)
+        try load(declared: storedParameters(of: program), files: files)
+    }
+
+    /// The `declared` parameters (already in Paddle's byte-wise name order) read from `files.params`.
+    public static func load(declared: [Declared], files: ModelFiles) throws -> [String: HostTensor] {
         switch files.params {
         case .combined(let path):
             let data = try readFileBounded(path, limit: maxParamsBytes)

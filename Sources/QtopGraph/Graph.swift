@@ -22,8 +22,8 @@ public final class Node: @unchecked Sendable, CustomStringConvertible {
     public let attrs: Attributes
     /// Names of the original Paddle ops this node stands for (itself for a loaded op, several after fusion).
     public let provenance: [String]
-    /// The layer path the op was written from (Paddle 3's `struct_name`, e.g. `/ResNet/Sequential/Conv2D_1`);
-    /// nil when the file does not record one (legacy `.pdmodel`).
+    /// Where the op sits in the model's layer tree (Paddle 3's `struct_name`, e.g. `/Sequential/Conv2D/`), when
+    /// the file records it: a human grouping of nodes, nothing computes with it.
     public let layerPath: String?
     /// The node's spec, decoded on first use (see `decoded`).
     let decodedCache = DecodedCache()

@@ -53,7 +53,8 @@ public enum GraphListing {
         }
     }
 
-    /// `{"model","inputs","outputs","ops":[{"name","type","inputs","outputs","attrs"(,"quant")}]}` — the `graph --json` contract.
+    /// `{"model","inputs","outputs","ops":[{"name","type","inputs","outputs","attrs"(,"layer_path")(,"quant")}]}` — the
+    /// `graph --json` contract, the same for `.pdmodel` and PIR `.json` programs (`layer_path` only when the file has one).
     public static func json(_ g: Graph, modelPath: String) -> JSON {
         var ops: [JSON] = []
         for n in g.nodes {
@@ -64,6 +65,7 @@ public enum GraphListing {
                 ("outputs", .object(n.outputs.map { ($0.name, .array($0.args.map { .string($0) })) })),
                 ("attrs", .object(n.attrs.entries.map { ($0.name, attrJSON($0.value)) })),
             ]
+            if let path = n.layerPath { fields.append(("layer_path", .string(path))) }
             if let q = quantInfo(n, g) {
                 fields.append(("quant", .object([
                     ("scales", .array(q.scales.map { .double(Double($0)) })),
@@ -121,7 +123,7 @@ public enum GraphListing {
         lines.append("outputs: " + g.outputs.map { valueText($0, g) }.joined(separator: "; "))
         lines.append("\(g.nodes.count) ops")
         for (i, n) in g.nodes.enumerated() {
-            lines.append(String(format: "%4d  ", i) + "\(n.type)  \(n.name)")
+            lines.append(String(format: "%4d  ", i) + "\(n.type)  \(n.name)" + (n.layerPath.map { "  @ \($0)" } ?? ""))
             for s in n.inputs where !s.args.isEmpty {
                 lines.append("        in  \(s.name): " + s.args.map { valueText($0, g) }.joined(separator: ", "))
             }

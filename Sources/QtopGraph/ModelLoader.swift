@@ -3,15 +3,27 @@ import QtopFormat
 
 /// A model as loaded from disk: where it came from, the raw program, and the graph built from it.
 public struct LoadedModel: Sendable {
+    /// The program as the file states it: a legacy `ProgramDesc` or a Paddle 3 PIR program.
+    public enum Source: Sendable {
+        case legacy(ProgramDesc)
+        case pir(PIRProgram)
+    }
+
     public let files: ModelFiles
-    public let program: ProgramDesc
+    public let source: Source
     public let graph: Graph
+
+    /// The legacy program, when the model is a `.pdmodel`.
+    public var program: ProgramDesc? {
+        if case .legacy(let p) = source { return p }
+        return nil
+    }
 
     /// A short display name (file name without extension, or the directory name).
     public var displayName: String {
         let p = files.program as NSString
         let last = p.lastPathComponent
-        if last == "__model__" || last == "inference.pdmodel" || last == "model.pdmodel" {
+        if last == "__model__" || last == "inference.pdmodel" || last == "model.pdmodel" || last == "inference.json" {
             return (p.deletingLastPathComponent as NSString).lastPathComponent
         }
         return (last as NSString).deletingPathExtension
@@ -22,10 +34,16 @@ public struct LoadedModel: Sendable {
 public enum ModelLoader {
     public static func load(_ path: String) throws -> LoadedModel {
         let files = try ModelFiles.resolve(path)
+        if files.isPIR {
+            let program = try PIRReader.read(files.program)
+            let params = try ParamsReader.load(pir: program, files: files)
+            let graph = try PIRImport.buildGraph(program: program, params: params, file: files.program)
+            return LoadedModel(files: files, source: .pir(program), graph: graph)
+        }
         let program = try ProgramReader.read(files.program)
         let params = try ParamsReader.load(program: program, files: files)
         let graph = try buildGraph(program: program, params: params, file: files.program)
-        return LoadedModel(files: files, program: program, graph: graph)
+        return LoadedModel(files: files, source: .legacy(program), graph: graph)
     }
 
     public static func buildGraph(program: ProgramDesc, params: [String: HostTensor], file: String) throws -> Graph {

@@ -91,9 +91,10 @@ struct Rewriter {
     }
 
 
-    /// Replaces an input-graph node by zero or more nodes at its position.
+    /// Replaces an input-graph node by zero or more nodes at its position. New nodes without a layer path take the
+    /// replaced node's, so the model's layer tree survives fusion.
     mutating func replace(_ old: Node, with new: [Node]) {
-        slots[pos(old)] = new
+        slots[pos(old)] = old.layerPath == nil ? new : new.map { $0.layerPath == nil ? $0.with(layerPath: .some(old.layerPath)) : $0 }
         claimed.insert(old.id)
     }
 

@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         let iterLimit = n ?? Int.max
 
         let path = try model.resolvedPath()
-        let loaded = try ModelLoader.load(path)
+        let loaded = try loadModel(path)
         let engine = Engine(graph: loaded.graph)
         var config = try runtime.config(for: engine)
         config.inputShapes = try runtime.shape.resolved(engine.declaredInputs, path: path)

@@ -70,14 +70,22 @@ enum DefaultModel {
     }
 }
 
+/// Loads a model for a command; when the path matched two programs (inference.json and inference.pdmodel), says
+/// on stderr which one was taken.
+func loadModel(_ path: String) throws -> LoadedModel {
+    let m = try ModelLoader.load(path)
+    if let note = m.files.note { FileHandle.standardError.write(("qtop: " + note + "\n").data(using: .utf8)!) }
+    return m
+}
+
 /// The model argument shared by every subcommand.
 struct ModelArgument: ParsableArguments {
-    @Argument(help: "A .pdmodel file (params beside it as .pdiparams), or a directory with inference.pdmodel or __model__.")
+    @Argument(help: "A .pdmodel or Paddle 3 .json program (params beside it as .pdiparams), its path without extension, or a directory with inference.json, inference.pdmodel or __model__.")
     var model: String?
 
     func resolvedPath() throws -> String { try model ?? DefaultModel.path() }
 
-    func load() throws -> LoadedModel { try ModelLoader.load(resolvedPath()) }
+    func load() throws -> LoadedModel { try loadModel(resolvedPath()) }
 }
 
 struct GraphCommand: ParsableCommand {

@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         if output != nil && outputDir != nil { throw CLIError("give --output or --output-dir, not both") }
         let path = try model.resolvedPath()
-        let loaded = try ModelLoader.load(path)
+        let loaded = try loadModel(path)
         let given = try readInputs(loaded.graph)
         let shapes = given.mapValues(\.shape)
         let prepared = try Prepared(model, runtime, inputShapes: shapes)

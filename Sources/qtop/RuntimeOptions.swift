@@ -89,7 +89,7 @@ struct Prepared {
 
     init(_ modelArg: ModelArgument, _ rt: RuntimeOptions, inputShapes: [String: [Int]] = [:]) throws {
         path = try modelArg.resolvedPath()
-        model = try ModelLoader.load(path)
+        model = try loadModel(path)
         engine = Engine(graph: model.graph)
         var c = try rt.config(for: engine)
         c.inputShapes = try rt.shape.resolved(engine.declaredInputs, path: path, extra: inputShapes)

@@ -29,7 +29,7 @@ struct UICommand: ParsableCommand {
 
     func run() throws {
         let path = try model.resolvedPath()
-        let loaded = try ModelLoader.load(path)
+        let loaded = try loadModel(path)
         let engine = Engine(graph: loaded.graph)
         var config = try runtime.config(for: engine)
         // Bad --shape values fail here, before the screen is taken; dims still unknown are asked for in the UI.

@@ -25,7 +25,7 @@ final class SampleShapesTests: XCTestCase {
 
     func testSamples() throws {
         let dir = RepoPaths.root + "/samples"
-        let models = (try FileManager.default.contentsOfDirectory(atPath: dir)).filter { $0.hasSuffix(".pdmodel") }.sorted()
+        let models = (try FileManager.default.contentsOfDirectory(atPath: dir)).filter { $0.hasSuffix(".pdmodel") || ($0.hasSuffix(".json") && $0 != "manifest.json") }.sorted()
         XCTAssertFalse(models.isEmpty, "no samples found in \(dir)")
         for m in models { try reinferAndCompare(dir + "/" + m) }
     }

@@ -9,12 +9,12 @@ public struct ReferenceCase {
     public let input: HostTensor
     public let outputs: [HostTensor]
 
-    /// Every model in `dir` that has an input and output(s) saved beside it.
+    /// Every model in `dir` (`.pdmodel` or Paddle 3 PIR `.json`) that has an input and output(s) saved beside it.
     public static func all(in dir: String) throws -> [ReferenceCase] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var out: [ReferenceCase] = []
-        for f in files.sorted() where f.hasSuffix(".pdmodel") {
-            let base = String(f.dropLast(".pdmodel".count))
+        for f in files.sorted() where f.hasSuffix(".pdmodel") || (f.hasSuffix(".json") && f != "manifest.json") {
+            let base = String(f.dropLast(f.hasSuffix(".json") ? ".json".count : ".pdmodel".count))
             let inPath = "\(dir)/\(base).input.npy"
             guard FileManager.default.fileExists(atPath: inPath) else { continue }
             var outs: [HostTensor] = []

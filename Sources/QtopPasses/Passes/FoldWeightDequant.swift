@@ -10,7 +10,8 @@ import QtopGraph
 ///   N along Y axis 1); step of channel c = weight_scales[c] / 127.
 /// - `weight_axis` int — the weight axis the ranges run along.
 /// Consumers that cannot read integer weights get a float constant computed exactly as the dequantizer would
-/// (`QuantMath.dequantizedWeights`).
+/// (`QuantMath.dequantizedWeights`). Float weights behind their own quantize_linear (Paddle 3 PTQ) are first
+/// quantized once into int8 constants (`WeightQuantizers`).
 public enum FoldWeightDequant {
     public static let name = "fold-weight-dequant"
     public static let pass = Pass(name: name) { g, _ in apply(g) }
@@ -103,6 +104,7 @@ public enum FoldWeightDequant {
 
     public static func apply(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
+        WeightQuantizers.evaluate(g, &rw)
         for d in g.nodes where dequantizers.contains(d.type) && !rw.claimed.contains(d.id) {
             if foldPostDequant(d, &rw) { continue }
             let outSlot = d.type == "dequantize_linear" ? "Y" : "Out"
