@@ -47,6 +47,7 @@ let package = Package(
         // Paths, sample outputs, tiny models, and the UI's demo data and scripted feed. Never links the runtime.
         .target(name: "QtopTestSupport", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopProfile"],
                 path: "Tests/QtopTestSupport"),
+        .testTarget(name: "QtopProfileTests", dependencies: ["QtopProfile"]),
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
@@ -58,11 +59,11 @@ let package = Package(
         // Golden screens of a real profile of a sample (links the pipeline and kernels; timings masked).
         .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh", "tui_shape_e2e.sh"]),
         // Fuzz targets as plain functions (no libFuzzer), shared by the fuzz driver and the regression replay test.
         .target(name: "QtopFuzzTargets", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                path: "Fuzz/Targets"),
+                path: "Sources/QtopFuzzTargets"),
         .testTarget(name: "QtopFuzzTests", dependencies: ["QtopFuzzTargets", "QtopFormat", "QtopTestSupport"],
                     exclude: ["Regressions"]),
     ]
@@ -72,8 +73,8 @@ let package = Package(
 // when QTOP_FUZZ=1 so that plain `swift build` / `swift test` never see it (scripts/fuzz.sh sets both).
 if ProcessInfo.processInfo.environment["QTOP_FUZZ"] == "1" {
     package.targets += [
-        .target(name: "CQtopFuzz", path: "Fuzz/DriverC"),
+        .target(name: "CQtopFuzz", path: "Sources/CQtopFuzz"),
         .executableTarget(name: "qtop-fuzz", dependencies: ["CQtopFuzz", "QtopFuzzTargets", "QtopFormat"],
-                          path: "Fuzz/Driver", swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+                          path: "Sources/qtop-fuzz", swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 }

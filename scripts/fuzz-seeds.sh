@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz seed corpus from samples/ into ${1:-.build-fuzz/seeds}/<target>/ (git-ignored; never committed).
 # pdmodel: every .pdmodel · npy: every small .npy · pdiparams and pipeline: each sample's program and params joined
-# into one container input (u32 LE program length · program · params), the format of Fuzz/Targets/FuzzTarget.swift;
+# into one container input (u32 LE program length · program · params), the format of Sources/QtopFuzzTargets/FuzzTarget.swift;
 # pipeline also gets each program alone (an empty params half: zero parameters from the declarations).
 # PIR JSON slot: when that target lands, copy each PIR sample's .json into "$out/pirjson" here.
 set -euo pipefail

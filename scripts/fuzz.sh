@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of qtop's file readers and load → passes → plan (libFuzzer through swiftc
-# -sanitize=fuzzer; targets in Fuzz/Targets, driver in Fuzz/Driver, declared only with QTOP_FUZZ=1).
+# -sanitize=fuzzer; targets in Sources/QtopFuzzTargets, driver in Sources/qtop-fuzz + Sources/CQtopFuzz, declared only with QTOP_FUZZ=1).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   benchmark: fork mode (keeps going after a crash), all
 #                                                      targets by default; figures → bench/FUZZ.md

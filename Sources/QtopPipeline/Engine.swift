@@ -5,16 +5,19 @@ import QtopPasses
 import QtopProfile
 import QtopRuntime
 
-/// How to run a model: which graph (mode), the ISA cap, and threads.
+/// How to run a model: which graph (mode), the ISA cap, threads, and the input shapes the plan is specialized
+/// for (an input left out gets its declared dims with an unknown batch set to 1).
 public struct RunConfig: Sendable, Equatable {
     public var mode: ExecMode
     public var isaCap: ISALevel
     public var threads: Int
+    public var inputShapes: [String: [Int]]
 
-    public init(mode: ExecMode, isaCap: ISALevel, threads: Int) {
+    public init(mode: ExecMode, isaCap: ISALevel, threads: Int, inputShapes: [String: [Int]] = [:]) {
         self.mode = mode
         self.isaCap = isaCap
         self.threads = threads
+        self.inputShapes = inputShapes
     }
 }
 
@@ -53,6 +56,13 @@ public final class Engine: @unchecked Sendable {
 
     public var defaultMode: ExecMode { isQuantized ? .int8 : .fp32 }
 
+    /// The model's inputs as declared, for checking `--shape` and proposing one.
+    public var declaredInputs: [DeclaredInput] { Engine.declaredInputs(original) }
+
+    public static func declaredInputs(_ g: Graph) -> [DeclaredInput] {
+        g.inputs.map { DeclaredInput(name: $0, shape: g.values[$0]?.shape, elementBytes: (g.values[$0]?.dtype ?? .f32).byteSize) }
+    }
+
     /// The pass timeline for a mode (step 0 = as loaded), computed once.
     public func passSteps(for mode: ExecMode, options: PassOptions? = nil) -> [PassStep] {
         lock.lock()
@@ -71,16 +81,54 @@ public final class Engine: @unchecked Sendable {
         return passSteps(for: mode).last!.graph
     }
 
-    /// A plan for `config`. `available` overrides the ISA levels taken as present (default: what this CPU and
+    /// A plan for `config` (its input shapes, then `inputShapes` on top). `available` overrides the ISA levels taken as present (default: what this CPU and
     /// build can run), so tests can plan the same way on every machine.
     public func executor(_ config: RunConfig, inputShapes: [String: [Int]] = [:],
                          available: Set<ISALevel>? = nil) throws -> Executor {
         // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
         let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
+        let shapes = config.inputShapes.merging(inputShapes) { _, b in b }
+        if !shapes.isEmpty { try Engine.checkActivationMemory(g, inputShapes: shapes) }
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
                                   referenceOnly: config.mode == .reference)
         return try Executor(graph: g, registry: registry, options: options, threads: threadContext(threads: config.threads),
-                            inputShapes: inputShapes)
+                            inputShapes: shapes)
+    }
+
+    /// Refuses input shapes whose activations (as the memory plan would lay them out) need more than this
+    /// machine's memory, before anything is allocated: sizes are computed with overflow checks, so a huge
+    /// `--shape` is one clear error instead of a trap or the OOM killer.
+    public static func checkActivationMemory(_ g0: Graph, inputShapes: [String: [Int]],
+                                             limit: Int = Int(clamping: ProcessInfo.processInfo.physicalMemory)) throws {
+        var shapes = inputShapes
+        for name in g0.inputs where shapes[name] == nil {
+            shapes[name] = (g0.values[name]?.shape ?? []).map { $0 < 0 ? 1 : $0 }
+        }
+        let g: Graph
+        do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
+        let cap = 1 << 52
+        func bytes(_ name: String) -> Int {
+            guard let v = g.values[name], let s = v.shape else { return 0 }
+            var n = (v.dtype ?? .f32).byteSize
+            for d in s {
+                let (p, o) = n.multipliedReportingOverflow(by: max(0, d))
+                if o || p > cap { return cap }
+                n = p
+            }
+            return n
+        }
+        let order = g.nodes.filter { $0.type != "fetch" }
+        let plan = MemoryPlan.build(graph: g, order: order, bytesOf: bytes, keepAlive: Set(g.outputs))
+        var total = 0
+        for b in plan.slotBytes {
+            let (t, o) = total.addingReportingOverflow(b)
+            total = o ? Int.max : t
+        }
+        if total > limit {
+            let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / Double(1 << 30)) }
+            let text = inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\(InputShapes.text($0.value))" }.joined(separator: ",")
+            throw ExecutionError("input shapes \(text) need \(total >= cap ? "more than 4 PiB" : gib(total)) of activations; this machine has \(gib(limit))")
+        }
     }
 
     /// Seeded pseudo-random inputs for every model input at the executor's planned shapes (uniform in [-1, 1)).

@@ -21,6 +21,8 @@ public final class LiveRunner: @unchecked Sendable {
     private var resetRequested = false
     private var compareRequested = false
     private var stopRequested = false
+    /// No plan until input shapes are given (`setInputShapes`): a model with unknown dims waits for the user.
+    private var idle: Bool
     private var snapshot: ProfileSnapshot?
     private var decisions: [Int: DispatchDecision] = [:]
     private var comparisonRows: [ModeComparison]?
@@ -30,11 +32,16 @@ public final class LiveRunner: @unchecked Sendable {
     /// How often snapshots (and the comparison) are published, in seconds. Set before `start()`.
     public let publishInterval: Double
 
-    public init(engine: Engine, config: RunConfig, publishInterval: Double = 0.1) {
+    /// `idle`: start without running until `setInputShapes` is called (the shapes are not known yet).
+    public init(engine: Engine, config: RunConfig, publishInterval: Double = 0.1, idle: Bool = false) {
         self.engine = engine
         self.config = config
         self.publishInterval = publishInterval
+        self.idle = idle
     }
+
+    /// True while waiting for input shapes.
+    public var isIdle: Bool { lock.withLock { idle } }
 
     public var currentConfig: RunConfig { lock.withLock { pending ?? config } }
 
@@ -50,6 +57,16 @@ public final class LiveRunner: @unchecked Sendable {
     public func setMode(_ m: ExecMode) { lock.withLock { var c = pending ?? config; c.mode = m; pending = c } }
 
     public func setISACap(_ isa: ISALevel) { lock.withLock { var c = pending ?? config; c.isaCap = isa; pending = c } }
+
+    /// Re-specializes the plan for new input shapes (in the background, like a mode change) and leaves idle.
+    public func setInputShapes(_ shapes: [String: [Int]]) {
+        lock.withLock {
+            var c = pending ?? config
+            c.inputShapes = shapes
+            pending = c
+            idle = false
+        }
+    }
 
     public func resetStatistics() { lock.withLock { resetRequested = true } }
 
@@ -91,12 +108,25 @@ public final class LiveRunner: @unchecked Sendable {
         var comparing = false
         var lastPublish: UInt64 = 0
         while true {
-            let (stop, change, reset, compare) = lock.withLock { () -> (Bool, RunConfig?, Bool, Bool) in
-                defer { pending = nil; resetRequested = false; compareRequested = false }
-                return (stopRequested, pending, resetRequested, compareRequested)
-            }
+            let (stop, waiting) = lock.withLock { (stopRequested, idle) }
             if stop { return }
-            if let change { lock.withLock { config = change }; executor = nil }
+            if waiting {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            let (change, reset, compare) = lock.withLock { () -> (RunConfig?, Bool, Bool) in
+                defer { pending = nil; resetRequested = false; compareRequested = false }
+                return (pending, resetRequested, compareRequested)
+            }
+            if let change {
+                let old = lock.withLock { () -> RunConfig in defer { config = change }; return config }
+                executor = nil
+                if change.inputShapes != old.inputShapes {
+                    // Every mode's plan and samples were for the old shapes.
+                    profiles = [:]
+                    lock.withLock { comparisonRows = nil; snapshot = nil }
+                }
+            }
             let cfg = lock.withLock { config }
             if reset {
                 profiler.reset()
@@ -146,8 +176,10 @@ public final class LiveRunner: @unchecked Sendable {
             let now = Clock.wallNs()
             if now - lastPublish > UInt64(publishInterval * 1e9) {
                 lastPublish = now
-                let snap = ProfileSnapshot.build(executor: executor!, profiler: profiler, mode: cfg.mode, isaCap: cfg.isaCap,
+                var snap = ProfileSnapshot.build(executor: executor!, profiler: profiler, mode: cfg.mode, isaCap: cfg.isaCap,
                                                  threads: cfg.threads, original: engine.original)
+                let g = executor!.graph
+                snap.inputShapes = g.inputs.map { InputShape(name: $0, dims: g.values[$0]?.shape ?? []) }
                 var rows: [ModeComparison]?
                 if comparing, let a = profiles[.int8], let b = profiles[.fp32] {
                     rows = ModeComparison.rows(int8: a, fp32: b, original: engine.original)

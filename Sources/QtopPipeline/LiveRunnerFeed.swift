@@ -22,6 +22,7 @@ public final class LiveRunnerFeed: ProfileFeed, @unchecked Sendable {
     public func latest() -> ProfileSnapshot? { runner.latest() }
     public func setMode(_ mode: ExecMode) { runner.setMode(mode) }
     public func setISACap(_ cap: ISALevel) { runner.setISACap(cap) }
+    public func setInputShapes(_ shapes: [String: [Int]]) { runner.setInputShapes(shapes) }
     public func resetStatistics() { runner.resetStatistics() }
     public func dispatch(nodeID: Int) -> DispatchDecision? { runner.dispatch(nodeID: nodeID) }
     public var lastError: String? { runner.error }

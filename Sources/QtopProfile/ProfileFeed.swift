@@ -33,6 +33,8 @@ public protocol ProfileFeed: AnyObject, Sendable {
     func setMode(_ mode: ExecMode)
     /// Cap the kernels' ISA at `cap` and older (as ONEDNN_MAX_CPU_ISA); kernels are re-dispatched.
     func setISACap(_ cap: ISALevel)
+    /// Specialize the plan for these input shapes (by input name) and start running if it was waiting for them.
+    func setInputShapes(_ shapes: [String: [Int]])
     /// Forget accumulated statistics (means, medians, histories) and start over.
     func resetStatistics()
     /// Why the current kernel was chosen for a node of the running graph (nil if unknown).

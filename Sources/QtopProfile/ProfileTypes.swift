@@ -74,6 +74,8 @@ public struct ProfileSnapshot: Sendable, Equatable {
     /// Sum of mean layer times (benchmark_app's "Total time").
     public var totalMs: Double
     public var totalCpuMs: Double
+    /// The input shapes the plan was specialized for, in feed order (empty when not known).
+    public var inputShapes: [InputShape] = []
 
     public init(layers: [LayerProfile] = [], runs: Int = 0, latencyMedianMs: Double = 0, latencyP90Ms: Double = 0,
                 latencyMinMs: Double = 0, latencyMaxMs: Double = 0, latencyLastMs: Double = 0, latencyHistory: [Double] = [],
@@ -93,5 +95,15 @@ public struct ProfileSnapshot: Sendable, Equatable {
         self.threads = threads
         self.totalMs = totalMs
         self.totalCpuMs = totalCpuMs
+    }
+}
+
+/// One model input and the dims a plan runs it at.
+public struct InputShape: Sendable, Equatable {
+    public var name: String
+    public var dims: [Int]
+    public init(name: String, dims: [Int]) {
+        self.name = name
+        self.dims = dims
     }
 }

@@ -33,7 +33,8 @@ public func runLoop(term: TerminalBackend, modelName: String, passes: [PassStep]
     let ascii = options.ascii ?? !term.localeIsUTF8
     let color = colorEnabled(option: options.color) && term.colorDepth != .none
     let app = App(modelName: modelName, passes: passes, feed: feed, themes: themes, themeIndex: themeIndex,
-                  size: term.size, ascii: ascii, color: color, view: options.initialView, passesForMode: passesForMode)
+                  size: term.size, ascii: ascii, color: color, view: options.initialView, passesForMode: passesForMode,
+                  askShapes: options.askShapes, startMode: options.startMode, givenShapes: options.givenShapes)
     let tick = Double(max(10, options.tickMs)) / 1000
     var nextTick = Date().addingTimeInterval(tick)
     var iterations = 0

@@ -36,6 +36,8 @@ public enum Action: Sendable {
 public enum Effect: Equatable, Sendable {
     case setMode(ExecMode)
     case setISACap(ISALevel)
+    /// Re-specialize the plan for these input shapes (`s`, or the startup prompt).
+    case setInputShapes([String: [Int]])
     case resetStatistics
     case fetchDispatch(nodeID: Int)
     /// Write the current screen as text to a file (`p`).

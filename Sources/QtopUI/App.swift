@@ -13,7 +13,8 @@ public final class App {
 
     public init(modelName: String, passes: [PassStep], feed: ProfileFeed, themes: [Theme], themeIndex: Int = 0,
                 size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile,
-                passesForMode: ((ExecMode) -> [PassStep])? = nil) {
+                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false, startMode: ExecMode = .int8,
+                givenShapes: [String: [Int]] = [:]) {
         self.feed = feed
         self.passesForMode = passesForMode
         self.themes = themes.isEmpty ? [.builtinDefault] : themes
@@ -21,6 +22,12 @@ public final class App {
                          availableISAs: feed.availableISAs, size: size, ascii: ascii, color: color,
                          themeNames: self.themes.map(\.name), view: view)
         state.themeIndex = max(0, min(themeIndex, self.themes.count - 1))
+        state.startMode = startMode
+        state.givenShapes = givenShapes
+        if askShapes {
+            state.shapesNeeded = true
+            openShapePrompt(&state)
+        }
         poll()
     }
 
@@ -34,6 +41,7 @@ public final class App {
             switch e {
             case .setMode(let m): feed.setMode(m)
             case .setISACap(let c): feed.setISACap(c)
+            case .setInputShapes(let shapes): feed.setInputShapes(shapes)
             case .resetStatistics: feed.resetStatistics()
             case .fetchDispatch(let id): state = reduce(state, .dispatchInfo(nodeID: id, feed.dispatch(nodeID: id))).0
             case .saveScreen: saveScreen()

@@ -39,13 +39,21 @@ public struct TUIOptions: Sendable {
     public var tickMs: Int
     /// The view to open with.
     public var initialView: ViewKind
+    /// The model has unknown input dims and none were given: open with the shape prompt (the feed waits).
+    public var askShapes: Bool
+    /// The mode the runner starts in, shown until its first snapshot (which may be a while when shapes are asked).
+    public var startMode: ExecMode = .int8
+    /// Shapes given with `--shape` for some inputs when others are still unknown: the prompt starts from them.
+    public var givenShapes: [String: [Int]] = [:]
 
-    public init(ascii: Bool? = nil, theme: String = "default", color: Bool? = nil, tickMs: Int = 100, initialView: ViewKind = .profile) {
+    public init(ascii: Bool? = nil, theme: String = "default", color: Bool? = nil, tickMs: Int = 100, initialView: ViewKind = .profile,
+                askShapes: Bool = false) {
         self.ascii = ascii
         self.theme = theme
         self.color = color
         self.tickMs = tickMs
         self.initialView = initialView
+        self.askShapes = askShapes
     }
 }
 
@@ -73,6 +81,12 @@ public struct AppState: Sendable {
     public var passIndex: Int
     /// Which mode's pass history `passes` is (nil = given at startup, not tied to a mode).
     public var passesMode: ExecMode?
+    /// Graph view: fold consecutive nodes sharing a layer-path prefix of this many components (nil = off),
+    /// except the groups expanded by the user (keys from `FoldGroup.key`).
+    public var foldDepth: Int?
+    public var expandedFolds: Set<String> = []
+    /// The depth `f` folds at (the last one chosen with +/-).
+    public var lastFoldDepth = 1
     public var cursor: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
     public var scroll: [Int] = Array(repeating: 0, count: ViewKind.allCases.count)
 
@@ -91,6 +105,16 @@ public struct AppState: Sendable {
     public var weightStats: [TensorStats] = []
     public var pendingMode: ExecMode?
     public var pendingCap: ISALevel?
+    /// Input shapes: the prompt while open, the shapes last accepted, and those not yet seen in a snapshot.
+    public var shapePrompt: ShapePrompt?
+    public var requestedShapes: [String: [Int]]?
+    public var pendingShapes: [String: [Int]]?
+    /// The model's dims were unknown at startup and the runner waits for shapes.
+    public var shapesNeeded = false
+    /// The mode shown before the first snapshot.
+    public var startMode: ExecMode = .int8
+    /// `--shape` values the prompt starts from (inputs not listed get a suggestion).
+    public var givenShapes: [String: [Int]] = [:]
     public var pendingTicks = 0
     public var ticks = 0
     public var message: String?
@@ -117,9 +141,9 @@ public struct AppState: Sendable {
     public var glyphs: Glyphs { ascii ? .ascii : .unicode }
 
     /// Mode and ISA cap as the user last asked for them (or as running).
-    public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? .int8 }
+    public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? startMode }
     public var isaCap: ISALevel { pendingCap ?? snapshot?.isaCap ?? detectedISA }
-    public var recompiling: Bool { pendingMode != nil || pendingCap != nil }
+    public var recompiling: Bool { pendingMode != nil || pendingCap != nil || pendingShapes != nil }
 
     public static let minimumSize = Size(width: 80, height: 24)
     public var tooSmall: Bool { size.width < AppState.minimumSize.width || size.height < AppState.minimumSize.height }

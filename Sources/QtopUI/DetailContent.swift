@@ -65,6 +65,7 @@ func detailLines(_ s: AppState, _ d: DetailTarget) -> [[Span]] {
         lines.append([("  no dispatch information", dim)])
     }
     lines.append([("Provenance", h)])
+    if let path = node.layerPath { lines.append([("  layer path ", dim), (path, p.style(.title))]) }
     if node.provenance.count > 1 {
         lines.append([("  fused from \(node.provenance.count) Paddle ops:", p.style(.fused))])
         for o in node.provenance { lines.append([("    " + o, p.base)]) }

@@ -11,6 +11,13 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
         s.size = size
     case .feedError(let e):
         s.feedError = e
+        // The plan for newly asked shapes failed (e.g. too large for this machine): say so on the status line
+        // rather than showing "recompiling" until the wait times out.
+        if let e, s.pendingShapes != nil {
+            s.pendingShapes = nil
+            s.message = e
+            s.messageTicks = 0
+        }
     case .message(let m):
         s.message = m
         s.messageTicks = 0
@@ -31,7 +38,7 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
         if s.recompiling {
             s.pendingTicks += 1
             // Give up waiting after ~10 s so a runner that adjusts the request cannot leave us "recompiling" forever.
-            if s.pendingTicks > 100 { s.pendingMode = nil; s.pendingCap = nil }
+            if s.pendingTicks > 100 { s.pendingMode = nil; s.pendingCap = nil; s.pendingShapes = nil }
         }
     case .snapshot(let snap):
         guard !s.frozen else { break }
@@ -39,6 +46,7 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
         if let snap {
             if let m = s.pendingMode, m == snap.mode { s.pendingMode = nil }
             if let c = s.pendingCap, c == snap.isaCap { s.pendingCap = nil }
+            settleShapes(&s, snap)
             if !s.recompiling { s.pendingTicks = 0 }
         }
     case .comparison(let rows):
@@ -100,6 +108,7 @@ func openDetail(_ s: inout AppState) -> [Effect] {
     var target: DetailTarget?
     switch s.view {
     case .graph:
+        if expandFoldUnderCursor(&s) { return [] }
         let rows = s.graphRows
         if rows.indices.contains(c) { target = DetailTarget(nodeID: rows[c].node.id, step: rows[c].step) }
     case .profile:
@@ -164,12 +173,13 @@ func sortBy(_ s: inout AppState, _ c: ProfileColumn) {
 }
 
 func reduceKey(_ s: inout AppState, _ key: Key) -> [Effect] {
-    if key == .char("q") && !s.filterEditing || key == .function(10) { s.quit = true; return [.quit] }
+    if key == .char("q") && !s.filterEditing && s.shapePrompt == nil || key == .function(10) { s.quit = true; return [.quit] }
     if s.showHelp {
         s.showHelp = false
         return []
     }
     if s.tooSmall { return [] }
+    if s.shapePrompt != nil { return reduceShapePromptKey(&s, key) }
     let page = max(1, Layout(size: s.size).visibleRows(s.view))
 
     if s.filterEditing {
@@ -221,7 +231,11 @@ func reduceKey(_ s: inout AppState, _ key: Key) -> [Effect] {
         if s.detail == nil { return openDetail(&s) }
     case .right:
         if s.detail == nil {
-            if s.view == .graph { s.passIndex += 1 } else { return openDetail(&s) }
+            if s.view == .graph {
+                if !expandFoldUnderCursor(&s) { s.passIndex += 1 }
+            } else {
+                return openDetail(&s)
+            }
         }
     case .escape, .char("h"), .backspace:
         if s.detail != nil { s.detail = nil } else if key == .escape && !s.filter.isEmpty { s.filter = "" }
@@ -246,6 +260,14 @@ func reduceKey(_ s: inout AppState, _ key: Key) -> [Effect] {
         s.sortDescending.toggle()
     case .char("m"):
         return cycleMode(&s)
+    case .char("s"):
+        openShapePrompt(&s)
+    case .char("f"):
+        if s.view == .graph && s.detail == nil { toggleFolding(&s) }
+    case .char("+"), .char("="):
+        if s.view == .graph && s.detail == nil { changeFoldDepth(&s, by: 1) }
+    case .char("-"), .char("_"):
+        if s.view == .graph && s.detail == nil { changeFoldDepth(&s, by: -1) }
     case .char("i"):
         return stepISA(&s, up: false)
     case .char("I"):

@@ -83,8 +83,9 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let sep: Seg = ("  ", p.base)
     // Line 0: name, inputs | CPU.
     var left: [Seg] = [(" qtop ", p.style(.title, [.bold])), (s.modelName, p.style(.title, [.bold]))]
-    if let g0 = s.passes.first?.graph, !g0.inputs.isEmpty {
-        let ins = g0.inputs.map { "\($0)\(fmtShape(g0.values[$0]?.shape))" }.joined(separator: " ")
+    let shown = s.shownInputShapes
+    if !shown.isEmpty {
+        let ins = shown.map { "\($0.0)\(fmtShape($0.1))" }.joined(separator: " ")
         left += [sep, ("in ", p.style(.inactive_fg)), (ins, p.base)]
     }
     let leftW = segsWidth(left)
@@ -113,6 +114,8 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
                     (" p90 ", dim), (fmtMs(snap.latencyP90Ms), p.style(.hi_fg)), (" ms", dim)],
                    [("  ", p.base), (fmt(snap.fps, 1), p.style(.hi_fg, [.bold])), (" fps", dim)],
                    [("  \(snap.runs)", p.base), (" runs", dim)]]
+    } else if s.shapesUnset {
+        groups += [[("  no input shapes: ", p.style(.warning, [.bold])), ("s", p.style(.keybar_key, [.bold])), (" sets them", dim)]]
     } else {
         groups += [[("  waiting for the first run" + gl.ellipsis, dim)]]
     }
@@ -151,6 +154,24 @@ func renderHeader(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     drawSegs(&g, max(tabsEnd, w - bw), 2, badges)
 }
 
+/// The shape prompt on the key bar line: what is asked, the text being typed, then the error or the keys.
+func renderShapePrompt(_ g: inout CellGrid, _ s: AppState, _ p: Painter, _ prompt: ShapePrompt, y: Int, bg: Style) {
+    let declared = s.declaredInputs
+    let key = p.color ? p.style(.keybar_key, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])
+    let question = declared.count == 1 ? "shape of \(declared[0].name)\(fmtShape(declared[0].shape)): " : "input shapes: "
+    var segs: [Seg] = [(" ", bg), (question, key), (prompt.text, p.color ? p.style(.hi_fg, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])),
+                       ("_", key), ("  ", bg)]
+    if let e = prompt.error {
+        segs.append((e, p.color ? p.style(.warning, bg: .keybar_bg, [.bold]) : Style(attrs: [.reverse, .bold])))
+    } else {
+        for (k, label) in [("Enter", "run"), ("Esc", s.shapesUnset || s.requestedShapes == nil && s.shapesNeeded ? "leave unset" : "cancel"),
+                           ("Ctrl-u", "clear")] {
+            segs += [(k, key), (" " + label + "  ", bg)]
+        }
+    }
+    drawSegs(&g, 0, y, segs, maxX: s.size.width)
+}
+
 func keyBarItems(_ s: AppState) -> [(String, String)] {
     let gl = s.glyphs
     if s.filterEditing { return [("type", "filter"), ("Enter", "keep"), ("Esc", "clear"), (gl.up + gl.down, "move")] }
@@ -159,11 +180,11 @@ func keyBarItems(_ s: AppState) -> [(String, String)] {
     }
     switch s.view {
     case .graph:
-        return [("\(gl.left)/\(gl.right)", "pass"), ("Enter", "detail"), ("/", "filter"), ("m", "mode"), ("i/I", "ISA"),
-                ("t", "theme"), ("Tab", "view"), ("?", "help"), ("q", "quit")]
+        return [("\(gl.left)/\(gl.right)", "pass"), ("Enter", "detail"), ("/", "filter"), ("f", "fold"), ("s", "shape"), ("m", "mode"),
+                ("i/I", "ISA"), ("?", "help"), ("q", "quit")]
     case .profile:
         return [("Enter", "detail"), ("</>", "sort"), ("r", "reverse"), ("/", "filter"), ("space", "freeze"), ("z", "reset"),
-                ("m", "mode"), ("i/I", "ISA"), ("?", "help"), ("q", "quit")]
+                ("m", "mode"), ("i/I", "ISA"), ("s", "shape"), ("?", "help"), ("q", "quit")]
     case .compare:
         return [("Enter", "detail"), ("/", "filter"), ("m", "mode"), ("space", "freeze"), ("Tab", "view"), ("?", "help"), ("q", "quit")]
     }
@@ -173,6 +194,10 @@ func renderKeyBar(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
     let y = s.size.height - 1
     let bg = p.color ? p.style(.keybar_fg, bg: .keybar_bg) : Style(attrs: [.reverse])
     g.fill(x: 0, y: y, width: s.size.width, height: 1, style: bg)
+    if let prompt = s.shapePrompt {
+        renderShapePrompt(&g, s, p, prompt, y: y, bg: bg)
+        return
+    }
     var right = s.size.width + 1
     if let hint = scrollHint(s) {
         right = s.size.width - displayWidth(hint)

@@ -36,6 +36,7 @@ func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColum
     let ghost = row.ghost
     let dimmed = p.style(.inactive_fg, [.dim])
     var out: [(PlacedColumn, String, Style)] = []
+    if let fold = row.fold { return foldedRowCells(fold, index: index, cols: cols, s, p, profile: profile) }
     for c in cols {
         var text = ""
         var st = p.base
@@ -72,6 +73,22 @@ func graphRowCells(_ row: GraphRow, index: Int, graph: Graph, cols: [PlacedColum
         out.append((c, text, st))
     }
     return out
+}
+
+/// A folded row: the layer path, how many nodes it stands for, and their summed average time.
+func foldedRowCells(_ fold: FoldGroup, index: Int, cols: [PlacedColumn], _ s: AppState, _ p: Painter,
+                    profile: [Int: LayerProfile]) -> [(PlacedColumn, String, Style)] {
+    let timed = fold.nodeIDs.compactMap { profile[$0] }.filter { $0.status == .executed }
+    return cols.map { c in
+        switch c.id {
+        case "idx": return (c, String(index), p.style(.inactive_fg))
+        case "mark": return (c, s.ascii ? "+" : "▸", p.style(.title, [.bold]))
+        case "type": return (c, "\(fold.nodeIDs.count) nodes", p.style(.fused, [.bold]))
+        case "name": return (c, fold.path, p.style(.title))
+        case "ms": return (c, timed.isEmpty ? "" : fmtMs(timed.reduce(0) { $0 + $1.meanMs }), p.base)
+        default: return (c, "", p.base)
+        }
+    }
 }
 
 /// int8 colours for 8-bit integer precisions, float colours for FP32, plain text otherwise.
@@ -134,6 +151,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         sum += [("nodes \(s.passes[s.passIndex - 1].graph.nodes.count)\(gl.right)\(step.graph.nodes.count)", p.style(.inactive_fg))]
         if s.sideBySide { sum += [("   left: before  right: after", p.style(.inactive_fg))] }
     }
+    if let d = s.foldDepth, !s.sideBySide { sum += [("  folded, depth \(d)", p.style(.fused))] }
     drawSegs(&g, 0, ty + 1, sum)
 
     let hy = layout.tableHeaderY(.graph)
@@ -177,7 +195,7 @@ func renderGraph(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         renderTableHeader(&g, hy, cols, p)
         var index = 0
         var indexFor: [Int] = []
-        for r in rows { indexFor.append(r.ghost ? -1 : index); if !r.ghost { index += 1 } }
+        for r in rows { indexFor.append(r.ghost ? -1 : index); if !r.ghost { index += r.fold?.nodeIDs.count ?? 1 } }
         for i in 0..<vis {
             let r = scroll + i
             guard r < rows.count else { break }

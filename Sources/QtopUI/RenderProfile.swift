@@ -51,7 +51,8 @@ func renderProfile(_ g: inout CellGrid, _ s: AppState, _ p: Painter) {
         drawRow(&g, y: top + i, x: 0, width: s.size.width, cells: cells, selected: r == cur, p, ellipsis: gl.ellipsis)
     }
     if rows.isEmpty {
-        let msg = s.snapshot == nil ? "waiting for the first profile" + gl.ellipsis : "no layers match '\(s.filter)'"
+        let msg = s.snapshot == nil ? (s.shapesUnset ? "no input shapes, nothing runs: press s to set them"
+                                                     : "waiting for the first profile" + gl.ellipsis) : "no layers match '\(s.filter)'"
         g.put(1, top, msg, p.style(.inactive_fg))
     }
     if let snap = s.snapshot {

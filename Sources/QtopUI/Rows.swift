@@ -7,6 +7,8 @@ public struct GraphRow: Sendable {
     public var node: Node
     public var step: Int
     public var change: ChangeKind?
+    /// Set when this row stands for several nodes folded by layer path (`node` is the first of them).
+    public var fold: FoldGroup?
     public var ghost: Bool { change == .removed }
 }
 
@@ -38,14 +40,15 @@ extension AppState {
         }
         var rows: [GraphRow] = []
         func add(_ r: GraphRow) {
-            if matchesFilter([r.node.name, r.node.type]) { rows.append(r) }
+            if matchesFilter([r.node.name, r.node.type, r.node.layerPath ?? ""]) { rows.append(r) }
         }
         for g in leading { add(GraphRow(node: g, step: passIndex - 1, change: .removed)) }
         for n in step.graph.nodes {
             add(GraphRow(node: n, step: passIndex, change: kinds[n.id]))
             for g in ghostsAfter[n.id] ?? [] { add(GraphRow(node: g, step: passIndex - 1, change: .removed)) }
         }
-        return rows
+        guard let depth = foldDepth, !sideBySide else { return rows }
+        return foldRows(rows, depth: depth, expanded: expandedFolds)
     }
 
     /// Layers of the profile, filtered and sorted.

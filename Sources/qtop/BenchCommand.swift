@@ -35,6 +35,7 @@ struct BenchCommand: ParsableCommand {
         let loaded = try loadModel(path)
         let engine = Engine(graph: loaded.graph)
         var config = try runtime.config(for: engine)
+        config.inputShapes = try runtime.shape.resolved(engine.declaredInputs, path: path)
         let streams = hint == "throughput" ? config.threads : 1
         let totalThreads = config.threads
         if hint == "throughput" { config.threads = 1 }

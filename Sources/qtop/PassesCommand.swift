@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QtopGraph
 import QtopPasses
+import QtopPipeline
 import QtopRuntime
 
 struct PassesCommand: ParsableCommand {
@@ -19,6 +20,8 @@ struct PassesCommand: ParsableCommand {
     @Flag(help: "Keep only_observer quantize/dequantize pairs (skip drop-observers).")
     var keepObservers = false
 
+    @OptionGroup var shape: ShapeOption
+
     @Flag(help: "JSON: {passes:[{name,nodes_before,nodes_after,changes:[{kind,node,detail}]}], final:{ops:[{name,type,precision,fused_from}]}}.")
     var json = false
 
@@ -31,7 +34,16 @@ struct PassesCommand: ParsableCommand {
             throw CLIError("--stop-after: no pass named '\(stopAfter)' (passes: \(names.joined(separator: ", ")))")
         }
         let m = try model.load()
-        let steps = PassManager.run(m.graph, PassOptions(target: t, stopAfter: stopAfter, keepObservers: keepObservers))
+        var graph = m.graph
+        // With --shape, the passes see the specialized graph (shape-computing subgraphs can then fold);
+        // without it they run on the graph as declared, unknown dims and all.
+        let shapes = try shape.given(Engine.declaredInputs(m.graph))
+        if !shapes.isEmpty {
+            do { graph = try ShapeInference.specialize(graph, inputShapes: shapes) } catch {
+                throw CLIError("\(try model.resolvedPath()): \(error)")
+            }
+        }
+        let steps = PassManager.run(graph, PassOptions(target: t, stopAfter: stopAfter, keepObservers: keepObservers))
         let summary = PassSummary(steps: steps)
         if json {
             let enc = JSONEncoder()

@@ -3,6 +3,7 @@ import Foundation
 import QtopFormat
 import QtopGraph
 import QtopPipeline
+import QtopProfile
 import QtopRuntime
 
 struct RunCommand: ParsableCommand {
@@ -77,6 +78,9 @@ struct RunCommand: ParsableCommand {
             }
             let t = try Npy.read(file)
             try check(t, against: name, in: g, file: file)
+            if let d = Engine.declaredInputs(g).first(where: { $0.name == name }) {
+                do { try InputShapes.validate(t.shape, for: d) } catch let e as ShapeSpecError { throw FormatError(file: file, e.description) }
+            }
             out[name] = t
         }
         if !out.isEmpty, let missing = g.inputs.first(where: { out[$0] == nil }) {

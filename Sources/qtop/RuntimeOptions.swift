@@ -3,6 +3,7 @@ import Foundation
 import QtopFormat
 import QtopGraph
 import QtopPipeline
+import QtopProfile
 import QtopRuntime
 
 /// Options every command that executes the model shares: mode, ISA cap, threads.
@@ -15,6 +16,8 @@ struct RuntimeOptions: ParsableArguments {
 
     @Option(help: "Intra-op threads (default: one per core).")
     var threads: Int?
+
+    @OptionGroup var shape: ShapeOption
 
     func config(for engine: Engine) throws -> RunConfig {
         let m: ExecMode
@@ -45,6 +48,37 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
+/// `--shape`, shared by run, report, bench, passes and the UI.
+struct ShapeOption: ParsableArguments {
+    @Option(name: .customLong("shape"), help: ArgumentHelp(
+        "Input shape: NAME=[1,3,640,640] (repeatable, or a=[..],b=[..] in one), or [1,3,640,640] for a single-input model.",
+        valueName: "shape"))
+    var specs: [String] = []
+
+    /// The shapes given, checked against the model's declared inputs (one-line error naming the problem).
+    func given(_ inputs: [DeclaredInput]) throws -> [String: [Int]] {
+        do { return try InputShapes.parse(specs, inputs: inputs) } catch let e as ShapeSpecError {
+            throw CLIError("--shape: \(e.description)")
+        }
+    }
+
+    /// The shapes to run with: given ones plus defaults; an input whose dims are still unknown is an error that
+    /// names it and shows the `--shape` to pass.
+    func resolved(_ inputs: [DeclaredInput], path: String, extra: [String: [Int]] = [:]) throws -> [String: [Int]] {
+        var given = try given(inputs)
+        for (name, s) in extra {
+            if let g = given[name], g != s {
+                throw CLIError("--shape \(name)=\(InputShapes.text(g)) contradicts the shape of its --input \(InputShapes.text(s))")
+            }
+            given[name] = s
+        }
+        switch InputShapes.resolve(inputs, given: given) {
+        case .success(let s): return s
+        case .failure(let e): throw CLIError("\(path): \(e.description)")
+        }
+    }
+}
+
 /// Loads a model and builds an executor, turning every failure into a one-line CLI error.
 struct Prepared {
     let path: String
@@ -57,9 +91,11 @@ struct Prepared {
         path = try modelArg.resolvedPath()
         model = try loadModel(path)
         engine = Engine(graph: model.graph)
-        config = try rt.config(for: engine)
+        var c = try rt.config(for: engine)
+        c.inputShapes = try rt.shape.resolved(engine.declaredInputs, path: path, extra: inputShapes)
+        config = c
         do {
-            executor = try engine.executor(config, inputShapes: inputShapes)
+            executor = try engine.executor(config)
         } catch {
             throw CLIError("\(path): \(error)")
         }

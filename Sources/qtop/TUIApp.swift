@@ -13,7 +13,8 @@ import QtopUI
 enum TUIApp {
     static func run(model: LoadedModel, engine: Engine? = nil, config: RunConfig, options: TUIOptions) throws {
         let engine = engine ?? Engine(graph: model.graph)
-        let runner = LiveRunner(engine: engine, config: config)
+        // With input dims still unknown the runner waits for the shapes the UI asks for.
+        let runner = LiveRunner(engine: engine, config: config, idle: options.askShapes)
         let feed = LiveRunnerFeed(runner: runner, original: engine.original)
         let steps = { (mode: ExecMode) -> [PassStep] in
             mode == .reference ? [PassStep(name: "loaded", graph: engine.original, changes: [])] : engine.passSteps(for: mode)

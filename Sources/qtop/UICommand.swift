@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QtopGraph
 import QtopPipeline
+import QtopProfile
 import QtopRuntime
 import QtopUI
 
@@ -30,7 +31,11 @@ struct UICommand: ParsableCommand {
         let path = try model.resolvedPath()
         let loaded = try loadModel(path)
         let engine = Engine(graph: loaded.graph)
-        let config = try runtime.config(for: engine)
+        var config = try runtime.config(for: engine)
+        // Bad --shape values fail here, before the screen is taken; dims still unknown are asked for in the UI.
+        let given = try runtime.shape.given(engine.declaredInputs)
+        let resolved = try? InputShapes.resolve(engine.declaredInputs, given: given).get()
+        config.inputShapes = resolved ?? given
         guard let initial = ViewKind.allCases.first(where: { $0.title.lowercased() == view.lowercased() }) else {
             throw CLIError("--view: expected graph, profile or compare, got '\(view)'")
         }
@@ -39,6 +44,9 @@ struct UICommand: ParsableCommand {
         }
         var options = TUIOptions(ascii: ascii ? true : nil, theme: theme, color: noColor ? false : nil)
         options.initialView = initial
+        options.askShapes = resolved == nil
+        options.startMode = config.mode
+        options.givenShapes = given
         do {
             try TUIApp.run(model: loaded, engine: engine, config: config, options: options)
         } catch let e as CLIError {

@@ -20,6 +20,19 @@ final class TUIEndToEndTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
     }
 
+    /// A model with unknown height and width (tui_shape_e2e.sh): the prompt, a refused shape, Enter, `s`, quit.
+    func testShapePromptAndChange() throws {
+        guard (try? runProcess("/usr/bin/env", ["tmux", "-V"], timeout: 10))?.status == 0 else {
+            throw XCTSkip("tmux is not installed")
+        }
+        let model = TinyModel.convRelu(inputDims: [-1, 2, -1, -1]).write(to: makeTempDir())
+        let script = RepoPaths.root + "/Tests/QtopCLITests/tui_shape_e2e.sh"
+        let r = try runProcess("/usr/bin/env", ["bash", script, QtopBinary.path, model], timeout: 150)
+        let steps = r.stdout.split(separator: "\n").filter { $0.hasPrefix("STEP ") }.map { String($0.dropFirst(5)) }
+        XCTAssertEqual(steps, ["prompt", "refused", "running", "reopened", "changed", "quit"], r.stdout + r.stderr)
+        XCTAssertEqual(r.status, 0, r.stdout)
+    }
+
     /// SIGINT, SIGTERM, SIGHUP, a SIGWINCH storm and a fatal signal (what a trap in the runner thread raises): every
     /// time the terminal is handed back in canonical mode with echo, off the alternate screen (tui_signals.sh).
     func testSignalsHandTheTerminalBack() throws {

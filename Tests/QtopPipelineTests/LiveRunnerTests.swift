@@ -1,6 +1,7 @@
 import Foundation
 import QtopGraph
 import QtopPipeline
+import QtopProfile
 import QtopRuntime
 import QtopTestSupport
 import XCTest
@@ -87,5 +88,51 @@ final class LockedFlag: @unchecked Sendable {
     var value: Bool {
         get { lock.withLock { v } }
         set { lock.withLock { v = newValue } }
+    }
+}
+
+/// Input shapes through the engine and the live runner: the activation-memory check before planning, and a
+/// runner that waits for shapes, then re-specializes when they change.
+final class InputShapePipelineTests: XCTestCase {
+    func dynamicEngine() throws -> Engine {
+        let dir = makeTempDir()
+        let path = TinyModel.convRelu(inputDims: [-1, 2, -1, -1]).write(to: dir)
+        return Engine(graph: try ModelLoader.load(path).graph)
+    }
+
+    func testActivationMemoryIsCheckedBeforePlanning() throws {
+        let e = try dynamicEngine()
+        XCTAssertEqual(e.declaredInputs, [DeclaredInput(name: "x", shape: [-1, 2, -1, -1], elementBytes: 4)])
+        // x 2×8×8 + conv and relu 3×8×8 floats: well under 10 kB, well over 100 bytes.
+        XCTAssertNoThrow(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [1, 2, 8, 8]], limit: 10_000))
+        XCTAssertThrowsError(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [1, 2, 8, 8]], limit: 100)) {
+            XCTAssertTrue("\($0)".contains("x=[1,2,8,8] need"), "\($0)")
+        }
+        // Dims whose products overflow are reported, not trapped.
+        let huge = Int(Int32.max)
+        XCTAssertThrowsError(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [huge, 2, huge, huge]], limit: 1 << 40))
+    }
+
+    func testIdleRunnerWaitsForShapesThenRespecializes() throws {
+        let e = try dynamicEngine()
+        let runner = LiveRunner(engine: e, config: RunConfig(mode: .fp32, isaCap: .generic, threads: 1), publishInterval: 0.01, idle: true)
+        runner.start()
+        defer { runner.stop() }
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertTrue(runner.isIdle)
+        XCTAssertNil(runner.latest(), "nothing runs before the shapes are known")
+        runner.setInputShapes(["x": [1, 2, 5, 6]])
+        XCTAssertFalse(runner.isIdle)
+        func waitFor(_ dims: [Int]) -> ProfileSnapshot? {
+            for _ in 0..<500 {
+                if let s = runner.latest(), s.inputShapes == [InputShape(name: "x", dims: dims)] { return s }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return nil
+        }
+        XCTAssertNotNil(waitFor([1, 2, 5, 6]), runner.error ?? "no snapshot at the first shapes")
+        runner.setInputShapes(["x": [2, 2, 3, 3]])
+        XCTAssertNotNil(waitFor([2, 2, 3, 3]), runner.error ?? "no snapshot at the new shapes")
+        XCTAssertNil(runner.error)
     }
 }

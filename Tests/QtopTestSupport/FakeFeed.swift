@@ -36,6 +36,7 @@ public final class FakeFeed: ProfileFeed, @unchecked Sendable {
             guard var s = _snapshot else { return nil }
             s.mode = _mode
             s.isaCap = _cap
+            if let sh = _shapes { s.inputShapes = sh }
             return s
         }
     }
@@ -44,6 +45,15 @@ public final class FakeFeed: ProfileFeed, @unchecked Sendable {
     public func setMode(_ mode: ExecMode) { lock.withLock { _mode = mode; _calls.append("setMode(\(mode.rawValue))") } }
     public func setISACap(_ cap: ISALevel) { lock.withLock { _cap = cap; _calls.append("setISACap(\(cap.rawValue))") } }
     public func resetStatistics() { lock.withLock { _calls.append("resetStatistics") } }
+    /// Recorded as `setInputShapes(x=[1,3,64,64])`, and the next snapshot reports these shapes.
+    public func setInputShapes(_ shapes: [String: [Int]]) {
+        lock.withLock {
+            let sorted = shapes.sorted { $0.key < $1.key }
+            _shapes = sorted.map { InputShape(name: $0.key, dims: $0.value) }
+            _calls.append("setInputShapes(" + sorted.map { "\($0.key)=\(InputShapes.text($0.value))" }.joined(separator: ",") + ")")
+        }
+    }
+    private var _shapes: [InputShape]?
     public func dispatch(nodeID: Int) -> DispatchDecision? { lock.withLock { _dispatch[nodeID] } }
     public func comparison() -> [CompareRow]? { lock.withLock { _comparison } }
 

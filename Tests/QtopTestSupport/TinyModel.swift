@@ -109,12 +109,13 @@ public struct TinyModel {
         return base + ".pdmodel"
     }
 
-    /// feed(x [-1,2,4,4]) → conv2d(3x3, pad 1, 3 out channels) → relu → fetch.
-    public static func convRelu() -> TinyModel {
+    /// feed(x [-1,2,4,4]) → conv2d(3x3, pad 1, 3 out channels) → relu → fetch. `inputDims` declares x otherwise,
+    /// e.g. [-1,2,-1,-1] for a model whose height and width are only known at run time.
+    public static func convRelu(inputDims: [Int] = [-1, 2, 4, 4]) -> TinyModel {
         var m = TinyModel()
         m.addHolder("feed", type: .feedMinibatch)
         m.addHolder("fetch", type: .fetchList)
-        m.addVar("x", dims: [-1, 2, 4, 4])
+        m.addVar("x", dims: inputDims)
         m.addParam("conv_w", floats: (0..<54).map { Float($0 % 7) * 0.1 - 0.3 }, dims: [3, 2, 3, 3])
         m.addVar("conv_out", dims: [-1, 3, 4, 4])
         m.addVar("relu_out", dims: [-1, 3, 4, 4])

@@ -120,6 +120,53 @@ final class GoldenTests: XCTestCase {
         assertGolden("help_ascii_80x24", a)
     }
 
+    func testShapePrompt100x30() {
+        let (a, feed) = makeUnknownShapeApp()
+        assertGolden("shape_prompt_100x30", a)
+        XCTAssertEqual(feed.calls, [], "nothing runs before the shape is given")
+    }
+
+    func testShapePrompt80x24() {
+        let (a, _) = makeUnknownShapeApp(size: Size(width: 80, height: 24), view: .profile)
+        assertGolden("shape_prompt_80x24", a)
+    }
+
+    func testShapePromptError100x30() {
+        let (a, feed) = makeUnknownShapeApp()
+        keys(a, .backspace, .backspace, .backspace, .backspace, .char("0"), .char("]"), .enter)
+        assertGolden("shape_prompt_error_100x30", a)
+        XCTAssertEqual(feed.calls, [])
+    }
+
+    func testShapeLeftUnset80x24() {
+        let (a, feed) = makeUnknownShapeApp(size: Size(width: 80, height: 24), view: .profile)
+        keys(a, .escape)
+        a.tick()
+        assertGolden("shape_unset_80x24", a)
+        XCTAssertEqual(feed.calls, [])
+    }
+
+    func testShapeAcceptedShowsInHeader100x30() {
+        let (a, feed) = makeUnknownShapeApp()
+        keys(a, .enter)
+        XCTAssertEqual(feed.calls, ["setInputShapes(x=[1,3,640,640])"])
+        assertGolden("shape_accepted_100x30", a)
+    }
+
+    func testGraphFoldedByLayerPath100x30() {
+        let (a, _) = makeLayerPathApp()
+        keys(a, .char("f"))
+        assertGolden("graph_folded_100x30", a)
+        keys(a, .char("+"), .char("j"), .right)
+        assertGolden("graph_folded_depth2_expanded_100x30", a)
+    }
+
+    func testDetailShowsLayerPath80x24() {
+        let (a, _) = makeLayerPathApp(size: Size(width: 80, height: 24))
+        keys(a, .char("j"), .enter, .char("j"), .char("j"), .char("j"), .char("j"), .char("j"))
+        assertGolden("detail_layer_path_80x24", a)
+    }
+
     func testTooSmall() {
         let (a, _) = makeApp(size: Size(width: 60, height: 20))
         assertGolden("too_small_60x20", a)

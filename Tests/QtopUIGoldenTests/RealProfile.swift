@@ -108,3 +108,41 @@ func makeApp(size: Size = Size(width: 100, height: 30), ascii: Bool = false, col
                   color: color, view: view)
     return (app, feed)
 }
+
+/// The same model as if its height and width were unknown ([-1,3,-1,-1]) and no --shape was given: the app
+/// opens with the shape prompt and the feed has nothing yet.
+func makeUnknownShapeApp(size: Size = Size(width: 100, height: 30), view: ViewKind = .graph) -> (App, FakeFeed) {
+    let f = RealProfile.shared
+    var passes = f.passes
+    var g0 = passes[0].graph
+    g0.values["x"]!.shape = [-1, 3, -1, -1]
+    passes[0] = PassStep(name: passes[0].name, graph: g0, changes: passes[0].changes)
+    let feed = FakeFeed(snapshot: nil, cpuName: "Test CPU @ 3.0GHz", availableISAs: ISALevel.allCases.filter { !$0.isARM })
+    let app = App(modelName: f.modelName, passes: passes, feed: feed, themes: [.builtinDefault], size: size, ascii: false,
+                  color: true, view: view, askShapes: true)
+    return (app, feed)
+}
+
+/// The real profile's passes with hand-made layer paths, as a Paddle 3 program would carry them: the first
+/// half of the nodes under /Net/backbone (two stages), the rest under /Net/head.
+func withLayerPaths(_ steps: [PassStep]) -> [PassStep] {
+    steps.map { step in
+        var g = step.graph
+        let n = g.nodes.count
+        g.nodes = g.nodes.enumerated().map { i, node in
+            if node.type == "feed" || node.type == "fetch" { return node }
+            let path = i < n / 4 ? "/Net/backbone/stage0" : i < n / 2 ? "/Net/backbone/stage1" : "/Net/head/fc"
+            return node.with(layerPath: .some(path + "/" + node.type))
+        }
+        return PassStep(name: step.name, graph: g, changes: step.changes)
+    }
+}
+
+func makeLayerPathApp(size: Size = Size(width: 100, height: 30)) -> (App, FakeFeed) {
+    let f = RealProfile.shared
+    let feed = FakeFeed(snapshot: f.snapshot, comparison: f.comparison, dispatch: f.dispatch, cpuName: "Test CPU @ 3.0GHz",
+                        availableISAs: ISALevel.allCases.filter { !$0.isARM })
+    let app = App(modelName: f.modelName, passes: withLayerPaths(f.passes), feed: feed, themes: [.builtinDefault], size: size,
+                  ascii: false, color: true, view: .graph)
+    return (app, feed)
+}

@@ -4,7 +4,7 @@ import SwiftProtobuf
 
 /// One coverage-guided fuzz target: a name (the `QTOP_FUZZ_TARGET` value and the regression folder name) and an
 /// in-process entry point that must return normally on every input — a thrown error is a clean rejection, a trap is
-/// a finding. The libFuzzer driver (`Fuzz/Driver`, built only with `QTOP_FUZZ=1`) and the regression tests
+/// a finding. The libFuzzer driver (`Sources/qtop-fuzz`, built only with `QTOP_FUZZ=1`) and the regression tests
 /// (`Tests/QtopFuzzTests`) both call `run`, so a committed crash input replays exactly what the fuzzer ran.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// `.pdmodel` bytes → ProgramReader.decode.
@@ -18,7 +18,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case pipeline
     // PIR JSON reader slot: when the reader lands, add `case pirjson` here, a `PIRJSONTarget.swift` with
     // `static func run(_ data: Data)` calling the reader, one line in `run(_:)` below, and a seed line in
-    // scripts/fuzz-seeds.sh (the .json of each PIR sample). Regression inputs go to Fuzz/Regressions/pirjson/.
+    // scripts/fuzz-seeds.sh (the .json of each PIR sample). Regression inputs go to Tests/QtopFuzzTests/Regressions/pirjson/.
 
     /// Whether the driver's structure-aware mutator should treat the input as (a container holding) a ProgramDesc.
     public var carriesProgram: Bool { self == .pdmodel || self == .pdiparams || self == .pipeline }
