@@ -12,12 +12,15 @@ public struct RunConfig: Sendable, Equatable {
     public var isaCap: ISALevel
     public var threads: Int
     public var inputShapes: [String: [Int]]
+    /// Bytes a plan may need (activations + weights) before it is refused with its figure; nil = physical memory.
+    public var maxMemory: Int?
 
-    public init(mode: ExecMode, isaCap: ISALevel, threads: Int, inputShapes: [String: [Int]] = [:]) {
+    public init(mode: ExecMode, isaCap: ISALevel, threads: Int, inputShapes: [String: [Int]] = [:], maxMemory: Int? = nil) {
         self.mode = mode
         self.isaCap = isaCap
         self.threads = threads
         self.inputShapes = inputShapes
+        self.maxMemory = maxMemory
     }
 }
 
@@ -88,9 +91,10 @@ public final class Engine: @unchecked Sendable {
         // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
         let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
         let shapes = config.inputShapes.merging(inputShapes) { _, b in b }
-        if !shapes.isEmpty { try Engine.checkActivationMemory(g, inputShapes: shapes) }
+        let limit = config.maxMemory ?? MemoryBudget.physicalBytes
+        if !shapes.isEmpty { try Engine.checkActivationMemory(g, inputShapes: shapes, limit: limit) }
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
-                                  referenceOnly: config.mode == .reference)
+                                  referenceOnly: config.mode == .reference, maxMemory: limit)
         return try Executor(graph: g, registry: registry, options: options, threads: threadContext(threads: config.threads),
                             inputShapes: shapes)
     }
@@ -125,9 +129,8 @@ public final class Engine: @unchecked Sendable {
             total = o ? Int.max : t
         }
         if total > limit {
-            let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / Double(1 << 30)) }
             let text = inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\(InputShapes.text($0.value))" }.joined(separator: ",")
-            throw ExecutionError("input shapes \(text) need \(total >= cap ? "more than 4 PiB" : gib(total)) of activations; this machine has \(gib(limit))")
+            throw ExecutionError("input shapes \(text) need \(total >= cap ? "more than 4 PB" : MemoryBudget.format(total)) of activations, more than the memory limit of \(MemoryBudget.format(limit)) (--max-memory raises it)")
         }
     }
 

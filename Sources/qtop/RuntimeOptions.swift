@@ -17,6 +17,11 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Intra-op threads (default: one per core).")
     var threads: Int?
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Refuse a plan needing more memory than this (bytes, or with K/M/G/T), before allocating. Default: the machine's memory.",
+        valueName: "size"))
+    var maxMemory: String?
+
     @OptionGroup var shape: ShapeOption
 
     func config(for engine: Engine) throws -> RunConfig {
@@ -32,7 +37,14 @@ struct RuntimeOptions: ParsableArguments {
         let cap = try isaCap()
         let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard n >= 1, n <= 256 else { throw CLIError("--threads must be between 1 and 256, got \(n)") }
-        return RunConfig(mode: m, isaCap: cap, threads: n)
+        var limit: Int?
+        if let maxMemory {
+            guard let bytes = MemoryBudget.parse(maxMemory), bytes > 0 else {
+                throw CLIError("--max-memory: expected a size such as 512M or 8G, got '\(maxMemory)'")
+            }
+            limit = bytes
+        }
+        return RunConfig(mode: m, isaCap: cap, threads: n, maxMemory: limit)
     }
 
     func isaCap() throws -> ISALevel {

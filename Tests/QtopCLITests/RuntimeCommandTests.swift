@@ -72,6 +72,19 @@ final class RuntimeCommandTests: XCTestCase {
         }
     }
 
+    /// A plan over --max-memory is refused with its figure before anything is allocated; a bad size is one line.
+    func testMaxMemory() throws {
+        let small = try QtopBinary.run(["run", model, "--max-memory", "100"])
+        XCTAssertEqual(small.status, 2, small.stderr)
+        XCTAssertEqual(small.stderr.split(separator: "\n").count, 1, small.stderr)
+        XCTAssertTrue(small.stderr.contains("more than the memory limit of 100 B"), small.stderr)
+        let bad = try QtopBinary.run(["run", model, "--max-memory", "lots"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--max-memory"), bad.stderr)
+        let enough = try QtopBinary.run(["run", model, "--max-memory", "1G"])
+        XCTAssertEqual(enough.status, 0, enough.stderr)
+    }
+
     func testNaNAndInfPropagateWithoutCrashing() throws {
         var v = [Float](repeating: 0.5, count: 32)
         v[0] = .nan
