@@ -16,7 +16,7 @@ root=$PWD
 scratch=.build-fuzz
 # Not "$scratch/artifacts": SwiftPM owns that folder (binary targets) and empties it on every build.
 bin=$scratch/release/qtop-fuzz
-all_targets=(pdmodel pdiparams npy pipeline)   # PIR JSON slot: add pirjson here when its target lands
+all_targets=(pdmodel pdiparams npy pipeline pirjson)
 rss_mb=1024
 timeout_s=10
 

@@ -16,9 +16,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Container(program, params) → load → passes (int8 and fp32) → plan; an empty params half means zero
     /// parameters from the program's declarations. Glue in `PipelineTarget.swift`.
     case pipeline
-    // PIR JSON reader slot: when the reader lands, add `case pirjson` here, a `PIRJSONTarget.swift` with
-    // `static func run(_ data: Data)` calling the reader, one line in `run(_:)` below, and a seed line in
-    // scripts/fuzz-seeds.sh (the .json of each PIR sample). Regression inputs go to Tests/QtopFuzzTests/Regressions/pirjson/.
+    /// Paddle 3 `.json` bytes → PIRReader.decode → PIRImport.buildGraph → shape inference. Glue in `PIRJSONTarget.swift`.
+    case pirjson
 
     /// Whether the driver's structure-aware mutator should treat the input as (a container holding) a ProgramDesc.
     public var carriesProgram: Bool { self == .pdmodel || self == .pdiparams || self == .pipeline }
@@ -30,6 +29,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .pdiparams: ParamsTarget.run(data)
         case .npy: _ = try? Npy.decode(data, file: "fuzz.npy")
         case .pipeline: PipelineTarget.run(data)
+        case .pirjson: PIRJSONTarget.run(data)
         }
     }
 }
