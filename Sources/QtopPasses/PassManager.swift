@@ -8,10 +8,10 @@ public enum PassManager {
     public static func defaultPipeline(for target: PassTarget) -> [Pass] {
         switch target {
         case .int8:
-            return [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
+            return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
                     FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
         case .fp32:
-            return [DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
+            return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                     FuseActivation.pass, DeadCode.pass]
         case .reference:
             return []
@@ -19,7 +19,7 @@ public enum PassManager {
     }
 
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
-    public static let allPasses: [Pass] = [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
+    public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                                            FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass]
 
