@@ -49,12 +49,14 @@ public enum ShapeFolding {
         var writers: [String: Int] = [:]
         for n in g.nodes { for v in Set(n.allOutputs) { writers[v, default: 0] += 1 } }
         let inputs = Set(g.inputs)
+        var read = Set(g.outputs)
+        for n in g.nodes { read.formUnion(n.allInputs) }
         var kept: [Node] = []
         var folded: [Folded] = []
         for node in g.nodes {
             let outs = (try? ShapeInference.infer(node, g.values)) ?? nil
             if let outs { apply(outs, to: &g.values) }
-            if let f = tryFold(node, g, outs, writers: writers, inputs: inputs) {
+            if let f = tryFold(node, g, outs, writers: writers, inputs: inputs, read: read) {
                 for (name, t) in f.outputs {
                     var info = g.values[name] ?? ValueInfo(name: name, dtype: t.dtype, shape: t.shape)
                     info.dtype = t.dtype
@@ -81,19 +83,26 @@ public enum ShapeFolding {
         }
     }
 
-    static func tryFold(_ node: Node, _ g: Graph, _ outs: [InferredValue]?, writers: [String: Int], inputs: Set<String>) -> Folded? {
-        if node.type == "feed" || node.type == "fetch" { return nil }
+    /// Op types folded without a `ConstantEvaluable` spec (see `evaluateGeneric`).
+    static let genericTypes: Set<String> = ["reshape2", "reshape", "squeeze2", "squeeze", "unsqueeze2", "unsqueeze",
+                                            "flatten_contiguous_range", "concat", "scale", "cast", "elementwise_add",
+                                            "elementwise_sub", "elementwise_mul", "elementwise_div", "elementwise_floordiv",
+                                            "elementwise_max", "elementwise_min"]
+
+    static func tryFold(_ node: Node, _ g: Graph, _ outs: [InferredValue]?, writers: [String: Int], inputs: Set<String>,
+                        read: Set<String>) -> Folded? {
+        var evaluable: ConstantEvaluable?
+        if case .success(let d)? = node.decoded { evaluable = d.spec as? ConstantEvaluable }
+        guard evaluable != nil || genericTypes.contains(node.type) else { return nil }
         guard let main = node.outputs.first, !main.args.isEmpty else { return nil }
         // Only the first output slot is computed; any other output (XShape, a mask) must be unread.
-        for slot in node.outputs.dropFirst() {
-            for v in slot.args where g.outputs.contains(v) || g.nodes.contains(where: { $0.allInputs.contains(v) }) { return nil }
-        }
+        for slot in node.outputs.dropFirst() { for v in slot.args where read.contains(v) { return nil } }
         for v in main.args where writers[v] != 1 || inputs.contains(v) || g.values[v]?.constant != nil { return nil }
         let inferred = Dictionary((outs ?? []).map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
         let ctx = EvalContext(node: node, values: g.values, inferred: inferred)
         let result: [HostTensor]?
         do {
-            if case .success(let d)? = node.decoded, let ev = d.spec as? ConstantEvaluable {
+            if let ev = evaluable {
                 result = try ev.evaluate(ctx)
             } else {
                 result = try evaluateGeneric(ctx)

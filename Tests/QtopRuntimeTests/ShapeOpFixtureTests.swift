@@ -115,4 +115,27 @@ final class ShapeOpFixtureTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(folded, 15)
     }
+
+    /// Bounds from tensors win over the attributes (StartsTensor, EndsTensorList of 0-D values), and empty
+    /// slots (as Paddle writes them) count as absent: slice0 again, its attributes replaced by placeholders.
+    func testSliceBoundsFromTensors() throws {
+        let c = try XCTUnwrap(try Self.cases().first { $0.name == "slice0" })
+        var g = Self.graph(c)
+        func int32(_ name: String, _ v: [Int64], _ shape: [Int]) {
+            g.values[name] = ValueInfo(name: name, dtype: .i32, shape: shape, persistable: true, constant: .ints(v, dtype: .i32, shape: shape))
+        }
+        int32("starts", [-2, 1], [2])
+        int32("end0", [2147483647], [])
+        int32("end1", [-1], [])
+        let i = g.nodes.firstIndex { $0.type == "slice" }!
+        let n = g.nodes[i]
+        g.nodes[i] = n.with(inputs: n.inputs + [Slot("StartsTensor", ["starts"]), Slot("EndsTensorList", ["end0", "end1"]),
+                                                Slot("StartsTensorList", []), Slot("EndsTensor", [])],
+                            attrs: Attributes(n.attrs.entries.map { ($0.name, ["starts", "ends"].contains($0.name) ? .ints([-1, -1]) : $0.value) }))
+        let registry = KernelRegistry()
+        registerReferenceKernels(registry)
+        let e = try Executor(graph: g, registry: registry, options: PlanOptions(referenceOnly: true))
+        let out = try e.run([c.inputs[0].name: c.inputs[0].value])
+        compare(out[0], c.outputs[0].value, "slice0 with tensor bounds")
+    }
 }

@@ -59,7 +59,7 @@ func registerReferenceShapeTensorKernels(_ r: KernelRegistry) {
             let spec = try ctx.spec(SliceSpec.self)
             return refReady { io in
                 let x = try io.input("Input"), out = try io.output("Out")
-                guard let w = try spec.window(x.shape, ints: { slotInts(io, $0) }, has: { io.inputs[$0] != nil }) else {
+                guard let w = try spec.window(x.shape, ints: { slotInts(io, $0) }, has: { !(io.inputs[$0]?.isEmpty ?? true) }) else {
                     throw KernelError("\(op): bounds not available")
                 }
                 guard w.outShape.reduce(1, *) == out.count, x.dtype.byteSize == out.dtype.byteSize else {
