@@ -25,7 +25,8 @@ public enum PassManager {
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
-    /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot.
+    /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot
+    /// (`fold-shape-computation` only when it changed something).
     public static func run(_ graph: Graph, _ options: PassOptions = PassOptions()) -> [PassStep] {
         run(graph, passes: defaultPipeline(for: options.target), options)
     }
@@ -36,7 +37,10 @@ public enum PassManager {
         for p in passes {
             if p.name == DropObservers.name && options.keepObservers { continue }
             let (next, changes) = p.run(g, options)
-            steps.append(PassStep(name: p.name, graph: next, changes: changes))
+            // A model without shape computations (or none known yet) gets no empty fold step in its timeline.
+            if !(p.name == FoldShapeComputation.name && changes.isEmpty) {
+                steps.append(PassStep(name: p.name, graph: next, changes: changes))
+            }
             g = next
             if p.name == options.stopAfter { break }
         }
