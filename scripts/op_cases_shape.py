@@ -20,6 +20,7 @@ def save(name, op, attrs, inputs, outputs):
         if isinstance(v, bool): return ["b", v]
         if isinstance(v, int): return ["i", v]
         if isinstance(v, float): return ["f", v]
+        if isinstance(v, str): return ["s", v]
         return ["is", [int(x) for x in v]]
     meta = {"name": name, "op": op, "attrs": {k: typed(v) for k, v in attrs.items()}, "inputs": {}, "outputs": {}}
     for slot, arr in inputs.items():
@@ -113,6 +114,40 @@ nms_case("nms4", b, s * 0.01)  # empty
 bp = rand_boxes(1, 40, 100.0)
 sp = rng.uniform(0, 1, (1, 3, 40)).astype(np.float32)
 nms_case("nms5", bp, sp, normalized=False, nms_eta=0.7, nms_threshold=0.6, score_threshold=0.2, keep_top_k=25)
+
+# dropout at inference, both implementations
+for i, (p, mode, impl) in enumerate([(0.3, "downscale_in_infer", "downgrade_in_infer"), (0.3, "upscale_in_train", "upscale_in_train")]):
+    out = paddle.nn.functional.dropout(paddle.to_tensor(x4), p=p, training=False, mode=mode)
+    save(f"dropout{i}", "dropout", {"dropout_prob": p, "is_test": True, "dropout_implementation": impl}, {"X": x4},
+         {"Out": out.numpy()})
+
+# scale: bias before and after
+for i, (sc, bias, after) in enumerate([(2.5, 0.5, False), (-1.0, 1.0, True)]):
+    out = paddle.scale(paddle.to_tensor(x4), scale=sc, bias=bias, bias_after_scale=after)
+    save(f"scale{i}", "scale", {"scale": sc, "bias": bias, "bias_after_scale": after}, {"X": x4}, {"Out": out.numpy()})
+
+# fill_constant (int64 from str_value, float), fill_any_like (dtype kept / changed)
+out = paddle.full([2, 3], 7, dtype="int64")
+save("fill_constant0", "fill_constant", {"shape": [2, 3], "dtype": 3, "value": 7.0, "str_value": "7"}, {}, {"Out": out.numpy()})
+out = paddle.full([4], -1.5, dtype="float32")
+save("fill_constant1", "fill_constant", {"shape": [4], "dtype": 5, "value": -1.5, "str_value": ""}, {}, {"Out": out.numpy()})
+out = paddle.full_like(paddle.to_tensor(x4), 3.5)
+save("fill_any_like0", "fill_any_like", {"value": 3.5, "dtype": -1}, {"X": x4}, {"Out": out.numpy()})
+out = paddle.full_like(paddle.to_tensor(x4), 3.7, dtype="int32")
+save("fill_any_like1", "fill_any_like", {"value": 3.7, "dtype": 2}, {"X": x4}, {"Out": out.numpy()})
+
+# reshape2 with 0 and -1, squeeze2 / unsqueeze2 with negative axes, transpose2, concat on a negative axis
+save("reshape2_0", "reshape2", {"shape": [0, -1, 5]}, {"X": x4}, {"Out": paddle.reshape(paddle.to_tensor(x4), [0, -1, 5]).numpy()})
+x1 = rng.standard_normal((2, 1, 4, 1)).astype(np.float32)
+save("squeeze2_0", "squeeze2", {"axes": [1, -1]}, {"X": x1}, {"Out": paddle.squeeze(paddle.to_tensor(x1), [1, -1]).numpy()})
+save("squeeze2_1", "squeeze2", {"axes": []}, {"X": x1}, {"Out": paddle.squeeze(paddle.to_tensor(x1)).numpy()})
+save("unsqueeze2_0", "unsqueeze2", {"axes": [0, -1]}, {"X": x1},
+     {"Out": paddle.unsqueeze(paddle.to_tensor(x1), [0, -1]).numpy()})
+save("transpose2_0", "transpose2", {"axis": [0, 2, 3, 1]}, {"X": x4},
+     {"Out": paddle.transpose(paddle.to_tensor(x4), [0, 2, 3, 1]).numpy()})
+y4 = rng.standard_normal((2, 3, 2, 5)).astype(np.float32)
+save("concat0", "concat", {"axis": -2}, {"X0": x4, "X1": y4},
+     {"Out": paddle.concat([paddle.to_tensor(x4), paddle.to_tensor(y4)], axis=-2).numpy()})
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1)
