@@ -111,4 +111,14 @@ final class FoldShapeComputationTests: XCTestCase {
         XCTAssertEqual(interps, 6)
         XCTAssertTrue(changes.contains { $0.detail.hasPrefix("shape folded") }, "\(changes.map(\.detail))")
     }
+
+    /// PP-YOLOE: nothing data-dependent folds; multiclass_nms3 keeps a run-time row count and a static NmsRoisNum.
+    func testPPYOLOEKeepsNMSRunTimeSized() throws {
+        let (g, _) = FoldShapeComputation.apply(try family("ppyoloe_fp32"), inputShapes: ["image": [1, 3, 64, 64], "scale_factor": [1, 2]])
+        let nms = try XCTUnwrap(g.nodes.first { $0.type == "multiclass_nms3" })
+        XCTAssertEqual(g.values[nms.output("Out")!]?.shape, [-1, 6])
+        if g.nodes.allSatisfy({ $0.decoded != nil }) { XCTAssertEqual(g.values[nms.output("NmsRoisNum")!]?.shape, [1]) }
+        XCTAssertEqual(try nms.spec(MultiClassNMSSpec.self).runTimeSizedOutputs, ["Out", "Index"])
+        XCTAssertEqual(g.nodes.filter { $0.type == "split" }.count, 2, "splits of activations stay")
+    }
 }
