@@ -43,8 +43,16 @@ public enum ShapeFolding {
         public let outputs: [(name: String, value: HostTensor)]
     }
 
+    /// What folds: integer / bool values (shape arithmetic) and constant sources (fill_constant, fill_any_like,
+    /// assign_value) — float tensors computed from weights (a bias reshaped for broadcasting) stay nodes, so
+    /// weight passes keep seeing them — or, for checking the evaluators, every small computable value.
+    public enum Scope: Sendable { case shapeValues, allSmallValues }
+
+    /// Ops that only produce a constant (no data inputs).
+    static let sources: Set<String> = ["fill_constant", "fill_any_like", "fill_zeros_like", "assign_value"]
+
     /// The graph with every foldable node replaced by constants (shapes re-inferred), and what was folded.
-    public static func fold(_ g0: Graph) -> (Graph, [Folded]) {
+    public static func fold(_ g0: Graph, scope: Scope = .shapeValues) -> (Graph, [Folded]) {
         var g = g0
         var writers: [String: Int] = [:]
         for n in g.nodes { for v in Set(n.allOutputs) { writers[v, default: 0] += 1 } }
@@ -56,7 +64,8 @@ public enum ShapeFolding {
         for node in g.nodes {
             let outs = (try? ShapeInference.infer(node, g.values)) ?? nil
             if let outs { apply(outs, to: &g.values) }
-            if let f = tryFold(node, g, outs, writers: writers, inputs: inputs, read: read) {
+            if let f = tryFold(node, g, outs, writers: writers, inputs: inputs, read: read),
+               scope == .allSmallValues || sources.contains(node.type) || f.outputs.allSatisfy({ !$0.value.dtype.isFloatingPoint }) {
                 for (name, t) in f.outputs {
                     var info = g.values[name] ?? ValueInfo(name: name, dtype: t.dtype, shape: t.shape)
                     info.dtype = t.dtype
