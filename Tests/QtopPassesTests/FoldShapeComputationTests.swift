@@ -64,6 +64,25 @@ final class FoldShapeComputationTests: XCTestCase {
         XCTAssertEqual(e2.graph.values["y"]?.shape, [1, 3, 6])
     }
 
+    /// reshape2's ShapeTensor list wins over its Shape tensor, which wins over the attribute.
+    func testReshapeTargetPrecedence() {
+        var b = GraphBuilder()
+        b.input("x", [2, 3, 4, 5])
+        func ints(_ name: String, _ v: [Int64], _ shape: [Int]) {
+            b.values[name] = ValueInfo(name: name, dtype: .i32, shape: shape, persistable: true, constant: .ints(v, dtype: .i32, shape: shape))
+        }
+        ints("shape", [6, 20], [2])
+        ints("d0", [2], [1])
+        ints("d1", [60], [1])
+        b.op("reshape2", [("X", ["x"]), ("Shape", ["shape"])], [("Out", ["a"])], [("shape", .ints([120]))])
+        b.op("reshape2", [("X", ["x"]), ("Shape", ["shape"]), ("ShapeTensor", ["d0", "d1"])], [("Out", ["b"])], [("shape", .ints([120]))])
+        b.op("reshape2", [("X", ["x"]), ("Shape", [])], [("Out", ["c"])], [("shape", .ints([0, -1]))])
+        let g = b.graph(outputs: ["a", "b", "c"])
+        XCTAssertEqual(g.values["a"]?.shape, [6, 20])
+        XCTAssertEqual(g.values["b"]?.shape, [2, 60])
+        XCTAssertEqual(g.values["c"]?.shape, [2, 60])
+    }
+
     func testBadInputShapesAreClearErrors() {
         let g = reshapeGraph()
         for (shape, needle) in [([1, 3, 4], "rank 4"), ([1, 3, 0, 4], "positive"), ([1, 3, -2, 4], "positive"),

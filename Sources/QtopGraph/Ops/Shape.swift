@@ -56,11 +56,11 @@ public struct ReshapeSpec: OpSpec {
         shape = try a.ints("shape", default: [], min: -1)
     }
 
-    /// The target in Paddle's precedence: the Shape tensor, else the ShapeTensor list, else the attribute
+    /// The target in Paddle's precedence: the ShapeTensor list, else the Shape tensor, else the attribute
     /// (nil while the tensor is not a constant; folding shape subgraphs makes it one).
     public func targetShape(_ ints: (String) -> [Int]?, _ has: (String) -> Bool) -> [Int]? {
-        if has("Shape") { return ints("Shape") }
         if has("ShapeTensor") { return ints("ShapeTensor") }
+        if has("Shape") { return ints("Shape") }
         return shape
     }
 
@@ -68,8 +68,8 @@ public struct ReshapeSpec: OpSpec {
         let x = try s.shape("X")
         guard let t = targetShape(s.constantInts, s.has) else {
             // Run-time target: the rank is known from the ShapeTensor list or a 1-D Shape's length.
-            let rank = s.has("Shape") ? s.node.input("Shape").flatMap { s.values[$0]?.shape?.first } ?? -1
-                : s.node.inputs("ShapeTensor").count
+            let rank = s.has("ShapeTensor") ? s.node.inputs("ShapeTensor").count
+                : s.node.input("Shape").flatMap { s.values[$0]?.shape?.first } ?? -1
             return rank >= 0 ? s.output("Out", s.dtype("X"), Array(repeating: -1, count: rank)) + s.xshape(x) : nil
         }
         guard t.allSatisfy({ $0 >= -1 }) else { throw OpSpecError("reshape: bad target shape \(t)") }
