@@ -39,21 +39,66 @@ public enum ShapeInference {
         return skipped
     }
 
-    /// Replaces the graph's input shapes (e.g. batch -1 → 1) and re-infers every shape.
+    /// Replaces the graph's input shapes (e.g. batch -1 → 1), folds shape-computing subgraphs into constants
+    /// (`ShapeFolding`) and re-infers every shape. Throws when an input is unknown, a shape does not fit the input
+    /// (`checkInputShapes`), the graph's shape subgraphs were already folded for other input shapes, or a node's
+    /// outputs still cannot be inferred.
     public static func specialize(_ g: Graph, inputShapes: [String: [Int]]) throws -> Graph {
         var out = g
-        for (name, shape) in inputShapes {
-            guard out.values[name] != nil else { throw ShapeError("model has no input named '\(name)'") }
+        try checkInputShapes(g, inputShapes)
+        for (name, shape) in inputShapes.sorted(by: { $0.key < $1.key }) {
+            if let fixed = out.values[name]?.annotations[foldedForShapeKey]?.ints, fixed != shape {
+                throw ShapeError("input '\(name)': this graph's shape computations were folded for \(fmt(fixed)); run the passes again for \(fmt(shape))")
+            }
             out.values[name]!.shape = shape
         }
+        out = ShapeFolding.fold(out).0
         var reasons: [NodeID: String] = [:]
         let skipped = run(&out, reasons: &reasons)
         // A node that cannot be inferred with concrete inputs cannot be planned.
         if let id = skipped.first, let n = out.node(id: id), n.type != "fetch" {
+            if n.decoded == nil { throw ShapeError(unknownOpMessage(n)) }
             throw ShapeError("cannot infer output shapes of \(n.type) '\(n.name)': \(reasons[id] ?? "no rule")")
         }
         return out
     }
+
+    /// The one line for a node qtop has no spec for (it loads and shows, but cannot run).
+    public static func unknownOpMessage(_ n: Node) -> String {
+        "unknown op type '\(n.type)' (node '\(n.name)'): qtop can show it (graph, passes) but cannot run it"
+    }
+
+    /// The annotation on a model input whose shape the `fold-shape-computation` pass folded shape subgraphs for.
+    public static let foldedForShapeKey = "folded_for_shape"
+
+    /// Largest element count accepted for one input.
+    public static let maxInputElements = 1 << 31
+
+    /// Checks input shapes against the model: a known input name, the declared rank, every extent positive, and at
+    /// most `maxInputElements` elements.
+    public static func checkInputShapes(_ g: Graph, _ shapes: [String: [Int]]) throws {
+        for (name, shape) in shapes.sorted(by: { $0.key < $1.key }) {
+            guard let v = g.values[name] else {
+                throw ShapeError("model has no input named '\(name)'")
+            }
+            if let declared = v.shape {
+                guard declared.count == shape.count else {
+                    throw ShapeError("input '\(name)' has rank \(declared.count) (\(fmt(declared))), got \(fmt(shape))")
+                }
+            }
+            guard shape.allSatisfy({ $0 > 0 }) else { throw ShapeError("input '\(name)': every extent must be positive, got \(fmt(shape))") }
+            var n = 1
+            for d in shape {
+                let (r, o) = n.multipliedReportingOverflow(by: d)
+                guard !o, r <= maxInputElements else {
+                    throw ShapeError("input '\(name)': \(fmt(shape)) has more than \(maxInputElements) elements")
+                }
+                n = r
+            }
+        }
+    }
+
+    static func fmt(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
 
     public struct ShapeError: Error, CustomStringConvertible {
         public let description: String

@@ -8,10 +8,10 @@ public enum PassManager {
     public static func defaultPipeline(for target: PassTarget) -> [Pass] {
         switch target {
         case .int8:
-            return [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
+            return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
                     FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
         case .fp32:
-            return [DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
+            return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                     FuseActivation.pass, DeadCode.pass]
         case .reference:
             return []
@@ -19,13 +19,14 @@ public enum PassManager {
     }
 
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
-    public static let allPasses: [Pass] = [DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
+    public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                                            FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
-    /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot.
+    /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot
+    /// (`fold-shape-computation` only when it changed something).
     public static func run(_ graph: Graph, _ options: PassOptions = PassOptions()) -> [PassStep] {
         run(graph, passes: defaultPipeline(for: options.target), options)
     }
@@ -36,7 +37,10 @@ public enum PassManager {
         for p in passes {
             if p.name == DropObservers.name && options.keepObservers { continue }
             let (next, changes) = p.run(g, options)
-            steps.append(PassStep(name: p.name, graph: next, changes: changes))
+            // A model without shape computations (or none known yet) gets no empty fold step in its timeline.
+            if !(p.name == FoldShapeComputation.name && changes.isEmpty) {
+                steps.append(PassStep(name: p.name, graph: next, changes: changes))
+            }
             g = next
             if p.name == options.stopAfter { break }
         }

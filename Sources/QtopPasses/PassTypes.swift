@@ -49,11 +49,17 @@ public struct PassOptions: Sendable {
     public var stopAfter: String?
     /// Keep `only_observer` quantize/dequantize pairs (drop-observers is skipped).
     public var keepObservers: Bool
+    /// Input shapes to specialize for (`--shape x=[1,3,640,640]`), applied by `fold-shape-computation`, the first
+    /// pass of every pipeline; empty keeps the declared shapes (only shape-independent computations fold).
+    /// Check them first with `ShapeInference.checkInputShapes` (a pass cannot fail; unknown names are skipped).
+    public var inputShapes: [String: [Int]]
 
-    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false) {
+    public init(target: PassTarget = .int8, stopAfter: String? = nil, keepObservers: Bool = false,
+                inputShapes: [String: [Int]] = [:]) {
         self.target = target
         self.stopAfter = stopAfter
         self.keepObservers = keepObservers
+        self.inputShapes = inputShapes
     }
 }
 

@@ -39,6 +39,8 @@ public final class Executor: @unchecked Sendable {
         let io: KernelIO?
         /// Computed (non-constant) outputs, in slot order, for the observe hook.
         let observed: [(String, Tensor)]
+        /// Outputs the kernel allocates when it runs (their size depends on the data).
+        let sized: [(String, RunTimeSizedOutput)]
     }
 
     public let graph: Graph
@@ -48,6 +50,8 @@ public final class Executor: @unchecked Sendable {
     private var buffers: [UnsafeMutableRawPointer]
     /// Every planned tensor by value name (constants, inputs, memory-plan slots); fixed after init.
     private let tensors: [String: Tensor]
+    /// Run-time-sized values (e.g. multiclass_nms3's Out) by name: their kernels allocate them on every run.
+    private let sized: [String: RunTimeSizedOutput]
 
     /// Builds a plan. `inputShapes` fixes unknown extents (the batch); missing inputs get batch 1.
     public init(graph g0: Graph, registry: KernelRegistry, options: PlanOptions, threads: ThreadContext = .serial,
@@ -57,8 +61,13 @@ public final class Executor: @unchecked Sendable {
             guard let s = g0.values[name]?.shape else { throw ExecutionError("input '\(name)' has no known shape") }
             shapes[name] = s.map { $0 < 0 ? 1 : $0 }
         }
+        // An op qtop has no spec and no kernel for: one clear line before anything else fails on it.
+        if let n = g0.nodes.first(where: { $0.type != "feed" && $0.type != "fetch" && $0.decoded == nil && registry.candidates(for: $0.type).isEmpty }) {
+            throw ExecutionError(ShapeInference.unknownOpMessage(n))
+        }
         var g: Graph
         do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
+        let sizedNames = try Executor.runTimeSizedValues(g)
         try Executor.rejectIntegerWeightsOnFloatOps(g)
         self.graph = g
         self.threads = threads
@@ -68,7 +77,7 @@ public final class Executor: @unchecked Sendable {
         let plan = MemoryPlan.build(graph: g, order: g.nodes.filter { $0.type != "fetch" }, bytesOf: { name in
             guard let v = g.values[name], let s = v.shape else { return 0 }
             return MemoryBudget.bytes(shape: s, elementBytes: (v.dtype ?? .f32).byteSize)
-        }, keepAlive: Set(g.outputs))
+        }, keepAlive: Set(g.outputs), external: Set(sizedNames.keys))
         try MemoryBudget.check(bufferBytes: plan.slotBytes, constantBytes: MemoryBudget.total(g.values.values.compactMap { $0.constant?.byteCount }),
                                limit: options.maxMemory ?? MemoryBudget.physicalBytes)
 
@@ -82,7 +91,7 @@ public final class Executor: @unchecked Sendable {
             chosen.append((node, kernel, decision))
         }
 
-        for v in g.values.values where v.constant == nil && v.shape != nil {
+        for v in g.values.values where v.constant == nil && v.shape != nil && sizedNames[v.name] == nil {
             if v.shape!.contains(where: { $0 < 0 }) && g.nodes.contains(where: { $0.allOutputs.contains(v.name) && $0.type != "fetch" }) {
                 throw ExecutionError("shape of '\(v.name)' is still unknown after shape inference")
             }
@@ -96,11 +105,14 @@ public final class Executor: @unchecked Sendable {
             tensors[name] = Tensor(dtype: v.dtype ?? .f32, shape: s, data: buffers[slot])
         }
         self.tensors = tensors
+        let sized = sizedNames.mapValues { _ in RunTimeSizedOutput() }
+        self.sized = sized
         self.steps = try chosen.map { node, kernel, decision in
             let observed = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in
                 g.values[name]?.constant == nil ? tensors[name].map { (name, $0) } : nil
             }
-            guard kernel != nil else { return Step(node: node, kernel: nil, decision: decision, io: nil, observed: observed) }
+            let sizedOuts = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in sized[name].map { (name, $0) } }
+            guard kernel != nil else { return Step(node: node, kernel: nil, decision: decision, io: nil, observed: observed, sized: sizedOuts) }
             var ins: [String: [Tensor]] = [:]
             for slot in node.inputs {
                 ins[slot.name] = try slot.args.map { a in
@@ -109,16 +121,36 @@ public final class Executor: @unchecked Sendable {
                 }
             }
             var outs: [String: [Tensor]] = [:]
+            var runTime: [String: [RunTimeSizedOutput]] = [:]
             for slot in node.outputs {
                 let ts = slot.args.compactMap { a -> Tensor? in g.values[a]?.constant == nil ? tensors[a] : nil }
                 if ts.count == slot.args.count { outs[slot.name] = ts }
+                let boxes = slot.args.compactMap { sized[$0] }
+                if boxes.count == slot.args.count, !boxes.isEmpty { runTime[slot.name] = boxes }
             }
-            return Step(node: node, kernel: kernel, decision: decision, io: KernelIO(inputs: ins, outputs: outs, threads: threads),
-                        observed: observed)
+            return Step(node: node, kernel: kernel, decision: decision,
+                        io: KernelIO(inputs: ins, outputs: outs, threads: threads, runTimeSized: runTime),
+                        observed: observed, sized: sizedOuts)
         }
     }
 
     deinit { for b in buffers { b.deallocate() } }
+
+    /// Values whose size only their kernel knows (the spec's `runTimeSizedOutputs`), by name → producing node.
+    /// Only fetch may read them: planning a consumer would need their size.
+    static func runTimeSizedValues(_ g: Graph) throws -> [String: Node] {
+        var out: [String: Node] = [:]
+        for n in g.nodes {
+            guard case .success(let d)? = n.decoded else { continue }
+            for slot in d.spec.runTimeSizedOutputs { for v in n.outputs(slot) { out[v] = n } }
+        }
+        for n in g.nodes where n.type != "fetch" {
+            if let v = n.allInputs.first(where: { out[$0] != nil }), let p = out[v] {
+                throw ExecutionError("\(n.type) '\(n.name)' reads '\(v)', whose size \(p.type) '\(p.name)' decides at run time; qtop runs such values only as model outputs")
+            }
+        }
+        return out
+    }
 
     /// Float kernels read float weights: a snapshot whose float ops still read int8 weights folded by
     /// fold-weight-dequant (`weight_scales`) must go through the `dequantize-folded-weights` pass first.
@@ -217,10 +249,17 @@ public final class Executor: @unchecked Sendable {
                 }
                 if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
             }
-            if let observe { for (name, t) in step.observed { observe(step.node, name, t) } }
+            if let observe {
+                for (name, t) in step.observed { observe(step.node, name, t) }
+                for (name, box) in step.sized { if let t = box.tensor { observe(step.node, name, Tensor(t)) } }
+            }
         }
         if let p = profiler { p.recordRun(wallNs: Clock.wallNs() - runStart) }
         return try graph.outputs.map { name in
+            if let box = sized[name] {
+                guard let t = box.tensor else { throw ExecutionError("output '\(name)' was never computed") }
+                return t
+            }
             guard let t = tensors[name] else { throw ExecutionError("output '\(name)' was never computed") }
             return t.copyToHost()
         }

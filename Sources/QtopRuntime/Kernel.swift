@@ -7,11 +7,24 @@ public struct KernelIO {
     /// Outputs the executor allocated. Outputs that alias constants (batch_norm's MeanOut ...) are absent.
     public let outputs: [String: [Tensor]]
     public let threads: ThreadContext
+    /// Outputs whose size only the kernel knows (`OpSpec.runTimeSizedOutputs`): the kernel calls `allocate`.
+    public let runTimeSized: [String: [RunTimeSizedOutput]]
 
-    public init(inputs: [String: [Tensor]], outputs: [String: [Tensor]], threads: ThreadContext) {
+    public init(inputs: [String: [Tensor]], outputs: [String: [Tensor]], threads: ThreadContext,
+                runTimeSized: [String: [RunTimeSizedOutput]] = [:]) {
         self.inputs = inputs
         self.outputs = outputs
         self.threads = threads
+        self.runTimeSized = runTimeSized
+    }
+
+    /// A run-time-sized output of `shape`, allocated now (zeroed); the executor reads it after the kernel returns.
+    public func allocate(_ slot: String, _ i: Int = 0, dtype: DType, shape: [Int]) throws -> Tensor {
+        guard let boxes = runTimeSized[slot], i < boxes.count else { throw KernelError("output \(slot)[\(i)] is not run-time sized") }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw KernelError("output \(slot): bad shape \(shape)") }
+        let t = HostTensor(dtype: dtype, shape: shape)
+        boxes[i].tensor = t
+        return Tensor(t)
     }
 
     public func input(_ slot: String, _ i: Int = 0) throws -> Tensor {
@@ -27,6 +40,13 @@ public struct KernelIO {
     }
 
     public func optionalOutput(_ slot: String) -> Tensor? { outputs[slot]?.first }
+}
+
+/// The storage of one run-time-sized output: allocated by its kernel on every run (a few rows of detections,
+/// not worth a memory-plan slot), read by the executor for outputs and the observe hook. Owned by one plan.
+public final class RunTimeSizedOutput: @unchecked Sendable {
+    public internal(set) var tensor: HostTensor?
+    public init() {}
 }
 
 /// Intra-op parallelism available to a kernel (1 = run inline), passed at run time: kernels never hold a pool.

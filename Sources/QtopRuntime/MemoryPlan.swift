@@ -14,7 +14,9 @@ public struct MemoryPlan: Sendable {
 
     public var totalBytes: Int { slotBytes.reduce(0, +) }
 
-    public static func build(graph g: Graph, order: [Node], bytesOf: (String) -> Int, keepAlive: Set<String>) -> MemoryPlan {
+    /// `external` values get no buffer (run-time-sized outputs the kernel allocates itself).
+    public static func build(graph g: Graph, order: [Node], bytesOf: (String) -> Int, keepAlive: Set<String>,
+                             external: Set<String> = []) -> MemoryPlan {
         var lastUse: [String: Int] = [:]
         for (i, n) in order.enumerated() { for v in n.allInputs { lastUse[v] = i } }
         for v in keepAlive { lastUse[v] = Int.max }
@@ -22,7 +24,7 @@ public struct MemoryPlan: Sendable {
         var slotBytes: [Int] = []
         var free: [Int] = []
         for (i, n) in order.enumerated() {
-            for v in n.allOutputs where slotOf[v] == nil && g.values[v]?.constant == nil {
+            for v in n.allOutputs where slotOf[v] == nil && g.values[v]?.constant == nil && !external.contains(v) {
                 let need = max(bytesOf(v), 1)
                 if let best = free.filter({ slotBytes[$0] >= need }).min(by: { slotBytes[$0] < slotBytes[$1] }) {
                     free.removeAll { $0 == best }

@@ -32,6 +32,13 @@ public protocol OpSpec: Sendable {
     /// The outputs' dtypes and shapes from the inputs' (-1 = unknown extent). nil when they depend on run-time
     /// tensors (e.g. reshape with a Shape input): the declared shapes stay.
     func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]?
+    /// Output slots whose extent only the kernel knows, when it runs (multiclass_nms3's Out): their shapes keep
+    /// a -1 after specialization and the executor lets the kernel allocate them (`KernelIO.allocate`).
+    var runTimeSizedOutputs: [String] { get }
+}
+
+extension OpSpec {
+    public var runTimeSizedOutputs: [String] { [] }
 }
 
 /// A malformed or unsupported attribute (or input) of one node: a clear, thrown error, never a trap.
@@ -70,7 +77,7 @@ public struct InferredValue: Sendable, Equatable {
 public enum OpSpecs {
     static let families: [[any OpSpec.Type]] = [GraphIOSpecs.specs, ElementwiseSpecs.specs, ConvSpecs.specs, PoolSpecs.specs,
                                                 MatMulSpecs.specs, NormSpecs.specs, ShapeSpecs.specs, QuantSpecs.specs,
-                                                IntegerSpecs.specs]
+                                                IntegerSpecs.specs, ShapeTensorSpecs.specs, DetectionSpecs.specs]
 
     public static let byType: [String: any OpSpec.Type] = {
         var m: [String: any OpSpec.Type] = [:]

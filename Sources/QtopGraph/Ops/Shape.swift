@@ -56,10 +56,24 @@ public struct ReshapeSpec: OpSpec {
         shape = try a.ints("shape", default: [], min: -1)
     }
 
+    /// The target in Paddle's precedence: the ShapeTensor list, else the Shape tensor, else the attribute
+    /// (nil while the tensor is not a constant; folding shape subgraphs makes it one).
+    public func targetShape(_ ints: (String) -> [Int]?, _ has: (String) -> Bool) -> [Int]? {
+        if has("ShapeTensor") { return ints("ShapeTensor") }
+        if has("Shape") { return ints("Shape") }
+        return shape
+    }
+
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
         let x = try s.shape("X")
-        if !s.node.inputs("Shape").isEmpty || !s.node.inputs("ShapeTensor").isEmpty { return nil }
-        return s.output("Out", s.dtype("X"), try ReshapeSpec.target(x, shape)) + s.xshape(x)
+        guard let t = targetShape(s.constantInts, s.has) else {
+            // Run-time target: the rank is known from the ShapeTensor list or a 1-D Shape's length.
+            let rank = s.has("ShapeTensor") ? s.node.inputs("ShapeTensor").count
+                : s.node.input("Shape").flatMap { s.values[$0]?.shape?.first } ?? -1
+            return rank >= 0 ? s.output("Out", s.dtype("X"), Array(repeating: -1, count: rank)) + s.xshape(x) : nil
+        }
+        guard t.allSatisfy({ $0 >= -1 }) else { throw OpSpecError("reshape: bad target shape \(t)") }
+        return s.output("Out", s.dtype("X"), try ReshapeSpec.target(x, t)) + s.xshape(x)
     }
 
     /// reshape's target: 0 copies the input extent, one -1 is inferred (unknown when the input has unknowns).
@@ -116,7 +130,11 @@ public struct ConcatSpec: OpSpec {
     }
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
-        if !s.node.inputs("AxisTensor").isEmpty { return nil }
+        var axis = self.axis
+        if s.has("AxisTensor") {
+            guard let a = s.constantInts("AxisTensor")?.first else { return nil }
+            axis = a
+        }
         let xs = try s.node.inputs("X").map { name -> [Int] in
             guard let shape = s.values[name]?.shape else { throw OpSpecError("concat: unknown input shape") }
             return shape
@@ -154,16 +172,28 @@ public struct SplitSpec: OpSpec {
     }
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
-        if !s.node.inputs("AxisTensor").isEmpty || !s.node.inputs("SectionsTensorList").isEmpty { return nil }
         let x = try s.shape("X")
+        var axis = self.axis, secs = sections
+        if s.has("AxisTensor") {
+            guard let a = s.constantInts("AxisTensor")?.first else { return nil }
+            axis = a
+        }
+        if s.has("SectionsTensorList") {
+            guard let t = s.constantInts("SectionsTensorList") else { return nil }
+            secs = t
+        }
         let ax = try ShapeMath.axis(axis, rank: x.count, "split")
         let outs = s.node.outputs("Out")
-        var secs = sections
         if secs.isEmpty {
             let parts = num > 0 ? num : outs.count
             secs = Array(repeating: x[ax] < 0 ? -1 : x[ax] / max(parts, 1), count: parts)
         } else if let unk = secs.firstIndex(of: -1), x[ax] >= 0 {
+            guard secs.filter({ $0 == -1 }).count == 1 else { throw OpSpecError("split: more than one -1 in sections \(secs)") }
             secs[unk] = x[ax] - secs.filter { $0 >= 0 }.reduce(0, +)
+            guard secs[unk] >= 0 else { throw OpSpecError("split: sections \(sections) exceed extent \(x[ax])") }
+        }
+        if x[ax] >= 0, !secs.contains(-1), secs.reduce(0, +) != x[ax] {
+            throw OpSpecError("split: sections \(secs) do not sum to extent \(x[ax])")
         }
         guard secs.count == outs.count else { throw OpSpecError("split: section count differs from outputs") }
         return zip(outs, secs).map { name, n in
@@ -202,7 +232,11 @@ public struct UnsqueezeSpec: OpSpec {
     }
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
-        if !s.node.inputs("AxesTensor").isEmpty || !s.node.inputs("AxesTensorList").isEmpty { return nil }
+        var axes = self.axes
+        if s.has("AxesTensor") || s.has("AxesTensorList") {
+            guard let a = s.constantInts("AxesTensor") ?? s.constantInts("AxesTensorList") else { return nil }
+            axes = a
+        }
         let x = try s.shape("X")
         var out = x
         for ax in axes {

@@ -32,7 +32,85 @@ func transposeElements(_ x: Tensor, perm: [Int], into out: Tensor) throws {
     }
 }
 
+/// The integer values of the tensors in an input slot, concatenated (nil when the slot is absent).
+func slotInts(_ io: KernelIO, _ slot: String) -> [Int]? {
+    io.inputs[slot].map { $0.flatMap(intArray) }
+}
+
+/// Every element of `out` set to `value` (`int` exactly for integer dtypes), as the folder would set it.
+func fill(_ out: Tensor, _ value: Double, int: Int64?) throws {
+    guard out.dtype != .f16 else { throw KernelError("float16 output is not supported") }
+    for i in 0..<out.count { ElementStore.store(out.data, out.dtype, i, value, int: int) }
+}
+
+func registerReferenceShapeTensorKernels(_ r: KernelRegistry) {
+    for op in ShapeOfSpec.opTypes {
+        r.addReference(op) { ctx in
+            _ = try ctx.spec(ShapeOfSpec.self)
+            return refReady { io in
+                let x = try io.input("Input"), out = try io.output("Out")
+                guard out.count == x.rank else { throw KernelError("shape: output holds \(out.count) values for rank \(x.rank)") }
+                for (i, d) in x.shape.enumerated() { ElementStore.store(out.data, out.dtype, i, Double(d), int: Int64(d)) }
+            }
+        }
+    }
+    for op in SliceSpec.opTypes {
+        r.addReference(op) { ctx in
+            let spec = try ctx.spec(SliceSpec.self)
+            return refReady { io in
+                let x = try io.input("Input"), out = try io.output("Out")
+                guard let w = try spec.window(x.shape, ints: { slotInts(io, $0) }, has: { !(io.inputs[$0]?.isEmpty ?? true) }) else {
+                    throw KernelError("\(op): bounds not available")
+                }
+                guard w.outShape.reduce(1, *) == out.count, x.dtype.byteSize == out.dtype.byteSize else {
+                    throw KernelError("\(op): window \(w.outShape) of \(x.shape) does not fit the output \(out.shape)")
+                }
+                w.gather(from: x.data, to: out.data, elementSize: x.dtype.byteSize)
+            }
+        }
+    }
+    r.addReference("fill_constant") { ctx in
+        let spec = try ctx.spec(FillConstantSpec.self)
+        return refReady { io in
+            let out = try io.output("Out")
+            if let v = io.optionalInput("ValueTensor") {
+                guard v.count >= 1 else { throw KernelError("fill_constant: empty ValueTensor") }
+                let isFloat = v.dtype.isFloatingPoint
+                try fill(out, isFloat ? Double(loadFloat(v, 0)) : Double(loadInt64(v, 0)), int: isFloat ? nil : loadInt64(v, 0))
+            } else {
+                try fill(out, spec.value, int: spec.intValue)
+            }
+        }
+    }
+    for op in FillAnyLikeSpec.opTypes {
+        r.addReference(op) { ctx in
+            let spec = try ctx.spec(FillAnyLikeSpec.self)
+            return refReady { io in try fill(try io.output("Out"), spec.value, int: nil) }
+        }
+    }
+    r.addReference("assign_value") { ctx in
+        let spec = try ctx.spec(AssignValueSpec.self)
+        return refReady { io in
+            let out = try io.output("Out")
+            guard out.count == spec.values.count else { throw KernelError("assign_value: \(spec.values.count) values for \(out.shape)") }
+            for (i, v) in spec.values.enumerated() { ElementStore.store(out.data, out.dtype, i, v, int: nil) }
+        }
+    }
+    r.addReference("stack") { ctx in
+        let spec = try ctx.spec(StackSpec.self)
+        return refReady { io in
+            let xs = io.inputs["X"] ?? [], out = try io.output("Y")
+            guard let first = xs.first, xs.allSatisfy({ $0.shape == first.shape && $0.dtype.byteSize == out.dtype.byteSize }),
+                  out.count == first.count * xs.count else { throw KernelError("stack: inputs \(xs.map(\.shape)) into \(out.shape)") }
+            let ax = try spec.newAxis(rank: first.rank)
+            StackSpec.interleave(xs.map { UnsafeRawPointer($0.data) }, outer: first.shape[..<ax].reduce(1, *),
+                                 inner: first.shape[ax...].reduce(1, *), elementSize: first.dtype.byteSize, into: out.data)
+        }
+    }
+}
+
 func registerReferenceShapeKernels(_ r: KernelRegistry) {
+    registerReferenceShapeTensorKernels(r)
     // Pure reinterpretations: the output is the input's bytes under another shape.
     for op in ["reshape2", "reshape", "flatten_contiguous_range", "flatten2", "flatten", "squeeze2", "squeeze",
                "unsqueeze2", "unsqueeze", "assign"] {
