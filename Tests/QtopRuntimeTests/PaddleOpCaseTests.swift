@@ -46,19 +46,30 @@ final class PaddleOpCaseTests: XCTestCase {
         }
     }
 
-    /// Runs one case; returns the failures (empty when it matches Paddle).
-    static func check(_ c: Case) -> [String] {
+    /// Runs one case on the reference kernel (or on `entry` with the weights as constants and `threads`);
+    /// returns the failures (empty when it matches Paddle) and the outputs.
+    static func check(_ c: Case, entry: KernelEntry? = nil, threads: ThreadContext = .serial,
+                      isas: Set<ISALevel> = [.generic]) -> (fails: [String], outputs: [String: [HostTensor]]) {
         let outs = c.outputs.flatMap { slot, ts in ts.map { RefHarness.Out(slot, $0.shape, $0.dtype) } }
-        let (build, _, _) = RefHarness.make(c.op, precision: .f32, inputs: c.inputs, outputs: outs, attrs: c.attrs, constants: [])
+        var build: KernelBuild
+        if let entry {
+            let (_, graph, node) = RefHarness.make(c.op, precision: .f32, inputs: c.inputs, outputs: outs, attrs: c.attrs,
+                                                   constants: ["Filter", "Scale", "Bias"])
+            let ctx = KernelBuildContext(node: node, graph: graph, isaCap: .avx512_vnni, available: isas)
+            do { build = try entry.make(ctx) } catch { build = .rejected("\(error)") }
+        } else {
+            build = RefHarness.make(c.op, precision: .f32, inputs: c.inputs, outputs: outs, attrs: c.attrs, constants: []).0
+        }
+        let label = entry.map { "\(c.name) [\($0.execType)]" } ?? c.name
         guard case .ready(let kernel) = build else {
-            if case .rejected(let why) = build { return ["\(c.name): rejected: \(why)"] }
-            return ["\(c.name): not ready"]
+            if case .rejected(let why) = build { return (["\(label): rejected: \(why)"], [:]) }
+            return (["\(label): not ready"], [:])
         }
         var hosts: [String: [HostTensor]] = [:]
         for o in outs { hosts[o.slot, default: []].append(HostTensor(dtype: o.dtype, shape: o.shape)) }
         let io = KernelIO(inputs: Dictionary(uniqueKeysWithValues: c.inputs.map { ($0.0, $0.1.map(Tensor.init)) }),
-                          outputs: hosts.mapValues { $0.map(Tensor.init) }, threads: .serial)
-        do { try kernel.run(io) } catch { return ["\(c.name): \(error)"] }
+                          outputs: hosts.mapValues { $0.map(Tensor.init) }, threads: threads)
+        do { try kernel.run(io) } catch { return (["\(label): \(error)"], [:]) }
         var fails: [String] = []
         for (slot, wants) in c.outputs {
             for (i, want) in wants.enumerated() {
@@ -67,21 +78,49 @@ final class PaddleOpCaseTests: XCTestCase {
                     let a = got.floatValues(), b = want.floatValues()
                     for k in 0..<b.count {
                         let ok = a[k].isNaN ? b[k].isNaN : abs(a[k] - b[k]) <= 1e-5 * max(abs(b[k]), 1)
-                        if !ok { fails.append("\(c.name) \(slot)[\(k)]: qtop \(a[k]), paddle \(b[k])"); break }
+                        if !ok { fails.append("\(label) \(slot)[\(k)]: qtop \(a[k]), paddle \(b[k])"); break }
                     }
                 } else if got.int64Values() != want.int64Values() {
-                    fails.append("\(c.name) \(slot): qtop \(got.int64Values()), paddle \(want.int64Values())")
+                    fails.append("\(label) \(slot): qtop \(got.int64Values()), paddle \(want.int64Values())")
                 }
             }
         }
-        return fails
+        return (fails, hosts)
     }
 
     func testEveryCaseMatchesPaddle() throws {
         let cases = try Self.load()
         XCTAssertGreaterThan(cases.count, 100)
         var fails: [String] = []
-        for c in cases { fails += Self.check(c) }
+        for c in cases { fails += Self.check(c).fails }
+        XCTAssertTrue(fails.isEmpty, "\(fails.count) mismatches:\n" + fails.joined(separator: "\n"))
+    }
+
+    /// The fast kernels (interp, conv2d_transpose per ISA, layer_norm, activations) on every fixture case they
+    /// accept, on two threads: within tolerance of Paddle, and the Swift ones bit-exact with the reference.
+    func testFastKernelsMatchPaddleAndReference() throws {
+        let library = KernelLibrary.standard()
+        let pool = NativeThreadPool(threads: 2)
+        var fails: [String] = [], ran: Set<String> = []
+        for c in try Self.load() {
+            let reference = Self.check(c).outputs
+            for entry in library.candidates(for: c.op) where entry.implementation != "ref" && entry.precision == .f32 {
+                guard NativeCPU.usableISAs.contains(entry.isa) else { continue }
+                let (f, outs) = Self.check(c, entry: entry, threads: pool.threadContext, isas: NativeCPU.usableISAs)
+                // a fast kernel may decline a case (NHWC, shapes it does not cover): that is a rejection, not a result
+                if f.count == 1, f[0].contains("rejected:") { continue }
+                fails += f
+                ran.insert("\(c.op) \(entry.execType)")
+                if entry.implementation != "deconv" {
+                    for (slot, ts) in outs where ts.map({ $0.floatValues() }) != reference[slot]?.map({ $0.floatValues() }) {
+                        fails.append("\(c.name) [\(entry.execType)] \(slot): differs from the reference kernel")
+                    }
+                }
+            }
+        }
+        for op in ["nearest_interp_v2", "bilinear_interp_v2", "conv2d_transpose", "layer_norm", "gelu", "sigmoid", "swish"] {
+            XCTAssertTrue(ran.contains { $0.hasPrefix(op + " ") }, "no fast kernel ran for \(op): \(ran.sorted())")
+        }
         XCTAssertTrue(fails.isEmpty, "\(fails.count) mismatches:\n" + fails.joined(separator: "\n"))
     }
 
