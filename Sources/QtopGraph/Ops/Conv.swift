@@ -194,7 +194,9 @@ public struct ConvTransposeSpec: OpSpec {
         func dim(_ i: Int, _ input: Int, _ k: Int, _ stride: Int, _ d: Int, _ p0: Int, _ p1: Int) throws -> Int {
             let (a, o1) = (input - 1).multipliedReportingOverflow(by: stride)
             let (b, o2) = d.multipliedReportingOverflow(by: k - 1)
-            guard !o1, !o2, input >= 1 else { throw OpSpecError("conv2d_transpose: extent overflow") }
+            guard !o1, !o2, input >= 1, p0 <= Int(Int32.max), p1 <= Int(Int32.max), b < Int.max / 2, a < Int.max / 2 else {
+                throw OpSpecError("conv2d_transpose: extent overflow")
+            }
             let base = a - p0 - p1 + b + 1
             let op = outputPadding.isEmpty ? 0 : outputPadding[outputPadding.count == 1 ? 0 : i]
             if !outputSize.isEmpty {

@@ -136,8 +136,13 @@ public struct PixelShuffleSpec: OpSpec {
         guard x.count == 4 else { throw OpSpecError("pixel_shuffle expects a 4-D input, got \(x)") }
         let r = factor, c = nhwc ? x[3] : x[1]
         if c >= 0, c % (r * r) != 0 { throw OpSpecError("pixel_shuffle: \(c) channels not divisible by \(r)²") }
-        func up(_ v: Int) -> Int { v < 0 ? -1 : v * r }
+        func up(_ v: Int) throws -> Int {
+            if v < 0 { return -1 }
+            let (p, o) = v.multipliedReportingOverflow(by: r)
+            if o { throw OpSpecError("pixel_shuffle: extent \(v) × \(r) overflows") }
+            return p
+        }
         let oc = c < 0 ? -1 : c / (r * r)
-        return s.output("Out", s.dtype("X"), nhwc ? [x[0], up(x[1]), up(x[2]), oc] : [x[0], oc, up(x[2]), up(x[3])])
+        return s.output("Out", s.dtype("X"), nhwc ? [x[0], try up(x[1]), try up(x[2]), oc] : [x[0], oc, try up(x[2]), try up(x[3])])
     }
 }
