@@ -146,4 +146,46 @@ final class PaddleOpCaseTests: XCTestCase {
         }
         XCTAssertTrue(fails.isEmpty, fails.joined(separator: "\n"))
     }
+
+    /// Malformed attributes and inputs are clear rejections naming the op and the problem, never traps.
+    func testBadAttributesAndInputsAreClearErrors() throws {
+        let x = t32([1, 1, 2, 2], [1, 2, 3, 4])
+        func rejected(_ op: String, _ inputs: [(String, [HostTensor])], _ out: RefHarness.Out,
+                      _ attrs: [(String, AttrValue)], _ want: String, line: UInt = #line) {
+            let (build, _, _) = RefHarness.make(op, precision: .f32, inputs: inputs, outputs: [out], attrs: attrs, constants: [])
+            guard case .rejected(let why) = build else { return XCTFail("\(op) accepted \(attrs)", line: line) }
+            XCTAssertTrue(why.contains(want), "\(op): '\(why)' does not say '\(want)'", line: line)
+        }
+        rejected("bilinear_interp_v2", [("X", [x])], O("Out", [1, 1, 4, 4]), [("align_mode", .int(2))], "align_mode")
+        rejected("nearest_interp_v2", [("X", [x])], O("Out", [1, 1, 4, 4]), [("interp_method", .string("bicubic"))], "interp_method")
+        rejected("nearest_interp_v2", [("X", [x])], O("Out", [1, 1, 4, 4]), [("scale", .floats([2, -1]))], "scale")
+        rejected("conv2d_transpose", [("Input", [x]), ("Filter", [t32([1, 1, 1, 1], [1])])], O("Output", [1, 1, 2, 2]),
+                 [("padding_algorithm", .string("FULL"))], "padding_algorithm")
+        rejected("arg_max", [("X", [x])], O("Out", [1, 2, 2], .i64), [("dtype", .int(5))], "dtype")
+        rejected("cast", [("X", [x])], O("Out", [1, 1, 2, 2], .i32), [("out_dtype", .int(99))], "out_dtype")
+        rejected("pad3d", [("X", [x])], O("Out", [1, 1, 2, 2]), [("mode", .string("edge"))], "mode")
+        rejected("pixel_shuffle", [("X", [x])], O("Out", [1, 1, 2, 2]), [("upscale_factor", .int(0))], "upscale_factor")
+
+        // shape rules: geometry that does not fit throws a sentence, not a trap
+        let ln = try LayerNormSpec.decodeForTest([("begin_norm_axis", .int(3))])
+        XCTAssertThrowsError(try ln.split([2, 3, 4]))
+        let ct = try ConvTransposeSpec.decodeForTest([("strides", .ints([2, 2])), ("output_size", .ints([9, 9]))])
+        XCTAssertThrowsError(try ct.resolve(inH: 2, inW: 2, kH: 3, kW: 3)) { e in
+            XCTAssertTrue("\(e)".contains("output_size 9"), "\(e)")
+        }
+        let interp = try InterpSpec.decodeForTest([("out_h", .int(-1)), ("out_w", .int(-1))])
+        XCTAssertThrowsError(try interp.outputSize(inH: 4, inW: 4, sizeTensor: nil, outSize: [0, 5], scaleTensor: nil))
+        XCTAssertThrowsError(try interp.outputSize(inH: 4, inW: 4, sizeTensor: [1 << 40, 2], outSize: nil, scaleTensor: nil))
+        let pad = try Pad3dSpec.decodeForTest([("mode", .string("reflect"))])
+        XCTAssertThrowsError(try pad.outputShape([1, 1, 2, 2, 2], paddings: [2, 0, 0, 0, 0, 0]))
+    }
+}
+
+extension OpSpec {
+    /// Decodes a one-node graph of this spec's first op type with `attrs`.
+    static func decodeForTest(_ attrs: [(String, AttrValue)]) throws -> Self {
+        let node = Node(id: 0, type: opTypes[0], inputs: [], outputs: [], attrs: Attributes(attrs.map { (name: $0.0, value: $0.1) }),
+                        provenance: [opTypes[0]])
+        return try node.spec(Self.self)
+    }
 }
