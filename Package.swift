@@ -51,7 +51,8 @@ let package = Package(
         .testTarget(name: "QtopFormatTests", dependencies: ["QtopFormat", "QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopGraphTests", dependencies: ["QtopGraph", "QtopTestSupport"]),
         .testTarget(name: "QtopPassesTests", dependencies: ["QtopPasses", "QtopRuntime", "QtopTestSupport"]),
-        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopPasses", "QtopTestSupport"]),
+        .testTarget(name: "QtopRuntimeTests", dependencies: ["QtopRuntime", "QtopPasses", "QtopTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "QtopPipelineTests", dependencies: ["QtopPipeline", "QtopRuntime", "QtopPasses", "QtopTestSupport"]),
         .testTarget(name: "QtopKernelsTests", dependencies: ["CQtopKernels", "QtopRuntime", "QtopTestSupport"]),
         // Kernel-free: the UI against demo data and a scripted feed.

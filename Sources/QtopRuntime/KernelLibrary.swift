@@ -4,6 +4,7 @@ public enum KernelLibrary {
         let r = KernelRegistry()
         registerReferenceKernels(r)
         registerNativeKernels(r)
+        registerNativeMathKernels(r)
         registerNativeInt8LayoutKernels(r)
         return r
     }

@@ -4,7 +4,7 @@ import QtopFormat
 // qtop's integer qconv2d shares `ConvGeometry` and lives in Integer.swift.
 
 public enum ConvSpecs {
-    static let specs: [any OpSpec.Type] = [ConvSpec.self]
+    static let specs: [any OpSpec.Type] = [ConvSpec.self, ConvTransposeSpec.self]
 }
 
 /// Paddle's padding_algorithm.
@@ -163,5 +163,69 @@ public struct ConvSpec: OpSpec {
         let (oh, ow) = geometry.convOutput(h: h, w: wd, kh: w[2], kw: w[3])
         let out = nhwc ? [x[0], oh, ow, w[0]] : [x[0], w[0], oh, ow]
         return s.output("Output", s.dtype("Input"), out)
+    }
+}
+
+/// conv2d_transpose / depthwise_conv2d_transpose: Filter [C_in, C_out/groups, kh, kw]. Along each dimension
+/// out = (in - 1) * stride - pad_before - pad_after + dilation * (k - 1) + 1 + output_padding, or `output_size`
+/// when given (Paddle accepts it in [that - output_padding, that - output_padding + stride)). SAME / VALID resolve
+/// the paddings on the input extent as conv does (SAME also resets the dilations to 1).
+public struct ConvTransposeSpec: OpSpec {
+    public static let opTypes = ["conv2d_transpose", "depthwise_conv2d_transpose"]
+    public let geometry: WindowGeometry
+    public let groups: Int
+    public let nhwc: Bool
+    public let outputPadding: [Int]
+    public let outputSize: [Int]
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {
+        geometry = try WindowGeometry.read(&a, dilations: true)
+        groups = try a.int("groups", default: 1, in: 1...Int(Int32.max))
+        nhwc = try a.string("data_format", default: "NCHW", oneOf: ["NCHW", "NHWC", "AnyLayout"]) == "NHWC"
+        outputPadding = try a.ints("output_padding", default: [], counts: [0, 1, 2], min: 0)
+        outputSize = try a.ints("output_size", default: [], counts: [0, 1, 2], min: 1)
+        if !node.inputs("OutputSize").isEmpty { throw OpSpecError("\(node.type) '\(node.name)': an OutputSize tensor input is not supported") }
+    }
+
+    /// The resolved geometry for an input of h×w and a kh×kw filter: (top, bottom, left, right) paddings,
+    /// effective dilations and the output (h, w); throws when output_size / output_padding do not fit.
+    public func resolve(inH: Int, inW: Int, kH: Int, kW: Int) throws -> (pads: [Int], dil: (Int, Int), out: (Int, Int)) {
+        let (pads, dil) = geometry.resolve(inH: inH, inW: inW, kH: kH, kW: kW)
+        func dim(_ i: Int, _ input: Int, _ k: Int, _ stride: Int, _ d: Int, _ p0: Int, _ p1: Int) throws -> Int {
+            let (a, o1) = (input - 1).multipliedReportingOverflow(by: stride)
+            let (b, o2) = d.multipliedReportingOverflow(by: k - 1)
+            guard !o1, !o2, input >= 1, p0 <= Int(Int32.max), p1 <= Int(Int32.max), b < Int.max / 2, a < Int.max / 2 else {
+                throw OpSpecError("conv2d_transpose: extent overflow")
+            }
+            let base = a - p0 - p1 + b + 1
+            let op = outputPadding.isEmpty ? 0 : outputPadding[outputPadding.count == 1 ? 0 : i]
+            if !outputSize.isEmpty {
+                let want = outputSize[outputSize.count == 1 ? 0 : i]
+                guard want >= base, want < base + stride else {
+                    throw OpSpecError("conv2d_transpose: output_size \(want) must be in [\(base), \(base + stride))")
+                }
+                return want
+            }
+            guard op < stride || op < d else {
+                throw OpSpecError("conv2d_transpose: output_padding \(op) must be smaller than the stride or the dilation")
+            }
+            guard base + op > 0 else { throw OpSpecError("conv2d_transpose: output extent \(base + op) must be positive") }
+            return base + op
+        }
+        let oh = try dim(0, inH, kH, geometry.strides.0, dil.0, pads[0], pads[1])
+        let ow = try dim(1, inW, kW, geometry.strides.1, dil.1, pads[2], pads[3])
+        return (pads, dil, (oh, ow))
+    }
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        let x = try s.shape("Input"), w = try s.shape("Filter")
+        guard x.count == 4, w.count == 4 else { throw OpSpecError("conv2d_transpose expects 4-D input and filter") }
+        let c = nhwc ? x[3] : x[1]
+        if c >= 0, c != w[0] { throw OpSpecError("conv2d_transpose: Input has \(c) channels, Filter \(w) expects \(w[0])") }
+        let (ih, iw) = nhwc ? (x[1], x[2]) : (x[2], x[3])
+        let oc = w[1] < 0 ? -1 : w[1] * groups
+        var oh = -1, ow = -1
+        if ih > 0, iw > 0, w[2] > 0, w[3] > 0 { (oh, ow) = try resolve(inH: ih, inW: iw, kH: w[2], kW: w[3]).out }
+        return s.output("Output", s.dtype("Input"), nhwc ? [x[0], oh, ow, oc] : [x[0], oc, oh, ow])
     }
 }

@@ -3,7 +3,8 @@ import QtopFormat
 // Elementwise ops: unary activations (the output has the input's shape) and Paddle's broadcasting binary ops.
 
 public enum ElementwiseSpecs {
-    static let specs: [any OpSpec.Type] = [UnarySpec.self, BinarySpec.self, ScaleSpec.self, ClipSpec.self, DropoutSpec.self]
+    static let specs: [any OpSpec.Type] = [UnarySpec.self, BinarySpec.self, ScaleSpec.self, ClipSpec.self, DropoutSpec.self,
+                                           PowSpec.self, CompareSpec.self, LogicalSpec.self, WhereSpec.self, SumSpec.self]
 }
 
 /// Activations and other shape-preserving unary ops, with their numeric parameters and Paddle's defaults.
@@ -94,7 +95,8 @@ public struct DropoutSpec: OpSpec {
 /// at `axis` of X.
 public struct BinarySpec: OpSpec {
     public static let opTypes = ["elementwise_add", "elementwise_sub", "elementwise_mul", "elementwise_div",
-                                 "elementwise_max", "elementwise_min", "elementwise_pow"]
+                                 "elementwise_max", "elementwise_min", "elementwise_pow", "elementwise_floordiv",
+                                 "elementwise_mod"]
     public let axis: Int
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
@@ -132,5 +134,73 @@ public struct BinarySpec: OpSpec {
             }
         }
         return out
+    }
+}
+
+/// pow: x ^ factor (a FactorTensor input overrides `factor`).
+public struct PowSpec: OpSpec {
+    public static let opTypes = ["pow"]
+    public let factor: Float
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {
+        factor = try a.float("factor", default: 1)
+    }
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? { try s.same() }
+}
+
+/// Comparisons with elementwise broadcasting (Paddle's `axis` as in BinarySpec); the output is bool.
+public struct CompareSpec: OpSpec {
+    public static let opTypes = ["equal", "not_equal", "less_than", "less_equal", "greater_than", "greater_equal"]
+    public let axis: Int
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {
+        axis = try a.int("axis", default: -1)
+        _ = try a.bool("force_cpu", default: false)
+    }
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        s.output("Out", .bool, try BinarySpec.broadcast(try s.shape("X"), try s.shape("Y"), axis: axis))
+    }
+}
+
+/// logical_and / or / xor (NumPy broadcasting) and logical_not; non-bool inputs count as true when nonzero.
+public struct LogicalSpec: OpSpec {
+    public static let opTypes = ["logical_and", "logical_or", "logical_xor", "logical_not"]
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {}
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        if s.node.type == "logical_not" { return s.output("Out", .bool, try s.shape("X")) }
+        return s.output("Out", .bool, try BinarySpec.broadcast(try s.shape("X"), try s.shape("Y"), axis: -1))
+    }
+}
+
+/// where: Condition ? X : Y, the three broadcast NumPy-style.
+public struct WhereSpec: OpSpec {
+    public static let opTypes = ["where"]
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {}
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        let xy = try BinarySpec.broadcast(try s.shape("X"), try s.shape("Y"), axis: -1)
+        return s.output("Out", s.dtype("X"), try BinarySpec.broadcast(xy, try s.shape("Condition"), axis: -1))
+    }
+}
+
+/// sum: the elementwise sum of every X input (all of one shape), added in input order.
+public struct SumSpec: OpSpec {
+    public static let opTypes = ["sum"]
+
+    public init(_ node: Node, _ a: inout AttributeReader) throws {}
+
+    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
+        let shapes = try s.node.inputs("X").map { n -> [Int] in
+            guard let sh = s.values[n]?.shape else { throw OpSpecError("sum: unknown input shape") }
+            return sh
+        }
+        guard let first = shapes.first else { throw OpSpecError("sum: no inputs") }
+        guard shapes.allSatisfy({ $0.count == first.count }) else { throw OpSpecError("sum: inputs of different ranks \(shapes)") }
+        return s.output("Out", s.dtype("X"), first)
     }
 }

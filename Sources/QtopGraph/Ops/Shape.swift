@@ -1,11 +1,11 @@
 import QtopFormat
 
-// Shape ops: flatten, reshape, transpose, concat, split, squeeze, unsqueeze, and the reductions.
+// Shape ops: flatten, reshape, transpose, concat, split, squeeze, unsqueeze, and mean (reductions: Reduce.swift).
 
 public enum ShapeSpecs {
     static let specs: [any OpSpec.Type] = [FlattenRangeSpec.self, FlattenSpec.self, ReshapeSpec.self, TransposeSpec.self,
                                            ConcatSpec.self, SplitSpec.self, SqueezeSpec.self, UnsqueezeSpec.self,
-                                           MeanSpec.self, ReduceSpec.self]
+                                           MeanSpec.self]
 }
 
 /// flatten_contiguous_range: dims start_axis…stop_axis become one.
@@ -253,34 +253,4 @@ public struct MeanSpec: OpSpec {
     public static let opTypes = ["mean"]
     public init(_ node: Node, _ a: inout AttributeReader) throws {}
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? { s.output("Out", s.dtype("X"), []) }
-}
-
-/// reduce_mean / reduce_sum / reduce_max / reduce_min over `dim` (all dims when empty or reduce_all).
-public struct ReduceSpec: OpSpec {
-    public static let opTypes = ["reduce_mean", "reduce_sum", "reduce_max", "reduce_min"]
-    public let dims: [Int]
-    public let reduceAll: Bool
-    public let keepDim: Bool
-
-    public init(_ node: Node, _ a: inout AttributeReader) throws {
-        dims = try a.ints("dim", default: [])
-        keepDim = try a.bool("keep_dim", default: false)
-        reduceAll = try a.bool("reduce_all", default: false)
-    }
-
-    /// The reduced axes of a rank-`rank` input, normalized and validated.
-    public func axes(rank: Int) throws -> Set<Int> {
-        if reduceAll || dims.isEmpty || rank == 0 { return Set(0..<rank) }
-        return Set(try dims.map { try ShapeMath.axis($0, rank: rank, "reduce") })
-    }
-
-    public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
-        let x = try s.shape("X")
-        let ax = try axes(rank: x.count)
-        var out: [Int] = []
-        for (i, d) in x.enumerated() {
-            if ax.contains(i) { if keepDim { out.append(1) } } else { out.append(d) }
-        }
-        return s.output("Out", s.dtype("X"), out)
-    }
 }

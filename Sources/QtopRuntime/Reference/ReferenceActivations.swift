@@ -102,6 +102,17 @@ func registerReferenceActivationKernels(_ r: KernelRegistry) {
     addUnaryF32(r, "exp") { _ in { Foundation.exp($0) } }
     addUnaryF32(r, "sqrt") { _ in { $0.squareRoot() } }
     addUnaryF32(r, "abs") { _ in { Swift.abs($0) } }
+    // pow: x ^ factor, a FactorTensor input overriding the attribute (std::pow in float).
+    r.addReference("pow") { ctx in
+        let factorAttr = try ctx.spec(PowSpec.self).factor
+        return refReady { io in
+            let x = try io.input("X"), y = try io.output("Out")
+            try requireF32(x, "pow")
+            try requireSameCount(x, y, "pow")
+            let factor = io.optionalInput("FactorTensor").map { loadFloat($0, 0) } ?? factorAttr
+            for i in 0..<x.count { y.f32[i] = Foundation.pow(x.f32[i], factor) }
+        }
+    }
     // scale: a ScaleTensor input, when present, overrides the `scale` attribute.
     r.addReference("scale") { ctx in
         let spec = try ctx.spec(ScaleSpec.self)

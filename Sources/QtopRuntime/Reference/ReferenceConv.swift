@@ -2,7 +2,7 @@ import Foundation
 import QtopFormat
 import QtopGraph
 
-// conv2d / depthwise_conv2d / fused_conv2d (NCHW, direct loops) and inference batch_norm.
+// conv2d / depthwise_conv2d / fused_conv2d (NCHW, direct loops), conv2d_transpose and inference batch_norm.
 
 /// Convolution geometry as the loops use it: the spec's window geometry and groups.
 struct ConvAttrs {
@@ -138,7 +138,80 @@ func validTaps(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, size
     return lo..<hi
 }
 
+/// conv2d_transpose (NCHW or NHWC): every input pixel scatters x · W[ic, oc, ky, kx] to output
+/// (iy·sh - pad_t + ky·dh, ix·sw - pad_l + kx·dw). Computed per output element as Paddle's GEMM + col2im orders it:
+/// for each tap (ky, kx) that maps an input pixel onto it, Σ_ic x·w, the taps added in (ky, kx) order.
+func conv2dTranspose(x: Tensor, w: Tensor, out: Tensor, spec: ConvTransposeSpec, bias: Tensor?, filterValues: [Float]? = nil) throws {
+    try requireF32(x, "conv2d_transpose Input")
+    try requireF32(out, "conv2d_transpose Output")
+    guard x.rank == 4, w.rank == 4, out.rank == 4 else { throw KernelError("conv2d_transpose: expects 4-D Input, Filter, Output") }
+    let nhwc = spec.nhwc
+    let (n, c, h, wd) = nhwc ? (x.shape[0], x.shape[3], x.shape[1], x.shape[2]) : (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (wc, ocg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    let g = spec.groups
+    guard wc == c, c % g == 0 else { throw KernelError("conv2d_transpose: Input \(x.shape) vs Filter \(w.shape), groups \(g)") }
+    let icg = c / g, oc = ocg * g
+    let r: (pads: [Int], dil: (Int, Int), out: (Int, Int))
+    do { r = try spec.resolve(inH: h, inW: wd, kH: kh, kW: kw) } catch { throw KernelError("\(error)") }
+    let (oh, ow) = r.out
+    let expect = nhwc ? [n, oh, ow, oc] : [n, oc, oh, ow]
+    guard out.shape == expect else { throw KernelError("conv2d_transpose: output \(out.shape), geometry gives \(expect)") }
+    let wf = filterValues.flatMap { $0.count == w.count ? $0 : nil } ?? floatArray(w)
+    let b = bias.map(floatArray)
+    if let b, b.count != oc { throw KernelError("conv2d_transpose: Bias has \(b.count) values for \(oc) channels") }
+    let (sh, sw) = spec.geometry.strides
+    let (dh, dw) = r.dil
+    let padT = r.pads[0], padL = r.pads[2]
+    let xp = x.f32, yp = out.f32
+    // input element (n, c, y, x) and output element offsets for both layouts
+    let (xsN, xsC, xsH, xsW) = nhwc ? (h * wd * c, 1, wd * c, c) : (c * h * wd, h * wd, wd, 1)
+    let (ysN, ysC, ysH, ysW) = nhwc ? (oh * ow * oc, 1, ow * oc, oc) : (oc * oh * ow, oh * ow, ow, 1)
+    // for each output row: the (ky, iy) pairs with iy*sh - padT + ky*dh == row
+    func taps(_ o: Int, stride: Int, pad: Int, dil: Int, k: Int, size: Int) -> [(Int, Int)] {
+        var t: [(Int, Int)] = []
+        for ky in 0..<k {
+            let num = o + pad - ky * dil
+            if num >= 0, num % stride == 0, num / stride < size { t.append((ky, num / stride)) }
+        }
+        return t
+    }
+    let rowTaps = (0..<oh).map { taps($0, stride: sh, pad: padT, dil: dh, k: kh, size: h) }
+    let colTaps = (0..<ow).map { taps($0, stride: sw, pad: padL, dil: dw, k: kw, size: wd) }
+    for ni in 0..<n {
+        for o in 0..<oc {
+            let grp = o / ocg, oo = o % ocg
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var acc: Float = 0
+                    for (ky, iy) in rowTaps[y] {
+                        for (kx, ix) in colTaps[xo] {
+                            var dot: Float = 0
+                            for ic in 0..<icg {
+                                let ci = grp * icg + ic
+                                dot += xp[ni * xsN + ci * xsC + iy * xsH + ix * xsW] * wf[((ci * ocg + oo) * kh + ky) * kw + kx]
+                            }
+                            acc += dot
+                        }
+                    }
+                    if let b { acc += b[o] }
+                    yp[ni * ysN + o * ysC + y * ysH + xo * ysW] = acc
+                }
+            }
+        }
+    }
+}
+
 func registerReferenceConvKernels(_ r: KernelRegistry) {
+    for op in ConvTransposeSpec.opTypes {
+        r.addReference(op) { ctx in
+            let spec = try ctx.spec(ConvTransposeSpec.self)
+            let wConst = ctx.constant("Filter")?.floatValues()
+            return refReady { io in
+                try conv2dTranspose(x: try io.input("Input"), w: try io.input("Filter"), out: try io.output("Output"),
+                                    spec: spec, bias: io.optionalInput("Bias"), filterValues: wConst)
+            }
+        }
+    }
     for op in ["conv2d", "depthwise_conv2d"] {
         r.addReference(op) { ctx in
             let spec = try ctx.spec(ConvSpec.self)
