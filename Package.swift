@@ -60,7 +60,7 @@ let package = Package(
         // Golden screens of a real profile of a sample (links the pipeline and kernels; timings masked).
         .testTarget(name: "QtopUIGoldenTests", dependencies: ["QtopUI", "QtopPipeline", "QtopTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh", "tui_shape_e2e.sh"]),
+        .testTarget(name: "QtopCLITests", dependencies: ["QtopTestSupport"], exclude: ["tui_e2e.sh", "tui_signals.sh", "tui_shape_e2e.sh", "tui_lib.sh"]),
         // Fuzz targets as plain functions (no libFuzzer), shared by the fuzz driver and the regression replay test.
         .target(name: "QtopFuzzTargets", dependencies: ["QtopFormat", "QtopGraph", "QtopPasses", "QtopRuntime",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")],

@@ -5,20 +5,7 @@
 set -u
 qtop="$1"; model="$2"
 sock="qtop-shape-e2e-$$"
-t() { tmux -L "$sock" "$@"; }
-screen() { t capture-pane -p -t e 2>/dev/null; }
-wait_for() {
-  local label="$1"; shift
-  for _ in $(seq 1 200); do
-    local s; s="$(screen)"; local ok=1
-    for p in "$@"; do grep -qF -- "$p" <<<"$s" || ok=0; done
-    if [ "$ok" = 1 ]; then echo "STEP $label"; return 0; fi
-    sleep 0.1
-  done
-  echo "TIMEOUT $label"; echo "----- screen -----"; screen; echo "------------------"
-  t kill-server >/dev/null 2>&1; exit 1
-}
-trap 't kill-server >/dev/null 2>&1' EXIT
+. "$(dirname "$0")/tui_lib.sh"
 t new-session -d -s e -x 100 -y 30 \
   "env LANG=C.UTF-8 TERM=xterm-256color '$qtop' '$model' --view graph; echo QTOP_EXIT=\$?; sleep 30" \
   </dev/null >/dev/null 2>&1
