@@ -186,6 +186,11 @@ public struct SplitSpec: OpSpec {
         let outs = s.node.outputs("Out")
         if secs.isEmpty {
             let parts = num > 0 ? num : outs.count
+            // Checked before the section list is built: a `num` from a file can be ~2^31.
+            guard parts == outs.count else { throw OpSpecError("split: num \(num) differs from the \(outs.count) outputs") }
+            if x[ax] >= 0, parts > 0, x[ax] % parts != 0 {
+                throw OpSpecError("split: extent \(x[ax]) of axis \(ax) is not divisible by num \(parts)")
+            }
             secs = Array(repeating: x[ax] < 0 ? -1 : x[ax] / max(parts, 1), count: parts)
         } else if let unk = secs.firstIndex(of: -1), x[ax] >= 0 {
             guard secs.filter({ $0 == -1 }).count == 1 else { throw OpSpecError("split: more than one -1 in sections \(secs)") }
