@@ -1,5 +1,6 @@
 import Foundation
 import QtopFormat
+import QtopGraph
 import SwiftProtobuf
 
 /// Structure-aware mutations of a Paddle ProgramDesc: the input is decoded with the generated types, one to three
@@ -7,9 +8,9 @@ import SwiftProtobuf
 /// slot arguments, op order — and the result re-encoded, so nearly every mutant still parses and reaches the code
 /// behind the decoder (validation, shape inference, passes, planning). Byte-level damage is left to libFuzzer.
 public struct ProgramMutator {
-    var rng: SplitMix
+    var rng: SplitMix64
 
-    public init(seed: UInt64) { rng = SplitMix(state: seed) }
+    public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     /// Values that sit on the edges readers and shape rules get wrong: zero, negatives, powers of two around bit
     /// widths, and sizes whose products overflow or whose allocations cannot succeed.
@@ -182,16 +183,4 @@ public struct ProgramMutator {
     static func at<T>(_ a: [T], _ v: Int64) -> T { a[Int(UInt64(bitPattern: v) % UInt64(a.count))] }
     /// An interesting integer most of the time, else a small one.
     mutating func int() -> Int64 { pick(4) == 0 ? Int64(pick(20)) - 4 : element(Self.interestingInts) }
-}
-
-/// SplitMix64: deterministic for a given libFuzzer seed, so a mutation can be replayed.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

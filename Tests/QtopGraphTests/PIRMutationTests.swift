@@ -10,16 +10,11 @@ import XCTest
 /// fractional, strings and op names changed, value ids swapped (dangling or redefined), objects and arrays
 /// replaced, deleted or duplicated.
 final class PIRMutationTests: XCTestCase {
-    /// SplitMix64: small, seeded, the same on every platform.
+    /// Seeded choices over the graph module's SplitMix64, the same on every platform.
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SplitMix64
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
         mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
     }
