@@ -5,10 +5,12 @@
  * chosen on a CPU whose CPUID reports avx_vnni (qtop_cpu_isa_mask). */
 #include "isa_config.h"
 
+static const qtop_q8_dw_kernel q8_dw_generic = { "q8_dw_c16p2_generic", qtop__q8_dw_c16p2_generic, 16 };
+
 static const qtop_isa_config row_generic = {
     .isa = QTOP_ISA_GENERIC,
     .q8_epi = qtop__q8_epi_generic,
-    .q8_dw = qtop__q8_dw_generic,
+    .q8_dw = &q8_dw_generic,
     .q8_max_row = qtop__q8_max_row_generic,
     .q8_sum_row = qtop__q8_sum_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
@@ -32,12 +34,15 @@ static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
     "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
 };
 
+static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_c16p2_avx2", qtop__q8_dw_c16p2_avx2, 16 };
+static const qtop_q8_dw_kernel q8_dw_avx512 = { "q8_dw_c32p2_avx512", qtop__q8_dw_c32p2_avx512, 32 };
+
 static const qtop_isa_config row_avx2 = {
     .isa = QTOP_ISA_AVX2,
     .q8_u8 = &q8_u8_avx2,
     .q8_s16 = &q8_s16_avx2,
     .q8_epi = qtop__q8_epi_avx2,
-    .q8_dw = qtop__q8_dw_c8_avx2,
+    .q8_dw = &q8_dw_avx2,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
@@ -52,7 +57,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_u8 = &q8_u8_avx512,
     .q8_s16 = &q8_s16_avx512,
     .q8_epi = qtop__q8_epi_avx512,
-    .q8_dw = qtop__q8_dw_c16_avx512,
+    .q8_dw = &q8_dw_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,

@@ -25,7 +25,7 @@ typedef struct qtop_isa_config {
     const qtop_q8_gemm_kernel *q8_u8;   /* u8 activations (and s8 ones when shift_s8); NULL: none */
     const qtop_q8_gemm_kernel *q8_s16;  /* s16 path, any activations; NULL: none */
     qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
-    qtop_q8_dw_fn q8_dw;                /* depthwise; NULL: not served at this level */
+    const qtop_q8_dw_kernel *q8_dw;     /* depthwise; NULL: not served at this level */
     /* int8 pooling */
     qtop_q8_max_row_fn q8_max_row;
     qtop_q8_sum_row_fn q8_sum_row;

@@ -169,10 +169,15 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
                 c->wref[(size_t)o * c->K + (size_t)t * c->icg + i] = weights[((size_t)o * c->icg + i) * c->taps + t];
 
     if (c->kind == Q8_KIND_DW) {
-        c->cp = (int)rup(d->oc, 16);
-        c->wdw = calloc((size_t)c->taps * c->cp, sizeof(int32_t));
+        c->dk = c->cfg->q8_dw;
+        c->cp = (int)rup(d->oc, c->dk->cw);
+        c->npairs = (c->taps + 1) / 2;
+        c->wdw = calloc((size_t)c->npairs * 2 * c->cp, sizeof(int16_t));
         for (int t = 0; t < c->taps; t++)
-            for (int o = 0; o < d->oc; o++) c->wdw[(size_t)t * c->cp + o] = c->wref[(size_t)o * c->K + t];
+            for (int o = 0; o < d->oc; o++)
+                c->wdw[qtop__q8_dw_widx(o, t, c->cp, c->dk->cw)] = c->wref[(size_t)o * c->K + t];
+        /* zero row read by taps outside the image across a whole run of Q8_DW_RUN pixels */
+        c->dwzero = calloc((size_t)(Q8_DW_RUN * d->stride_w + 1) * d->ic, 1);
         return c;
     }
     c->gk = pick_gemm(c->cfg, d);
@@ -219,7 +224,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
 
 void qtop_qconv_destroy(qtop_qconv *c) {
     if (!c) return;
-    free(c->scale); free(c->bias); free(c->wref); free(c->wdw); free(c->wpack); free(c->comp);
+    free(c->scale); free(c->bias); free(c->wref); free(c->wdw); free(c->dwzero); free(c->wpack); free(c->comp);
     free(c);
 }
 
@@ -415,13 +420,15 @@ void qtop__q8_gemm_u8_ref(const void *A, int64_t lda, int mr, const void *W, int
             }
 }
 
-void qtop__q8_dw_generic(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
-                         const int *tap, int ntaps, int32_t *acc) {
-    for (int ch = 0; ch < C; ch++) {
-        int32_t s = 0;
-        for (int t = 0; t < ntaps; t++) s += ld_src(src + off[t] + ch, is_signed) * w[(int64_t)tap[t] * cp + ch];
-        acc[ch] = s;
-    }
+void qtop__q8_dw_c16p2_generic(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
+                               const int16_t *w, int npairs, int cp, int32_t *acc) {
+    for (int j = 0; j < n; j++)
+        for (int ch = 0; ch < C; ch++) {
+            int32_t s = 0;
+            for (int t = 0; t < 2 * npairs; t++)
+                s += ld_src(rows[t] + (int64_t)j * step + ch, is_signed) * w[qtop__q8_dw_widx(ch, t, cp, 16)];
+            acc[(int64_t)j * cp + ch] = s;
+        }
 }
 
 static void task_gemm(void *vctx, int64_t task, int thread) {
@@ -493,35 +500,46 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     }
 }
 
-/* depthwise: one task = one output row (n, oy) */
+/* depthwise: one task = one output row (n, oy) × one channel slice. Interior pixels (every tap inside the image)
+ * go to the microkernel in runs of Q8_DW_RUN; border pixels one at a time, their outside taps reading the zero row. */
 static void task_dw(void *vctx, int64_t task, int thread) {
     qrun *r = vctx;
     qtop_qconv *c = r->c;
     const qtop_qconv_desc *d = &c->d;
-    int n = (int)(task / c->oh), oy = (int)(task % c->oh);
-    int s8 = d->src_dt == QTOP_DT_S8;
     (void)thread;
-    int64_t *off = (int64_t *)qtop__tls_scratch(r->scratch_bytes);
-    int *tap = (int *)(off + c->taps);
-    int32_t *acc = (int32_t *)(tap + c->taps + 1);
-    acc = (int32_t *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);
-    const uint8_t *img = r->src + (int64_t)n * d->h * d->w * d->ic;
-    for (int ox = 0; ox < c->ow; ox++) {
-        int nt = 0;
-        for (int ky = 0; ky < d->kh; ky++) {
+    const int split = (int)(task % r->osplit);
+    const int64_t row = task / r->osplit;
+    const int n = (int)(row / c->oh), oy = (int)(row % c->oh);
+    const int s8 = d->src_dt == QTOP_DT_S8;
+    const int c0 = split * r->oc_per_split;
+    const int cnt = d->oc - c0 < r->oc_per_split ? d->oc - c0 : r->oc_per_split;
+    const int nt = 2 * c->npairs;
+    const uint8_t **rows = (const uint8_t **)qtop__tls_scratch(r->scratch_bytes);
+    int32_t *acc = (int32_t *)(((uintptr_t)(rows + nt) + 63) & ~(uintptr_t)63);
+    const uint8_t *img = r->src + (int64_t)n * d->h * d->w * d->ic + c0;
+    const uint8_t *zero = c->dwzero + c0;
+    const int64_t step = (int64_t)d->stride_w * d->ic;
+    const int16_t *w = c->wdw + (int64_t)c0 * 2;
+    /* interior columns: ox*sw - pad_l >= 0 and ox*sw - pad_l + (kw-1)*dil_w <= w-1 */
+    int lo = (d->pad_l + d->stride_w - 1) / d->stride_w;
+    int span = d->w - 1 + d->pad_l - (d->kw - 1) * d->dil_w;
+    int hi = span < 0 ? 0 : span / d->stride_w + 1;
+    if (hi > c->ow) hi = c->ow;
+    if (lo > hi) lo = hi;
+    rows[nt - 1] = zero;   /* the pad tap when taps is odd (its weights are 0) */
+    for (int ox = 0; ox < c->ow;) {
+        int run = ox >= lo && ox < hi ? (hi - ox < Q8_DW_RUN ? hi - ox : Q8_DW_RUN) : 1;
+        for (int ky = 0, t = 0; ky < d->kh; ky++) {
             int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            if (iy < 0 || iy >= d->h) continue;
-            for (int kx = 0; kx < d->kw; kx++) {
+            for (int kx = 0; kx < d->kw; kx++, t++) {
                 int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
-                if (ix < 0 || ix >= d->w) continue;
-                off[nt] = ((int64_t)iy * d->w + ix) * d->ic;
-                tap[nt] = ky * d->kw + kx;
-                nt++;
+                rows[t] = iy < 0 || iy >= d->h || ix < 0 || ix >= d->w ? zero : img + ((int64_t)iy * d->w + ix) * d->ic;
             }
         }
-        c->cfg->q8_dw(img, s8, d->ic, c->cp, c->wdw, off, tap, nt, acc);
+        c->dk->fn(rows, step, run, s8, cnt, w, c->npairs, c->cp, acc);
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
-        c->cfg->q8_epi(c, pix, 1, 0, 0, d->oc, acc, r->dst, r->dst2, r->res);
+        c->cfg->q8_epi(c, pix, run, c->cp, c0, cnt, acc, r->dst, r->dst2, r->res);
+        ox += run;
     }
 }
 
@@ -535,8 +553,19 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
     (void)threads;
     qrun r = { c, src, dst, d->has_q2 ? dst2 : NULL, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
-        r.scratch_bytes = (size_t)c->taps * (sizeof(int64_t) + sizeof(int)) + 64 + (size_t)c->cp * 4 + 64;
-        qtop_parallel_for(pool, (int64_t)d->n * c->oh, task_dw, &r);
+        r.scratch_bytes = (size_t)2 * c->npairs * sizeof(void *) + 64 + (size_t)Q8_DW_RUN * c->cp * 4;
+        /* few output rows (late, small planes): also split channels, in whole weight chunks */
+        int64_t nrows = (int64_t)d->n * c->oh;
+        int chunks = c->cp / c->dk->cw;
+        r.osplit = 1;
+        if (nrows < 4 * threads && chunks > 1) {
+            r.osplit = (int)((4 * threads + nrows - 1) / nrows);
+            if (r.osplit > chunks) r.osplit = chunks;
+        }
+        int cps = (chunks + r.osplit - 1) / r.osplit;
+        r.oc_per_split = cps * c->dk->cw;
+        r.osplit = (chunks + cps - 1) / cps;
+        qtop_parallel_for(pool, nrows * r.osplit, task_dw, &r);
         return;
     }
     if (c->gk) {

@@ -218,46 +218,6 @@ T_AVX2 int qtop__q8_any_over127_avx2(const uint8_t *A, int64_t lda, int mr, int 
     return (_mm256_movemask_epi8(o) | (tail & 0x80)) != 0;
 }
 
-/* ---------------- depthwise: channels in lanes, widen to int32, vpmulld. */
-T_512 void qtop__q8_dw_c16_avx512(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
-                              const int *tap, int ntaps, int32_t *acc) {
-    for (int c0 = 0; c0 < C; c0 += 16) {
-        int rem = C - c0;
-        __mmask16 m = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
-        __m512i a = _mm512_setzero_si512();
-        for (int t = 0; t < ntaps; t++) {
-            __m128i b = _mm_maskz_loadu_epi8(m, src + off[t] + c0);
-            __m512i x = is_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
-            __m512i wv = _mm512_loadu_si512((const void *)(w + (int64_t)tap[t] * cp + c0));
-            a = _mm512_add_epi32(a, _mm512_mullo_epi32(x, wv));
-        }
-        _mm512_storeu_si512((void *)(acc + c0), a);
-    }
-}
-
-T_AVX2 void qtop__q8_dw_c8_avx2(const uint8_t *src, int is_signed, int C, int cp, const int32_t *w, const int64_t *off,
-                            const int *tap, int ntaps, int32_t *acc) {
-    int c0 = 0;
-    for (; c0 + 8 <= C; c0 += 8) {
-        __m256i a = _mm256_setzero_si256();
-        for (int t = 0; t < ntaps; t++) {
-            __m128i b = _mm_loadl_epi64((const __m128i *)(src + off[t] + c0));
-            __m256i x = is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (int64_t)tap[t] * cp + c0));
-            a = _mm256_add_epi32(a, _mm256_mullo_epi32(x, wv));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + c0), a);
-    }
-    for (; c0 < C; c0++) {
-        int32_t s = 0;
-        for (int t = 0; t < ntaps; t++) {
-            const uint8_t *p = src + off[t] + c0;
-            int32_t x = is_signed ? (int32_t)(int8_t)*p : (int32_t)*p;
-            s += x * w[(int64_t)tap[t] * cp + c0];
-        }
-        acc[c0] = s;
-    }
-}
 /* ---------------- vectorized epilogue: the exact scalar chain, lane by lane (no FMA; max/min reproduce the
  * `y > 0 ? y : 0` / `t < 6 ? t : 6` selects including NaN and signed zero; cvtps2dq rounds half to even).
  * Requantization clamps as max(lo, v) then min(hi, ·): a NaN passes through both (the second operand is returned)
@@ -327,72 +287,86 @@ T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr,
     }
 }
 
+/* One 8-channel vector of the chain, from the int32 accumulators to the stored output. Everything it reads from the
+ * conv is passed in as values: the output stores are byte stores, which may alias any field, so reading `c->...` in
+ * the loop would reload it after every store. */
+typedef struct {
+    __m256 zero, three, six, sixth, stepr, inv, lo, hi, inv2, lo2, hi2;
+    int res_dt, act, dst_dt, has_q2, q2_dt, has_comp;
+} epi8_consts;
+
+INL T_AVX2 __m128i epi8_pack(__m256 y, __m256 inv, __m256 lo, __m256 hi, int u8) {
+    __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
+    v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
+    __m256i q = _mm256_cvtps_epi32(v);
+    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    return u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+}
+
+INL T_AVX2 void epi8_vec(const epi8_consts *k, __m256i a, __m256i compv, __m256 scalev, __m256 biasv, const void *res,
+                         void *dst, void *dst2, int64_t at) {
+    if (k->has_comp) a = _mm256_add_epi32(a, compv);
+    __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scalev);
+    y = _mm256_add_ps(y, biasv);
+    switch (k->res_dt) {
+    case QTOP_DT_U8: {
+        __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + at)));
+        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), k->stepr));
+        break;
+    }
+    case QTOP_DT_S8: {
+        __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + at)));
+        y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), k->stepr));
+        break;
+    }
+    case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + at)); break;
+    default: break;
+    }
+    switch (k->act) {
+    case QTOP_ACT_RELU: y = _mm256_max_ps(y, k->zero); break;
+    case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, k->zero), k->six); break;
+    case QTOP_ACT_HARD_SWISH: {
+        __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, k->three), k->zero), k->six);
+        y = _mm256_mul_ps(y, _mm256_mul_ps(t, k->sixth));
+        break;
+    }
+    default: break;
+    }
+    if (k->dst_dt == QTOP_DT_F32) {
+        _mm256_storeu_ps((float *)dst + at, y);
+        if (k->has_q2)
+            _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + at), epi8_pack(y, k->inv2, k->lo2, k->hi2, k->q2_dt == QTOP_DT_U8));
+    } else {
+        _mm_storel_epi64((__m128i *)((uint8_t *)dst + at), epi8_pack(y, k->inv, k->lo, k->hi, k->dst_dt == QTOP_DT_U8));
+    }
+}
+
 /* Tile form: per-channel constants loaded once per 8-channel chunk and reused for the mr rows. */
 T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                               const int32_t *acc_tile, void *dst, void *dst2, const void *res) {
     const qtop_qconv_desc *d = &c->d;
-    const __m256 zero = _mm256_setzero_ps(), three = _mm256_set1_ps(3.0f), six = _mm256_set1_ps(6.0f);
-    const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), stepr = _mm256_set1_ps(c->step_r), inv = _mm256_set1_ps(c->inv_out);
-    const __m256 lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
-    const __m256 hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
-    const __m256 inv2 = _mm256_set1_ps(c->inv_q2);
-    const __m256 lo2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
-    const __m256 hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    epi8_consts k;
+    k.zero = _mm256_setzero_ps(); k.three = _mm256_set1_ps(3.0f); k.six = _mm256_set1_ps(6.0f);
+    k.sixth = _mm256_set1_ps(1.0f / 6.0f); k.stepr = _mm256_set1_ps(c->step_r); k.inv = _mm256_set1_ps(c->inv_out);
+    k.lo = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    k.hi = _mm256_set1_ps(d->dst_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    k.inv2 = _mm256_set1_ps(c->inv_q2);
+    k.lo2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? 0.0f : -128.0f);
+    k.hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
+    k.res_dt = d->res_dt; k.act = d->act; k.dst_dt = d->dst_dt; k.has_q2 = d->has_q2; k.q2_dt = d->q2_dt;
+    k.has_comp = c->comp != NULL;
+    const int32_t *comp = c->comp;
+    const float *scale = c->scale, *bias = c->bias;
+    const int64_t oc = d->oc;
     int j = 0;
     for (; j + 8 <= cnt; j += 8) {
-        int ch = oc0 + j;
-        const __m256i compv = c->comp ? _mm256_loadu_si256((const __m256i *)(c->comp + ch)) : _mm256_setzero_si256();
-        const __m256 scalev = _mm256_loadu_ps(c->scale + ch), biasv = _mm256_loadu_ps(c->bias + ch);
-        for (int i = 0; i < mr; i++) {
-            const int32_t *acc = acc_tile + (int64_t)i * astride;
-            const int64_t base = (pix0 + i) * d->oc + oc0;
-            __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
-            if (c->comp) a = _mm256_add_epi32(a, compv);
-            __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scalev);
-            y = _mm256_add_ps(y, biasv);
-            switch (d->res_dt) {
-            case QTOP_DT_U8: {
-                __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + base + j)));
-                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-                break;
-            }
-            case QTOP_DT_S8: {
-                __m256i r = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)res + base + j)));
-                y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), stepr));
-                break;
-            }
-            case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + base + j)); break;
-            default: break;
-            }
-            switch (d->act) {
-            case QTOP_ACT_RELU: y = _mm256_max_ps(y, zero); break;
-            case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, zero), six); break;
-            case QTOP_ACT_HARD_SWISH: {
-                __m256 t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, three), zero), six);
-                y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
-                break;
-            }
-            default: break;
-            }
-            if (d->dst_dt == QTOP_DT_F32) {
-                _mm256_storeu_ps((float *)dst + base + j, y);
-                if (d->has_q2) {
-                    __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv2), lo2), hi2);
-                    v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
-                    __m256i q = _mm256_cvtps_epi32(v);
-                    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                    __m128i b8 = d->q2_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-                    _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + base + j), b8);
-                }
-            } else {
-                __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(y, inv), lo), hi);
-                v = _mm256_and_ps(v, _mm256_cmp_ps(y, y, _CMP_ORD_Q));   /* NaN → 0 */
-                __m256i q = _mm256_cvtps_epi32(v);
-                __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                __m128i b8 = d->dst_dt == QTOP_DT_U8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-                _mm_storel_epi64((__m128i *)((uint8_t *)dst + base + j), b8);
-            }
-        }
+        const int ch = oc0 + j;
+        const __m256i compv = comp ? _mm256_loadu_si256((const __m256i *)(comp + ch)) : _mm256_setzero_si256();
+        const __m256 scalev = _mm256_loadu_ps(scale + ch), biasv = _mm256_loadu_ps(bias + ch);
+        const int32_t *acc = acc_tile + j;
+        int64_t at = pix0 * oc + ch;
+        for (int i = 0; i < mr; i++, acc += astride, at += oc)
+            epi8_vec(&k, _mm256_loadu_si256((const __m256i *)acc), compv, scalev, biasv, res, dst, dst2, at);
     }
     if (j < cnt)
         for (int i = 0; i < mr; i++)

@@ -283,6 +283,46 @@ final class Int8KernelTests: XCTestCase {
         }
     }
 
+    /// Depthwise on rows wide enough for interior runs of several pixels beside the border pixels, channel counts
+    /// around the kernels' 8/16/32-channel chunks (tails, a chunk's first half, several chunks), odd and even tap
+    /// counts, strides, dilation, padding, few rows (channel slices across threads) and extreme values: the generic
+    /// kernel against the spec, every ISA against the generic one.
+    func testDepthwiseRunsAndTailsAllISAs() {
+        var r = XorShift(2024)
+        let channels: [Int32] = [1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 48, 72, 144]
+        var compared = 0
+        for it in 0..<48 {
+            var d = qtop_qconv_desc()
+            d.n = 1; d.h = Int32(r.int(1, 6)); d.w = Int32(r.int(9, 30)); d.ic = channels[it % channels.count]
+            d.oc = d.ic; d.groups = d.ic
+            let k = [(3, 3), (5, 5), (3, 1), (1, 3), (2, 2), (7, 7)][it % 6]
+            d.kh = Int32(k.0); d.kw = Int32(k.1)
+            d.stride_h = Int32(r.int(1, 2)); d.stride_w = Int32(r.int(1, 2)); d.dil_h = 1; d.dil_w = Int32(r.int(1, 2))
+            d.pad_t = d.kh / 2; d.pad_b = d.kh / 2; d.pad_l = Int32(r.int(0, 3)); d.pad_r = Int32(r.int(0, 3))
+            d.src_dt = Int32(it % 2); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
+            d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = r.float(1, 5)
+            if qtop_qconv_out_h(&d) <= 0 || qtop_qconv_out_w(&d) <= 0 { continue }
+            let oh = Int(qtop_qconv_out_h(&d)), ow = Int(qtop_qconv_out_w(&d))
+            let ns = Int(d.h * d.w * d.ic), nw = Int(d.oc * d.kh * d.kw), no = oh * ow * Int(d.oc)
+            var src = r.bytes(ns), w = r.bytes(nw).map { Int8(bitPattern: $0) }
+            if it % 3 == 0 {   // extremes: -128 / 127 weights, 0x80 / 0x7F / 0xFF inputs
+                src = src.map { [0x80, 0x7F, 0xFF][Int($0) % 3] }
+                w = w.map { $0 < 0 ? -128 : 127 }
+            }
+            let res = d.res_dt == Int32(QTOP_DT_F32.rawValue) ? (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) } : r.bytes(no)
+            let c = Case(d: d, src: src, w: w, ranges: (0..<Int(d.oc)).map { _ in r.float(0.05, 2) },
+                         bias: (0..<Int(d.oc)).map { _ in r.float(-10, 10) }, res: res)
+            guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
+            XCTAssertEqual(ref, specConv(c), "generic case \(it) \(d)")
+            for isa in usableIsas() where isa != 0 {
+                if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                XCTAssertEqual(runConv(c, isa: isa, threaded: it % 2 == 0), ref, "isa \(isa) case \(it) \(d)")
+                compared += 1
+            }
+        }
+        if usableIsas().count > 1 { XCTAssertGreaterThan(compared, 40) }
+    }
+
     func testMatMulAllISAsBitExact() {
         var r = XorShift(99)
         for it in 0..<80 {

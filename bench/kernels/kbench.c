@@ -95,9 +95,10 @@ static void fconv_bench(int isa, const shape *sh) {
 
 int main(int argc, char **argv) {
     int only = argc > 1 ? atoi(argv[1]) : -1;
+    const char *filter = argc > 2 ? argv[2] : NULL;   /* only shapes whose name contains this */
     uint32_t have = qtop_cpu_isa_mask() & qtop_compiled_isa_mask();
     printf("CPU: %s\nint8 GEMM microkernels (one core, full tile, L1-resident):\n", qtop_cpu_model_name());
-    for (int isa = 0; isa < QTOP_ISA_COUNT; isa++) {
+    for (int isa = 0; isa < QTOP_ISA_COUNT && !filter; isa++) {
         const qtop_isa_config *cfg = qtop__isa_config(isa);
         if (!cfg || !((have >> isa) & 1)) continue;
         if (cfg->q8_u8) { ukr_bench(cfg->q8_u8, 576); ukr_bench(cfg->q8_u8, 256); }
@@ -109,7 +110,7 @@ int main(int argc, char **argv) {
         { "q8_gemm_u8_6x16c4_avx2 (cand.)", qtop__q8_gemm_u8_6x16c4_avx2, 6, 1, 4, 0, NULL },
         { "q8_gemm_u8_4x32c4_avx2 (cand.)", qtop__q8_gemm_u8_4x32c4_avx2, 4, 2, 4, 0, NULL },
     };
-    if ((have >> QTOP_ISA_AVX2) & 1)
+    if ((have >> QTOP_ISA_AVX2) & 1 && !filter)
         for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) ukr_bench(&cand[i], 576);
 
 #endif
@@ -131,10 +132,12 @@ int main(int argc, char **argv) {
     printf("int8 convolutions through qtop_qconv_run, serial (NHWC, u8/s8 input):\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int isa = QTOP_ISA_AVX512_VNNI; isa >= QTOP_ISA_AVX2; isa--)
+            if (!filter || strstr(shapes[i].name, filter))
             if ((have >> isa) & 1 && (only < 0 || only == isa)) conv_bench(isa, &shapes[i]);
     printf("fp32 convolutions through qtop_fconv_run, serial (NCHW):\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int isa = QTOP_ISA_AVX512_CORE; isa >= QTOP_ISA_AVX2; isa--)
+            if (!filter || strstr(shapes[i].name, filter))
             if ((have >> isa) & 1 && (only < 0 || only == isa)) fconv_bench(isa, &shapes[i]);
     return 0;
 }

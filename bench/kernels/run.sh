@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the single-core kernel microbenchmark (bench/kernels/kbench.c) against the library's C sources.
-#   usage: bench/kernels/run.sh [isa-number]   (e.g. 2 = avx2 only for the whole-conv rows)
+#   usage: bench/kernels/run.sh [isa-number [shape-substring]]   (e.g. 2 = avx2 only for the whole-conv rows;
+#          a substring such as "dw3x3" runs only those conv rows and skips the microkernel rows)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p bench/out
