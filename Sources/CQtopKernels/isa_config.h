@@ -19,12 +19,16 @@ typedef void (*qtop_f32_dw_plane_fn)(const struct qtop_fconv *c, const float *pl
 typedef void (*qtop_q8_max_row_fn)(uint8_t *o, const uint8_t *p, int C, int is_signed);
 typedef void (*qtop_q8_sum_row_fn)(int32_t *acc, const uint8_t *p, int C, int is_signed);
 
+/* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
+typedef void (*qtop_q8_widen_fn)(int16_t *dst, const uint8_t *src, int n, int is_signed);
+
 typedef struct qtop_isa_config {
     int isa;
     /* int8 convolution / matmul (NHWC) */
     const qtop_q8_gemm_kernel *q8_u8;   /* u8 activations (and s8 ones when shift_s8); NULL: none */
     const qtop_q8_gemm_kernel *q8_s16;  /* s16 path, any activations; NULL: none */
     qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
+    qtop_q8_widen_fn q8_widen;          /* s16 im2col rows (NULL: scalar loop) */
     const qtop_q8_dw_kernel *q8_dw;     /* depthwise; NULL: not served at this level */
     /* int8 pooling */
     qtop_q8_max_row_fn q8_max_row;
@@ -57,5 +61,6 @@ void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const floa
 void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
+void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed);
 #endif
 #endif

@@ -371,6 +371,7 @@ static void im2col_s16_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0,
     const qtop_qconv_desc *d = &c->d;
     const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
     const int s8 = d->src_dt == QTOP_DT_S8;
+    const qtop_q8_widen_fn widen = c->cfg->q8_widen;
     int ox = (int)(m0 % c->ow);
     int64_t t = m0 / c->ow;
     int oy = (int)(t % c->oh), n = (int)(t / c->oh);
@@ -387,7 +388,8 @@ static void im2col_s16_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0,
             const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
             int16_t *dst = o + kx0 * ic;
             int len = (kx1 - kx0) * ic;
-            if (s8) for (int i = 0; i < len; i++) dst[i] = (int8_t)x[i];
+            if (widen) widen(dst, x, len, s8);
+            else if (s8) for (int i = 0; i < len; i++) dst[i] = (int8_t)x[i];
             else for (int i = 0; i < len; i++) dst[i] = x[i];
             if (kx1 < kw) memset(o + kx1 * ic, 0, sizeof(int16_t) * (size_t)(kw - kx1) * ic);
         }

@@ -303,12 +303,14 @@ INL T_AVX2 __m128i epi8_pack(__m256 y, __m256 inv, __m256 lo, __m256 hi, int u8)
     return u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
 }
 
+/* The chain for one vector; res_dt, act and out (0 u8, 1 s8, 2 f32, 3 f32 + second quantized output) are
+ * compile-time constants in the specialized loops below, so the per-vector work has no branches. */
 INL T_AVX2 void epi8_vec(const epi8_consts *k, __m256i a, __m256i compv, __m256 scalev, __m256 biasv, const void *res,
-                         void *dst, void *dst2, int64_t at) {
+                         void *dst, void *dst2, int64_t at, const int res_dt, const int act, const int out) {
     if (k->has_comp) a = _mm256_add_epi32(a, compv);
     __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(a), scalev);
     y = _mm256_add_ps(y, biasv);
-    switch (k->res_dt) {
+    switch (res_dt) {
     case QTOP_DT_U8: {
         __m256i r = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)res + at)));
         y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(r), k->stepr));
@@ -322,7 +324,7 @@ INL T_AVX2 void epi8_vec(const epi8_consts *k, __m256i a, __m256i compv, __m256 
     case QTOP_DT_F32: y = _mm256_add_ps(y, _mm256_loadu_ps((const float *)res + at)); break;
     default: break;
     }
-    switch (k->act) {
+    switch (act) {
     case QTOP_ACT_RELU: y = _mm256_max_ps(y, k->zero); break;
     case QTOP_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, k->zero), k->six); break;
     case QTOP_ACT_HARD_SWISH: {
@@ -332,14 +334,55 @@ INL T_AVX2 void epi8_vec(const epi8_consts *k, __m256i a, __m256i compv, __m256 
     }
     default: break;
     }
-    if (k->dst_dt == QTOP_DT_F32) {
+    if (out >= 2) {
         _mm256_storeu_ps((float *)dst + at, y);
-        if (k->has_q2)
+        if (out == 3)
             _mm_storel_epi64((__m128i *)((uint8_t *)dst2 + at), epi8_pack(y, k->inv2, k->lo2, k->hi2, k->q2_dt == QTOP_DT_U8));
     } else {
-        _mm_storel_epi64((__m128i *)((uint8_t *)dst + at), epi8_pack(y, k->inv, k->lo, k->hi, k->dst_dt == QTOP_DT_U8));
+        _mm_storel_epi64((__m128i *)((uint8_t *)dst + at), epi8_pack(y, k->inv, k->lo, k->hi, out == 0));
     }
 }
+
+typedef struct {
+    const epi8_consts *k;
+    const int32_t *comp;
+    const float *scale, *bias;
+    int64_t oc, pix0;
+    int mr, astride, oc0, cnt;
+} epi8_args;
+
+/* Whole 8-channel vectors of the tile; returns how many channels it covered. */
+INL T_AVX2 int epi8_loop(const epi8_args *g, const int32_t *acc_tile, void *dst, void *dst2, const void *res,
+                         const int res_dt, const int act, const int out) {
+    const epi8_consts *k = g->k;
+    const int mr = g->mr, astride = g->astride, cnt = g->cnt;
+    const int64_t oc = g->oc;
+    int j = 0;
+    for (; j + 8 <= cnt; j += 8) {
+        const int ch = g->oc0 + j;
+        const __m256i compv = g->comp ? _mm256_loadu_si256((const __m256i *)(g->comp + ch)) : _mm256_setzero_si256();
+        const __m256 scalev = _mm256_loadu_ps(g->scale + ch), biasv = _mm256_loadu_ps(g->bias + ch);
+        const int32_t *acc = acc_tile + j;
+        int64_t at = g->pix0 * oc + ch;
+        for (int i = 0; i < mr; i++, acc += astride, at += oc)
+            epi8_vec(k, _mm256_loadu_si256((const __m256i *)acc), compv, scalev, biasv, res, dst, dst2, at, res_dt, act,
+                     out);
+    }
+    return j;
+}
+
+typedef int (*epi8_loop_fn)(const epi8_args *, const int32_t *, void *, void *, const void *);
+#define EPI8_DEF(R, A, O)                                                                                         \
+    static T_AVX2 int epi8_##R##_##A##_##O(const epi8_args *g, const int32_t *t, void *d, void *d2, const void *r) { \
+        return epi8_loop(g, t, d, d2, r, R, A, O);                                                                \
+    }
+#define EPI8_O(R, A) EPI8_DEF(R, A, 0) EPI8_DEF(R, A, 1) EPI8_DEF(R, A, 2) EPI8_DEF(R, A, 3)
+#define EPI8_A(R) EPI8_O(R, 0) EPI8_O(R, 1) EPI8_O(R, 2) EPI8_O(R, 3)
+EPI8_A(0) EPI8_A(1) EPI8_A(2) EPI8_A(3)
+#define EPI8_TO(R, A) { epi8_##R##_##A##_0, epi8_##R##_##A##_1, epi8_##R##_##A##_2, epi8_##R##_##A##_3 }
+#define EPI8_TA(R) { EPI8_TO(R, 0), EPI8_TO(R, 1), EPI8_TO(R, 2), EPI8_TO(R, 3) }
+/* [res_dt: u8, s8, f32, none][act: none, relu, relu6, hard_swish][out] */
+static const epi8_loop_fn epi8_tab[4][4][4] = { EPI8_TA(0), EPI8_TA(1), EPI8_TA(2), EPI8_TA(3) };
 
 /* Tile form: per-channel constants loaded once per 8-channel chunk and reused for the mr rows. */
 T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
@@ -355,24 +398,36 @@ T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, 
     k.hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     k.res_dt = d->res_dt; k.act = d->act; k.dst_dt = d->dst_dt; k.has_q2 = d->has_q2; k.q2_dt = d->q2_dt;
     k.has_comp = c->comp != NULL;
-    const int32_t *comp = c->comp;
-    const float *scale = c->scale, *bias = c->bias;
-    const int64_t oc = d->oc;
-    int j = 0;
-    for (; j + 8 <= cnt; j += 8) {
-        const int ch = oc0 + j;
-        const __m256i compv = comp ? _mm256_loadu_si256((const __m256i *)(comp + ch)) : _mm256_setzero_si256();
-        const __m256 scalev = _mm256_loadu_ps(scale + ch), biasv = _mm256_loadu_ps(bias + ch);
-        const int32_t *acc = acc_tile + j;
-        int64_t at = pix0 * oc + ch;
-        for (int i = 0; i < mr; i++, acc += astride, at += oc)
-            epi8_vec(&k, _mm256_loadu_si256((const __m256i *)acc), compv, scalev, biasv, res, dst, dst2, at);
-    }
+    const epi8_args g = { &k, c->comp, c->scale, c->bias, d->oc, pix0, mr, astride, oc0, cnt };
+    const int out = d->dst_dt == QTOP_DT_U8 ? 0 : d->dst_dt == QTOP_DT_S8 ? 1 : d->has_q2 ? 3 : 2;
+    /* an activation code without a vector form here (added later) takes the scalar chain for the whole tile */
+    const int known = d->res_dt >= QTOP_DT_U8 && d->res_dt <= QTOP_DT_NONE && d->act >= QTOP_ACT_NONE &&
+                      d->act <= QTOP_ACT_HARD_SWISH;
+    const int j = known ? epi8_tab[d->res_dt - QTOP_DT_U8][d->act - QTOP_ACT_NONE][out](&g, acc_tile, dst, dst2, res) : 0;
     if (j < cnt)
         for (int i = 0; i < mr; i++)
             qtop__q8_epilogue(c, pix0 + i, oc0 + j, cnt - j, acc_tile + (int64_t)i * astride + j, dst, dst2, res);
 }
 
+
+/* s16 im2col rows: 16 bytes per vpmovsxbw / vpmovzxbw; the last block overlaps the one before it (same values
+ * rewritten) instead of a scalar tail. */
+T_AVX2 void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed) {
+    if (n >= 16) {
+        for (int i = 0;; i += 16) {
+            if (i + 16 > n) i = n - 16;
+            __m128i b = _mm_loadu_si128((const __m128i *)(src + i));
+            _mm256_storeu_si256((__m256i *)(dst + i), is_signed ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b));
+            if (i + 16 >= n) break;
+        }
+    } else if (n >= 8) {
+        __m128i b0 = _mm_loadl_epi64((const __m128i *)src), b1 = _mm_loadl_epi64((const __m128i *)(src + n - 8));
+        _mm_storeu_si128((__m128i *)dst, is_signed ? _mm_cvtepi8_epi16(b0) : _mm_cvtepu8_epi16(b0));
+        _mm_storeu_si128((__m128i *)(dst + n - 8), is_signed ? _mm_cvtepi8_epi16(b1) : _mm_cvtepu8_epi16(b1));
+    } else {
+        for (int i = 0; i < n; i++) dst[i] = is_signed ? (int16_t)(int8_t)src[i] : (int16_t)src[i];
+    }
+}
 
 /* ---------------- int8 pooling rows (AVX2; also used by the AVX-512 rows: these loops are memory-bound). */
 T_AVX2 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed) {
