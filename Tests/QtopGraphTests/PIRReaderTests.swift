@@ -194,7 +194,7 @@ final class PIRReaderTests: XCTestCase {
             ("\"0.a_str\",\"D\":\"x\"", "\"0.a_str\",\"D\":1"),
             ("\"1.a_intarray\",\"D\":[-1,2]", "\"1.a_intarray\",\"D\":[-1,9223372036854775808]"),
             ("\"A\":[0,1,1,\"w\"]", "\"A\":[0,1,1,2]"),
-            ("\"ops\":[", "\"ops\":{\"a\":["),
+            ("\"args\":[]", "\"args\":{}"),
         ]
         for (from, to) in cases {
             XCTAssertTrue(std.contains(from), from)
@@ -202,7 +202,7 @@ final class PIRReaderTests: XCTestCase {
             let e = error(bad)
             XCTAssertNotNil(e, to)
             XCTAssertFalse(e?.contains("\n") ?? true, e ?? "")
-            XCTAssertTrue(e?.hasPrefix("m.json:") ?? false, e ?? "")
+            XCTAssertTrue(e?.hasPrefix("m.json: not a valid PIR program: ") ?? false, e ?? "")
         }
     }
 

@@ -33,7 +33,7 @@ public enum PIRReader {
         do {
             raw = try PIRStripes.decode(data, stripes: stripes ?? PIRStripes.count(forBytes: data.count))
         } catch let e as DecodingError {
-            throw describe(e, file: file)
+            throw describe(e, file: file, data: data)
         } catch {
             throw FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
         }
@@ -42,10 +42,14 @@ public enum PIRReader {
     }
 
     /// One line for a decoding error: invalid JSON, or where the structure differs from a PIR program.
-    static func describe(_ e: DecodingError, file: String) -> FormatError {
+    static func describe(_ e: DecodingError, file: String, data: Data) -> FormatError {
         switch e {
         case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
-            // Syntax errors, and numbers no Swift type holds (1e300 where an integer belongs).
+            // Syntax errors, and numbers that do not fit where an integer belongs (1e300, 2^64, 3.5): the decoder
+            // reports both as invalid JSON without a place. Only the numbers pass a parse that reads nothing.
+            if (try? JSONDecoder().decode(PIRJSON.Skip.self, from: data)) != nil {
+                return FormatError(file: file, "not a valid PIR program: a number does not fit where an integer belongs (a fraction, or out of range)")
+            }
             let why = ctx.debugDescription.split(separator: "\n").first.map(String.init) ?? ""
             if why.isEmpty || why.contains("valid JSON") {
                 return FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
