@@ -172,6 +172,83 @@ final class PIRReaderTests: XCTestCase {
         assertError(TinyPIR.standard.replacingOccurrences(of: "\"%\":4,", with: "\"%\":3,"), "a second time")
     }
 
+    func testWrongJSONTypesGiveOneLine() {
+        // Where the reader expects an integer, a string, an array or an object, any other JSON value is refused
+        // with one line naming the place: never a trap on overflow, fractions, or a bool read as a number.
+        let std = TinyPIR.standard
+        let cases: [(String, String)] = [
+            ("{\"%\":3}],\"O\"", "{\"%\":\"3\"}],\"O\""),
+            ("{\"%\":3}],\"O\"", "{\"%\":3.5}],\"O\""),
+            ("{\"%\":3}],\"O\"", "{\"%\":1e300}],\"O\""),
+            ("{\"%\":3}],\"O\"", "{\"%\":18446744073709551615}],\"O\""),
+            ("{\"%\":3}],\"O\"", "{\"%\":true}],\"O\""),
+            ("{\"%\":3}],\"O\"", "3],\"O\""),
+            ("\"I\":[{\"%\":3}]", "\"I\":{\"%\":3}"),
+            ("[-1,2]", "[-1,\"2\"]"),
+            ("[-1,2]", "[-1,2.5]"),
+            ("[-1,2]", "{\"a\":2}"),
+            ("\"#\":\"1.relu_\"", "\"#\":7"),
+            ("\"0.a_i32\",\"D\":0", "\"0.a_i32\",\"D\":\"0\""),
+            ("\"0.a_i32\",\"D\":0", "\"0.a_i32\",\"D\":2147483648"),
+            ("\"0.a_i32\",\"D\":0", "\"0.a_i32\",\"D\":false"),
+            ("\"0.a_str\",\"D\":\"x\"", "\"0.a_str\",\"D\":1"),
+            ("\"1.a_intarray\",\"D\":[-1,2]", "\"1.a_intarray\",\"D\":[-1,9223372036854775808]"),
+            ("\"A\":[0,1,1,\"w\"]", "\"A\":[0,1,1,2]"),
+            ("\"args\":[]", "\"args\":{}"),
+        ]
+        for (from, to) in cases {
+            XCTAssertTrue(std.contains(from), from)
+            let bad = std.replacingOccurrences(of: from, with: to)
+            let e = error(bad)
+            XCTAssertNotNil(e, to)
+            XCTAssertFalse(e?.contains("\n") ?? true, e ?? "")
+            XCTAssertTrue(e?.hasPrefix("m.json: not a valid PIR program: ") ?? false, e ?? "")
+        }
+    }
+
+    /// Large files are decoded by several workers, each materialising one run of ops: any split must give the
+    /// program (and, for a bad file, the error) that one decoder gives.
+    func testStripedDecodingMatchesOneDecoder() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: RepoPaths.sample("pir_fp32.json")))
+        let one = try PIRReader.decode(data, file: "m.json", stripes: 1)
+        for k in [2, 3, 7, one.ops.count + one.parameters.count + 5] {
+            let p = try PIRReader.decode(data, file: "m.json", stripes: k)
+            XCTAssertEqual(p.parameters.map(\.name), one.parameters.map(\.name), "stripes \(k)")
+            XCTAssertEqual(p.parameters.map(\.value.type), one.parameters.map(\.value.type), "stripes \(k)")
+            XCTAssertEqual(p.ops.count, one.ops.count, "stripes \(k)")
+            for (a, b) in zip(p.ops, one.ops) {
+                XCTAssertEqual(a.index, b.index)
+                XCTAssertEqual(a.name, b.name)
+                XCTAssertEqual(a.inputs, b.inputs)
+                XCTAssertEqual(a.outputs.map(\.id), b.outputs.map(\.id))
+                XCTAssertEqual(a.outputs.map(\.type), b.outputs.map(\.type))
+                XCTAssertEqual(a.attrs.map(\.name), b.attrs.map(\.name))
+                // NaN attributes (Paddle writes null) are equal to nothing: compare their descriptions.
+                XCTAssertEqual(a.attrs.map { "\($0.value)" }, b.attrs.map { "\($0.value)" })
+            }
+        }
+        // An error in any run is the one a single decoder reports, whichever worker meets it.
+        let text = String(decoding: data, as: UTF8.self)
+        let ids = text.components(separatedBy: "{\"%\":")
+        XCTAssertGreaterThan(ids.count, 8)
+        for cut in [1, ids.count / 2, ids.count - 1] {
+            var broken = ids
+            broken[cut] = "-0.5,\"x\":" + broken[cut]
+            let bad = Data(broken.joined(separator: "{\"%\":").utf8)
+            var messages: [String] = []
+            for k in [1, 2, 3, 5] {
+                do {
+                    _ = try PIRReader.decode(bad, file: "m.json", stripes: k)
+                    messages.append("loaded")
+                } catch let e as FormatError {
+                    messages.append(e.description)
+                }
+            }
+            XCTAssertNotEqual(messages[0], "loaded", "cut \(cut)")
+            XCTAssertEqual(Set(messages).count, 1, "cut \(cut): \(messages)")
+        }
+    }
+
     func testParamsThatDoNotMatch() {
         assertError(TinyPIR.standard, params: Data(), "tensor 'w' is missing")
         let three = Data(TinyModel.tensorBytes(dtype: .f32, dims: [3], data: [Float](repeating: 1, count: 3).withUnsafeBytes { Array($0) }))

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Reads a Paddle 3 PIR program (`inference.json`, written by `paddle.jit.save` / `save_inference_model` since
-/// Paddle 3.0) with Foundation's `JSONDecoder` (typed structs in `PIRJSON`) and checks it: magic and version,
-/// dialects, value numbering (every operand defined before use, no id defined twice), dims, attribute tags.
-/// Control-flow ops (ops that hold regions: `pd_op.if`, `pd_op.while`) are refused with their name.
+/// Paddle 3.0) with Foundation's `JSONDecoder` (`PIRJSON`; large files on several cores: `PIRStripes`) and checks
+/// it: magic and version, dialects, value numbering (every operand defined before use, no id defined twice), dims,
+/// attribute tags. Control-flow ops (ops that hold regions: `pd_op.if`, `pd_op.while`) are refused with their name.
 ///
 /// Layout (keys from Paddle's `serialize_deserialize/include/schema.h`): `{"base_code": {"magic": "pir",
 /// "version": N, "trainable": B}, "program": {"regions": [{"blocks": [{"args": [], "ops": [OP…]}]}]}}`;
@@ -26,13 +26,14 @@ public enum PIRReader {
         return try decode(data, file: path)
     }
 
-    public static func decode(_ data: Data, file: String) throws -> PIRProgram {
+    /// `stripes`: how many decoders share the ops (default: by size and cores); the result is the same for any.
+    public static func decode(_ data: Data, file: String, stripes: Int? = nil) throws -> PIRProgram {
         guard !data.isEmpty else { throw FormatError(file: file, "empty file, expected a Paddle PIR program (.json)") }
         let raw: PIRJSON.File
         do {
-            raw = try JSONDecoder().decode(PIRJSON.File.self, from: data)
+            raw = try PIRStripes.decode(data, stripes: stripes ?? PIRStripes.count(forBytes: data.count))
         } catch let e as DecodingError {
-            throw describe(e, file: file)
+            throw describe(e, file: file, data: data)
         } catch {
             throw FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
         }
@@ -41,10 +42,14 @@ public enum PIRReader {
     }
 
     /// One line for a decoding error: invalid JSON, or where the structure differs from a PIR program.
-    static func describe(_ e: DecodingError, file: String) -> FormatError {
+    static func describe(_ e: DecodingError, file: String, data: Data) -> FormatError {
         switch e {
         case .dataCorrupted(let ctx) where ctx.codingPath.isEmpty:
-            // Syntax errors, and numbers no Swift type holds (1e300 where an integer belongs).
+            // Syntax errors, and numbers that do not fit where an integer belongs (1e300, 2^64, 3.5): the decoder
+            // reports both as invalid JSON without a place. Only the numbers pass a parse that reads nothing.
+            if (try? JSONDecoder().decode(PIRJSON.Skip.self, from: data)) != nil {
+                return FormatError(file: file, "not a valid PIR program: a number does not fit where an integer belongs (a fraction, or out of range)")
+            }
             let why = ctx.debugDescription.split(separator: "\n").first.map(String.init) ?? ""
             if why.isEmpty || why.contains("valid JSON") {
                 return FormatError(file: file, "not a Paddle PIR program: the file is not valid JSON (truncated or corrupt?)")
@@ -89,8 +94,8 @@ public enum PIRReader {
             guard PIRReader.supportedVersions.contains(version) else {
                 throw FormatError(file: file, "PIR version \(version) is not one qtop reads (\(PIRReader.supportedVersions.lowerBound)–\(PIRReader.supportedVersions.upperBound): Paddle 3.0–3.3)")
             }
-            guard let block = raw.program?.regions.first?.blocks.first else { throw fail("no program.regions[0].blocks[0]") }
-            for (i, a) in (block.args ?? []).enumerated() { _ = try value(a, at: "block 0 argument #\(i)") }
+            guard let block = raw.program?.block else { throw fail("no program.regions[0].blocks[0]") }
+            for (i, a) in block.args.enumerated() { _ = try value(a, at: "block 0 argument #\(i)") }
             var params: [PIRParameter] = []
             var ops: [PIROp] = []
             ops.reserveCapacity(block.ops.count)
@@ -127,7 +132,7 @@ public enum PIRReader {
             outputs.reserveCapacity(o.outputs.count)
             for (k, v) in o.outputs.enumerated() { outputs.append(try value(v, at: "op #\(i) \(name) result #\(k)")) }
             return PIROp(index: i, name: name, dialect: dialect, opName: opName, inputs: o.inputs, outputs: outputs,
-                         attrs: o.attrs.map { ($0.name, $0.value) })
+                         attrs: o.attrs)
         }
 
         /// Defines a value (id 0 defines nothing) after checking its dims.
