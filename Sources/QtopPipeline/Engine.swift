@@ -108,6 +108,11 @@ public final class Engine: @unchecked Sendable {
     public func streams(_ config: RunConfig, count: Int, available: Set<ISALevel>? = nil) throws -> [Executor] {
         guard count >= 1 else { throw ExecutionError("the number of streams must be at least 1, got \(count)") }
         let first = try executor(config, available: available)
+        // Every stream has its own activations (weights are shared): check them all before allocating the others.
+        let activations = [[Int]](repeating: first.memory.slotBytes, count: count).flatMap { $0 }
+        try MemoryBudget.check(bufferBytes: activations,
+                               constantBytes: MemoryBudget.total(first.graph.values.values.compactMap { $0.constant?.byteCount }),
+                               limit: config.maxMemory ?? MemoryBudget.physicalBytes, inputShapes: config.inputShapes)
         var all = [first]
         for s in 1..<count { all.append(try first.stream(threads: threadContext(threads: config.threads, stream: s))) }
         return all

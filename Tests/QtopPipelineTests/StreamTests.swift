@@ -96,6 +96,20 @@ final class StreamTests: XCTestCase {
         XCTAssertGreaterThan(m.fps(batch: 1), 0)
     }
 
+    /// Streams multiply the activations, not the weights: the memory limit counts every stream's buffers.
+    func testMemoryLimitCountsEveryStream() throws {
+        let path = TinyModel.convRelu(inputDims: [1, 2, 8, 8]).write(to: makeTempDir())
+        let engine = Engine(graph: try ModelLoader.load(path).graph)
+        var config = RunConfig(mode: .fp32, isaCap: .generic, threads: 1)
+        let one = try engine.executor(config)
+        let weights = MemoryBudget.total(one.graph.values.values.compactMap { $0.constant?.byteCount })
+        config.maxMemory = weights + one.memory.totalBytes * 3 / 2
+        XCTAssertNoThrow(try engine.streams(config, count: 1))
+        XCTAssertThrowsError(try engine.streams(config, count: 2)) {
+            XCTAssertTrue("\($0)".contains("more than the memory limit"), "\($0)")
+        }
+    }
+
     func testLayoutFollowsTheHint() {
         XCTAssertEqual(StreamLayout(hint: .latency, threads: 4), StreamLayout(streams: 1, threadsPerStream: 4))
         XCTAssertEqual(StreamLayout(hint: .throughput, threads: 4), StreamLayout(streams: 4, threadsPerStream: 1))
