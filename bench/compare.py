@@ -66,20 +66,27 @@ def ov_env(isa):
     return dict(os.environ, ONEDNN_MAX_CPU_ISA=OV_ISA[isa])
 
 
-def ov_measure(app, model, seconds, isa, hint):
+def ov_measure(app, model, seconds, isa, hint, streams=None):
+    """(median ms for latency / FPS for throughput, inference threads, streams) of one benchmark_app run."""
     # OpenVINO runs "fp32" models in bf16 on CPUs with avx512_bf16 unless told otherwise; compare f32 with f32.
-    out = run([app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", "x[1,3,224,224]",
-               "-infer_precision", "f32"], env=ov_env(isa))
+    cmd = [app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", "x[1,3,224,224]",
+           "-infer_precision", "f32"]
+    if streams:
+        cmd += ["-nstreams", str(streams)]
+    out = run(cmd, env=ov_env(isa))
     threads = re.search(r"INFERENCE_NUM_THREADS: (\d+)", out)
+    nstreams = re.search(r"NUM_STREAMS: (\d+)", out)
+    threads = int(threads.group(1)) if threads else None
+    nstreams = int(nstreams.group(1)) if nstreams else None
     if hint == "throughput":
         fps = re.search(r"Throughput:\s+([\d.]+) FPS", out)
         if not fps:
             raise RuntimeError("benchmark_app printed no throughput:\n" + out[-2000:])
-        return float(fps.group(1)), int(threads.group(1)) if threads else None
+        return float(fps.group(1)), threads, nstreams
     med = re.search(r"Median:\s+([\d.]+) ms", out)
     if not med:
         raise RuntimeError("benchmark_app printed no median:\n" + out[-2000:])
-    return float(med.group(1)), int(threads.group(1)) if threads else None
+    return float(med.group(1)), threads, nstreams
 
 
 def ov_conv_exec_types(app, model, isa):
@@ -94,11 +101,15 @@ def ov_conv_exec_types(app, model, isa):
     return ", ".join(f"{k} ×{v}" for k, v in sorted(types.items(), key=lambda kv: -kv[1])) or "?"
 
 
-def qtop_measure(qtop, model, mode, seconds, threads, isa, hint):
-    out = run([qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--isa", isa,
-               "--hint", hint, "--json"])
+def qtop_measure(qtop, model, mode, seconds, threads, isa, hint, streams=None):
+    """(median ms for latency / FPS over all streams for throughput, ISA, streams) of one `qtop bench` run."""
+    cmd = [qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--isa", isa,
+           "--hint", hint, "--json"]
+    if streams:
+        cmd += ["--streams", str(streams)]
+    out = run(cmd)
     d = json.loads(out[out.index("{"):])
-    return (d["throughput_fps"] if hint == "throughput" else d["latency_ms"]["median"]), d["isa"]
+    return (d["throughput_fps"] if hint == "throughput" else d["latency_ms"]["median"]), d["isa"], d.get("streams", 1)
 
 
 def peak_rss_mb(cmd):
@@ -119,6 +130,9 @@ def main():
     ap.add_argument("--isas", default=",".join(machine_isas()), help="qtop ISA levels to compare (default: the machine's)")
     ap.add_argument("--hints", default="latency,throughput")
     ap.add_argument("--rounds", type=int, default=2, help="alternate qtop/OpenVINO this many times per row")
+    ap.add_argument("--streams", type=int, default=None,
+                    help="throughput rows: streams for both (qtop --streams, benchmark_app -nstreams); default: each "
+                         "tool's own choice for the hint (qtop: one per thread)")
     args = ap.parse_args()
 
     pb_dir = os.path.join(HERE, "out", "pb")
@@ -140,20 +154,25 @@ def main():
             for isa_cap in isas:
                 exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
                 for hint in hints:
-                    q_vals, o_vals, isa, ov_threads = [], [], "?", None
+                    q_vals, o_vals, isa, ov_threads, q_streams, ov_streams = [], [], "?", None, 1, None
+                    streams = args.streams if hint == "throughput" else None
                     for _ in range(args.rounds):
-                        q, isa = qtop_measure(args.qtop, model, prec, args.seconds, args.threads, isa_cap, hint)
-                        o, ov_threads = ov_measure(args.benchmark_app, ov_model, args.seconds, isa_cap, hint)
+                        q, isa, q_streams = qtop_measure(args.qtop, model, prec, args.seconds, args.threads, isa_cap,
+                                                         hint, streams)
+                        o, ov_threads, ov_streams = ov_measure(args.benchmark_app, ov_model, args.seconds, isa_cap,
+                                                               hint, streams)
                         q_vals.append(q)
                         o_vals.append(o)
                     q, o = sorted(q_vals)[len(q_vals) // 2], sorted(o_vals)[len(o_vals) // 2]
                     # ratio < 1 = qtop faster: time ratio for latency, inverse FPS ratio for throughput
                     ratio = q / o if hint == "latency" else o / q
                     rows.append(dict(model=name, precision=prec, cap=isa_cap, hint=hint, qtop=q, ov=o, ratio=ratio,
-                                     isa=isa, ov_threads=ov_threads, ov_exec=exec_types))
+                                     isa=isa, ov_threads=ov_threads, ov_exec=exec_types, q_streams=q_streams,
+                                     ov_streams=ov_streams))
                     unit = "ms" if hint == "latency" else "FPS"
                     print(f"{isa_cap:12s} {name:18s} {prec:5s} {hint:10s} qtop {q:8.2f} {unit}   OpenVINO {o:8.2f} {unit}"
-                          f"   ratio {ratio:5.2f}   (qtop {isa}; OV {exec_types})", flush=True)
+                          f"   ratio {ratio:5.2f}   streams {q_streams}/{ov_streams or '?'}   (qtop {isa}; OV {exec_types})",
+                          flush=True)
 
     mem_rows = []
     r50 = os.path.join(args.models_dir, "resnet50_int8.pdmodel")
@@ -189,16 +208,18 @@ def main():
         "- Models: paddle.vision (pretrained=False) exported by scripts/export_vision_models.py; int8 = Paddle PTQ "
         "(quantize_linear/dequantize_linear, per-channel weights). OpenVINO reads them rewritten by bench/ov_fix_model.py.",
         "- Targets (issue 11): latency int8 ≤ 1.0× and fp32 ≤ 1.1× OpenVINO; throughput ≥ OpenVINO (ratio = OpenVINO "
-        "FPS / qtop FPS ≤ 1.0).",
+        "FPS / qtop FPS ≤ 1.0). Throughput rows: FPS over all streams, each tool with the streams its throughput hint "
+        "chose (the streams column; `--streams N` sets both).",
         "",
-        "| ISA cap | model | precision | hint | qtop | OpenVINO | ratio | target | qtop ISA | OpenVINO conv exec types |",
-        "|---|---|---|---|---:|---:|---:|---|---|---|",
+        "| ISA cap | model | precision | hint | streams qtop / OV | qtop | OpenVINO | ratio | target | qtop ISA | OpenVINO conv exec types |",
+        "|---|---|---|---|---|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
         bound = 1.0 if r["precision"] == "int8" or r["hint"] == "throughput" else 1.1
         target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}"
         unit = "ms" if r["hint"] == "latency" else "FPS"
-        lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | {r['qtop']:.2f} {unit} | "
+        lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | "
+                     f"{r['q_streams']} / {r['ov_streams'] or '?'} | {r['qtop']:.2f} {unit} | "
                      f"{r['ov']:.2f} {unit} | {r['ratio']:.2f} | {target} | {r['isa']} | {r['ov_exec']} |")
     lines += ["", f"| model ({top}, latency) | qtop int8 speed-up over fp32 | OpenVINO int8 speed-up over fp32 |",
               "|---|---:|---:|"]

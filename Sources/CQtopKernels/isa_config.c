@@ -13,6 +13,8 @@ static const qtop_isa_config row_generic = {
     .q8_dw = &q8_dw_generic,
     .q8_max_row = qtop__q8_max_row_generic,
     .q8_sum_row = qtop__q8_sum_row_generic,
+    .q8_quant_row = qtop__q8_quant_row_generic,
+    .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_dw_plane = qtop__fdw_plane_generic,
 };
@@ -46,6 +48,8 @@ static const qtop_isa_config row_avx2 = {
     .q8_dw = &q8_dw_avx2,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
+    .q8_quant_row = qtop__q8_quant_row_avx2,
+    .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_plane = qtop__fdw_plane_avx2,
     .f32_dw_s1 = qtop__fdw_plane_v_avx2,
@@ -62,6 +66,8 @@ static const qtop_isa_config row_avx512_core = {
     .q8_dw = &q8_dw_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
+    .q8_quant_row = qtop__q8_quant_row_avx2,
+    .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
     .f32_dw_plane = qtop__fdw_plane_avx2,
     .f32_dw_s1 = qtop__fdw_plane_s1_avx512,
@@ -77,6 +83,8 @@ static const qtop_isa_config row_avx512_vnni = {
     .q8_epi = qtop__q8_epi_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
+    .q8_quant_row = qtop__q8_quant_row_avx2,
+    .q8_dequant_row = qtop__q8_dequant_row_avx2,
 };
 #endif
 

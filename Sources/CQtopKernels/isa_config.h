@@ -18,6 +18,10 @@ typedef void (*qtop_f32_dw_plane_fn)(const struct qtop_fconv *c, const float *pl
 /* u8 pooling rows: o[c] = max(o[c], p[c]) (s8 compare when is_signed) / acc[c] += p[c] over C channels. */
 typedef void (*qtop_q8_max_row_fn)(uint8_t *o, const uint8_t *p, int C, int is_signed);
 typedef void (*qtop_q8_sum_row_fn)(int32_t *acc, const uint8_t *p, int C, int is_signed);
+/* reorder rows (one image row y): quant: dst[x*C+ch] = requant(src[ch*hw+x] * inv) into u8 / s8 (is_signed);
+ * dequant: dst[ch*hw+x] = (float)src[x*C+ch] * scale. */
+typedef void (*qtop_q8_quant_row_fn)(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
+typedef void (*qtop_q8_dequant_row_fn)(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 
 /* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
 typedef void (*qtop_q8_widen_fn)(int16_t *dst, const uint8_t *src, int n, int is_signed);
@@ -33,6 +37,9 @@ typedef struct qtop_isa_config {
     /* int8 pooling */
     qtop_q8_max_row_fn q8_max_row;
     qtop_q8_sum_row_fn q8_sum_row;
+    /* fp32 ↔ int8 reorders (NCHW ↔ NHWC); NULL: the generic row */
+    qtop_q8_quant_row_fn q8_quant_row;
+    qtop_q8_dequant_row_fn q8_dequant_row;
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
     qtop_f32_dw_plane_fn f32_dw_plane;  /* depthwise plane, any stride */
@@ -48,6 +55,8 @@ const qtop_isa_config *qtop__isa_config(int isa);
 /* generic rows, defined next to their drivers */
 void qtop__q8_max_row_generic(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_generic(int32_t *acc, const uint8_t *p, int C, int is_signed);
+void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
+void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
 void qtop__fdw_plane_generic(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
                              float *out);
@@ -62,5 +71,7 @@ void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
 void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed);
+void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
+void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 #endif
 #endif

@@ -126,26 +126,48 @@ void qtop_qpool_destroy(qtop_qpool *p) {
 
 /* ------------------------------------------------------------------ reorders: one task per (n, h) row */
 
-typedef struct { const void *src; void *dst; int dt, n, c, h, w; float f; } ro_ctx;
+/* The scalar references of the reorder rows (every ISA's row kernel equals them bit for bit). One image row y:
+ * src[ch*hw + x] (NCHW) ↔ dst[x*C + ch] (NHWC), x < W, ch < C. */
+void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv) {
+    for (int x = 0; x < W; x++)
+        for (int ch = 0; ch < C; ch++) {
+            float v = src[ch * hw + x];
+            if (is_signed) ((int8_t *)dst)[(int64_t)x * C + ch] = (int8_t)requant(v, inv, -128.0f, 127.0f);
+            else ((uint8_t *)dst)[(int64_t)x * C + ch] = (uint8_t)requant(v, inv, 0.0f, QTOP_U8_MAX);
+        }
+}
+
+void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale) {
+    for (int x = 0; x < W; x++)
+        for (int ch = 0; ch < C; ch++) {
+            int64_t i = (int64_t)x * C + ch;
+            float q = is_signed ? (float)((const int8_t *)src)[i] : (float)((const uint8_t *)src)[i];
+            dst[ch * hw + x] = q * scale;
+        }
+}
+
+typedef struct { const void *src; void *dst; int dt, n, c, h, w; float f; const qtop_isa_config *cfg; } ro_ctx;
 
 static void quant_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     ro_ctx *r = vctx;
     int n = (int)(task / r->h), y = (int)(task % r->h);
     const float *s = (const float *)r->src + (int64_t)n * r->c * r->h * r->w + (int64_t)y * r->w;
-    int64_t hw = (int64_t)r->h * r->w;
     int64_t ob = (((int64_t)n * r->h + y) * r->w) * r->c;
-    for (int x = 0; x < r->w; x++)
-        for (int ch = 0; ch < r->c; ch++) {
-            float v = s[ch * hw + x];
-            if (r->dt == QTOP_DT_U8) ((uint8_t *)r->dst)[ob + (int64_t)x * r->c + ch] = (uint8_t)requant(v, r->f, 0.0f, QTOP_U8_MAX);
-            else ((int8_t *)r->dst)[ob + (int64_t)x * r->c + ch] = (int8_t)requant(v, r->f, -128.0f, 127.0f);
-        }
+    r->cfg->q8_quant_row(s, (int64_t)r->h * r->w, r->w, r->c, (uint8_t *)r->dst + ob, r->dt == QTOP_DT_S8, r->f);
+}
+
+/* The row for `isa` when it has reorder kernels, else the generic one. */
+static const qtop_isa_config *reorder_config(int isa) {
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    if (!cfg || !cfg->q8_quant_row || !cfg->q8_dequant_row || !((qtop_cpu_isa_mask() >> isa) & 1))
+        cfg = qtop__isa_config(QTOP_ISA_GENERIC);
+    return cfg;
 }
 
 void qtop_quantize_nchw_to_nhwc(const float *src, void *dst, int dst_dt, int n, int c, int h, int w, float range,
-                                qtop_pool *pool) {
-    ro_ctx r = { src, dst, dst_dt, n, c, h, w, 127.0f / range };
+                                int isa, qtop_pool *pool) {
+    ro_ctx r = { src, dst, dst_dt, n, c, h, w, 127.0f / range, reorder_config(isa) };
     qtop_parallel_for(pool, (int64_t)n * h, quant_task, &r);
 }
 
@@ -154,20 +176,13 @@ static void dequant_task(void *vctx, int64_t task, int thread) {
     ro_ctx *r = vctx;
     int n = (int)(task / r->h), y = (int)(task % r->h);
     float *o = (float *)r->dst + (int64_t)n * r->c * r->h * r->w + (int64_t)y * r->w;
-    int64_t hw = (int64_t)r->h * r->w;
     int64_t ib = (((int64_t)n * r->h + y) * r->w) * r->c;
-    for (int x = 0; x < r->w; x++)
-        for (int ch = 0; ch < r->c; ch++) {
-            int64_t i = ib + (int64_t)x * r->c + ch;
-            float q = r->dt == QTOP_DT_U8 ? (float)((const uint8_t *)r->src)[i] : r->dt == QTOP_DT_S8
-                      ? (float)((const int8_t *)r->src)[i] : ((const float *)r->src)[i];
-            o[ch * hw + x] = r->dt == QTOP_DT_F32 ? q : q * r->f;
-        }
+    r->cfg->q8_dequant_row((const uint8_t *)r->src + ib, r->w, r->c, r->dt == QTOP_DT_S8, o, (int64_t)r->h * r->w, r->f);
 }
 
 void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n, int c, int h, int w, float range,
-                                  qtop_pool *pool) {
-    ro_ctx r = { src, dst, src_dt, n, c, h, w, range / 127.0f };
+                                  int isa, qtop_pool *pool) {
+    ro_ctx r = { src, dst, src_dt, n, c, h, w, range / 127.0f, reorder_config(isa) };
     qtop_parallel_for(pool, (int64_t)n * h, dequant_task, &r);
 }
 
@@ -187,6 +202,6 @@ static void transpose_f32_task(void *vctx, int64_t task, int thread) {
 }
 
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool) {
-    ro_ctx r = { src, dst, QTOP_DT_F32, n, c, h, w, 1.0f };
+    ro_ctx r = { src, dst, QTOP_DT_F32, n, c, h, w, 1.0f, NULL };
     qtop_parallel_for(pool, (int64_t)n * h, transpose_f32_task, &r);
 }

@@ -27,13 +27,15 @@ public struct RunConfig: Sendable, Equatable {
 /// The bridge from a loaded model to runnable plans ("load → passes → plan"): picks the graph for a mode through
 /// the pass pipeline, builds executors with the standard kernel library, and makes inputs.
 ///
-/// The engine owns its thread pools: one per thread count, created on first use and kept for the engine's
+/// The engine owns its thread pools: one per thread count and stream, created on first use and kept for the engine's
 /// lifetime, so recompiling a plan (a mode or ISA switch in the UI) never spawns threads, and two engines never
 /// share workers behind each other's back.
 public final class Engine: @unchecked Sendable {
     public let original: Graph
     private var histories: [ExecMode: [PassStep]] = [:]
-    private var pools: [Int: NativeThreadPool] = [:]
+    /// Pools by (threads, stream): a pool serves one caller at a time, so each stream has its own.
+    private var pools: [PoolKey: NativeThreadPool] = [:]
+    private struct PoolKey: Hashable { let threads: Int, stream: Int }
     private let lock = NSLock()
     /// The kernel library; kernels get their threads from the executor at run time, so one registry serves every
     /// thread count.
@@ -43,13 +45,14 @@ public final class Engine: @unchecked Sendable {
         self.original = graph
     }
 
-    /// This engine's pool of `threads` workers (serial for one thread), created on first use.
-    public func threadContext(threads: Int) -> ThreadContext {
+    /// This engine's pool of `threads` workers for `stream` (serial for one thread), created on first use.
+    public func threadContext(threads: Int, stream: Int = 0) -> ThreadContext {
         guard threads > 1 else { return .serial }
+        let key = PoolKey(threads: threads, stream: stream)
         return lock.withLock {
-            if let p = pools[threads] { return p.threadContext }
+            if let p = pools[key] { return p.threadContext }
             let p = NativeThreadPool(threads: threads)
-            pools[threads] = p
+            pools[key] = p
             return p.threadContext
         }
     }
@@ -91,47 +94,28 @@ public final class Engine: @unchecked Sendable {
         // Float ops of a snapshot may read folded int8 weights: dequantize them (a pass) before planning.
         let g = DequantizeFoldedWeights.forExecution(try graph(for: config.mode))
         let shapes = config.inputShapes.merging(inputShapes) { _, b in b }
-        let limit = config.maxMemory ?? MemoryBudget.physicalBytes
-        if !shapes.isEmpty { try Engine.checkActivationMemory(g, inputShapes: shapes, limit: limit) }
+        // The executor specializes, plans and checks memory (activations + weights) once, before packing anything.
         let options = PlanOptions(isaCap: config.isaCap, available: available ?? NativeCPU.usableISAs,
-                                  referenceOnly: config.mode == .reference, maxMemory: limit)
+                                  referenceOnly: config.mode == .reference, maxMemory: config.maxMemory ?? MemoryBudget.physicalBytes)
         return try Executor(graph: g, registry: registry, options: options, threads: threadContext(threads: config.threads),
                             inputShapes: shapes)
     }
 
-    /// Refuses input shapes whose activations (as the memory plan would lay them out) need more than this
-    /// machine's memory, before anything is allocated: sizes are computed with overflow checks, so a huge
-    /// `--shape` is one clear error instead of a trap or the OOM killer.
-    public static func checkActivationMemory(_ g0: Graph, inputShapes: [String: [Int]],
-                                             limit: Int = Int(clamping: ProcessInfo.processInfo.physicalMemory)) throws {
-        var shapes = inputShapes
-        for name in g0.inputs where shapes[name] == nil {
-            shapes[name] = (g0.values[name]?.shape ?? []).map { $0 < 0 ? 1 : $0 }
-        }
-        let g: Graph
-        do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
-        let cap = 1 << 52
-        func bytes(_ name: String) -> Int {
-            guard let v = g.values[name], let s = v.shape else { return 0 }
-            var n = (v.dtype ?? .f32).byteSize
-            for d in s {
-                let (p, o) = n.multipliedReportingOverflow(by: max(0, d))
-                if o || p > cap { return cap }
-                n = p
-            }
-            return n
-        }
-        let order = g.nodes.filter { $0.type != "fetch" }
-        let plan = MemoryPlan.build(graph: g, order: order, bytesOf: bytes, keepAlive: Set(g.outputs))
-        var total = 0
-        for b in plan.slotBytes {
-            let (t, o) = total.addingReportingOverflow(b)
-            total = o ? Int.max : t
-        }
-        if total > limit {
-            let text = inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\(InputShapes.text($0.value))" }.joined(separator: ",")
-            throw ExecutionError("input shapes \(text) need \(total >= cap ? "more than 4 PB" : MemoryBudget.format(total)) of activations, more than the memory limit of \(MemoryBudget.format(limit)) (--max-memory raises it)")
-        }
+    /// `count` streams of one plan for `config` (`config.threads` threads each): the first is `executor(config)`,
+    /// the others share its weight-holding kernels and have their own activation buffers and thread pools, so
+    /// all of them can run at once (`StreamSet` drives them). Profiling stays per stream: a profiler is passed to
+    /// one executor's run, never shared.
+    public func streams(_ config: RunConfig, count: Int, available: Set<ISALevel>? = nil) throws -> [Executor] {
+        guard count >= 1 else { throw ExecutionError("the number of streams must be at least 1, got \(count)") }
+        let first = try executor(config, available: available)
+        // Every stream has its own activations (weights are shared): check them all before allocating the others.
+        let activations = [[Int]](repeating: first.memory.slotBytes, count: count).flatMap { $0 }
+        try MemoryBudget.check(bufferBytes: activations,
+                               constantBytes: MemoryBudget.total(first.graph.values.values.compactMap { $0.constant?.byteCount }),
+                               limit: config.maxMemory ?? MemoryBudget.physicalBytes, inputShapes: config.inputShapes)
+        var all = [first]
+        for s in 1..<count { all.append(try first.stream(threads: threadContext(threads: config.threads, stream: s))) }
+        return all
     }
 
     /// Seeded pseudo-random inputs for every model input at the executor's planned shapes (uniform in [-1, 1)).

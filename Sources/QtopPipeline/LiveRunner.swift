@@ -161,13 +161,13 @@ public final class LiveRunner: @unchecked Sendable {
                     if let e = try? engine.executor(c) {
                         let p = Profiler()
                         let ins = Engine.randomInputs(for: e)
-                        for _ in 0..<5 { _ = try? e.run(ins, profiler: p) }
+                        for _ in 0..<5 { try? e.infer(ins, profiler: p) }
                         profiles[other] = (e, p)
                     }
                 }
             }
             do {
-                try executor!.run(inputs, profiler: profiler)
+                try executor!.infer(inputs, profiler: profiler)
             } catch {
                 lock.withLock { lastError = "\(error)" }
                 Thread.sleep(forTimeInterval: 0.2)

@@ -41,6 +41,8 @@ public final class Executor: @unchecked Sendable {
         let observed: [(String, Tensor)]
         /// Outputs the kernel allocates when it runs (their size depends on the data).
         let sized: [(String, RunTimeSizedOutput)]
+        /// feed: the planned tensor the model input is copied into, and its name.
+        let feed: (Tensor, String)?
     }
 
     public let graph: Graph
@@ -52,10 +54,17 @@ public final class Executor: @unchecked Sendable {
     private let tensors: [String: Tensor]
     /// Run-time-sized values (e.g. multiclass_nms3's Out) by name: their kernels allocate them on every run.
     private let sized: [String: RunTimeSizedOutput]
+    /// The model inputs' planned tensors, in `graph.inputs` order.
+    private let inputTensors: [(String, Tensor?)]
+    /// The registry entry behind each step's kernel (nil for feed / fetch), for `stream(threads:)`.
+    private let entries: [KernelEntry?]
+    private let options: PlanOptions
 
-    /// Builds a plan. `inputShapes` fixes unknown extents (the batch); missing inputs get batch 1.
-    public init(graph g0: Graph, registry: KernelRegistry, options: PlanOptions, threads: ThreadContext = .serial,
-                inputShapes: [String: [Int]] = [:]) throws {
+    /// Builds a plan. `inputShapes` fixes unknown extents (the batch); missing inputs get batch 1. The plan's memory
+    /// (activations + weights) is checked against `options.maxMemory` once, before any kernel packs weights or any
+    /// buffer is allocated.
+    public convenience init(graph g0: Graph, registry: KernelRegistry, options: PlanOptions, threads: ThreadContext = .serial,
+                            inputShapes: [String: [Int]] = [:]) throws {
         var shapes = inputShapes
         for name in g0.inputs where shapes[name] == nil {
             guard let s = g0.values[name]?.shape else { throw ExecutionError("input '\(name)' has no known shape") }
@@ -69,26 +78,23 @@ public final class Executor: @unchecked Sendable {
         do { g = try ShapeInference.specialize(g0, inputShapes: shapes) } catch { throw ExecutionError("\(error)") }
         let sizedNames = try Executor.runTimeSizedValues(g)
         try Executor.rejectIntegerWeightsOnFloatOps(g)
-        self.graph = g
-        self.threads = threads
 
         // The memory plan depends on shapes only: build and check it before kernels pack weights or build tables.
-        let written = Set(g.nodes.filter { $0.type != "fetch" }.flatMap { $0.allOutputs })
         let plan = MemoryPlan.build(graph: g, order: g.nodes.filter { $0.type != "fetch" }, bytesOf: { name in
             guard let v = g.values[name], let s = v.shape else { return 0 }
             return MemoryBudget.bytes(shape: s, elementBytes: (v.dtype ?? .f32).byteSize)
         }, keepAlive: Set(g.outputs), external: Set(sizedNames.keys))
         try MemoryBudget.check(bufferBytes: plan.slotBytes, constantBytes: MemoryBudget.total(g.values.values.compactMap { $0.constant?.byteCount }),
-                               limit: options.maxMemory ?? MemoryBudget.physicalBytes)
+                               limit: options.maxMemory ?? MemoryBudget.physicalBytes, inputShapes: inputShapes)
 
-        var chosen: [(Node, Kernel?, DispatchDecision)] = []
+        var chosen: [Chosen] = []
         for node in g.nodes {
             if node.type == "feed" || node.type == "fetch" {
-                chosen.append((node, nil, DispatchDecision(execType: ExecType(implementation: "copy", isa: .generic, precision: Executor.outputPrecision(g, node)), rejected: [])))
+                chosen.append(Chosen(node: node, kernel: nil, decision: DispatchDecision(execType: ExecType(implementation: "copy", isa: .generic, precision: Executor.outputPrecision(g, node)), rejected: []), entry: nil))
                 continue
             }
-            let (kernel, decision) = try Executor.choose(node: node, graph: g, registry: registry, options: options)
-            chosen.append((node, kernel, decision))
+            let (kernel, decision, entry) = try Executor.choose(node: node, graph: g, registry: registry, options: options)
+            chosen.append(Chosen(node: node, kernel: kernel, decision: decision, entry: entry))
         }
 
         for v in g.values.values where v.constant == nil && v.shape != nil && sizedNames[v.name] == nil {
@@ -96,7 +102,26 @@ public final class Executor: @unchecked Sendable {
                 throw ExecutionError("shape of '\(v.name)' is still unknown after shape inference")
             }
         }
+        try self.init(planned: g, memory: plan, chosen: chosen, runTimeSized: Set(sizedNames.keys), options: options, threads: threads)
+    }
+
+    /// A node's kernel as chosen at planning time, with the registry entry that built it.
+    struct Chosen {
+        let node: Node
+        let kernel: Kernel?
+        let decision: DispatchDecision
+        let entry: KernelEntry?
+    }
+
+    /// Binds a chosen plan to fresh activation buffers: every kernel's tensors by slot, built once.
+    private init(planned g: Graph, memory plan: MemoryPlan, chosen: [Chosen], runTimeSized sizedNames: Set<String>,
+                 options: PlanOptions, threads: ThreadContext) throws {
+        self.graph = g
+        self.threads = threads
+        self.options = options
         self.memory = plan
+        self.entries = chosen.map(\.entry)
+        let written = Set(g.nodes.filter { $0.type != "fetch" }.flatMap { $0.allOutputs })
         self.buffers = plan.slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: $0 + 64, alignment: 64) }
         var tensors: [String: Tensor] = [:]
         for (name, v) in g.values {
@@ -105,14 +130,19 @@ public final class Executor: @unchecked Sendable {
             tensors[name] = Tensor(dtype: v.dtype ?? .f32, shape: s, data: buffers[slot])
         }
         self.tensors = tensors
-        let sized = sizedNames.mapValues { _ in RunTimeSizedOutput() }
+        let sized = Dictionary(uniqueKeysWithValues: sizedNames.map { ($0, RunTimeSizedOutput()) })
         self.sized = sized
-        self.steps = try chosen.map { node, kernel, decision in
+        self.steps = try chosen.map { c in
+            let node = c.node
             let observed = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in
                 g.values[name]?.constant == nil ? tensors[name].map { (name, $0) } : nil
             }
             let sizedOuts = node.type == "fetch" ? [] : node.allOutputs.compactMap { name in sized[name].map { (name, $0) } }
-            guard kernel != nil else { return Step(node: node, kernel: nil, decision: decision, io: nil, observed: observed, sized: sizedOuts) }
+            guard let kernel = c.kernel else {
+                var feed: (Tensor, String)?
+                if node.type == "feed", let out = node.output("Out"), let dst = tensors[out] { feed = (dst, out) }
+                return Step(node: node, kernel: nil, decision: c.decision, io: nil, observed: observed, sized: sizedOuts, feed: feed)
+            }
             var ins: [String: [Tensor]] = [:]
             for slot in node.inputs {
                 ins[slot.name] = try slot.args.map { a in
@@ -128,10 +158,31 @@ public final class Executor: @unchecked Sendable {
                 let boxes = slot.args.compactMap { sized[$0] }
                 if boxes.count == slot.args.count, !boxes.isEmpty { runTime[slot.name] = boxes }
             }
-            return Step(node: node, kernel: kernel, decision: decision,
+            return Step(node: node, kernel: kernel, decision: c.decision,
                         io: KernelIO(inputs: ins, outputs: outs, threads: threads, runTimeSized: runTime),
-                        observed: observed, sized: sizedOuts)
+                        observed: observed, sized: sizedOuts, feed: nil)
         }
+        self.inputTensors = g.inputs.map { ($0, tensors[$0]) }
+    }
+
+    /// Another stream of this plan: the same graph, kernel choices and memory plan, with its own activation buffers
+    /// and its own threads, so it can run at the same time as this one (OpenVINO's throughput streams).
+    /// Kernels that are `StreamSharedKernel`s (read only once prepared: packed weights, tables) are shared, so
+    /// weights are packed once however many streams run; any other kernel is built again by the registry entry
+    /// that built it here.
+    public func stream(threads: ThreadContext) throws -> Executor {
+        let chosen = try zip(steps, entries).map { step, entry -> Chosen in
+            guard let k = step.kernel else { return Chosen(node: step.node, kernel: nil, decision: step.decision, entry: nil) }
+            if k is StreamSharedKernel { return Chosen(node: step.node, kernel: k, decision: step.decision, entry: entry) }
+            guard let entry else { throw ExecutionError("\(step.node.type) '\(step.node.name)': no entry to build another stream's kernel") }
+            let ctx = KernelBuildContext(node: step.node, graph: graph, isaCap: options.isaCap, available: options.available)
+            guard case .ready(let fresh) = try entry.make(ctx) else {
+                throw ExecutionError("\(step.node.type) '\(step.node.name)': \(entry.execType) built for one stream but not for another")
+            }
+            return Chosen(node: step.node, kernel: fresh, decision: step.decision, entry: entry)
+        }
+        return try Executor(planned: graph, memory: memory, chosen: chosen, runTimeSized: Set(sized.keys),
+                            options: options, threads: threads)
     }
 
     deinit { for b in buffers { b.deallocate() } }
@@ -179,7 +230,7 @@ public final class Executor: @unchecked Sendable {
 
     /// The best applicable kernel: highest ISA within the cap that the CPU has, then priority. Every candidate
     /// passed over is recorded with its reason, as `ONEDNN_VERBOSE=dispatch` would print.
-    static func choose(node: Node, graph: Graph, registry: KernelRegistry, options: PlanOptions) throws -> (Kernel, DispatchDecision) {
+    static func choose(node: Node, graph: Graph, registry: KernelRegistry, options: PlanOptions) throws -> (Kernel, DispatchDecision, KernelEntry) {
         let ctx = KernelBuildContext(node: node, graph: graph, isaCap: options.isaCap, available: options.available)
         var rejected: [DispatchDecision.Rejected] = []
         let candidates = registry.candidates(for: node.type)
@@ -205,7 +256,7 @@ public final class Executor: @unchecked Sendable {
             do { build = try e.make(ctx) } catch { build = .rejected("\(error)") }
             switch build {
             case .ready(let k):
-                return (k, DispatchDecision(execType: e.execType, rejected: rejected))
+                return (k, DispatchDecision(execType: e.execType, rejected: rejected), e)
             case .rejected(let why):
                 rejected.append(.init(implementation: e.implementation, isa: e.isa, reason: why))
             }
@@ -219,43 +270,51 @@ public final class Executor: @unchecked Sendable {
         Dictionary(uniqueKeysWithValues: graph.inputs.map { ($0, graph.values[$0]?.shape ?? []) })
     }
 
-    /// Runs the graph. Inputs must match the planned shapes and dtypes; outputs come back in `graph.outputs` order.
+    /// Runs the graph and returns copies of its outputs, in `graph.outputs` order. Inputs must match the planned
+    /// shapes and dtypes.
     @discardableResult
     public func run(_ inputs: [String: HostTensor], profiler: Profiler? = nil,
                     observe: ((Node, String, Tensor) -> Void)? = nil) throws -> [HostTensor] {
-        for name in graph.inputs {
+        try infer(inputs, profiler: profiler, observe: observe)
+        return try outputs()
+    }
+
+    /// Runs the graph, leaving its outputs in the plan's buffers (read them with `outputs()`): the hot loop of
+    /// bench and the live runner, which allocates nothing per inference.
+    public func infer(_ inputs: [String: HostTensor], profiler: Profiler? = nil,
+                      observe: ((Node, String, Tensor) -> Void)? = nil) throws {
+        for (name, planned) in inputTensors {
             guard let t = inputs[name] else { throw ExecutionError("missing input '\(name)'") }
-            guard let dst = tensors[name] else { throw ExecutionError("input '\(name)' is not planned") }
+            guard let dst = planned else { throw ExecutionError("input '\(name)' is not planned") }
             guard t.shape == dst.shape else { throw ExecutionError("input '\(name)' has shape \(t.shape), the plan expects \(dst.shape)") }
             guard t.dtype == dst.dtype else { throw ExecutionError("input '\(name)' is \(t.dtype.paddleName), the model expects \(dst.dtype.paddleName)") }
         }
         let runStart = profiler != nil ? Clock.wallNs() : 0
         for step in steps {
+            // The timed window covers the kernel call (or feed's copy) only; everything it reads was bound at plan time.
+            let w0 = profiler != nil ? Clock.wallNs() : 0
+            let c0 = profiler != nil ? Clock.threadCPUNs() : 0
             if let io = step.io, let kernel = step.kernel {
-                // The timed window covers the kernel call only; everything it reads was bound at plan time.
-                let w0 = profiler != nil ? Clock.wallNs() : 0
-                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
                 do {
                     try kernel.run(io)
                 } catch {
                     throw ExecutionError("\(step.node.type) '\(step.node.name)': \(error)")
                 }
-                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
-            } else {
-                let w0 = profiler != nil ? Clock.wallNs() : 0
-                let c0 = profiler != nil ? Clock.threadCPUNs() : 0
-                if step.node.type == "feed", let out = step.node.output("Out"), let dst = tensors[out], let src = inputs[out] {
-                    dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
-                }
-                if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
+            } else if let (dst, name) = step.feed, let src = inputs[name] {
+                dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
             }
+            if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
             if let observe {
                 for (name, t) in step.observed { observe(step.node, name, t) }
                 for (name, box) in step.sized { if let t = box.tensor { observe(step.node, name, Tensor(t)) } }
             }
         }
         if let p = profiler { p.recordRun(wallNs: Clock.wallNs() - runStart) }
-        return try graph.outputs.map { name in
+    }
+
+    /// Copies of the last run's outputs, in `graph.outputs` order.
+    public func outputs() throws -> [HostTensor] {
+        try graph.outputs.map { name in
             if let box = sized[name] {
                 guard let t = box.tensor else { throw ExecutionError("output '\(name)' was never computed") }
                 return t

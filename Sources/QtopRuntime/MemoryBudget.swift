@@ -1,4 +1,5 @@
 import Foundation
+import QtopProfile
 
 /// Refuses a plan whose memory would exceed a limit, with the figure, before anything is allocated.
 ///
@@ -32,12 +33,15 @@ public enum MemoryBudget {
         return sum
     }
 
-    /// Throws when the plan's buffers plus the constants it keeps exceed `limit` bytes.
-    public static func check(bufferBytes: [Int], constantBytes: Int, limit: Int) throws {
+    /// Throws when the plan's buffers plus the constants it keeps exceed `limit` bytes. `inputShapes` (the shapes
+    /// the user asked for, if any) are named in the message: they are what makes activations large.
+    public static func check(bufferBytes: [Int], constantBytes: Int, limit: Int, inputShapes: [String: [Int]] = [:]) throws {
         let buffers = total(bufferBytes)
         let all = total([buffers, constantBytes])
         guard all > limit else { return }
-        throw ExecutionError("the plan needs \(format(all)) (activations \(format(buffers)) + weights \(format(constantBytes))), "
+        let who = inputShapes.isEmpty ? "the plan needs"
+            : "input shapes " + inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\(InputShapes.text($0.value))" }.joined(separator: ",") + " need"
+        throw ExecutionError("\(who) \(format(all)) (activations \(format(buffers)) + weights \(format(constantBytes))), "
                              + "more than the memory limit of \(format(limit)); --max-memory raises the limit")
     }
 

@@ -12,22 +12,26 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var model: ModelArgument
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(help: "latency (one stream, intra-op threads) or throughput (one single-threaded stream per thread).")
+    @Option(help: "latency (one stream using every thread) or throughput (one single-threaded stream per thread, as OpenVINO's hint on a small CPU).")
     var hint: String = "latency"
+
+    @Option(help: "Streams (inferences in flight, each on its own thread with its own buffers; weights are shared). Default: 1 for latency, one per thread for throughput. --threads are split evenly over them.")
+    var streams: Int?
 
     @Option(name: .short, parsing: .unconditional, help: "Seconds to measure (default 5 unless -n is given).")
     var t: Double?
 
-    @Option(name: .short, parsing: .unconditional, help: "Iterations to measure.")
+    @Option(name: .short, parsing: .unconditional, help: "Iterations to measure (over all streams).")
     var n: Int?
 
-    @Flag(help: "JSON: {latency_ms:{median,p90,min,max}, throughput_fps, iterations, threads, isa, precision}.")
+    @Flag(help: "JSON: {latency_ms:{median,p90,min,max}, throughput_fps, iterations, threads, streams, isa, precision, mode, hint}.")
     var json = false
 
     func run() throws {
-        guard hint == "latency" || hint == "throughput" else { throw CLIError("--hint: expected latency or throughput, got '\(hint)'") }
+        guard let perf = PerformanceHint(rawValue: hint) else { throw CLIError("--hint: expected latency or throughput, got '\(hint)'") }
         if let t, !(t > 0 && t < 86_400) { throw CLIError("-t must be a positive number of seconds") }
         if let n, n < 1 { throw CLIError("-n must be at least 1") }
+        if let streams, !(1...256).contains(streams) { throw CLIError("--streams must be between 1 and 256, got \(streams)") }
         let seconds = t ?? (n == nil ? 5 : .infinity)
         let iterLimit = n ?? Int.max
 
@@ -36,32 +40,23 @@ struct BenchCommand: ParsableCommand {
         let engine = Engine(graph: loaded.graph)
         var config = try runtime.config(for: engine)
         config.inputShapes = try runtime.shape.resolved(engine.declaredInputs, path: path)
-        let streams = hint == "throughput" ? config.threads : 1
-        let totalThreads = config.threads
-        if hint == "throughput" { config.threads = 1 }
-        let executors: [Executor]
-        do { executors = try (0..<streams).map { _ in try engine.executor(config) } } catch { throw CLIError("\(path): \(error)") }
-        let inputs = Engine.randomInputs(for: executors[0])
-        do { for e in executors { try e.run(inputs) } } catch { throw CLIError("\(path): \(error)") } // warm-up
+        let layout = StreamLayout(hint: perf, threads: config.threads, streams: streams)
+        let set: StreamSet
+        do { set = try StreamSet(engine: engine, config: config, layout: layout) } catch { throw CLIError("\(path): \(error)") }
+        let first = set.executors[0]
+        let inputs = Engine.randomInputs(for: first)
+        do { try set.warmUp(inputs) } catch { throw CLIError("\(path): \(error)") }
 
         let progress = Progress(enabled: !json && isatty(2) != 0, seconds: seconds, iterations: n)
-        let state = BenchState()
-        let start = Clock.wallNs()
-        let deadline = seconds.isFinite ? start + UInt64(seconds * 1e9) : UInt64.max
-        DispatchQueue.concurrentPerform(iterations: streams) { s in
-            while !state.shouldStop(limit: iterLimit, deadline: deadline) {
-                let t0 = Clock.wallNs()
-                do { try executors[s].run(inputs) } catch { state.fail(error); break }
-                let count = state.add(Double(Clock.wallNs() - t0) / 1e6)
-                if s == 0 { progress.update(count: count, elapsed: Double(Clock.wallNs() - start) / 1e9) }
-            }
-        }
+        let m: StreamMeasurement
+        do {
+            m = try set.measure(inputs, seconds: seconds, iterations: iterLimit) { count, elapsed in progress.update(count: count, elapsed: elapsed) }
+        } catch { progress.finish(); throw CLIError("\(path): \(error)") }
         progress.finish()
-        if let failure = state.failure { throw CLIError("\(path): \(failure)") }
-        let latencies = state.latencies
-        let elapsed = Double(Clock.wallNs() - start) / 1e9
-        let fps = Double(latencies.count) / elapsed * Double(executors[0].graph.values[executors[0].graph.inputs.first ?? ""]?.shape?.first ?? 1)
-        let isa = executors[0].steps.compactMap { $0.kernel == nil ? nil : $0.decision.isa }.max() ?? .generic
+        let latencies = m.latenciesMs
+        let batch = first.graph.values[first.graph.inputs.first ?? ""]?.shape?.first ?? 1
+        let fps = m.fps(batch: batch)
+        let isa = first.steps.compactMap { $0.kernel == nil ? nil : $0.decision.isa }.max() ?? .generic
         let precision = config.mode == .int8 ? "INT8" : "FP32"
         if json {
             let out: JSON = .object([
@@ -71,8 +66,8 @@ struct BenchCommand: ParsableCommand {
                 ])),
                 ("throughput_fps", .double(fps)),
                 ("iterations", .int(latencies.count)),
-                ("threads", .int(totalThreads)),
-                ("streams", .int(streams)),
+                ("threads", .int(layout.totalThreads)),
+                ("streams", .int(layout.streams)),
                 ("isa", .string(isa.rawValue)),
                 ("precision", .string(precision)),
                 ("mode", .string(config.mode.rawValue)),
@@ -81,8 +76,9 @@ struct BenchCommand: ParsableCommand {
             print(out.serialized())
         } else {
             print("Model: \(path)")
-            print("Mode: \(config.mode.rawValue) (\(precision)), ISA: \(isa.rawValue) (cap \(config.isaCap.rawValue)), threads: \(totalThreads), streams: \(streams), hint: \(hint)")
-            print("Count: \(latencies.count) iterations in \(String(format: "%.2f", elapsed)) s")
+            print("Mode: \(config.mode.rawValue) (\(precision)), ISA: \(isa.rawValue) (cap \(config.isaCap.rawValue)), hint: \(hint)")
+            print("Streams: \(layout.streams) × \(layout.threadsPerStream) thread\(layout.threadsPerStream == 1 ? "" : "s") (inferences per stream: \(m.perStream.map(String.init).joined(separator: ", ")))")
+            print("Count: \(latencies.count) iterations in \(String(format: "%.2f", m.seconds)) s")
             print(String(format: "Latency: median %.3f ms, p90 %.3f ms, min %.3f ms, max %.3f ms",
                          percentile(latencies, 0.5), percentile(latencies, 0.9), latencies.min() ?? 0, latencies.max() ?? 0))
             print(String(format: "Throughput: %.2f FPS", fps))
@@ -121,19 +117,4 @@ final class Progress: @unchecked Sendable {
         guard enabled else { return }
         FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
     }
-}
-
-/// Latencies collected by all streams, guarded by one lock.
-final class BenchState: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var latencies: [Double] = []
-    private(set) var failure: Error?
-
-    func shouldStop(limit: Int, deadline: UInt64) -> Bool {
-        lock.withLock { latencies.count >= limit || failure != nil } || Clock.wallNs() >= deadline
-    }
-
-    func add(_ ms: Double) -> Int { lock.withLock { latencies.append(ms); return latencies.count } }
-
-    func fail(_ e: Error) { lock.withLock { if failure == nil { failure = e } } }
 }

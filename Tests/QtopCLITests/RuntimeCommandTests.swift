@@ -157,6 +157,14 @@ final class RuntimeCommandTests: XCTestCase {
         XCTAssertNotNil(obj["precision"] as? String)
         let tp = try json(try QtopBinary.run(["bench", model, "-n", "4", "--json", "--threads", "2", "--hint", "throughput"]))
         XCTAssertEqual(tp["threads"] as? Int, 2)
+        XCTAssertEqual(tp["streams"] as? Int, 2, "throughput: one stream per thread")
+        XCTAssertEqual(tp["iterations"] as? Int, 4, "-n counts the inferences of all streams")
+        let one = try json(try QtopBinary.run(["bench", model, "-n", "3", "--json", "--threads", "2", "--hint", "throughput", "--streams", "1"]))
+        XCTAssertEqual(one["streams"] as? Int, 1)
+        XCTAssertEqual(one["threads"] as? Int, 2)
+        let bad = try QtopBinary.run(["bench", model, "-n", "1", "--streams", "0"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--streams"), bad.stderr)
     }
 
     func testPassesJSONContractAndStopAfter() throws {

@@ -432,9 +432,9 @@ final class Int8KernelTests: XCTestCase {
         let range: Float = 10
         for dt in [QTOP_DT_U8, QTOP_DT_S8] {
             var q = [UInt8](repeating: 0, count: x.count)
-            q.withUnsafeMutableBytes { qtop_quantize_nchw_to_nhwc(x, $0.baseAddress, Int32(dt.rawValue), 2, 5, 3, 4, range, pool.handleForTests) }
+            q.withUnsafeMutableBytes { qtop_quantize_nchw_to_nhwc(x, $0.baseAddress, Int32(dt.rawValue), 2, 5, 3, 4, range, 0, pool.handleForTests) }
             var back = [Float](repeating: 0, count: x.count)
-            qtop_dequantize_nhwc_to_nchw(q, Int32(dt.rawValue), &back, 2, 5, 3, 4, range, nil)
+            qtop_dequantize_nhwc_to_nchw(q, Int32(dt.rawValue), &back, 2, 5, 3, 4, range, 0, nil)
             let inv = Float(127) / range, step = range / 127
             for ni in 0..<n { for ci in 0..<c { for yi in 0..<h { for xi in 0..<w {
                 let v = x[((ni * c + ci) * h + yi) * w + xi]

@@ -103,14 +103,18 @@ final class InputShapePipelineTests: XCTestCase {
     func testActivationMemoryIsCheckedBeforePlanning() throws {
         let e = try dynamicEngine()
         XCTAssertEqual(e.declaredInputs, [DeclaredInput(name: "x", shape: [-1, 2, -1, -1], elementBytes: 4)])
-        // x 2×8×8 + conv and relu 3×8×8 floats: well under 10 kB, well over 100 bytes.
-        XCTAssertNoThrow(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [1, 2, 8, 8]], limit: 10_000))
-        XCTAssertThrowsError(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [1, 2, 8, 8]], limit: 100)) {
-            XCTAssertTrue("\($0)".contains("x=[1,2,8,8] need"), "\($0)")
+        func plan(_ x: [Int], limit: Int) throws -> Executor {
+            try e.executor(RunConfig(mode: .fp32, isaCap: .generic, threads: 1, inputShapes: ["x": x], maxMemory: limit))
+        }
+        // x 2×8×8 + conv and relu 3×8×8 floats + the 3×2×3×3 filter: well under 10 kB, well over 100 bytes.
+        XCTAssertNoThrow(try plan([1, 2, 8, 8], limit: 10_000))
+        XCTAssertThrowsError(try plan([1, 2, 8, 8], limit: 100)) {
+            XCTAssertTrue("\($0)".contains("input shapes x=[1,2,8,8] need"), "\($0)")
+            XCTAssertTrue("\($0)".contains("more than the memory limit of 100 B"), "\($0)")
         }
         // Dims whose products overflow are reported, not trapped.
         let huge = Int(Int32.max)
-        XCTAssertThrowsError(try Engine.checkActivationMemory(e.original, inputShapes: ["x": [huge, 2, huge, huge]], limit: 1 << 40))
+        XCTAssertThrowsError(try plan([huge, 2, huge, huge], limit: 1 << 40))
     }
 
     func testIdleRunnerWaitsForShapesThenRespecializes() throws {

@@ -158,12 +158,13 @@ void qtop_qpool_destroy(qtop_qpool *p);
 
 /* ---------------------------------------------------------------- reorders */
 
-/* f32 NCHW → u8/s8 NHWC, q = clamp(rint(x * (127 / range))). For [M,K] use n=M, c=K, h=w=1. */
+/* f32 NCHW → u8/s8 NHWC, q = clamp(rint(x * (127 / range))). For [M,K] use n=M, c=K, h=w=1. `isa`: the row kernels
+ * of that level (bit-exact with every other level); a level without them (or that the CPU lacks) runs generic C. */
 void qtop_quantize_nchw_to_nhwc(const float *src, void *dst, int dst_dt, int n, int c, int h, int w, float range,
-                                qtop_pool *pool);
-/* u8/s8 NHWC → f32 NCHW, x = q * (range / 127). */
+                                int isa, qtop_pool *pool);
+/* u8/s8 NHWC → f32 NCHW, x = q * (range / 127). `isa` as above. */
 void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n, int c, int h, int w, float range,
-                                  qtop_pool *pool);
+                                  int isa, qtop_pool *pool);
 /* f32 NHWC → f32 NCHW. */
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool);
 

@@ -186,13 +186,13 @@ public func registerNativeKernels(_ r: KernelRegistry) {
         r.register(KernelEntry(op: "qpool2d", precision: .i8, implementation: "pool", isa: isa, priority: prio(isa)) { ctx in
             try makeQPool(ctx, isa: isa)
         })
+        r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: isa, priority: prio(isa)) { ctx in
+            try makeQuantize(ctx, isa: isa)
+        })
+        r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: isa, priority: prio(isa)) { ctx in
+            try makeDequantize(ctx, isa: isa)
+        })
     }
-    r.register(KernelEntry(op: "quantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        try makeQuantize(ctx)
-    })
-    r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: .generic, priority: 1) { ctx in
-        try makeDequantize(ctx)
-    })
     r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: .generic, priority: 1) { ctx in
         try makeFPool(ctx)
     })

@@ -277,7 +277,8 @@ private func nchw(_ s: [Int], nhwc: Bool) -> (Int, Int, Int, Int) {
 final class NativeQuantizeKernel: Kernel {
     let dt: qtop_dtype
     let range: Float
-    init(dt: qtop_dtype, range: Float) { self.dt = dt; self.range = range }
+    let isa: ISALevel
+    init(dt: qtop_dtype, range: Float, isa: ISALevel) { self.dt = dt; self.range = range; self.isa = isa }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
@@ -285,13 +286,14 @@ final class NativeQuantizeKernel: Kernel {
         guard x.count == y.count, x.dtype == .f32 else { throw KernelError("quantize: bad tensors") }
         let (n, c, h, w) = nchw(x.shape, nhwc: false)
         qtop_quantize_nchw_to_nhwc(x.f32, y.data, ci(dt), Int32(n), Int32(c), Int32(h), Int32(w), range,
-                                   nativePoolHandle(io.threads))
+                                   isa.cValue, nativePoolHandle(io.threads))
     }
 }
 
 final class NativeDequantizeKernel: Kernel {
     let range: Float
-    init(range: Float) { self.range = range }
+    let isa: ISALevel
+    init(range: Float, isa: ISALevel) { self.range = range; self.isa = isa }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("X")
@@ -302,17 +304,20 @@ final class NativeDequantizeKernel: Kernel {
             qtop_reorder_nhwc_to_nchw_f32(x.f32, y.f32, Int32(n), Int32(c), Int32(h), Int32(w), nativePoolHandle(io.threads))
         } else {
             qtop_dequantize_nhwc_to_nchw(x.data, ci(sdt), y.f32, Int32(n), Int32(c), Int32(h), Int32(w), range,
-                                         nativePoolHandle(io.threads))
+                                         isa.cValue, nativePoolHandle(io.threads))
         }
     }
 }
 
-func makeQuantize(_ ctx: KernelBuildContext) throws -> KernelBuild {
+/// The reorder rows of `isa` (vectorised, bit-exact with the generic C rows).
+func makeQuantize(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+    if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let spec = try ctx.spec(QuantizeSpec.self)
-    return .ready(NativeQuantizeKernel(dt: NativeAttr.cDType(spec.outType), range: spec.scale))
+    return .ready(NativeQuantizeKernel(dt: NativeAttr.cDType(spec.outType), range: spec.scale, isa: isa))
 }
 
-func makeDequantize(_ ctx: KernelBuildContext) throws -> KernelBuild {
+func makeDequantize(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+    if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let spec = try ctx.spec(DequantizeSpec.self)
-    return .ready(NativeDequantizeKernel(range: spec.scale))
+    return .ready(NativeDequantizeKernel(range: spec.scale, isa: isa))
 }

@@ -1,0 +1,117 @@
+/* AVX2 reorder rows between fp32 NCHW and int8 NHWC (the quantize / dequantize boundaries of an int8 graph).
+ * Blocks of 8 channels × 8 pixels go through an 8×8 register transpose; channel and pixel tails fall back to the
+ * same arithmetic one lane at a time. Bit-exact with qtop__q8_quant_row_generic / qtop__q8_dequant_row_generic:
+ * the product is one multiply (no contraction), NaN becomes 0, the clamp keeps the scalar's order, and vcvtps2dq
+ * rounds half to even like rintf in the default rounding mode. */
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+#include "isa_config.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define T_AVX2 __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+
+/* 8 floats → 8 int32 grid values: requant() lane by lane. */
+INL T_AVX2 __m256i quant8(__m256 x, __m256 inv, __m256 lo, __m256 hi) {
+    __m256 v = _mm256_mul_ps(x, inv);
+    v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));   /* NaN → +0 */
+    v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    return _mm256_cvtps_epi32(v);
+}
+
+/* r[i][j] → r[j][i] for an 8×8 block of 32-bit lanes (bit moves only). */
+INL T_AVX2 void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* 8 int32 grid values (already in the dtype's range) → 8 bytes. */
+INL T_AVX2 void store8(void *d, __m256i q, int is_signed) {
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    __m128i b = is_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+    _mm_storel_epi64((__m128i *)d, b);
+}
+
+T_AVX2 void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv) {
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const float flo = is_signed ? -128.0f : 0.0f, fhi = is_signed ? 127.0f : QTOP_U8_MAX;
+    const __m256 lo = _mm256_set1_ps(flo), hi = _mm256_set1_ps(fhi);
+    uint8_t *d = dst;
+    if (hw == 1) {
+        /* one pixel per row ([M,K] matrices): C contiguous values in, C out */
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) store8(d + ch, quant8(_mm256_loadu_ps(src + ch), vinv, lo, hi), is_signed);
+        for (; ch < C; ch++) d[ch] = (uint8_t)requant(src[ch], inv, flo, fhi);
+        return;
+    }
+    int x = 0;
+    for (; x + 8 <= W; x += 8) {
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = _mm256_castsi256_ps(quant8(_mm256_loadu_ps(src + (int64_t)(ch + i) * hw + x), vinv, lo, hi));
+            transpose8(r);
+            for (int j = 0; j < 8; j++) store8(d + (int64_t)(x + j) * C + ch, _mm256_castps_si256(r[j]), is_signed);
+        }
+        for (; ch < C; ch++) {
+            int32_t q[8];
+            _mm256_storeu_si256((__m256i *)q, quant8(_mm256_loadu_ps(src + (int64_t)ch * hw + x), vinv, lo, hi));
+            for (int j = 0; j < 8; j++) d[(int64_t)(x + j) * C + ch] = (uint8_t)q[j];
+        }
+    }
+    for (; x < W; x++)
+        for (int ch = 0; ch < C; ch++) d[(int64_t)x * C + ch] = (uint8_t)requant(src[(int64_t)ch * hw + x], inv, flo, fhi);
+}
+
+/* 8 bytes → 8 floats times scale. */
+INL T_AVX2 __m256 dequant8(const uint8_t *p, int is_signed, __m256 scale) {
+    __m128i b = _mm_loadl_epi64((const __m128i *)p);
+    __m256i i = is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(i), scale);
+}
+
+T_AVX2 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale) {
+    const uint8_t *s = src;
+    const __m256 vs = _mm256_set1_ps(scale);
+    if (hw == 1) {
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) _mm256_storeu_ps(dst + ch, dequant8(s + ch, is_signed, vs));
+        for (; ch < C; ch++) dst[ch] = (is_signed ? (float)(int8_t)s[ch] : (float)s[ch]) * scale;
+        return;
+    }
+    int x = 0;
+    for (; x + 8 <= W; x += 8) {
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) {
+            __m256 r[8];
+            for (int j = 0; j < 8; j++) r[j] = dequant8(s + (int64_t)(x + j) * C + ch, is_signed, vs);
+            transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (int64_t)(ch + i) * hw + x, r[i]);
+        }
+        for (; ch < C; ch++) {
+            uint8_t b[8];
+            for (int j = 0; j < 8; j++) b[j] = s[(int64_t)(x + j) * C + ch];
+            _mm256_storeu_ps(dst + (int64_t)ch * hw + x, dequant8(b, is_signed, vs));
+        }
+    }
+    for (; x < W; x++)
+        for (int ch = 0; ch < C; ch++) {
+            uint8_t b = s[(int64_t)x * C + ch];
+            dst[(int64_t)ch * hw + x] = (is_signed ? (float)(int8_t)b : (float)b) * scale;
+        }
+}
+#endif
