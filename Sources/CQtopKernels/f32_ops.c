@@ -1,16 +1,19 @@
 /* fp32 non-convolution ops of the OCR / detection / transformer families: broadcasting elementwise binaries,
  * activations (relu, sigmoid, swish, hard_sigmoid, hard_swish), layer_norm rows and softmax rows.
  *
- * Each op has a scalar reference (the generic row of isa_config) written in the Swift reference kernels'
- * operation order, and an AVX2+FMA version (also the avx512_core row's: these ops are memory-bound, 8 lanes
- * already keep up with the loads). Binaries, relu, hard_sigmoid and hard_swish are IEEE-exact
- * (same operations per element, max/min operand order chosen to match std::max/std::min NaN behaviour), so every
- * ISA gives the reference's bits. exp-based ops (sigmoid, swish, softmax) use expf in the reference and a
- * polynomial exp (range reduction by ln 2, degree-6 Taylor on [-ln2/2, ln2/2], < 2 ulp) in SIMD; layer_norm's
- * SIMD sums in lanes. Those agree with the reference to a few ulp (tests bound it).
+ * Each op has a scalar reference (the generic row of isa_config) and an AVX2+FMA version (also the avx512_core
+ * row's: these ops are memory-bound, 8 lanes already keep up with the loads); every ISA gives the same bits, so
+ * int8 graphs that end in these float ops stay bit-identical across ISAs and thread counts. Binaries, relu,
+ * hard_sigmoid and hard_swish are Paddle's formulas operation for operation (max/min operand order matching
+ * std::max/std::min NaN behaviour). The exp-based ops (sigmoid, swish, softmax) use one polynomial exp (range
+ * reduction by ln 2, degree-6 Taylor on [-ln2/2, ln2/2], FMA steps, < 2 ulp from expf), written once per width;
+ * layer_norm and softmax sum in 8 lanes reduced in a fixed tree, which the scalar rows mirror. Those agree with
+ * Paddle's expf / sequential sums to a few ulp (tests bound it).
  * The driver functions (qtop_f32_*) only split rows over the pool and call the row's kernels. */
 #include "isa_config.h"
 #include <math.h>
+/* No a*b+c contraction: every row must round exactly as the others (FMA only where written as fmaf / fmadd). */
+#pragma STDC FP_CONTRACT OFF
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -37,11 +40,41 @@ static void bin_row_generic(int op, const float *x, int xs, const float *y, int 
     for (int64_t i = 0; i < n; i++) out[i] = bin1(op, x[i * xs], y[i * ys]);
 }
 
+/* The SIMD exp (exp8 below), one lane: same clamp, rounding, FMA steps and scaling, so the same bits. */
+static inline float exp1(float x) {
+    if (x != x) return x;
+    if (x > 88.72283f) return INFINITY;
+    x = -87.33654f > x ? -87.33654f : x;
+    x = 88.72283f < x ? 88.72283f : x;
+    float n = nearbyintf(x * 1.44269504088896341f);
+    float r = fmaf(n, -0.693145751953125f, x);
+    r = fmaf(n, -1.428606765330187e-06f, r);
+    float p = 1.0f / 720;
+    p = fmaf(p, r, 1.0f / 120);
+    p = fmaf(p, r, 1.0f / 24);
+    p = fmaf(p, r, 1.0f / 6);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1;
+    uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, 4);
+    memcpy(&s2, &b2, 4);
+    return p * s1 * s2;
+}
+
+/* Sum of 8 lane accumulators in exp8's horizontal order: (l0+l4 + l2+l6) + (l1+l5 + l3+l7). */
+static inline float lanes_sum(const float l[8]) {
+    float a0 = l[0] + l[4], a1 = l[1] + l[5], a2 = l[2] + l[6], a3 = l[3] + l[7];
+    return (a0 + a2) + (a1 + a3);
+}
+
 static inline float un1(const qtop_unary_desc *d, float x) {
     switch (d->op) {
     case QTOP_UN_RELU: return x > 0 ? x : 0;
-    case QTOP_UN_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case QTOP_UN_SWISH: return x / (1.0f + expf(-d->a * x));
+    case QTOP_UN_SIGMOID: return 1.0f / (1.0f + exp1(0.0f - x));
+    case QTOP_UN_SWISH: return x / (1.0f + exp1(-d->a * x));
     case QTOP_UN_HARD_SIGMOID: return smin(smax(x * d->a + d->b, 0.0f), 1.0f);
     default: return smin(smax(x + d->c, 0.0f), d->a) * x / d->b; /* hard_swish */
     }
@@ -53,14 +86,21 @@ static void unary_generic(const qtop_unary_desc *d, const float *x, float *y, in
 
 static void layer_norm_row_generic(const float *x, float *y, int64_t cols, float eps, const float *scale,
                                    const float *bias, float *mean, float *var) {
-    float sum = 0;
-    for (int64_t j = 0; j < cols; j++) sum += x[j];
+    float l[8] = { 0 };
+    int64_t j = 0;
+    for (; j + 8 <= cols; j += 8)
+        for (int q = 0; q < 8; q++) l[q] += x[j + q];
+    float sum = lanes_sum(l);
+    for (; j < cols; j++) sum += x[j];
     float m = sum / (float)cols;
-    float sq = 0;
-    for (int64_t j = 0; j < cols; j++) { float d = x[j] - m; sq += d * d; }
+    memset(l, 0, sizeof l);
+    for (j = 0; j + 8 <= cols; j += 8)
+        for (int q = 0; q < 8; q++) { float d = x[j + q] - m; l[q] = fmaf(d, d, l[q]); }
+    float sq = lanes_sum(l);
+    for (; j < cols; j++) { float d = x[j] - m; sq += d * d; }
     float v = sq / (float)cols;
     float inv = 1.0f / sqrtf(v + eps);
-    for (int64_t j = 0; j < cols; j++) {
+    for (j = 0; j < cols; j++) {
         float o = (x[j] - m) * inv;
         if (scale) o *= scale[j];
         if (bias) o += bias[j];
@@ -73,8 +113,9 @@ static void layer_norm_row_generic(const float *x, float *y, int64_t cols, float
 static void softmax_row_generic(const float *x, float *y, int64_t n) {
     float m = -INFINITY;
     for (int64_t k = 0; k < n; k++) m = m > x[k] ? m : x[k];
-    float sum = 0;
-    for (int64_t k = 0; k < n; k++) { y[k] = expf(x[k] - m); sum += y[k]; }
+    float l[8] = { 0 };
+    for (int64_t k = 0; k < n; k++) { y[k] = exp1(x[k] - m); l[k % 8] += y[k]; }
+    float sum = lanes_sum(l);
     for (int64_t k = 0; k < n; k++) y[k] = y[k] / sum;
 }
 

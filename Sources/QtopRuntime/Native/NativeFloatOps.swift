@@ -5,8 +5,10 @@ import QtopGraph
 // Native fp32 elementwise ops of the model families (C: f32_ops.c, ISA through the isa_config row): broadcasting
 // binaries, relu / sigmoid / swish / silu / hard_sigmoid / hard_swish, layer_norm and last-axis softmax. The
 // broadcast layout is worked out here once per plan (rows of a contiguous or broadcast run, with each row's X / Y
-// offsets); the C side only walks rows. Binaries, relu, hard_sigmoid and hard_swish give the reference's bits
-// ("eltwise"); the exp-based ops and layer_norm are within a few ulp ("eltwise_exp", "layer_norm", "softmax").
+// offsets); the C side only walks rows. Every ISA row gives the same bits (int8 graphs ending in these ops stay
+// bit-identical across ISAs). Binaries, relu, hard_sigmoid and hard_swish also give the Swift reference's bits
+// ("eltwise"); the exp-based ops and the lane-summed rows are within a few ulp of it ("eltwise_exp", "lnorm8",
+// "softmax8").
 
 private func knownShape(_ s: [Int]) -> Bool { !s.isEmpty && s.allSatisfy { $0 > 0 } }
 
@@ -95,7 +97,7 @@ private func opsGate(_ isa: ISALevel, _ ctx: KernelBuildContext) -> String? {
     return qtop_f32_ops_available(isa.cValue) == 1 ? nil : "\(isa.rawValue): no fp32 op kernels"
 }
 
-func makeNativeBinary(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+func makeNativeBinary(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
     if let why = opsGate(isa, ctx) { return .rejected(why) }
     guard let op = nativeBinaryOps[ctx.node.type] else { return .rejected("no native kernel for \(ctx.node.type)") }
     let xs = ctx.inputShape("X"), ys = ctx.inputShape("Y"), os = ctx.outputShape("Out")
@@ -134,7 +136,7 @@ func nativeUnaryDesc(_ ctx: KernelBuildContext) throws -> qtop_unary_desc? {
     return d
 }
 
-func makeNativeUnary(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+func makeNativeUnary(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
     if let why = opsGate(isa, ctx) { return .rejected(why) }
     guard ctx.inputDType("X") == .f32 else { return .rejected("X must be f32") }
     guard let desc = try nativeUnaryDesc(ctx) else { return .rejected("no native kernel for \(ctx.node.type)") }
@@ -150,7 +152,7 @@ func makeNativeUnary(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelB
     })
 }
 
-func makeNativeLayerNorm(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+func makeNativeLayerNorm(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
     if let why = opsGate(isa, ctx) { return .rejected(why) }
     let spec = try ctx.spec(LayerNormSpec.self)
     let xs = ctx.inputShape("X")
@@ -176,7 +178,7 @@ func makeNativeLayerNorm(_ ctx: KernelBuildContext, isa: ISALevel) throws -> Ker
     })
 }
 
-func makeNativeSoftmax(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+func makeNativeSoftmax(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
     if let why = opsGate(isa, ctx) { return .rejected(why) }
     let xs = ctx.inputShape("X")
     guard knownShape(xs), ctx.inputDType("X") == .f32 else { return .rejected("X must be a known f32 shape") }
@@ -192,28 +194,18 @@ func makeNativeSoftmax(_ ctx: KernelBuildContext, isa: ISALevel) throws -> Kerne
     })
 }
 
-/// Registers the f32_ops.c kernels: at avx2 and avx512_core for every op (the SIMD rows), and the generic row for
-/// the binaries (the scalar reference in C beats the Swift reference's per-element closure; the activations and
-/// layer_norm already have bit-exact Swift fast kernels at generic).
+/// Registers the f32_ops.c kernels at avx2 and avx512_core (the SIMD rows) and generic (the scalar row, priority 2:
+/// ahead of the Swift fast kernels there, so every ISA cap computes the same bits).
 func registerNativeFloatOps(_ r: KernelRegistry) {
     for isa: ISALevel in [.avx512_core, .avx2, .generic] {
-        for op in nativeBinaryOps.keys.sorted() {
-            r.register(KernelEntry(op: op, precision: .f32, implementation: "eltwise", isa: isa, priority: isa == .generic ? 1 : 0) { ctx in
-                try makeNativeBinary(ctx, isa: isa)
-            })
+        let prio = isa == .generic ? 2 : 0
+        func add(_ op: String, _ impl: String, _ make: @escaping (KernelBuildContext, ISALevel) throws -> KernelBuild) {
+            r.register(KernelEntry(op: op, precision: .f32, implementation: impl, isa: isa, priority: prio) { ctx in try make(ctx, isa) })
         }
-        if isa == .generic { continue }
-        for op in ["relu", "hard_sigmoid", "hard_swish"] {
-            r.register(KernelEntry(op: op, precision: .f32, implementation: "eltwise", isa: isa) { ctx in try makeNativeUnary(ctx, isa: isa) })
-        }
-        for op in ["sigmoid", "silu", "swish"] {
-            r.register(KernelEntry(op: op, precision: .f32, implementation: "eltwise_exp", isa: isa) { ctx in try makeNativeUnary(ctx, isa: isa) })
-        }
-        r.register(KernelEntry(op: "layer_norm", precision: .f32, implementation: "layer_norm", isa: isa) { ctx in
-            try makeNativeLayerNorm(ctx, isa: isa)
-        })
-        r.register(KernelEntry(op: "softmax", precision: .f32, implementation: "softmax", isa: isa) { ctx in
-            try makeNativeSoftmax(ctx, isa: isa)
-        })
+        for op in nativeBinaryOps.keys.sorted() { add(op, "eltwise", makeNativeBinary) }
+        for op in ["relu", "hard_sigmoid", "hard_swish"] { add(op, "eltwise", makeNativeUnary) }
+        for op in ["sigmoid", "silu", "swish"] { add(op, "eltwise_exp", makeNativeUnary) }
+        add("layer_norm", "lnorm8", makeNativeLayerNorm)
+        add("softmax", "softmax8", makeNativeSoftmax)
     }
 }
