@@ -119,8 +119,13 @@ static void softmax_row_generic(const float *x, float *y, int64_t n) {
     for (int64_t k = 0; k < n; k++) y[k] = y[k] / sum;
 }
 
+/* y = x * s + b (two roundings, as inference batch_norm's reference). */
+static void affine_row_generic(const float *x, float *y, int64_t n, float s, float b) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * s + b;
+}
+
 const qtop_f32_ops qtop__f32_ops_generic = {
-    bin_row_generic, unary_generic, layer_norm_row_generic, softmax_row_generic,
+    bin_row_generic, unary_generic, layer_norm_row_generic, softmax_row_generic, affine_row_generic,
 };
 
 /* ---------------------------------------------------------------- AVX2 + FMA ------------------------------ */
@@ -291,8 +296,18 @@ AVX2 static void softmax_row_avx2(const float *x, float *y, int64_t n) {
     }
 }
 
+AVX2 static void affine_row_avx2(const float *x, float *y, int64_t n, float s, float b) {
+    __m256 vs = _mm256_set1_ps(s), vb = _mm256_set1_ps(b);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), vb));
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        _mm256_maskstore_ps(y + i, m, _mm256_add_ps(_mm256_mul_ps(_mm256_maskload_ps(x + i, m), vs), vb));
+    }
+}
+
 const qtop_f32_ops qtop__f32_ops_avx2 = {
-    bin_row_avx2, unary_avx2, layer_norm_row_avx2, softmax_row_avx2,
+    bin_row_avx2, unary_avx2, layer_norm_row_avx2, softmax_row_avx2, affine_row_avx2,
 };
 #endif
 
@@ -404,5 +419,32 @@ int qtop_f32_softmax_rows(int isa, const float *x, float *y, int64_t rows, int64
     if (rows == 0) return 1;
     row_job j = { k, x, NULL, NULL, y, NULL, NULL, rows, cols, rows_per_task(rows, cols), 0, 1 };
     qtop_parallel_for(pool, (rows + j.per - 1) / j.per, row_task, &j);
+    return 1;
+}
+
+typedef struct {
+    const qtop_f32_ops *k;
+    const float *x, *scale, *bias;
+    float *y;
+    int64_t rows, inner, channels, per;
+} affine_job;
+
+static void affine_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const affine_job *j = ctx;
+    int64_t r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t c = r % j->channels;
+        j->k->affine_row(j->x + r * j->inner, j->y + r * j->inner, j->inner, j->scale[c], j->bias[c]);
+    }
+}
+
+int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_t inner, const float *scale,
+                         const float *bias, int64_t channels, qtop_pool *pool) {
+    const qtop_f32_ops *k = ops_for(isa);
+    if (!k || rows < 0 || inner < 0 || channels <= 0) return 0;
+    if (rows == 0 || inner == 0) return 1;
+    affine_job j = { k, x, scale, bias, y, rows, inner, channels, rows_per_task(rows, inner) };
+    qtop_parallel_for(pool, (rows + j.per - 1) / j.per, affine_task, &j);
     return 1;
 }

@@ -26,6 +26,7 @@ typedef struct {
     void (*layer_norm_row)(const float *x, float *y, int64_t cols, float eps, const float *scale, const float *bias,
                            float *mean, float *var);
     void (*softmax_row)(const float *x, float *y, int64_t n);
+    void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
 } qtop_f32_ops;
 
 typedef struct qtop_isa_config {

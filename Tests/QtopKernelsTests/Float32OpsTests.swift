@@ -203,4 +203,22 @@ final class Float32OpsTests: XCTestCase {
         XCTAssertEqual(y.withUnsafeMutableBufferPointer { qtop_f32_softmax_rows(ISALevel.generic.cValue, [1], $0.baseAddress, 1, 0, nil) }, 0)
         XCTAssertEqual(y, [7])
     }
+
+    /// Inference batch_norm rows: y = x · s[c] + b[c], two roundings, on every ISA (the reference's formula).
+    func testAffineRowsMatchBatchNormFormula() {
+        let pool = NativeThreadPool(threads: 2)
+        for (rows, inner, channels) in [(6, 1, 3), (8, 13, 4), (24, 1000, 12)] {
+            let x = values(rows * inner, seed: UInt64(inner)), s = values(channels, seed: 3), b = values(channels, seed: 4)
+            func run(_ isa: ISALevel, _ p: NativeThreadPool?) -> [Float] {
+                var y = [Float](repeating: 0, count: x.count)
+                XCTAssertEqual(y.withUnsafeMutableBufferPointer {
+                    qtop_f32_affine_rows(isa.cValue, x, $0.baseAddress, Int64(rows), Int64(inner), s, b, Int64(channels), p?.handle)
+                }, 1)
+                return y
+            }
+            let want = (0..<x.count).map { i -> Float in let c = (i / inner) % channels; return x[i] * s[c] + b[c] }
+            sameBits(run(.generic, nil), want, "generic affine \(rows)x\(inner)")
+            for isa in simdISAs { for p in [nil, pool] { sameBits(run(isa, p), want, "\(isa) affine \(rows)x\(inner)") } }
+        }
+    }
 }

@@ -231,6 +231,9 @@ int qtop_f32_unary(int isa, const qtop_unary_desc *d, const float *x, float *y, 
 /* layer_norm over rows of `cols`: Paddle's formula; scale / bias / mean / var may be NULL. */
 int qtop_f32_layer_norm(int isa, const float *x, float *y, int64_t rows, int64_t cols, float eps, const float *scale,
                         const float *bias, float *mean, float *var, qtop_pool *pool);
+/* Row r of `inner` values: y = x * scale[r % channels] + bias[r % channels] (inference batch_norm, NCHW). */
+int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_t inner, const float *scale,
+                         const float *bias, int64_t channels, qtop_pool *pool);
 /* softmax over each contiguous row of `cols`. */
 int qtop_f32_softmax_rows(int isa, const float *x, float *y, int64_t rows, int64_t cols, qtop_pool *pool);
 

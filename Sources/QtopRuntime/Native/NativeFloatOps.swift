@@ -3,7 +3,8 @@ import QtopFormat
 import QtopGraph
 
 // Native fp32 elementwise ops of the model families (C: f32_ops.c, ISA through the isa_config row): broadcasting
-// binaries, relu / sigmoid / swish / silu / hard_sigmoid / hard_swish, layer_norm and last-axis softmax. The
+// binaries, relu / sigmoid / swish / silu / hard_sigmoid / hard_swish, layer_norm, last-axis softmax and inference
+// batch_norm (NCHW; the one after a conv2d_transpose does not fold). The
 // broadcast layout is worked out here once per plan (rows of a contiguous or broadcast run, with each row's X / Y
 // offsets); the C side only walks rows. Every ISA row gives the same bits (int8 graphs ending in these ops stay
 // bit-identical across ISAs). Binaries, relu, hard_sigmoid and hard_swish also give the Swift reference's bits
@@ -194,6 +195,42 @@ func makeNativeSoftmax(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> Ker
     })
 }
 
+/// Inference batch_norm on channel-first tensors (rank ≥ 3, NCHW): per channel the reference's new_scale /
+/// new_bias (computed here exactly as it does), then y = x · new_scale + new_bias row by row.
+func makeNativeBatchNorm(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
+    if let why = opsGate(isa, ctx) { return .rejected(why) }
+    let spec = try ctx.spec(BatchNormSpec.self)
+    let xs = ctx.inputShape("X")
+    guard knownShape(xs), xs.count >= 3, !spec.nhwc, ctx.inputDType("X") == .f32 else {
+        return .rejected("X must be a known channel-first f32 shape of rank ≥ 3")
+    }
+    let c = xs[1]
+    guard let scale = ctx.constant("Scale")?.floatValues(), let bias = ctx.constant("Bias")?.floatValues(),
+          let mean = ctx.constant("Mean")?.floatValues(), let variance = ctx.constant("Variance")?.floatValues(),
+          scale.count == c, bias.count == c, mean.count == c, variance.count == c else {
+        return .rejected("Scale, Bias, Mean and Variance must be constants of \(c) values")
+    }
+    let eps = spec.epsilon
+    var newScale = [Float](repeating: 0, count: c), newBias = [Float](repeating: 0, count: c)
+    for k in 0..<c {
+        let invStd = 1 / (variance[k] + eps).squareRoot()
+        newScale[k] = invStd * scale[k]
+        newBias[k] = bias[k] - mean[k] * invStd * scale[k]
+    }
+    let rows = xs[0] * c, inner = xs.dropFirst(2).reduce(1, *), cv = isa.cValue
+    return .ready(SwiftFastKernel { io in
+        let x = try io.input("X"), y = try io.output("Y")
+        guard x.count == rows * inner, y.count == x.count, x.dtype == .f32 else { throw KernelError("batch_norm planned for \(xs), got \(x.shape)") }
+        let ok = newScale.withUnsafeBufferPointer { sp in
+            newBias.withUnsafeBufferPointer { bp in
+                qtop_f32_affine_rows(cv, x.f32, y.f32, Int64(rows), Int64(inner), sp.baseAddress, bp.baseAddress, Int64(c),
+                                     nativePoolHandle(io.threads))
+            }
+        }
+        guard ok == 1 else { throw KernelError("batch_norm: no native kernel at this ISA") }
+    })
+}
+
 /// Registers the f32_ops.c kernels at avx2 and avx512_core (the SIMD rows) and generic (the scalar row, priority 2:
 /// ahead of the Swift fast kernels there, so every ISA cap computes the same bits).
 func registerNativeFloatOps(_ r: KernelRegistry) {
@@ -207,5 +244,6 @@ func registerNativeFloatOps(_ r: KernelRegistry) {
         for op in ["sigmoid", "silu", "swish"] { add(op, "eltwise_exp", makeNativeUnary) }
         add("layer_norm", "lnorm8", makeNativeLayerNorm)
         add("softmax", "softmax8", makeNativeSoftmax)
+        add("batch_norm", "eltwise", makeNativeBatchNorm)
     }
 }
