@@ -175,7 +175,16 @@ def main():
                 run([args.ov_python, os.path.join(HERE, "ov_fix_model.py"), model, prefix], env=env)
                 ov_model = prefix + ".pdmodel"
             for isa_cap in isas:
-                exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
+                try:
+                    exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
+                except RuntimeError as e:
+                    # OpenVINO failing on a model is a result too (e.g. a crash under an ISA cap): say so, go on
+                    why = str(e).splitlines()[0][-200:]
+                    print(f"{isa_cap:12s} {name:18s} {prec:5s} OpenVINO failed: {why}", flush=True)
+                    rows += [dict(model=name, precision=prec, cap=isa_cap, hint=h, qtop=float("nan"), ov=float("nan"),
+                                  ratio=float("nan"), isa="-", ov_threads=None, ov_exec="OpenVINO failed (benchmark_app "
+                                  "exited abnormally; see the section's notes)") for h in hints]
+                    continue
                 for hint in hints:
                     q_vals, o_vals, isa, ov_threads = [], [], "?", None
                     for _ in range(args.rounds):
@@ -234,7 +243,7 @@ def main():
     ]
     for r in rows:
         bound = 1.0 if r["precision"] == "int8" or r["hint"] == "throughput" else 1.1
-        target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}"
+        target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}" if r["ratio"] == r["ratio"] else "no comparison"
         unit = "ms" if r["hint"] == "latency" else "FPS"
         lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | {r['qtop']:.2f} {unit} | "
                      f"{r['ov']:.2f} {unit} | {r['ratio']:.2f} | {target} | {r['isa']} | {r['ov_exec']} |")
