@@ -1,5 +1,6 @@
 /* fp32 non-convolution ops of the OCR / detection / transformer families: broadcasting elementwise binaries,
- * activations (relu, sigmoid, swish, hard_sigmoid, hard_swish), layer_norm rows and softmax rows.
+ * activations (relu, sigmoid, swish, hard_sigmoid, hard_swish), layer_norm rows, softmax rows and per-channel
+ * affine rows (inference batch_norm).
  *
  * Each op has a scalar reference (the generic row of isa_config) and an AVX2+FMA version (also the avx512_core
  * row's: these ops are memory-bound, 8 lanes already keep up with the loads); every ISA gives the same bits, so
