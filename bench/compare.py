@@ -18,6 +18,40 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Input shape per model (benchmark_app's -shape form; qtop gets the same as --shape NAME=[...]); the family
+# models (scripts/export_family_models.py) have dynamic dims, the vision models 224x224.
+SHAPES = {"ocr_det": ("x", [1, 3, 640, 640]), "ocr_rec": ("x", [1, 3, 48, 320])}
+DEFAULT_SHAPE = ("x", [1, 3, 224, 224])
+
+
+def ov_shape(model):
+    name, dims = SHAPES.get(model_name(model), DEFAULT_SHAPE)
+    return f"{name}[{','.join(map(str, dims))}]"
+
+
+def qtop_shape(model):
+    """--shape for qtop, only for models that need one (the vision rows keep their command line)."""
+    if model_name(model) not in SHAPES:
+        return []
+    name, dims = SHAPES[model_name(model)]
+    return ["--shape", f"{name}=[{','.join(map(str, dims))}]"]
+
+
+def model_name(path):
+    base = os.path.basename(path)
+    for suffix in ("_fp32.pdmodel", "_int8.pdmodel"):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def find_model(dirs, name, prec):
+    """The first of the --models-dir directories that has NAME_PREC.pdmodel."""
+    for d in dirs:
+        path = os.path.join(d, f"{name}_{prec}.pdmodel")
+        if os.path.exists(path):
+            return path
+    raise SystemExit(f"{name}_{prec}.pdmodel is in none of {', '.join(dirs)}")
 
 
 def cpu_model():
@@ -69,7 +103,7 @@ def ov_env(isa):
 def ov_measure(app, model, seconds, isa, hint, streams=None):
     """(median ms for latency / FPS for throughput, inference threads, streams) of one benchmark_app run."""
     # OpenVINO runs "fp32" models in bf16 on CPUs with avx512_bf16 unless told otherwise; compare f32 with f32.
-    cmd = [app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", "x[1,3,224,224]",
+    cmd = [app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", ov_shape(model),
            "-infer_precision", "f32"]
     if streams:
         cmd += ["-nstreams", str(streams)]
@@ -91,7 +125,7 @@ def ov_measure(app, model, seconds, isa, hint, streams=None):
 
 def ov_conv_exec_types(app, model, isa):
     """The exec types OpenVINO picked for convolutions under the ISA cap (e.g. jit_avx2_I8, brgconv_avx512_I8)."""
-    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-niter", "2", "-shape", "x[1,3,224,224]",
+    out = run([app, "-m", model, "-d", "CPU", "-hint", "latency", "-niter", "2", "-shape", ov_shape(model),
                "-infer_precision", "f32", "-pc"], env=ov_env(isa))
     types = {}
     for line in out.splitlines():
@@ -104,7 +138,7 @@ def ov_conv_exec_types(app, model, isa):
 def qtop_measure(qtop, model, mode, seconds, threads, isa, hint, streams=None):
     """(median ms for latency / FPS over all streams for throughput, ISA, streams) of one `qtop bench` run."""
     cmd = [qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--isa", isa,
-           "--hint", hint, "--json"]
+           "--hint", hint, "--json"] + qtop_shape(model)
     if streams:
         cmd += ["--streams", str(streams)]
     out = run(cmd)
@@ -120,7 +154,7 @@ def peak_rss_mb(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models-dir", required=True)
+    ap.add_argument("--models-dir", required=True, help="directory of NAME_{fp32,int8}.pdmodel; several joined by ':'")
     ap.add_argument("--qtop", required=True)
     ap.add_argument("--benchmark-app", required=True)
     ap.add_argument("--ov-python", required=True)
@@ -133,6 +167,8 @@ def main():
     ap.add_argument("--streams", type=int, default=None,
                     help="throughput rows: streams for both (qtop --streams, benchmark_app -nstreams); default: each "
                          "tool's own choice for the hint (qtop: one per thread)")
+    ap.add_argument("--append", metavar="LABEL", help="append the table to bench/RESULTS.md as a dated section "
+                    "titled LABEL instead of rewriting the file")
     args = ap.parse_args()
 
     pb_dir = os.path.join(HERE, "out", "pb")
@@ -143,16 +179,26 @@ def main():
     rows = []
     isas = [i for i in args.isas.split(",") if i]
     hints = [h for h in args.hints.split(",") if h]
+    model_dirs = [d for d in args.models_dir.split(":") if d]
     for name in args.models.split(","):
         for prec in ("fp32", "int8"):
-            model = os.path.join(args.models_dir, f"{name}_{prec}.pdmodel")
+            model = find_model(model_dirs, name, prec)
             ov_model = model
             if prec == "int8":
                 prefix = os.path.join(fixed_dir, f"{name}_{prec}")
                 run([args.ov_python, os.path.join(HERE, "ov_fix_model.py"), model, prefix], env=env)
                 ov_model = prefix + ".pdmodel"
             for isa_cap in isas:
-                exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
+                try:
+                    exec_types = ov_conv_exec_types(args.benchmark_app, ov_model, isa_cap)
+                except RuntimeError as e:
+                    # OpenVINO failing on a model is a result too (e.g. a crash under an ISA cap): say so, go on
+                    why = str(e).splitlines()[0][-200:]
+                    print(f"{isa_cap:12s} {name:18s} {prec:5s} OpenVINO failed: {why}", flush=True)
+                    rows += [dict(model=name, precision=prec, cap=isa_cap, hint=h, qtop=float("nan"), ov=float("nan"),
+                                  ratio=float("nan"), isa="-", ov_threads=None, q_streams="-", ov_streams="-", ov_exec="OpenVINO failed (benchmark_app "
+                                  "exited abnormally; see the section's notes)") for h in hints]
+                    continue
                 for hint in hints:
                     q_vals, o_vals, isa, ov_threads, q_streams, ov_streams = [], [], "?", None, 1, None
                     streams = args.streams if hint == "throughput" else None
@@ -175,8 +221,8 @@ def main():
                           flush=True)
 
     mem_rows = []
-    r50 = os.path.join(args.models_dir, "resnet50_int8.pdmodel")
-    if os.path.exists(r50):
+    r50 = os.path.join(model_dirs[0], "resnet50_int8.pdmodel")
+    if "resnet50" in args.models.split(",") and os.path.exists(r50):
         qm = peak_rss_mb([args.qtop, "bench", r50, "--mode", "int8", "-n", "20", "--threads", str(args.threads), "--json"])
         om = peak_rss_mb([args.ov_python, os.path.join(HERE, "ov_memory.py"), os.path.join(fixed_dir, "resnet50_int8.pdmodel"), "20"])
         mem_rows.append(("resnet50 int8, 20 inferences", qm, om))
@@ -201,11 +247,12 @@ def main():
         f"- CPU: {cpu_model()} ({os.cpu_count()} logical cores)",
         f"- qtop: git {qtop_version}, release build; OpenVINO: {ov_version} (benchmark_app, "
         f"{rows[0]['ov_threads'] if rows else '?'} inference threads in latency mode)",
-        f"- Batch 1, input 1×3×224×224, {args.threads} qtop threads, {args.seconds} s per measurement, "
+        f"- Batch 1, input {'1×3×224×224' if not any(m in SHAPES for m in args.models.split(',')) else 'shapes as listed'}, {args.threads} qtop threads, {args.seconds} s per measurement, "
         f"{args.rounds} alternating rounds per row (median of rounds). Per ISA level L: `qtop --isa L` against "
         "OpenVINO with `ONEDNN_MAX_CPU_ISA` set to L; the last column lists the convolution exec types "
         "`benchmark_app -pc` reported under that cap.",
-        "- Models: paddle.vision (pretrained=False) exported by scripts/export_vision_models.py; int8 = Paddle PTQ "
+        "- Models: paddle.vision (pretrained=False) exported by scripts/export_vision_models.py, OCR det / rec (full-size "
+        "PP-OCRv4-style DBNet / SVTR, seeded weights) by scripts/export_family_models.py; int8 = Paddle PTQ "
         "(quantize_linear/dequantize_linear, per-channel weights). OpenVINO reads them rewritten by bench/ov_fix_model.py.",
         "- Targets (issue 11): latency int8 ≤ 1.0× and fp32 ≤ 1.1× OpenVINO; throughput ≥ OpenVINO (ratio = OpenVINO "
         "FPS / qtop FPS ≤ 1.0). Throughput rows: FPS over all streams, each tool with the streams its throughput hint "
@@ -216,7 +263,7 @@ def main():
     ]
     for r in rows:
         bound = 1.0 if r["precision"] == "int8" or r["hint"] == "throughput" else 1.1
-        target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}"
+        target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}" if r["ratio"] == r["ratio"] else "no comparison"
         unit = "ms" if r["hint"] == "latency" else "FPS"
         lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | "
                      f"{r['q_streams']} / {r['ov_streams'] or '?'} | {r['qtop']:.2f} {unit} | "
@@ -230,6 +277,15 @@ def main():
         for label, qm, om in mem_rows:
             lines.append(f"| {label} | {qm:.0f} | {om:.0f} | qtop ≤ 150 — {'met' if qm <= 150 else 'missed'} |")
     lines += ["", "Regenerate with `bench/run.sh` (see its header)."]
+    if args.append:
+        # A section of its own under what is there: the header lines become a bullet list under a dated title.
+        lines[0] = f"\n## {args.append} — {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}"
+        shapes = ", ".join(f"{m} {ov_shape(m + '_fp32.pdmodel')}" for m in args.models.split(","))
+        lines.insert(2, f"- Input shapes: {shapes}")
+        with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"appended '{args.append}' to bench/RESULTS.md")
+        return
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("wrote bench/RESULTS.md")

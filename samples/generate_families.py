@@ -228,17 +228,41 @@ class RSELayer(nn.Layer):
         return x + self.se(x)
 
 
+# Block tables: (cin, mid, cout, kernel, stride, se, act) per MV3Block, one list per stage.
+DBNET_TINY = dict(stem=8, stages=[
+    [(8, 16, 8, 3, 2, False, "relu")],                                              # /4  C2
+    [(8, 24, 12, 5, 2, True, "relu")],                                              # /8  C3
+    [(12, 32, 16, 3, 2, False, "hardswish"), (16, 32, 16, 3, 1, True, "hardswish")],  # /16 C4
+    [(16, 48, 24, 5, 2, True, "hardswish")],                                        # /32 C5
+], last_conv=None, neck=16)
+# PP-OCRv3/v4 mobile det at full width: MobileNetV3-large x0.5 (channels rounded to multiples
+# of 8 as PaddleOCR's make_divisible does), a 1x1 hard_swish conv to 480 ending the last stage,
+# RSEFPN with 96 channels, DB head 96 -> 24.
+DBNET_FULL = dict(stem=8, stages=[
+    [(8, 8, 8, 3, 1, False, "relu"), (8, 32, 16, 3, 2, False, "relu"),
+     (16, 40, 16, 3, 1, False, "relu")],
+    [(16, 40, 24, 5, 2, True, "relu"), (24, 64, 24, 5, 1, True, "relu"),
+     (24, 64, 24, 5, 1, True, "relu")],
+    [(24, 120, 40, 3, 2, False, "hardswish"), (40, 104, 40, 3, 1, False, "hardswish"),
+     (40, 96, 40, 3, 1, False, "hardswish"), (40, 96, 40, 3, 1, False, "hardswish"),
+     (40, 240, 56, 3, 1, True, "hardswish"), (56, 336, 56, 3, 1, True, "hardswish")],
+    [(56, 336, 80, 5, 2, True, "hardswish"), (80, 480, 80, 5, 1, True, "hardswish"),
+     (80, 480, 80, 5, 1, True, "hardswish")],
+], last_conv=480, neck=96)
+
+
 class DBNet(nn.Layer):
-    def __init__(self):
+    def __init__(self, cfg=DBNET_TINY):
         super().__init__()
-        self.stem = ConvBNAct(3, 8, 3, stride=2, act="hardswish")                 # /2
-        self.stage1 = nn.Sequential(MV3Block(8, 16, 8, 3, 2, False, "relu"))        # /4  C2
-        self.stage2 = nn.Sequential(MV3Block(8, 24, 12, 5, 2, True, "relu"))        # /8  C3
-        self.stage3 = nn.Sequential(MV3Block(12, 32, 16, 3, 2, False, "hardswish"),
-                                    MV3Block(16, 32, 16, 3, 1, True, "hardswish"))  # /16 C4
-        self.stage4 = nn.Sequential(MV3Block(16, 48, 24, 5, 2, True, "hardswish"))  # /32 C5
-        oc = 16
-        self.ins = nn.LayerList([RSELayer(c, oc, 1) for c in (8, 12, 16, 24)])
+        self.stem = ConvBNAct(3, cfg["stem"], 3, stride=2, act="hardswish")        # /2
+        stages = [[MV3Block(*b) for b in blocks] for blocks in cfg["stages"]]
+        outs = [blocks[-1][2] for blocks in cfg["stages"]]
+        if cfg["last_conv"]:
+            stages[-1].append(ConvBNAct(outs[-1], cfg["last_conv"], 1, act="hardswish"))
+            outs[-1] = cfg["last_conv"]
+        self.stage1, self.stage2, self.stage3, self.stage4 = [nn.Sequential(*b) for b in stages]
+        oc = cfg["neck"]
+        self.ins = nn.LayerList([RSELayer(c, oc, 1) for c in outs])
         self.inp = nn.LayerList([RSELayer(oc, oc // 4, 3) for _ in range(4)])
         # DB head (binarize branch; eval exports only the shrink map)
         self.h_conv = ConvBNAct(oc, oc // 4, 3, act="relu")
@@ -306,30 +330,53 @@ class SVTRBlock(nn.Layer):
         return x + self.drop(self.fc2(y))
 
 
+# Backbone blocks (kernel, cin, cout, stride, se): depthwise conv, [SE], pointwise conv, all hard_swish.
+# mid / hidden / dims: the SVTR neck's reduced conv width, attention width and output width.
+SVTR_TINY = dict(stem=8, blocks=[(3, 8, 16, (2, 1), False), (3, 16, 24, 2, False),
+                                 (5, 24, 32, (2, 1), True)],
+                 neck_k=3, mid=8, hidden=32, dims=32, heads=2, depth=2, classes=24)
+# PP-OCRv4 mobile rec at full width: PPLCNetV3 x0.95 (rec strides: 48x320 -> 3x80 before the
+# pool), EncoderWithSVTR (1x3 convs to in/8, 2 blocks of width 120 with 8 heads), CTC head over
+# PP-OCR's 6625-symbol dictionary.
+SVTR_FULL = dict(stem=16, blocks=[
+    (3, 16, 32, 1, False),
+    (3, 32, 64, 1, False), (3, 64, 64, 1, False),
+    (3, 64, 120, (2, 1), False), (3, 120, 120, 1, False),
+    (3, 120, 240, (1, 2), False)] + [(5, 240, 240, 1, False)] * 4 + [
+    (5, 240, 488, (2, 1), True), (5, 488, 488, 1, True), (5, 488, 488, (2, 1), False),
+    (5, 488, 488, 1, False)],
+    neck_k=(1, 3), mid=61, hidden=120, dims=120, heads=8, depth=2, classes=6625)
+
+
 class SVTRRec(nn.Layer):
-    def __init__(self, n_classes=24):
+    def __init__(self, n_classes=None, cfg=SVTR_TINY):
         super().__init__()
-        self.stem = ConvBNAct(3, 8, 3, stride=2, act="hardswish")                       # 24 x W/2
-        self.b1 = nn.Sequential(ConvBNAct(8, 8, 3, stride=(2, 1), groups=8, act="hardswish"),
-                                ConvBNAct(8, 16, 1, act="hardswish"))                   # 12 x W/2
-        self.b2 = nn.Sequential(ConvBNAct(16, 16, 3, stride=2, groups=16, act="hardswish"),
-                                ConvBNAct(16, 24, 1, act="hardswish"))                  # 6 x W/4
-        self.b3 = nn.Sequential(ConvBNAct(24, 24, 5, stride=(2, 1), groups=24, act="hardswish"),
-                                SEModule(24),
-                                ConvBNAct(24, 32, 1, act="hardswish"))                  # 3 x W/4
-        dim = 32
+        self.stem = ConvBNAct(3, cfg["stem"], 3, stride=2, act="hardswish")
+        self.backbone = []
+        for i, (k, cin, cout, stride, se) in enumerate(cfg["blocks"]):
+            parts = [ConvBNAct(cin, cin, k, stride=stride, groups=cin, act="hardswish")]
+            if se:
+                parts.append(SEModule(cin))
+            parts.append(ConvBNAct(cin, cout, 1, act="hardswish"))
+            setattr(self, f"b{i + 1}", nn.Sequential(*parts))
+            self.backbone.append(getattr(self, f"b{i + 1}"))
+        c, mid, hidden, dims = cfg["blocks"][-1][2], cfg["mid"], cfg["hidden"], cfg["dims"]
+        k = cfg["neck_k"]
+        pad = (k - 1) // 2 if isinstance(k, int) else tuple((d - 1) // 2 for d in k)
         # EncoderWithSVTR
-        self.conv1 = ConvBNAct(32, 8, 3, act="swish")
-        self.conv2 = ConvBNAct(8, dim, 1, act="swish")
-        self.blocks = nn.LayerList([SVTRBlock(dim, 2) for _ in range(2)])
-        self.norm = nn.LayerNorm(dim, epsilon=1e-6)
-        self.conv3 = ConvBNAct(dim, 32, 1, act="swish")
-        self.conv4 = ConvBNAct(64, 8, 3, act="swish")
-        self.conv1x1 = ConvBNAct(8, 32, 1, act="swish")
-        self.fc = nn.Linear(32, n_classes)
+        self.conv1 = ConvBNAct(c, mid, k, act="swish", padding=pad)
+        self.conv2 = ConvBNAct(mid, hidden, 1, act="swish")
+        self.blocks = nn.LayerList([SVTRBlock(hidden, cfg["heads"]) for _ in range(cfg["depth"])])
+        self.norm = nn.LayerNorm(hidden, epsilon=1e-6)
+        self.conv3 = ConvBNAct(hidden, c, 1, act="swish")
+        self.conv4 = ConvBNAct(2 * c, mid, k, act="swish", padding=pad)
+        self.conv1x1 = ConvBNAct(mid, dims, 1, act="swish")
+        self.fc = nn.Linear(dims, n_classes or cfg["classes"])
 
     def forward(self, x):
-        x = self.b3(self.b2(self.b1(self.stem(x))))
+        x = self.stem(x)
+        for blk in self.backbone:
+            x = blk(x)
         x = F.avg_pool2d(x, [3, 2])                       # PPLCNetV3 rec, eval: H 3 -> 1
         z = x.clone()                                     # use_guide: clone -> assign
         z.stop_gradient = True

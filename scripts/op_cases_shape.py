@@ -6,8 +6,10 @@ CASE.json with the attributes, read by Tests/QtopRuntimeTests/ShapeOpFixtureTest
 Usage: /work/pyenv/bin/python scripts/op_cases_shape.py
 """
 import json, os, sys
+os.environ.setdefault("FLAGS_enable_pir_api", "0")  # the infer_flags cases build legacy static programs
 import numpy as np
 import paddle
+from paddle.base.layer_helper import LayerHelper
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "QtopRuntimeTests", "Fixtures", "ops_shape")
 os.makedirs(OUT, exist_ok=True)
@@ -148,6 +150,51 @@ save("transpose2_0", "transpose2", {"axis": [0, 2, 3, 1]}, {"X": x4},
 y4 = rng.standard_normal((2, 3, 2, 5)).astype(np.float32)
 save("concat0", "concat", {"axis": -2}, {"X0": x4, "X1": y4},
      {"Out": paddle.concat([paddle.to_tensor(x4), paddle.to_tensor(y4)], axis=-2).numpy()})
+
+# infer_flags -1 with start -1, end 0 on a decreased axis (how Paddle writes x[-1] on an unknown extent): only a
+# legacy static program carries the attribute, so these run through the static executor
+def static_op(op, attrs, x):
+    paddle.enable_static()
+    main, startup = paddle.static.Program(), paddle.static.Program()
+    with paddle.static.program_guard(main, startup):
+        xv = paddle.static.data("x", list(x.shape), "float32")
+        helper = LayerHelper(op)
+        o = helper.create_variable_for_type_inference("float32")
+        helper.append_op(type=op, inputs={"Input": [xv]}, outputs={"Out": [o]}, attrs=dict(attrs))
+    out = paddle.static.Executor(paddle.CPUPlace()).run(main, feed={"x": x}, fetch_list=[o])[0]
+    paddle.disable_static()
+    return out
+
+for i, (axes, starts, ends, strides, flags, dec) in enumerate([
+        ([3], [-1], [0], [1], [-1], [3]),                  # positive stride: Paddle takes the first element
+        ([3], [-1], [0], [-2], [-1], [3]),                 # negative stride: the last
+        ([1, 3], [-1, 1], [0, 3], [2, 1], [-1, -1], [1]),
+        ([3], [-1], [0], [-1], [-1], []),                  # not decreased: the ordinary bounds
+        ([2], [1], [3], [1], [-1], [])]):
+    attrs = {"axes": axes, "starts": starts, "ends": ends, "strides": strides, "infer_flags": flags,
+             "decrease_axis": dec}
+    save(f"strided_slice_if{i}", "strided_slice", attrs, {"Input": x4}, {"Out": static_op("strided_slice", attrs, x4)})
+attrs = {"axes": [2], "starts": [-1], "ends": [0], "infer_flags": [-1], "decrease_axis": [2]}
+save("slice_if0", "slice", attrs, {"Input": x4}, {"Out": static_op("slice", attrs, x4)})
+
+# multiclass_nms3, LoD form: per-class boxes [M, C, 4], scores [M, C], RoisNum [N] rows per image (an empty image
+# included); Index numbers (row, class) pairs of Scores
+def nms_lod_case(name, boxes, scores, rois, **kw):
+    attrs = dict(score_threshold=0.3, nms_top_k=-1, keep_top_k=-1, nms_threshold=0.5, normalized=True,
+                 nms_eta=1.0, background_label=-1)
+    attrs.update(kw)
+    out, index, num = paddle._C_ops.multiclass_nms3(
+        paddle.to_tensor(boxes), paddle.to_tensor(scores), paddle.to_tensor(rois), attrs["score_threshold"],
+        attrs["nms_top_k"], attrs["keep_top_k"], attrs["nms_threshold"], attrs["normalized"], attrs["nms_eta"],
+        attrs["background_label"])
+    save(name, "multiclass_nms3", attrs, {"BBoxes": boxes, "Scores": scores, "RoisNum": rois},
+         {"Out": out.numpy(), "Index": index.numpy(), "NmsRoisNum": num.numpy()})
+
+bl = rand_boxes(9, 3)
+sl = rng.uniform(0, 1, (9, 3)).astype(np.float32)
+nms_lod_case("nms_lod0", bl, sl, np.array([4, 0, 5], np.int32))
+nms_lod_case("nms_lod1", bl, sl, np.array([6, 3], np.int32), background_label=0, keep_top_k=3, nms_top_k=2,
+             score_threshold=0.1)
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1)

@@ -17,6 +17,7 @@ static const qtop_isa_config row_generic = {
     .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_dw_plane = qtop__fdw_plane_generic,
+    .f32_ops = &qtop__f32_ops_generic,
 };
 
 #if defined(__x86_64__)
@@ -55,6 +56,7 @@ static const qtop_isa_config row_avx2 = {
     .f32_dw_s1 = qtop__fdw_plane_v_avx2,
     .f32_dw_s2 = qtop__fdw_plane_v_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
+    .f32_ops = &qtop__f32_ops_avx2,
 };
 
 static const qtop_isa_config row_avx512_core = {
@@ -74,6 +76,7 @@ static const qtop_isa_config row_avx512_core = {
     .f32_dw_s2 = qtop__fdw_plane_v_avx2,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
+    .f32_ops = &qtop__f32_ops_avx2, /* memory-bound: the ymm kernels keep up */
 };
 
 /* int8 GEMM only: depthwise has one product per lane (avx512_core serves it), fp32 has no VNNI use. */

@@ -26,6 +26,16 @@ typedef void (*qtop_q8_dequant_row_fn)(const void *src, int W, int C, int is_sig
 /* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
 typedef void (*qtop_q8_widen_fn)(int16_t *dst, const uint8_t *src, int n, int is_signed);
 
+/* fp32 elementwise / row kernels of f32_ops.c (see qtop_f32_binary_rows & co. for the contracts). */
+typedef struct {
+    void (*bin_row)(int op, const float *x, int xs, const float *y, int ys, float *out, int64_t n);
+    void (*unary)(const qtop_unary_desc *d, const float *x, float *y, int64_t n);
+    void (*layer_norm_row)(const float *x, float *y, int64_t cols, float eps, const float *scale, const float *bias,
+                           float *mean, float *var);
+    void (*softmax_row)(const float *x, float *y, int64_t n);
+    void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
+} qtop_f32_ops;
+
 typedef struct qtop_isa_config {
     int isa;
     /* int8 convolution / matmul (NHWC) */
@@ -47,6 +57,7 @@ typedef struct qtop_isa_config {
     qtop_f32_dw_s1_fn f32_dw_s2;        /* depthwise plane at stride_w 2, kh <= 16 (NULL: use f32_dw_plane) */
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
+    const qtop_f32_ops *f32_ops;        /* elementwise / activation / layer_norm / softmax (NULL: not at this level) */
 } qtop_isa_config;
 
 /* The row for `isa`, or NULL when this build has no kernels for it. The one place that maps ISA → kernels. */
@@ -58,6 +69,7 @@ void qtop__q8_sum_row_generic(int32_t *acc, const uint8_t *p, int C, int is_sign
 void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
+extern const qtop_f32_ops qtop__f32_ops_generic;
 void qtop__fdw_plane_generic(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
                              float *out);
 #if defined(__x86_64__)
@@ -68,6 +80,7 @@ void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const f
 void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
                             const float *res, float *out);
 void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
+extern const qtop_f32_ops qtop__f32_ops_avx2;
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
 void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed);

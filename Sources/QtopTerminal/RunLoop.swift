@@ -9,16 +9,17 @@ import QtopUI
 /// screen; the terminal is restored on every exit path (return, throw, SIGINT/SIGTERM, crash signals).
 /// `passes` is the pass history (step 0 = the graph as loaded); empty means "just the loaded graph".
 /// `passesForMode`, when given, supplies the history of the graph each mode runs (int8 and fp32 lower differently,
-/// reference runs the loaded graph); it is called on the UI thread when the running mode changes.
+/// reference runs the loaded graph) for the input shapes chosen (`--shape`, the prompt, `s`); it is called on the UI
+/// thread when the running mode or those shapes change.
 public func runTUI(model: LoadedModel, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
-                   passesForMode: ((ExecMode) -> [PassStep])? = nil) throws {
+                   passesForMode: PassHistoryProvider? = nil) throws {
     let steps = passes.isEmpty ? [PassStep(name: "loaded", graph: model.graph, changes: [])] : passes
     try runTUI(modelName: model.displayName, passes: steps, feed: feed, options: options, passesForMode: passesForMode)
 }
 
 /// The same, for callers without a `LoadedModel` (the demo, tests with a hand-made graph).
 public func runTUI(modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
-                   passesForMode: ((ExecMode) -> [PassStep])? = nil) throws {
+                   passesForMode: PassHistoryProvider? = nil) throws {
     let (themes, index) = try App.loadThemes(requested: options.theme)
     let term = try NcursesTerminal()
     defer { term.close() }
@@ -28,7 +29,7 @@ public func runTUI(modelName: String, passes: [PassStep], feed: ProfileFeed, opt
 
 /// The event loop over any backend: draw, wait for input up to the next tick, poll the feed every `tickMs`.
 public func runLoop(term: TerminalBackend, modelName: String, passes: [PassStep], feed: ProfileFeed, options: TUIOptions,
-                    themes: [Theme], themeIndex: Int, passesForMode: ((ExecMode) -> [PassStep])? = nil,
+                    themes: [Theme], themeIndex: Int, passesForMode: PassHistoryProvider? = nil,
                     maxIterations: Int? = nil) throws {
     let ascii = options.ascii ?? !term.localeIsUTF8
     let color = colorEnabled(option: options.color) && term.colorDepth != .none

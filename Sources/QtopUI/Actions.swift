@@ -27,8 +27,9 @@ public enum Action: Sendable {
     case message(String)
     /// The feed's current error (nil = fine).
     case feedError(String?)
-    /// The pass history of the graph a mode runs (sent when the running mode changes; each mode has its own).
-    case passes(ExecMode, [PassStep])
+    /// The pass history of the graph a mode runs for the chosen input shapes (sent when the running mode or the
+    /// shapes change; each mode and each set of shapes has its own: fold-shape-computation depends on them).
+    case passes(ExecMode, [PassStep], shapes: [String: [Int]] = [:])
     case tick
 }
 

@@ -2,18 +2,23 @@ import Foundation
 import QtopPasses
 import QtopProfile
 
+/// Gives the pass history (step 0 = as loaded) of the graph `mode` runs, specialized for these input shapes
+/// (empty: the declared ones). Called on the UI thread when the running mode or the chosen shapes change.
+public typealias PassHistoryProvider = (ExecMode, [String: [Int]]) -> [PassStep]
+
 /// Glue between the pure core and the outside: owns the state, polls the feed, carries out effects.
 /// Terminal-free, so tests drive it with a `FakeFeed`; the curses backend only feeds it keys and presents `frame()`.
 public final class App {
     public private(set) var state: AppState
     public let feed: ProfileFeed
     public let themes: [Theme]
-    /// Gives the pass history of the graph a mode runs; asked when the running mode changes (nil = fixed history).
-    public let passesForMode: ((ExecMode) -> [PassStep])?
+    /// Gives the pass history of the graph a mode runs; asked when the running mode or the chosen shapes change
+    /// (nil = fixed history).
+    public let passesForMode: PassHistoryProvider?
 
     public init(modelName: String, passes: [PassStep], feed: ProfileFeed, themes: [Theme], themeIndex: Int = 0,
                 size: Size, ascii: Bool, color: Bool, view: ViewKind = .profile,
-                passesForMode: ((ExecMode) -> [PassStep])? = nil, askShapes: Bool = false, startMode: ExecMode = .int8,
+                passesForMode: PassHistoryProvider? = nil, askShapes: Bool = false, startMode: ExecMode = .int8,
                 givenShapes: [String: [Int]] = [:]) {
         self.feed = feed
         self.passesForMode = passesForMode
@@ -55,8 +60,10 @@ public final class App {
         if feed.lastError != state.feedError { state = reduce(state, .feedError(feed.lastError)).0 }
         guard !state.frozen else { return }
         state = reduce(state, .snapshot(feed.latest())).0
-        if let provider = passesForMode, let mode = state.snapshot?.mode, mode != state.passesMode {
-            state = reduce(state, .passes(mode, provider(mode))).0
+        if let provider = passesForMode, let mode = state.snapshot?.mode,
+           mode != state.passesMode || state.chosenShapes != state.passesShapes {
+            let shapes = state.chosenShapes
+            state = reduce(state, .passes(mode, provider(mode, shapes), shapes: shapes)).0
         }
         // Only while the compare view is open: a runner may start measuring the other mode when asked.
         if state.view == .compare { state = reduce(state, .comparison(feed.comparison())).0 }

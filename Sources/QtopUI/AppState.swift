@@ -81,6 +81,8 @@ public struct AppState: Sendable {
     public var passIndex: Int
     /// Which mode's pass history `passes` is (nil = given at startup, not tied to a mode).
     public var passesMode: ExecMode?
+    /// The input shapes `passes` was computed for (empty = the declared shapes).
+    public var passesShapes: [String: [Int]] = [:]
     /// Graph view: fold consecutive nodes sharing a layer-path prefix of this many components (nil = off),
     /// except the groups expanded by the user (keys from `FoldGroup.key`).
     public var foldDepth: Int?
@@ -143,6 +145,10 @@ public struct AppState: Sendable {
     /// Mode and ISA cap as the user last asked for them (or as running).
     public var mode: ExecMode { pendingMode ?? snapshot?.mode ?? startMode }
     public var isaCap: ISALevel { pendingCap ?? snapshot?.isaCap ?? detectedISA }
+    /// The input shapes the user chose (`--shape`, then the prompt or `s`): the key of the pass history, so the
+    /// timeline's fold-shape-computation step shows what folded for them, as `qtop passes --shape` does.
+    public var chosenShapes: [String: [Int]] { requestedShapes ?? givenShapes }
+
     public var recompiling: Bool { pendingMode != nil || pendingCap != nil || pendingShapes != nil }
 
     public static let minimumSize = Size(width: 80, height: 24)

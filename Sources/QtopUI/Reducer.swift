@@ -21,10 +21,11 @@ public func reduce(_ state: AppState, _ action: Action) -> (AppState, [Effect]) 
     case .message(let m):
         s.message = m
         s.messageTicks = 0
-    case .passes(let mode, let steps):
+    case .passes(let mode, let steps, let shapes):
         guard !steps.isEmpty else { break }
         s.passes = steps
         s.passesMode = mode
+        s.passesShapes = shapes
         s.passIndex = steps.count - 1
         s.cursor[ViewKind.graph.rawValue] = 0
         // Node ids of different modes' histories may coincide; a detail view of the old graph would be wrong.

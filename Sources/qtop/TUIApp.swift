@@ -16,10 +16,13 @@ enum TUIApp {
         // With input dims still unknown the runner waits for the shapes the UI asks for.
         let runner = LiveRunner(engine: engine, config: config, idle: options.askShapes)
         let feed = LiveRunnerFeed(runner: runner, original: engine.original)
-        let steps = { (mode: ExecMode) -> [PassStep] in
-            mode == .reference ? [PassStep(name: "loaded", graph: engine.original, changes: [])] : engine.passSteps(for: mode)
+        // The timeline is keyed by the shapes the user chose, so fold-shape-computation shows what folded for them
+        // (as `qtop passes --shape` does); without shapes it is the declared graph's history, computed once.
+        let steps: PassHistoryProvider = { mode, shapes in
+            if mode == .reference { return [PassStep(name: "loaded", graph: engine.original, changes: [])] }
+            return shapes.isEmpty ? engine.passSteps(for: mode) : engine.passSteps(for: mode, options: PassOptions(inputShapes: shapes))
         }
-        let initial = steps(config.mode)
+        let initial = steps(config.mode, options.givenShapes)
         runner.start()
         defer { runner.stop() }
         try runTUI(model: model, passes: initial, feed: feed, options: options, passesForMode: steps)

@@ -96,8 +96,9 @@ final class PaddleOpCaseTests: XCTestCase {
         XCTAssertTrue(fails.isEmpty, "\(fails.count) mismatches:\n" + fails.joined(separator: "\n"))
     }
 
-    /// The fast kernels (interp, conv2d_transpose per ISA, layer_norm, activations) on every fixture case they
-    /// accept, on two threads: within tolerance of Paddle, and the Swift ones bit-exact with the reference.
+    /// The fast kernels (interp, conv2d_transpose per ISA, layer_norm, activations, elementwise, softmax) on every
+    /// fixture case they accept, on two threads: within tolerance of Paddle, and bit-exact with the reference except
+    /// the SIMD exp-based ops and layer_norm.
     func testFastKernelsMatchPaddleAndReference() throws {
         let library = KernelLibrary.standard()
         let pool = NativeThreadPool(threads: 2)
@@ -111,7 +112,9 @@ final class PaddleOpCaseTests: XCTestCase {
                 if f.count == 1, f[0].contains("rejected:") { continue }
                 fails += f
                 ran.insert("\(c.op) \(entry.execType)")
-                if entry.implementation != "deconv" {
+                // f32_ops.c's polynomial exp and lane sums are within tolerance of Paddle, not bit-exact with the reference
+                let approximate = ["eltwise_exp", "lnorm8", "softmax8"].contains(entry.implementation)
+                if entry.implementation != "deconv" && !approximate {
                     for (slot, ts) in outs where ts.map({ $0.floatValues() }) != reference[slot]?.map({ $0.floatValues() }) {
                         fails.append("\(c.name) [\(entry.execType)] \(slot): differs from the reference kernel")
                     }

@@ -139,4 +139,21 @@ final class ShapeOpFixtureTests: XCTestCase {
         let out = try e.run([c.inputs[0].name: c.inputs[0].value])
         compare(out[0], c.outputs[0].value, "slice0 with tensor bounds")
     }
+
+    /// The LoD form of multiclass_nms3 needs RoisNum (Paddle itself crashes without it): a clear error naming it,
+    /// and RoisNum counts that run past the rows are a kernel error, not a trap.
+    func testNMSLoDFormNeedsRoisNum() throws {
+        let c = try XCTUnwrap(try Self.cases().first { $0.name == "nms_lod0" })
+        let registry = KernelRegistry()
+        registerReferenceKernels(registry)
+        let noRois = Case(name: c.name, op: c.op, attrs: c.attrs, inputs: c.inputs.filter { $0.slot != "RoisNum" }, outputs: c.outputs)
+        XCTAssertThrowsError(try Executor(graph: Self.graph(noRois), registry: registry, options: PlanOptions(referenceOnly: true))) {
+            XCTAssertTrue("\($0)".contains("RoisNum"), "\($0)")
+        }
+        let e = try Executor(graph: Self.graph(c), registry: registry, options: PlanOptions(referenceOnly: true))
+        var feeds = Dictionary(uniqueKeysWithValues: c.inputs.map { ($0.name, $0.value) })
+        let rois = try XCTUnwrap(c.inputs.first { $0.slot == "RoisNum" })
+        feeds[rois.name] = .ints([4, 0, 6], dtype: .i32, shape: [3])
+        XCTAssertThrowsError(try e.run(feeds)) { XCTAssertTrue("\($0)".contains("RoisNum[2] = 6"), "\($0)") }
+    }
 }

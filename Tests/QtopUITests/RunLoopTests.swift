@@ -64,7 +64,7 @@ final class RunLoopTests: XCTestCase {
         let loaded = [DemoData.passes()[0]]
         try runLoop(term: term, modelName: "m", passes: DemoData.passes(), feed: feed, options: TUIOptions(tickMs: 1),
                     themes: [.builtinDefault], themeIndex: 0,
-                    passesForMode: { mode in asked.append(mode); return mode == .int8 ? DemoData.passes() : loaded },
+                    passesForMode: { mode, _ in asked.append(mode); return mode == .int8 ? DemoData.passes() : loaded },
                     maxIterations: 50)
         XCTAssertEqual(asked, [.int8, .fp32])
     }

@@ -215,6 +215,29 @@ void qtop_fpool_nchw(const float *src, float *dst, int planes, int h, int w, int
                      const int *re, const int *cs, const int *ce, const int *rdiv, const int *cdiv, int is_max,
                      qtop_pool *pool);
 
+/* ---- fp32 elementwise / row ops of the model families (f32_ops.c) ----
+ * `isa` picks the isa_config row (generic = the scalar reference); each returns 1, or 0 when that row has no
+ * such kernels or an argument is out of range (nothing written). Threads: `pool` (NULL = serial). */
+typedef enum { QTOP_BIN_ADD, QTOP_BIN_SUB, QTOP_BIN_MUL, QTOP_BIN_DIV, QTOP_BIN_MAX, QTOP_BIN_MIN } qtop_binop;
+typedef enum { QTOP_UN_RELU, QTOP_UN_SIGMOID, QTOP_UN_SWISH, QTOP_UN_HARD_SIGMOID, QTOP_UN_HARD_SWISH } qtop_unop;
+/* swish: a = beta; hard_sigmoid: a = slope, b = offset; hard_swish: a = threshold, b = scale, c = offset. */
+typedef struct { int op; float a, b, c; } qtop_unary_desc;
+/* 1 when `isa` has fp32 op kernels in this build and the CPU runs them. */
+int qtop_f32_ops_available(int isa);
+/* rows × inner outputs: out[r*inner + i] = x[xoff[r] + i*xstep] op y[yoff[r] + i*ystep] (steps 0 or 1: a
+ * broadcast scalar or a contiguous run; NULL offsets = 0). The caller lays broadcasting out as these rows. */
+int qtop_f32_binary_rows(int isa, int op, const float *x, const float *y, float *out, int64_t rows, int64_t inner,
+                         const int64_t *xoff, const int64_t *yoff, int xstep, int ystep, qtop_pool *pool);
+int qtop_f32_unary(int isa, const qtop_unary_desc *d, const float *x, float *y, int64_t n, qtop_pool *pool);
+/* layer_norm over rows of `cols`: Paddle's formula; scale / bias / mean / var may be NULL. */
+int qtop_f32_layer_norm(int isa, const float *x, float *y, int64_t rows, int64_t cols, float eps, const float *scale,
+                        const float *bias, float *mean, float *var, qtop_pool *pool);
+/* Row r of `inner` values: y = x * scale[r % channels] + bias[r % channels] (inference batch_norm, NCHW). */
+int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_t inner, const float *scale,
+                         const float *bias, int64_t channels, qtop_pool *pool);
+/* softmax over each contiguous row of `cols`. */
+int qtop_f32_softmax_rows(int isa, const float *x, float *y, int64_t rows, int64_t cols, qtop_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif

@@ -94,10 +94,15 @@ public struct SliceWindow: Sendable, Equatable {
 /// slice (stride 1) and strided_slice: `axes` with `starts` / `ends` (/ `strides`); negative bounds count from
 /// the end and out-of-range bounds clamp, as in Paddle; `decrease_axis` drops those (size-1) axes (all of them:
 /// a 0-D result). StartsTensor / EndsTensor (/ StridesTensor), else the …TensorList inputs, else the attributes.
+/// `infer_flags` -1 on an axis that is decreased with start -1 and end 0 (how Paddle writes `x[-1]` when the
+/// extent is unknown) selects one element: the last for slice and for a negative stride, the first for
+/// strided_slice with a positive stride (what paddlepaddle 3.3.1's CPU kernel returns; fixtures check both).
 public struct SliceSpec: OpSpec, ConstantEvaluable {
     public static let opTypes = ["slice", "strided_slice"]
     public let axes: [Int], starts: [Int], ends: [Int], strides: [Int]
     public let decreaseAxis: [Int]
+    public let inferFlags: [Int]
+    public let strided: Bool
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
         axes = try a.ints("axes", default: [])
@@ -105,7 +110,8 @@ public struct SliceSpec: OpSpec, ConstantEvaluable {
         ends = try a.ints("ends", default: [])
         strides = node.type == "strided_slice" ? try a.ints("strides", default: []) : Array(repeating: 1, count: axes.count)
         decreaseAxis = try a.ints("decrease_axis", default: [])
-        _ = try a.ints("infer_flags", default: [])
+        inferFlags = try a.ints("infer_flags", default: [])
+        strided = node.type == "strided_slice"
         guard Set(axes).count == axes.count else { throw a.fail("axes", "repeats an axis: \(axes)") }
         if node.inputs("StartsTensor").isEmpty && node.inputs("StartsTensorList").isEmpty && starts.count != axes.count {
             throw a.fail("starts", "has \(starts.count) values for \(axes.count) axes")
@@ -129,11 +135,17 @@ public struct SliceSpec: OpSpec, ConstantEvaluable {
             throw OpSpecError("slice: \(axes.count) axes with \(st.count) starts, \(en.count) ends, \(sd.count) strides")
         }
         var start = [Int](repeating: 0, count: x.count), step = [Int](repeating: 1, count: x.count), count = x
+        let dec = try Set(decreaseAxis.map { try ShapeMath.axis($0, rank: x.count, "slice decrease_axis") })
         for (i, a) in axes.enumerated() {
             let ax = try ShapeMath.axis(a, rank: x.count, "slice")
             let dim = x[ax]
             guard sd[i] != 0 else { throw OpSpecError("slice: stride 0") }
             if dim < 0 { count[ax] = -1; continue }
+            if i < inferFlags.count, inferFlags[i] == -1, st[i] == -1, en[i] == 0, dec.contains(ax), dim > 0 {
+                count[ax] = 1
+                start[ax] = strided && sd[i] > 0 ? 0 : dim - 1
+                continue
+            }
             // Negative bounds count from the end; bounds far out of range clamp (never overflow).
             func norm(_ v: Int) -> Int { v < 0 ? Swift.max(v, -dim - 1) + dim : Swift.min(v, dim) }
             var s = norm(st[i]), e = norm(en[i])
@@ -149,7 +161,6 @@ public struct SliceSpec: OpSpec, ConstantEvaluable {
             start[ax] = count[ax] > 0 ? s : 0
             step[ax] = sd[i]
         }
-        let dec = try Set(decreaseAxis.map { try ShapeMath.axis($0, rank: x.count, "slice decrease_axis") })
         for d in dec where count[d] != 1 && count[d] >= 0 {
             throw OpSpecError("slice: decrease_axis \(d) has extent \(count[d]), not 1")
         }

@@ -190,4 +190,5 @@ func registerNativeMathKernels(_ r: KernelRegistry) {
         })
     }
     registerNativeConvTransposeKernels(r)
+    registerNativeFloatOps(r)
 }

@@ -27,14 +27,29 @@ import QtopGraph
     return inter / (a1 + a2 - inter)
 }
 
-/// One image: the kept (label, box index) pairs in output order. `boxes` is [M, 4], `scores` [C, M].
+/// One image of the dense form: the kept (label, box index) pairs in output order. `boxes` is [M, 4], `scores`
+/// [C, M].
 func multiclassNMS(boxes: UnsafePointer<Float>, scores: UnsafePointer<Float>, m: Int, classes: Int,
                    _ spec: MultiClassNMSSpec) -> [(label: Int, index: Int)] {
+    multiclassNMS(m: m, classes: classes, spec, box: { _, i in boxes + i * 4 }, score: { c, i in scores[c * m + i] })
+}
+
+/// One image of the LoD form: `boxes` [M, C, 4] (one box per row and class), `scores` [M, C].
+func multiclassNMSPerClassBoxes(boxes: UnsafePointer<Float>, scores: UnsafePointer<Float>, m: Int, classes: Int,
+                                _ spec: MultiClassNMSSpec) -> [(label: Int, index: Int)] {
+    multiclassNMS(m: m, classes: classes, spec, box: { c, i in boxes + (i * classes + c) * 4 },
+                  score: { c, i in scores[i * classes + c] }, ascendingRows: true)
+}
+
+/// The NMS of one image over `m` rows and `classes` classes; `box(c, i)` / `score(c, i)` give row i's box and
+/// score for class c. `ascendingRows` (the LoD form): Paddle lists each class's kept rows in row order, after NMS
+/// and after the keep_top_k cut, instead of in keep order.
+func multiclassNMS(m: Int, classes: Int, _ spec: MultiClassNMSSpec, box: (Int, Int) -> UnsafePointer<Float>,
+                   score: (Int, Int) -> Float, ascendingRows: Bool = false) -> [(label: Int, index: Int)] {
     var perClass: [[Int]] = Array(repeating: [], count: classes)
     for c in 0..<classes where c != spec.backgroundLabel {
-        let s = scores + c * m
         var cands: [(Float, Int)] = []
-        for i in 0..<m where s[i] > spec.scoreThreshold { cands.append((s[i], i)) }
+        for i in 0..<m { let v = score(c, i); if v > spec.scoreThreshold { cands.append((v, i)) } }
         cands = stableSortDescending(cands)
         if spec.nmsTopK > -1 && spec.nmsTopK < cands.count { cands.removeLast(cands.count - spec.nmsTopK) }
         var kept: [Int] = []
@@ -42,7 +57,7 @@ func multiclassNMS(boxes: UnsafePointer<Float>, scores: UnsafePointer<Float>, m:
         for (_, idx) in cands {
             var keep = true
             for k in kept {
-                keep = nmsIoU(boxes + idx * 4, boxes + k * 4, normalized: spec.normalized) <= threshold
+                keep = nmsIoU(box(c, idx), box(c, k), normalized: spec.normalized) <= threshold
                 if !keep { break }
             }
             if keep {
@@ -50,16 +65,17 @@ func multiclassNMS(boxes: UnsafePointer<Float>, scores: UnsafePointer<Float>, m:
                 if spec.nmsEta < 1 && threshold > 0.5 { threshold *= spec.nmsEta }
             }
         }
-        perClass[c] = kept
+        perClass[c] = ascendingRows ? kept.sorted() : kept
     }
     let total = perClass.reduce(0) { $0 + $1.count }
     if spec.keepTopK > -1 && total > spec.keepTopK {
         var pairs: [(Float, (Int, Int))] = []
-        for (c, kept) in perClass.enumerated() { for i in kept { pairs.append((scores[c * m + i], (c, i))) } }
+        for (c, kept) in perClass.enumerated() { for i in kept { pairs.append((score(c, i), (c, i))) } }
         pairs = stableSortDescending(pairs)
         pairs.removeLast(pairs.count - spec.keepTopK)
         perClass = Array(repeating: [], count: classes)
         for (_, (c, i)) in pairs { perClass[c].append(i) }
+        if ascendingRows { perClass = perClass.map { $0.sorted() } }
     }
     return perClass.enumerated().flatMap { c, kept in kept.map { (label: c, index: $0) } }
 }
@@ -77,27 +93,55 @@ func registerReferenceDetectionKernels(_ r: KernelRegistry) {
                 let b = try io.input("BBoxes"), s = try io.input("Scores")
                 try requireF32(b, "\(op) BBoxes")
                 try requireF32(s, "\(op) Scores")
-                guard b.rank == 3, s.rank == 3, b.shape[2] == 4, b.shape[0] == s.shape[0], b.shape[1] == s.shape[2] else {
-                    throw KernelError("\(op): BBoxes \(b.shape) and Scores \(s.shape) must be [N, M, 4] and [N, C, M]")
-                }
-                let n = b.shape[0], m = b.shape[1], classes = s.shape[1]
-                var rows: [(image: Int, label: Int, index: Int)] = []
+                // rows: (label, score, box, Index value) per kept box, images in order
+                var rows: [(label: Int, score: Float, box: UnsafePointer<Float>, index: Int)] = []
                 var perImage: [Int] = []
-                for i in 0..<n {
-                    let kept = multiclassNMS(boxes: b.f32 + i * m * 4, scores: s.f32 + i * classes * m, m: m, classes: classes, spec)
-                    rows += kept.map { (i, $0.label, $0.index) }
-                    perImage.append(kept.count)
+                if s.rank == 2 {
+                    guard b.rank == 3, b.shape[2] == 4, b.shape[0] == s.shape[0], b.shape[1] == s.shape[1] else {
+                        throw KernelError("\(op): BBoxes \(b.shape) and Scores \(s.shape) must be [M, C, 4] and [M, C]")
+                    }
+                    guard let r = io.optionalInput("RoisNum") else { throw KernelError("\(op): Scores [M, C] needs RoisNum") }
+                    let m = s.shape[0], classes = s.shape[1]
+                    var start = 0
+                    for (i, rowsI) in intArray(r).enumerated() {
+                        guard rowsI >= 0, rowsI <= m - start else {
+                            throw KernelError("\(op): RoisNum[\(i)] = \(rowsI) with \(m - start) of \(m) rows left")
+                        }
+                        let kept = multiclassNMSPerClassBoxes(boxes: b.f32 + start * classes * 4, scores: s.f32 + start * classes,
+                                                              m: rowsI, classes: classes, spec)
+                        // Index: the (row, class) position in Scores, as Paddle numbers it
+                        rows += kept.map { (row: (label: Int, index: Int)) in
+                            let g = start + row.index
+                            return (row.label, s.f32[g * classes + row.label], UnsafePointer(b.f32 + (g * classes + row.label) * 4), g * classes + row.label)
+                        }
+                        perImage.append(kept.count)
+                        start += rowsI
+                    }
+                } else {
+                    guard b.rank == 3, s.rank == 3, b.shape[2] == 4, b.shape[0] == s.shape[0], b.shape[1] == s.shape[2] else {
+                        throw KernelError("\(op): BBoxes \(b.shape) and Scores \(s.shape) must be [N, M, 4] and [N, C, M]")
+                    }
+                    let n = b.shape[0], m = b.shape[1], classes = s.shape[1]
+                    for i in 0..<n {
+                        let kept = multiclassNMS(boxes: b.f32 + i * m * 4, scores: s.f32 + i * classes * m, m: m, classes: classes, spec)
+                        rows += kept.map { row in
+                            (row.label, s.f32[(i * classes + row.label) * m + row.index], UnsafePointer(b.f32 + (i * m + row.index) * 4),
+                             i * m + row.index)
+                        }
+                        perImage.append(kept.count)
+                    }
                 }
+                let n = perImage.count
                 let out = try io.allocate("Out", dtype: .f32, shape: [rows.count, 6])
                 for (k, row) in rows.enumerated() {
                     let o = out.f32 + k * 6
                     o[0] = Float(row.label)
-                    o[1] = s.f32[(row.image * classes + row.label) * m + row.index]
-                    for j in 0..<4 { o[2 + j] = b.f32[(row.image * m + row.index) * 4 + j] }
+                    o[1] = row.score
+                    for j in 0..<4 { o[2 + j] = row.box[j] }
                 }
                 if io.runTimeSized["Index"] != nil {
                     let index = try io.allocate("Index", dtype: .i32, shape: [rows.count, 1])
-                    for (k, row) in rows.enumerated() { index.i32[k] = Int32(truncatingIfNeeded: row.image * m + row.index) }
+                    for (k, row) in rows.enumerated() { index.i32[k] = Int32(truncatingIfNeeded: row.index) }
                 }
                 if let num = io.optionalOutput("NmsRoisNum") {
                     guard num.count == n else { throw KernelError("\(op): NmsRoisNum holds \(num.count) values for \(n) images") }
