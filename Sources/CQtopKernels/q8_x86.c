@@ -6,6 +6,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+#include "q8_act_x86.h"
 
 #define T_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -311,6 +312,9 @@ T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr,
                 y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
                 break;
             }
+            case QTOP_ACT_SIGMOID: case QTOP_ACT_HARD_SIGMOID: case QTOP_ACT_SWISH:
+                y = q8_act_ext_512(y, act, d->act_alpha, d->act_beta);
+                break;
             default: break;
             }
             if (f32out) {
@@ -372,6 +376,9 @@ T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, 
                 y = _mm256_mul_ps(y, _mm256_mul_ps(t, sixth));
                 break;
             }
+            case QTOP_ACT_SIGMOID: case QTOP_ACT_HARD_SIGMOID: case QTOP_ACT_SWISH:
+                y = q8_act_ext_256(y, d->act, d->act_alpha, d->act_beta);
+                break;
             default: break;
             }
             if (d->dst_dt == QTOP_DT_F32) {

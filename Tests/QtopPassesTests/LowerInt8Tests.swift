@@ -26,6 +26,34 @@ final class LowerInt8Tests: XCTestCase {
              shape: shape)
     }
 
+    /// A conv with a sigmoid-family activation lowers to qconv2d with that activation (hard_sigmoid keeps its slope
+    /// and offset); sigmoid and hard_sigmoid outputs are non-negative, so a quantized reader gets u8.
+    func testSigmoidFamilyEpilogues() {
+        for act in ["sigmoid", "hard_sigmoid", "swish"] {
+            var b = GraphBuilder()
+            b.input("x", [1, 3, 8, 8])
+            fq(&b, "x", "xq", 1, shape: [1, 3, 8, 8])
+            conv(&b, "xq", "w1", oc: 4, ic: 3, k: 3, "c1", shape: [1, 4, 8, 8], act: act)
+            fq(&b, "c1", "c1q", 2, shape: [1, 4, 8, 8])
+            conv(&b, "c1q", "w2", oc: 2, ic: 4, k: 1, "c2", shape: [1, 2, 8, 8])
+            var g = b.graph(outputs: ["c2"])
+            if act == "hard_sigmoid" {
+                g.nodes[2] = g.nodes[2].settingAttrs([("slope", .float(0.25)), ("offset", .float(0.4))])
+            }
+            let (out, _) = LowerInt8.apply(g)
+            XCTAssertEqual(out.types(), ["feed", "quantize", "qconv2d", "qconv2d", "layout_nhwc_to_nchw", "fetch"], act + dump(out))
+            let c1 = out.nodes[2]
+            XCTAssertEqual(c1.attrs["activation"], .string(act))
+            XCTAssertEqual(c1.attrs["out_scale"], .float(2))
+            XCTAssertEqual(out.values["c1"]?.dtype, act == "swish" ? .i8 : .u8, act)
+            if act == "hard_sigmoid" {
+                XCTAssertEqual(c1.attrs["slope"], .float(0.25))
+                XCTAssertEqual(c1.attrs["offset"], .float(0.4))
+                XCTAssertEqual(try c1.spec(QConvSpec.self).epilogue.slope, 0.25)
+            }
+        }
+    }
+
     func testConvPoolConvChain() {
         var b = GraphBuilder()
         b.input("x", [1, 3, 8, 8])
