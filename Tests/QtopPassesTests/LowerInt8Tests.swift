@@ -229,6 +229,34 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(out.outputs, ["z"])
     }
 
+    /// Linear layers on [batch, seq, K] activations (ERNIE, SVTR): fc with in_num_col_dims 2 and matmul_v2 lower to
+    /// qmatmul over the flattened rows; fc flattening elsewhere (in_num_col_dims 1 on rank 3) and trans_y stay float.
+    func testRank3LinearLayers() {
+        for (ncd, transY, lowered) in [(2, false, true), (1, false, false), (2, true, false)] {
+            var b = GraphBuilder()
+            b.input("x", [2, 5, 4])
+            fq(&b, "x", "xq", 1, shape: [2, 5, 4])
+            b.constI8("w1", [4, 3], Array(repeating: 1, count: 12))
+            b.const("b1", [3], [0, 1, 2])
+            b.op("fc", [("Input", ["xq"]), ("W", ["w1"]), ("Bias", ["b1"])], [("Out", ["h"])],
+                 [("in_num_col_dims", .int(ncd)), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
+                 shape: ncd == 2 ? [2, 5, 3] : [2, 3])
+            fq(&b, "x", "xq2", 1, shape: [2, 5, 4])
+            b.constI8("w2", [4, 2], Array(repeating: 1, count: 8))
+            b.op("matmul_v2", [("X", ["xq2"]), ("Y", ["w2"])], [("Out", ["z"])],
+                 [("trans_y", .bool(transY)), ("weight_scales", .floats([1, 1])), ("weight_axis", .int(1))], shape: [2, 5, 2])
+            let g = b.graph(outputs: ["h", "z"])
+            let (out, _) = LowerInt8.apply(g)
+            let q = out.nodes.filter { $0.type == "qmatmul" }
+            XCTAssertEqual(q.count, lowered ? 2 : 1, "ncd \(ncd) transY \(transY)" + dump(out))
+            if lowered {
+                XCTAssertEqual(out.values["h"]?.shape, [2, 5, 3])
+                XCTAssertEqual(out.values["z"]?.dtype, .f32)
+                XCTAssertEqual(q[0].attrs["in_scale"], .float(1))
+            }
+        }
+    }
+
     func testSameAndValidPaddingResolved() {
         var b = GraphBuilder()
         b.input("x", [1, 1, 5, 5])

@@ -14,7 +14,9 @@ import QtopGraph
 ///   Optional second output `QuantOutput` (u8/s8 NHWC) with an f32 `Output`: the same values quantized with
 ///   `quant_out_scale` into `quant_out_dtype`. Used when an f32 conv output (read as a residual) is otherwise only
 ///   read through `fake_quantize`s of one range (round_type 0): no layout + quantize round trip is needed.
-/// - `qmatmul`: `X` (u8/s8 [M, K]), `Y` (s8 constant [K, N]), optional `Bias` [N]; output `Out` [M, N];
+/// - `qmatmul`: `X` (u8/s8 [..., K], leading dims flattened into rows: fc with in_num_col_dims = rank - 1, matmul_v2
+///   without transposes, mul with x_num_col_dims = rank - 1), `Y` (s8 constant [K, N]), optional `Bias` [N]; output
+///   `Out` [..., N];
 ///   attributes `in_scale`, `weight_scales` [N], `activation`, `out_dtype`, `out_scale`.
 /// - `quantize`: `X` f32 NCHW → `Out` u8/s8 NHWC; attributes `scale` (range), `out_dtype`.
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
