@@ -2,6 +2,7 @@
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 #include "isa_config.h"
+#include "q8_act.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ static int desc_valid(const qtop_qconv_desc *d, char *why, size_t why_len) {
     if (d->src_dt != QTOP_DT_U8 && d->src_dt != QTOP_DT_S8) { WHY("input must be u8 or s8"); return 0; }
     if (d->dst_dt != QTOP_DT_U8 && d->dst_dt != QTOP_DT_S8 && d->dst_dt != QTOP_DT_F32) { WHY("bad output dtype"); return 0; }
     if (d->res_dt < QTOP_DT_U8 || d->res_dt > QTOP_DT_NONE) { WHY("bad residual dtype"); return 0; }
-    if (d->act < QTOP_ACT_NONE || d->act > QTOP_ACT_HARD_SWISH) { WHY("bad activation"); return 0; }
+    if (d->act < QTOP_ACT_NONE || d->act > QTOP_ACT_MAX_INT8) { WHY("bad activation"); return 0; }
     if (!(d->in_range > 0) || (d->dst_dt != QTOP_DT_F32 && !(d->out_range > 0)) ||
         ((d->res_dt == QTOP_DT_U8 || d->res_dt == QTOP_DT_S8) && !(d->res_range > 0))) {
         WHY("quantization ranges must be > 0"); return 0;
@@ -85,8 +86,8 @@ int qtop_qconv_query(const qtop_qconv_desc *d, int isa, int cap, char *why, size
 
 /* ------------------------------------------------------------------ epilogue (the exact spec chain) */
 
-static inline float act_apply(float y, int act) {
-    switch (act) {
+static inline float act_apply(float y, const qtop_qconv_desc *d) {
+    switch (d->act) {
     case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
     case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
     case QTOP_ACT_HARD_SWISH: {
@@ -96,6 +97,9 @@ static inline float act_apply(float y, int act) {
         float s = t * (1.0f / 6.0f);
         return y * s;
     }
+    case QTOP_ACT_SIGMOID: return q8_sigmoid(y);
+    case QTOP_ACT_HARD_SIGMOID: return q8_hard_sigmoid(y, d->act_alpha, d->act_beta);
+    case QTOP_ACT_SWISH: return q8_swish(y);
     default: return y;
     }
 }
@@ -117,7 +121,7 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
         case QTOP_DT_F32: y = y + ((const float *)res)[base + j]; break;
         default: break;
         }
-        y = act_apply(y, d->act);
+        y = act_apply(y, d);
         switch (d->dst_dt) {
         case QTOP_DT_U8: ((uint8_t *)dst)[base + j] = (uint8_t)requant(y, c->inv_out, 0.0f, QTOP_U8_MAX); break;
         case QTOP_DT_S8: ((int8_t *)dst)[base + j] = (int8_t)requant(y, c->inv_out, -128.0f, 127.0f); break;
@@ -616,6 +620,7 @@ static qtop_qconv_desc mm_desc(const qtop_qmatmul_desc *d) {
     c.stride_h = c.stride_w = 1; c.dil_h = c.dil_w = 1; c.groups = 1;
     c.src_dt = d->src_dt; c.dst_dt = d->dst_dt; c.res_dt = d->res_dt; c.act = d->act;
     c.in_range = d->in_range; c.out_range = d->out_range; c.res_range = d->res_range;
+    c.act_alpha = d->act_alpha; c.act_beta = d->act_beta;
     return c;
 }
 

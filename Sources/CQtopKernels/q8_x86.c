@@ -6,6 +6,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+#include "q8_act_x86.h"
 
 #define T_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -271,6 +272,9 @@ T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr,
                 y = _mm512_mul_ps(y, _mm512_mul_ps(t, sixth));
                 break;
             }
+            case QTOP_ACT_SIGMOID: case QTOP_ACT_HARD_SIGMOID: case QTOP_ACT_SWISH:
+                y = q8_act_ext_512(y, act, d->act_alpha, d->act_beta);
+                break;
             default: break;
             }
             if (f32out) {
@@ -293,6 +297,7 @@ T_512 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr,
 typedef struct {
     __m256 zero, three, six, sixth, stepr, inv, lo, hi, inv2, lo2, hi2;
     int res_dt, act, dst_dt, has_q2, q2_dt, has_comp;
+    float act_alpha, act_beta;   /* hard_sigmoid's slope / offset */
 } epi8_consts;
 
 INL T_AVX2 __m128i epi8_pack(__m256 y, __m256 inv, __m256 lo, __m256 hi, int u8) {
@@ -302,6 +307,10 @@ INL T_AVX2 __m128i epi8_pack(__m256 y, __m256 inv, __m256 lo, __m256 hi, int u8)
     __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     return u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
 }
+
+/* Loop index of the sigmoid family (sigmoid, hard_sigmoid, swish): one specialization for the three, which
+ * q8_act_ext_256 tells apart by k->act (a branch that predicts perfectly within a tile). */
+#define EPI8_ACT_EXT 4
 
 /* The chain for one vector; res_dt, act and out (0 u8, 1 s8, 2 f32, 3 f32 + second quantized output) are
  * compile-time constants in the specialized loops below, so the per-vector work has no branches. */
@@ -332,6 +341,7 @@ INL T_AVX2 void epi8_vec(const epi8_consts *k, __m256i a, __m256i compv, __m256 
         y = _mm256_mul_ps(y, _mm256_mul_ps(t, k->sixth));
         break;
     }
+    case EPI8_ACT_EXT: y = q8_act_ext_256(y, k->act, k->act_alpha, k->act_beta); break;
     default: break;
     }
     if (out >= 2) {
@@ -377,12 +387,12 @@ typedef int (*epi8_loop_fn)(const epi8_args *, const int32_t *, void *, void *, 
         return epi8_loop(g, t, d, d2, r, R, A, O);                                                                \
     }
 #define EPI8_O(R, A) EPI8_DEF(R, A, 0) EPI8_DEF(R, A, 1) EPI8_DEF(R, A, 2) EPI8_DEF(R, A, 3)
-#define EPI8_A(R) EPI8_O(R, 0) EPI8_O(R, 1) EPI8_O(R, 2) EPI8_O(R, 3)
+#define EPI8_A(R) EPI8_O(R, 0) EPI8_O(R, 1) EPI8_O(R, 2) EPI8_O(R, 3) EPI8_O(R, 4)
 EPI8_A(0) EPI8_A(1) EPI8_A(2) EPI8_A(3)
 #define EPI8_TO(R, A) { epi8_##R##_##A##_0, epi8_##R##_##A##_1, epi8_##R##_##A##_2, epi8_##R##_##A##_3 }
-#define EPI8_TA(R) { EPI8_TO(R, 0), EPI8_TO(R, 1), EPI8_TO(R, 2), EPI8_TO(R, 3) }
-/* [res_dt: u8, s8, f32, none][act: none, relu, relu6, hard_swish][out] */
-static const epi8_loop_fn epi8_tab[4][4][4] = { EPI8_TA(0), EPI8_TA(1), EPI8_TA(2), EPI8_TA(3) };
+#define EPI8_TA(R) { EPI8_TO(R, 0), EPI8_TO(R, 1), EPI8_TO(R, 2), EPI8_TO(R, 3), EPI8_TO(R, 4) }
+/* [res_dt: u8, s8, f32, none][act: none, relu, relu6, hard_swish, sigmoid family][out] */
+static const epi8_loop_fn epi8_tab[4][5][4] = { EPI8_TA(0), EPI8_TA(1), EPI8_TA(2), EPI8_TA(3) };
 
 /* Tile form: per-channel constants loaded once per 8-channel chunk and reused for the mr rows. */
 T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
@@ -398,12 +408,14 @@ T_AVX2 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, 
     k.hi2 = _mm256_set1_ps(d->q2_dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127.0f);
     k.res_dt = d->res_dt; k.act = d->act; k.dst_dt = d->dst_dt; k.has_q2 = d->has_q2; k.q2_dt = d->q2_dt;
     k.has_comp = c->comp != NULL;
+    k.act_alpha = d->act_alpha; k.act_beta = d->act_beta;
     const epi8_args g = { &k, c->comp, c->scale, c->bias, d->oc, pix0, mr, astride, oc0, cnt };
     const int out = d->dst_dt == QTOP_DT_U8 ? 0 : d->dst_dt == QTOP_DT_S8 ? 1 : d->has_q2 ? 3 : 2;
     /* an activation code without a vector form here (added later) takes the scalar chain for the whole tile */
-    const int known = d->res_dt >= QTOP_DT_U8 && d->res_dt <= QTOP_DT_NONE && d->act >= QTOP_ACT_NONE &&
-                      d->act <= QTOP_ACT_HARD_SWISH;
-    const int j = known ? epi8_tab[d->res_dt - QTOP_DT_U8][d->act - QTOP_ACT_NONE][out](&g, acc_tile, dst, dst2, res) : 0;
+    const int act = d->act >= QTOP_ACT_NONE && d->act <= QTOP_ACT_HARD_SWISH ? d->act - QTOP_ACT_NONE
+                  : d->act >= QTOP_ACT_SIGMOID && d->act <= QTOP_ACT_SWISH ? EPI8_ACT_EXT : -1;
+    const int known = d->res_dt >= QTOP_DT_U8 && d->res_dt <= QTOP_DT_NONE && act >= 0;
+    const int j = known ? epi8_tab[d->res_dt - QTOP_DT_U8][act][out](&g, acc_tile, dst, dst2, res) : 0;
     if (j < cnt)
         for (int i = 0; i < mr; i++)
             qtop__q8_epilogue(c, pix0 + i, oc0 + j, cnt - j, acc_tile + (int64_t)i * astride + j, dst, dst2, res);

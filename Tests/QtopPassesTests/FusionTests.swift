@@ -138,7 +138,8 @@ final class FuseActivationTests: XCTestCase {
     func testActivationsByTarget() {
         for (act, attrs, int8ok) in [("relu", [(String, AttrValue)](), true), ("relu6", [("threshold", .float(6))], true),
                                      ("hard_swish", [], true), ("leaky_relu", [("alpha", .float(0.1))], false),
-                                     ("sigmoid", [], false)] {
+                                     ("sigmoid", [], true), ("hard_sigmoid", [("slope", .float(0.2)), ("offset", .float(0.5))], true),
+                                     ("swish", [], true)] {
             var b = GraphBuilder()
             b.input("x", [1, 2, 3, 3])
             b.const("w", [2, 2, 1, 1], [1, 2, 3, 4])
@@ -153,6 +154,33 @@ final class FuseActivationTests: XCTestCase {
             XCTAssertEqual(f32.nodes[1].attrs["activation_provenance"], .strings(["r"]))
             XCTAssertEqual(ch.first?.detail, "conv2d+\(act) → fused_conv2d(activation=\(act))")
             if act == "leaky_relu" { XCTAssertEqual(f32.nodes[1].attrs["alpha"], .float(0.1)) }
+        }
+    }
+
+    /// SiLU spelled out (YOLOv5 via X2Paddle): conv → sigmoid and elementwise_mul(conv, sigmoid) becomes one
+    /// fused_conv2d with activation swish, for both targets; with a third reader of the conv output it stays.
+    func testSiLUPatternBecomesSwish() {
+        for extraReader in [false, true] {
+            var b = GraphBuilder()
+            b.input("x", [1, 2, 3, 3])
+            b.const("w", [2, 2, 1, 1], [1, 2, 3, 4])
+            b.conv("x", "w", "c", pads: [0, 0])
+            b.op("sigmoid", [("X", ["c"])], [("Out", ["s"])])
+            b.op("elementwise_mul", [("X", ["s"]), ("Y", ["c"])], [("Out", ["m"])], [("axis", .int(-1))])
+            if extraReader { b.op("relu", [("X", ["c"])], [("Out", ["r"])]) }
+            let g = b.graph(outputs: extraReader ? ["m", "r"] : ["m"])
+            for target in [PassTarget.int8, .fp32] {
+                let (out, ch) = FuseActivation.apply(g, target: target)
+                if extraReader {
+                    XCTAssertTrue(out.types().contains("elementwise_mul"), "\(target)")
+                    continue
+                }
+                XCTAssertEqual(out.types(), ["feed", "fused_conv2d", "fetch"], "\(target)")
+                XCTAssertEqual(out.nodes[1].attrs["activation"], .string("swish"))
+                XCTAssertEqual(out.nodes[1].output("Output"), "m")
+                XCTAssertEqual(out.nodes[1].attrs["activation_provenance"], .strings(["s", "m"]))
+                XCTAssertEqual(ch.first?.detail, "conv2d+sigmoid+elementwise_mul (SiLU) → fused_conv2d(activation=swish)")
+            }
         }
     }
 

@@ -26,6 +26,34 @@ final class LowerInt8Tests: XCTestCase {
              shape: shape)
     }
 
+    /// A conv with a sigmoid-family activation lowers to qconv2d with that activation (hard_sigmoid keeps its slope
+    /// and offset); sigmoid and hard_sigmoid outputs are non-negative, so a quantized reader gets u8.
+    func testSigmoidFamilyEpilogues() {
+        for act in ["sigmoid", "hard_sigmoid", "swish"] {
+            var b = GraphBuilder()
+            b.input("x", [1, 3, 8, 8])
+            fq(&b, "x", "xq", 1, shape: [1, 3, 8, 8])
+            conv(&b, "xq", "w1", oc: 4, ic: 3, k: 3, "c1", shape: [1, 4, 8, 8], act: act)
+            fq(&b, "c1", "c1q", 2, shape: [1, 4, 8, 8])
+            conv(&b, "c1q", "w2", oc: 2, ic: 4, k: 1, "c2", shape: [1, 2, 8, 8])
+            var g = b.graph(outputs: ["c2"])
+            if act == "hard_sigmoid" {
+                g.nodes[2] = g.nodes[2].settingAttrs([("slope", .float(0.25)), ("offset", .float(0.4))])
+            }
+            let (out, _) = LowerInt8.apply(g)
+            XCTAssertEqual(out.types(), ["feed", "quantize", "qconv2d", "qconv2d", "layout_nhwc_to_nchw", "fetch"], act + dump(out))
+            let c1 = out.nodes[2]
+            XCTAssertEqual(c1.attrs["activation"], .string(act))
+            XCTAssertEqual(c1.attrs["out_scale"], .float(2))
+            XCTAssertEqual(out.values["c1"]?.dtype, act == "swish" ? .i8 : .u8, act)
+            if act == "hard_sigmoid" {
+                XCTAssertEqual(c1.attrs["slope"], .float(0.25))
+                XCTAssertEqual(c1.attrs["offset"], .float(0.4))
+                XCTAssertEqual(try c1.spec(QConvSpec.self).epilogue.slope, 0.25)
+            }
+        }
+    }
+
     func testConvPoolConvChain() {
         var b = GraphBuilder()
         b.input("x", [1, 3, 8, 8])
@@ -199,6 +227,34 @@ final class LowerInt8Tests: XCTestCase {
         XCTAssertEqual(m2.attrs["out_dtype"], .string("f32"))
         XCTAssertEqual(out.values["z"]?.shape, [2, 2])
         XCTAssertEqual(out.outputs, ["z"])
+    }
+
+    /// Linear layers on [batch, seq, K] activations (ERNIE, SVTR): fc with in_num_col_dims 2 and matmul_v2 lower to
+    /// qmatmul over the flattened rows; fc flattening elsewhere (in_num_col_dims 1 on rank 3) and trans_y stay float.
+    func testRank3LinearLayers() {
+        for (ncd, transY, lowered) in [(2, false, true), (1, false, false), (2, true, false)] {
+            var b = GraphBuilder()
+            b.input("x", [2, 5, 4])
+            fq(&b, "x", "xq", 1, shape: [2, 5, 4])
+            b.constI8("w1", [4, 3], Array(repeating: 1, count: 12))
+            b.const("b1", [3], [0, 1, 2])
+            b.op("fc", [("Input", ["xq"]), ("W", ["w1"]), ("Bias", ["b1"])], [("Out", ["h"])],
+                 [("in_num_col_dims", .int(ncd)), ("weight_scales", .floats([1, 2, 3])), ("weight_axis", .int(1))],
+                 shape: ncd == 2 ? [2, 5, 3] : [2, 3])
+            fq(&b, "x", "xq2", 1, shape: [2, 5, 4])
+            b.constI8("w2", [4, 2], Array(repeating: 1, count: 8))
+            b.op("matmul_v2", [("X", ["xq2"]), ("Y", ["w2"])], [("Out", ["z"])],
+                 [("trans_y", .bool(transY)), ("weight_scales", .floats([1, 1])), ("weight_axis", .int(1))], shape: [2, 5, 2])
+            let g = b.graph(outputs: ["h", "z"])
+            let (out, _) = LowerInt8.apply(g)
+            let q = out.nodes.filter { $0.type == "qmatmul" }
+            XCTAssertEqual(q.count, lowered ? 2 : 1, "ncd \(ncd) transY \(transY)" + dump(out))
+            if lowered {
+                XCTAssertEqual(out.values["h"]?.shape, [2, 5, 3])
+                XCTAssertEqual(out.values["z"]?.dtype, .f32)
+                XCTAssertEqual(q[0].attrs["in_scale"], .float(1))
+            }
+        }
     }
 
     func testSameAndValidPaddingResolved() {

@@ -48,6 +48,42 @@ final class WholeGraphInt8Tests: XCTestCase {
         XCTAssertGreaterThan(compared, 0)
     }
 
+    /// The family int8 samples (samples/families) at their recorded inputs and shapes: every integer tensor of the
+    /// lowered graph (sigmoid-family epilogues, integer matmuls …) equals the oracle's at each ISA.
+    func testFamilySamplesMatchTheOracleOnEveryISA() throws {
+        let dir = RepoPaths.sample("families")
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))
+        let models = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["models"] as! [[String: Any]]
+        let oracle = KernelRegistry()
+        registerReferenceKernels(oracle)
+        let native = KernelLibrary.standard()
+        var compared = 0
+        for m in models where (m["name"] as! String).hasSuffix("_int8") {
+            let name = m["name"] as! String
+            let feeds = try Dictionary(uniqueKeysWithValues: (m["inputs"] as! [[String: Any]]).map {
+                ($0["name"] as! String, try Npy.read(dir + "/" + ($0["file"] as! String)))
+            })
+            let shapes = feeds.mapValues(\.shape)
+            let g0 = try ModelLoader.load(dir + "/\(name).pdmodel").graph
+            let lowered = DequantizeFoldedWeights.forExecution(PassManager.lower(g0, PassOptions(target: .int8, inputShapes: shapes)))
+            for isa in WholeGraphInt8Tests.isas where NativeCPU.usableISAs.contains(isa) {
+                let e = try Executor(graph: lowered, registry: native, options: PlanOptions(isaCap: isa, available: NativeCPU.usableISAs),
+                                     inputShapes: shapes)
+                var seen: [String: HostTensor] = [:]
+                var integerNodes: [Node] = []
+                try e.run(feeds) { node, name, t in
+                    seen[name] = t.copyToHost()
+                    if t.dtype == .i8 || t.dtype == .u8, integerNodes.last?.id != node.id { integerNodes.append(node) }
+                }
+                XCTAssertFalse(integerNodes.isEmpty, "\(name): the lowered graph has no integer tensors")
+                for node in integerNodes {
+                    compared += try compare(node, plan: e, seen: seen, oracle: oracle, label: "\(name) \(isa.rawValue)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 0)
+    }
+
     /// Runs the oracle kernel of `node` on the native run's inputs and compares its integer outputs; returns how
     /// many tensors were compared.
     func compare(_ node: Node, plan: Executor, seen: [String: HostTensor], oracle: KernelRegistry, label: String) throws -> Int {

@@ -64,6 +64,16 @@ typedef enum { QTOP_DT_U8 = 0, QTOP_DT_S8 = 1, QTOP_DT_F32 = 2, QTOP_DT_NONE = 3
  * (u8 *inputs* may hold any value 0..255; kernels accept them.) */
 #define QTOP_U8_MAX 127.0f
 typedef enum { QTOP_ACT_NONE = 0, QTOP_ACT_RELU = 1, QTOP_ACT_RELU6 = 2, QTOP_ACT_HARD_SWISH = 3 } qtop_act;
+/* Int8 epilogue only (qconv/qmatmul descs; the fp32 descs take the four above): sigmoid, hard_sigmoid with
+ * act_alpha = slope and act_beta = offset, swish (silu, beta 1). Exact definitions (a fixed exp polynomial, every
+ * step a separately rounded Float operation): docs/int8-semantics.md step 5 and q8_act.h. */
+#define QTOP_ACT_SIGMOID 4
+#define QTOP_ACT_HARD_SIGMOID 5
+#define QTOP_ACT_SWISH 6
+#define QTOP_ACT_MAX_INT8 6
+/* y[i] = act(y[i]) for the int8 epilogue's activation codes, the same scalar definition (for float kernels whose
+ * own epilogue lacks an activation: applied after them). */
+void qtop_act_apply_f32(float *y, int64_t n, int act, float alpha, float beta, qtop_pool *pool);
 
 /* ---------------------------------------------------------------- convolution family */
 
@@ -95,6 +105,7 @@ typedef struct {
     int has_q2;
     int q2_dt;                     /* QTOP_DT_U8 or QTOP_DT_S8 */
     float q2_range;
+    float act_alpha, act_beta;     /* hard_sigmoid slope and offset (unused by other activations) */
 } qtop_qconv_desc;
 
 typedef struct qtop_qconv qtop_qconv;
@@ -123,6 +134,7 @@ typedef struct {
     int m, k, n;                   /* X [m][k] (u8/s8) × W [k][n] (s8) → Out [m][n] */
     int src_dt, dst_dt, res_dt, act;
     float in_range, out_range, res_range;
+    float act_alpha, act_beta;     /* as in qtop_qconv_desc */
 } qtop_qmatmul_desc;
 
 typedef struct qtop_qmatmul qtop_qmatmul;

@@ -57,9 +57,10 @@ public enum QDataType: String, Sendable {
     }
 }
 
-/// Activations of the fused integer epilogue (spec step 5).
+/// Activations of the fused integer epilogue (spec step 5). hard_sigmoid takes the node's `slope` and `offset`
+/// (Paddle's defaults 0.2, 0.5); swish is silu (beta 1).
 public enum EpilogueActivation: String, Sendable {
-    case none, relu, relu6, hard_swish
+    case none, relu, relu6, hard_swish, sigmoid, hard_sigmoid, swish
 
     public init(_ s: String) throws {
         switch s.lowercased() {
@@ -67,13 +68,18 @@ public enum EpilogueActivation: String, Sendable {
         case "relu": self = .relu
         case "relu6": self = .relu6
         case "hard_swish", "hardswish": self = .hard_swish
+        case "sigmoid": self = .sigmoid
+        case "hard_sigmoid", "hardsigmoid": self = .hard_sigmoid
+        case "swish", "silu": self = .swish
         default: throw OpSpecError("unsupported epilogue activation '\(s)'")
         }
     }
 
     static func read(_ a: inout AttributeReader) throws -> EpilogueActivation {
         let s = try a.string("activation", default: "none")
-        do { return try EpilogueActivation(s) } catch { throw a.fail("activation", "must be none, relu, relu6 or hard_swish, got '\(s)'") }
+        do { return try EpilogueActivation(s) } catch {
+            throw a.fail("activation", "must be none, relu, relu6, hard_swish, sigmoid, hard_sigmoid or swish, got '\(s)'")
+        }
     }
 }
 
@@ -97,6 +103,9 @@ public struct IntegerEpilogueSpec: Sendable, Equatable {
     public let outScale: Float
     /// Range of an integer Residual (0 when absent; an integer Residual needs it > 0).
     public let residualScale: Float
+    /// hard_sigmoid's `slope` and `offset` (finite; read only for that activation, else Paddle's defaults).
+    public var slope: Float = 0.2
+    public var offset: Float = 0.5
 
     static func read(_ a: inout AttributeReader, _ node: Node) throws -> IntegerEpilogueSpec {
         let inScale = try positiveRange(&a, "in_scale")
@@ -107,8 +116,15 @@ public struct IntegerEpilogueSpec: Sendable, Equatable {
         // out_scale only means something for an integer output, residual_scale only with a Residual input.
         let outScale = t == .f32 ? try a.optionalFloat("out_scale") ?? 0 : try positiveRange(&a, "out_scale")
         let rs = node.input("Residual") != nil ? try a.float("residual_scale", default: 0) : try a.optionalFloat("residual_scale") ?? 0
-        return IntegerEpilogueSpec(inScale: inScale, weightScales: ws, activation: act, outType: t, outScale: outScale,
-                                   residualScale: rs)
+        var e = IntegerEpilogueSpec(inScale: inScale, weightScales: ws, activation: act, outType: t, outScale: outScale,
+                                    residualScale: rs)
+        if act == .hard_sigmoid {
+            e.slope = try a.float("slope", default: 0.2)
+            e.offset = try a.float("offset", default: 0.5)
+            guard e.slope.isFinite else { throw a.fail("slope", "must be finite, got \(e.slope)") }
+            guard e.offset.isFinite else { throw a.fail("offset", "must be finite, got \(e.offset)") }
+        }
+        return e
     }
 
     /// The weight ranges for `channels` output channels (one range broadcast), or nil when the counts disagree.

@@ -48,7 +48,8 @@ import QtopGraph
 extension EpilogueActivation {
     /// relu: `y > 0 ? y : 0`; relu6: `t = y > 0 ? y : 0; t < 6 ? t : 6`;
     /// hard_swish: `y * (min(max(y + 3, 0), 6) * (Float(1) / 6))` with the same max/min spellings.
-    @inline(__always) public func apply(_ y: Float) -> Float {
+    /// sigmoid / hard_sigmoid / swish: `EpilogueMath` (the scalar definitions the C kernels share).
+    @inline(__always) public func apply(_ y: Float, slope: Float = 0.2, offset: Float = 0.5) -> Float {
         switch self {
         case .none: return y
         case .relu: return y > 0 ? y : 0
@@ -60,7 +61,53 @@ extension EpilogueActivation {
             let b = a > 0 ? a : 0
             let c = b < 6 ? b : 6
             return y * (c * (Float(1) / 6))
+        case .sigmoid: return EpilogueMath.sigmoid(y)
+        case .hard_sigmoid: return EpilogueMath.hardSigmoid(y, slope: slope, offset: offset)
+        case .swish: return y * EpilogueMath.sigmoid(y)
         }
+    }
+}
+
+/// The epilogue's exp, sigmoid and hard_sigmoid, operation for operation as `Sources/CQtopKernels/q8_act.h`
+/// defines them (each step one separately rounded Float operation; see that file for the why).
+public enum EpilogueMath {
+    static let expLo: Float = -87, expHi: Float = 88
+    static let log2e: Float = 1.44269504088896341, ln2Hi: Float = 0.693359375, ln2Lo: Float = -2.12194440e-4
+    static let p: [Float] = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+                             5.0000001201e-1]
+
+    /// exp(x) on [-87, 88] (x clamped first, NaN → -87): 2^n · (1 + r + r² · P(r)).
+    @inline(__always) public static func exp(_ x0: Float) -> Float {
+        var x = x0 > expLo ? x0 : expLo
+        x = x < expHi ? x : expHi
+        let t = x * log2e
+        let n = t.rounded(.toNearestOrEven)
+        var r = x - n * ln2Hi
+        r = r - n * ln2Lo
+        let z = r * r
+        var q = p[0]
+        for c in p.dropFirst() {
+            q = q * r
+            q = q + c
+        }
+        q = q * z
+        q = q + r
+        q = q + 1
+        let s = Float(bitPattern: UInt32(bitPattern: (Int32(n) + 127) << 23))
+        return q * s
+    }
+
+    @inline(__always) public static func sigmoid(_ y: Float) -> Float {
+        let e = exp(-y)
+        let d = 1 + e
+        return 1 / d
+    }
+
+    @inline(__always) public static func hardSigmoid(_ y: Float, slope: Float, offset: Float) -> Float {
+        var t = y * slope
+        t = t + offset
+        t = t > 0 ? t : 0
+        return t < 1 ? t : 1
     }
 }
 
@@ -71,6 +118,8 @@ public struct IntegerEpilogue: Sendable {
     /// Per output channel bias (zeros when the op has none; step 3 always adds it).
     public let bias: [Float]
     public let activation: EpilogueActivation
+    /// hard_sigmoid's slope and offset.
+    public var slope: Float = 0.2, offset: Float = 0.5
     public let outType: QDataType
     /// `127 / out_scale` (unused for f32 output).
     public let invOut: Float
@@ -91,7 +140,7 @@ public struct IntegerEpilogue: Sendable {
         var y = Float(acc) * scale[c]  // 2
         y = y + bias[c]  // 3
         if let r = residual { y = y + r }  // 4
-        return activation.apply(y)  // 5
+        return activation.apply(y, slope: slope, offset: offset)  // 5
     }
 
     /// Step 6 into element `i` of `out` (f32 → y; u8/s8 → saturate(y * inv_out)).
@@ -489,8 +538,10 @@ struct EpilogueBinding {
 
     static func make(_ ctx: KernelBuildContext, _ e: IntegerEpilogueSpec, op: String, channels: Int?) -> Result<EpilogueBinding, KernelError> {
         let ws = broadcastScales(e.weightScales, to: channels)
-        let base = IntegerEpilogue(inScale: e.inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
+        var base = IntegerEpilogue(inScale: e.inScale, weightScales: ws, bias: constantFloats(ctx, "Bias"),
                                    activation: e.activation, outType: e.outType, outScale: e.outScale)
+        base.slope = e.slope
+        base.offset = e.offset
         return .success(EpilogueBinding(base: base, inScale: e.inScale, weightScales: ws, outScale: e.outScale,
                                         biasIsConstant: ctx.constant("Bias") != nil, residualScale: e.residualScale))
     }
@@ -498,8 +549,11 @@ struct EpilogueBinding {
     /// The epilogue for this run: the prepared one, or one with the Bias tensor given at run time.
     func epilogue(_ io: KernelIO) -> IntegerEpilogue {
         guard !biasIsConstant, let b = io.optionalInput("Bias") else { return base }
-        return IntegerEpilogue(inScale: inScale, weightScales: weightScales, bias: floatArray(b), activation: base.activation,
-                               outType: base.outType, outScale: outScale)
+        var e = IntegerEpilogue(inScale: inScale, weightScales: weightScales, bias: floatArray(b), activation: base.activation,
+                                outType: base.outType, outScale: outScale)
+        e.slope = base.slope
+        e.offset = base.offset
+        return e
     }
 
     func residual(_ io: KernelIO, op: String) throws -> ResidualReader? {

@@ -11,6 +11,8 @@ final class NativeFConvKernel: Kernel {
     let inShape: [Int]
     let outCount: Int
     let hasResidual: Bool
+    /// An activation the fp32 conv epilogue lacks (sigmoid family), applied to the output after the conv.
+    var post: (act: Int32, slope: Float, offset: Float)?
 
     init(handle: OpaquePointer, inShape: [Int], outCount: Int, hasResidual: Bool) {
         self.handle = handle
@@ -31,6 +33,7 @@ final class NativeFConvKernel: Kernel {
             r = UnsafePointer(rt.f32)
         }
         qtop_fconv_run(handle, x.f32, y.f32, r, nativePoolHandle(io.threads))
+        if let p = post { qtop_act_apply_f32(y.f32, Int64(outCount), p.act, p.slope, p.offset, nativePoolHandle(io.threads)) }
     }
 }
 
@@ -48,9 +51,15 @@ func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: 
     let (pads, (dh, dw)) = spec.geometry.resolve(inH: xs[2], inW: xs[3], kH: kh, kW: kw)
     let ph = (pads[0], pads[1]), pw = (pads[2], pads[3])
     var act = QTOP_ACT_NONE
+    var post: (act: Int32, slope: Float, offset: Float)?
     if fused {
-        guard let v = NativeAttr.activation(spec.activation) else { return .rejected(NativeAttr.unsupported(spec.activation)) }
-        act = v
+        if let v = NativeAttr.activation(spec.activation) {
+            act = v
+        } else if let p = NativeAttr.postActivation(spec.activation) {
+            post = p
+        } else {
+            return .rejected(NativeAttr.unsupported(spec.activation))
+        }
     }
     var bias: [Float]?
     if fused, let b = ctx.constant("Bias") {
@@ -78,7 +87,9 @@ func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: 
     if let bias { h = bias.withUnsafeBufferPointer { qtop_fconv_create(&d, wp, $0.baseAddress, isa.cValue) } }
     else { h = qtop_fconv_create(&d, wp, nil, isa.cValue) }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes))
+    let k = NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes)
+    k.post = post
+    return .ready(k)
 }
 
 // MARK: - matmul_v2 / fc / mul (f32, constant weights)

@@ -64,6 +64,8 @@ func decodeQConv(_ ctx: KernelBuildContext, _ spec: QConvSpec) -> Result<QConvSe
     d.in_range = e.inScale
     d.out_range = e.outScale
     d.res_range = e.residualScale
+    d.act_alpha = e.slope
+    d.act_beta = e.offset
     if rdt != QTOP_DT_NONE && rdt != QTOP_DT_F32 && !(e.residualScale > 0) {
         return .failure(KernelError("an integer Residual needs residual_scale > 0"))
     }
@@ -194,6 +196,8 @@ func makeQMatMul(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild
     d.in_range = e.inScale
     d.out_range = e.outScale
     d.res_range = e.residualScale
+    d.act_alpha = e.slope
+    d.act_beta = e.offset
     var why = [CChar](repeating: 0, count: 256)
     if qtop_qmatmul_query(&d, isa.cValue, ctx.isaCap.cValue, &why, why.count) == 0 { return .rejected(whyString(why)) }
     let wp = UnsafePointer(w.pointer(as: Int8.self))

@@ -31,6 +31,21 @@ enum NativeAttr {
         return c
     }
 
+    /// A fused float activation the fp32 conv epilogue lacks but `qtop_act_apply_f32` computes after the conv (the
+    /// int8 epilogue's sigmoid, hard_sigmoid with finite slope / offset, swish with beta 1): its C code and parameters.
+    static func postActivation(_ act: FusedActivation) -> (act: Int32, slope: Float, offset: Float)? {
+        guard let e = try? EpilogueActivation(act.name) else { return nil }
+        let p = act.params
+        switch e {
+        case .sigmoid: return (QTOP_ACT_SIGMOID, 0, 0)
+        case .swish: return (p["beta"] ?? 1) == 1 ? (QTOP_ACT_SWISH, 0, 0) : nil
+        case .hard_sigmoid:
+            let slope = p["slope"] ?? 0.2, offset = p["offset"] ?? 0.5
+            return slope.isFinite && offset.isFinite ? (QTOP_ACT_HARD_SIGMOID, slope, offset) : nil
+        default: return nil
+        }
+    }
+
     static func unsupported(_ act: FusedActivation) -> String {
         activation(act.name) == nil ? "unsupported activation \(act.name)" : "activation \(act.name) with parameters \(act.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) (the native epilogue has the defaults only)"
     }
@@ -42,6 +57,9 @@ enum NativeAttr {
         case .relu: return QTOP_ACT_RELU
         case .relu6: return QTOP_ACT_RELU6
         case .hard_swish: return QTOP_ACT_HARD_SWISH
+        case .sigmoid: return qtop_act(rawValue: UInt32(QTOP_ACT_SIGMOID))
+        case .hard_sigmoid: return qtop_act(rawValue: UInt32(QTOP_ACT_HARD_SIGMOID))
+        case .swish: return qtop_act(rawValue: UInt32(QTOP_ACT_SWISH))
         }
     }
 

@@ -87,10 +87,15 @@ extension LowerInt8 {
                       rw.shape(x)?.count == 4,
                       resolvedPads(n, input: rw.shape(x), kernel: [w.shape[2], w.shape[3]]) != nil else { continue }
             } else {
-                guard w.shape.count == 2, ws.count == w.shape[1], rw.shape(x)?.count == 2 else { continue }
-                if n.type == "fc", (try? n.spec(FCSpec.self))?.inNumColDims != 1 { continue }
-                if n.type == "matmul_v2" || n.type == "matmul", (try? n.spec(MatMulSpec.self))?.transX != false { continue }
-                if n.type == "mul", (try? n.spec(MulSpec.self)) == nil { continue }
+                // X [..., K] with every leading dim flattened into rows (ERNIE / SVTR linear layers are [B, S, K]).
+                guard w.shape.count == 2, ws.count == w.shape[1], let xs = rw.shape(x), xs.count >= 2, xs.last == w.shape[0] else { continue }
+                if n.type == "fc", (try? n.spec(FCSpec.self))?.inNumColDims != xs.count - 1 { continue }
+                if n.type == "matmul_v2" || n.type == "matmul" {
+                    guard let m = try? n.spec(MatMulSpec.self), !m.transX, !m.transY, m.alpha == 1 else { continue }
+                }
+                if n.type == "mul" {
+                    guard let m = try? n.spec(MulSpec.self), m.xNumColDims == xs.count - 1, m.yNumColDims == 1 else { continue }
+                }
             }
             p.qops.insert(n.id)
         }

@@ -52,6 +52,10 @@ extension LowerInt8.Lowering {
         attrs["in_scale"] = .float(inp.scale)
         attrs["weight_scales"] = .floats(ws)
         attrs["activation"] = .string(act)
+        if act == "hard_sigmoid" {
+            attrs["slope"] = .float(n.attrs.float("slope", default: 0.2))
+            attrs["offset"] = .float(n.attrs.float("offset", default: 0.5))
+        }
         attrs["out_dtype"] = .string(dtName(outType))
         if let r = intOut { attrs["out_scale"] = .float(r) }
         var outSlots = [Slot(isConv ? "Output" : "Out", [outName])]
@@ -118,8 +122,12 @@ extension LowerInt8.Lowering {
         info.name = addOut
         rw.values[addOut] = info
         if resAct != "none" {
-            let actAttrs: Attributes = resAct == "relu6" ? Attributes([("threshold", .float(6))])
+            var actAttrs: Attributes = resAct == "relu6" ? Attributes([("threshold", .float(6))])
                 : (resAct == "hard_swish" ? Attributes([("threshold", .float(6)), ("scale", .float(6)), ("offset", .float(3))]) : Attributes())
+            if resAct == "hard_sigmoid" {
+                actAttrs["slope"] = .float(n.attrs.float("slope", default: 0.2))
+                actAttrs["offset"] = .float(n.attrs.float("offset", default: 0.5))
+            }
             after.append(Node(id: rw.makeID(), type: resAct, inputs: [Slot("X", [addOut])], outputs: [Slot("Out", [v])],
                               attrs: actAttrs, provenance: actProv.isEmpty ? n.provenance : actProv))
         }

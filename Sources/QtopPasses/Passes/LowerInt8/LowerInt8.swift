@@ -9,11 +9,14 @@ import QtopGraph
 ///   (f32 [OC]), optional `Residual` (f32 NHWC — see below); output `Output` (NHWC). Attributes `strides` [2],
 ///   `paddings` [4] top, bottom, left, right (SAME/VALID resolved; SAME resets dilations to 1 as Paddle does),
 ///   `dilations` [2], `groups`, `in_scale`, `weight_scales` [OC] (ranges, BN folded in), `activation`
-///   ("none" | "relu" | "relu6" | "hard_swish"), `out_dtype` ("u8" | "s8" | "f32"), `out_scale` (only for u8/s8).
+///   ("none" | "relu" | "relu6" | "hard_swish" | "sigmoid" | "hard_sigmoid" with `slope`, `offset` | "swish"),
+///   `out_dtype` ("u8" | "s8" | "f32"), `out_scale` (only for u8/s8).
 ///   Optional second output `QuantOutput` (u8/s8 NHWC) with an f32 `Output`: the same values quantized with
 ///   `quant_out_scale` into `quant_out_dtype`. Used when an f32 conv output (read as a residual) is otherwise only
 ///   read through `fake_quantize`s of one range (round_type 0): no layout + quantize round trip is needed.
-/// - `qmatmul`: `X` (u8/s8 [M, K]), `Y` (s8 constant [K, N]), optional `Bias` [N]; output `Out` [M, N];
+/// - `qmatmul`: `X` (u8/s8 [..., K], leading dims flattened into rows: fc with in_num_col_dims = rank - 1, matmul_v2
+///   without transposes, mul with x_num_col_dims = rank - 1), `Y` (s8 constant [K, N]), optional `Bias` [N]; output
+///   `Out` [..., N];
 ///   attributes `in_scale`, `weight_scales` [N], `activation`, `out_dtype`, `out_scale`.
 /// - `quantize`: `X` f32 NCHW → `Out` u8/s8 NHWC; attributes `scale` (range), `out_dtype`.
 /// - `dequantize`: `X` u8/s8 NHWC → `Out` f32 NCHW; attribute `scale`.
@@ -41,7 +44,7 @@ public enum LowerInt8 {
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
     static let matmulTypes: Set<String> = ["fc", "matmul_v2", "matmul", "mul"]
-    static let intActivations: Set<String> = ["none", "relu", "relu6", "hard_swish"]
+    static let intActivations: Set<String> = ["none", "relu", "relu6", "hard_swish", "sigmoid", "hard_sigmoid", "swish"]
 
     /// A per-tensor 8-bit fake_quantize's range.
     static func fqRange(_ n: Node?) -> Float? {
