@@ -12,7 +12,6 @@ static const qtop_isa_config row_generic = {
     .q8_max_row = qtop__q8_max_row_generic,
     .q8_sum_row = qtop__q8_sum_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
-    .f32_dw_plane = qtop__fdw_plane_generic,
 };
 
 #if defined(__x86_64__)
@@ -41,9 +40,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
-    .f32_dw_plane = qtop__fdw_plane_avx2,
-    .f32_dw_s1 = qtop__fdw_plane_v_avx2,
-    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_dw_flat = qtop__f32_dw_flat_64_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
 };
 
@@ -56,9 +53,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
-    .f32_dw_plane = qtop__fdw_plane_avx2,
-    .f32_dw_s1 = qtop__fdw_plane_s1_avx512,
-    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_dw_flat = qtop__f32_dw_flat_64_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
 };
