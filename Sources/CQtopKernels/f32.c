@@ -9,9 +9,6 @@
 #ifndef KC
 #define KC 512
 #endif
-#ifndef DIRECT_BANDS
-#define DIRECT_BANDS 1
-#endif
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
@@ -377,7 +374,10 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             j.ldc = ohw;
             j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
             j.img = img;
-            if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
+            /* 1×1 stride 1: B is the input itself, never copied. Packing column bands for K ≥ 128 on large planes
+             * cost as much as it saved and more when oc is small (one copy of the input per oc/MR row panels):
+             * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
+            if (c->direct) { j.B = img; j.ldb = hw; }
             else if (ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
