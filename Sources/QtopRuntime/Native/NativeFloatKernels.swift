@@ -11,12 +11,17 @@ final class NativeFConvKernel: Kernel {
     let inShape: [Int]
     let outCount: Int
     let hasResidual: Bool
+    /// A fused activation the C epilogue lacks (hard_sigmoid of MobileNetV3's SE blocks, sigmoid, swish, …): the
+    /// kernel runs with no activation and this applies the reference function to the output afterwards, in the
+    /// reference order act(acc + bias + residual).
+    let post: ((Float) -> Float)?
 
-    init(handle: OpaquePointer, inShape: [Int], outCount: Int, hasResidual: Bool) {
+    init(handle: OpaquePointer, inShape: [Int], outCount: Int, hasResidual: Bool, post: ((Float) -> Float)? = nil) {
         self.handle = handle
         self.inShape = inShape
         self.outCount = outCount
         self.hasResidual = hasResidual
+        self.post = post
     }
 
     deinit { qtop_fconv_destroy(handle) }
@@ -31,6 +36,10 @@ final class NativeFConvKernel: Kernel {
             r = UnsafePointer(rt.f32)
         }
         qtop_fconv_run(handle, x.f32, y.f32, r, nativePoolHandle(io.threads))
+        if let post {
+            let p = y.f32
+            for i in 0..<outCount { p[i] = post(p[i]) }
+        }
     }
 }
 
@@ -48,9 +57,11 @@ func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: 
     let (pads, (dh, dw)) = spec.geometry.resolve(inH: xs[2], inW: xs[3], kH: kh, kW: kw)
     let ph = (pads[0], pads[1]), pw = (pads[2], pads[3])
     var act = QTOP_ACT_NONE
+    var post: ((Float) -> Float)?
     if fused {
-        guard let v = NativeAttr.activation(spec.activation) else { return .rejected(NativeAttr.unsupported(spec.activation)) }
-        act = v
+        if let v = NativeAttr.activation(spec.activation) { act = v }
+        else if let f = try? fusedActivation(spec.activation) { post = f }
+        else { return .rejected(NativeAttr.unsupported(spec.activation)) }
     }
     var bias: [Float]?
     if fused, let b = ctx.constant("Bias") {
@@ -78,7 +89,7 @@ func makeFConv(_ ctx: KernelBuildContext, family: String, isa: ISALevel, fused: 
     if let bias { h = bias.withUnsafeBufferPointer { qtop_fconv_create(&d, wp, $0.baseAddress, isa.cValue) } }
     else { h = qtop_fconv_create(&d, wp, nil, isa.cValue) }
     guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
-    return .ready(NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes))
+    return .ready(NativeFConvKernel(handle: h, inShape: xs, outCount: outShape.reduce(1, *), hasResidual: hasRes, post: post))
 }
 
 // MARK: - matmul_v2 / fc / mul (f32, constant weights)
