@@ -9,9 +9,6 @@
 #ifndef KC
 #define KC 512
 #endif
-#ifndef DIRECT_BANDS
-#define DIRECT_BANDS 1
-#endif
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
@@ -59,14 +56,7 @@ static int f32_isa_ok(int isa, int cap, char *why, size_t why_len) {
     return 1;
 }
 
-static inline float act_f(float y, int act) {
-    switch (act) {
-    case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
-    case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
-    case QTOP_ACT_HARD_SWISH: { float t = y + 3.0f; t = t > 0 ? t : 0.0f; t = t < 6.0f ? t : 6.0f; return y * (t * (1.0f / 6.0f)); }
-    default: return y;
-    }
-}
+#define act_f qtop__act_f
 
 void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sgemm_epi *epi) {
     for (int i = 0; i < mr; i++) {
@@ -123,11 +113,11 @@ struct qtop_fconv {
     const qtop_sgemm_kernel *kern;
     float *apack;      /* per group [ceil(ocg/MR)][K][MR] */
     int64_t agroup;    /* floats per group */
-    float *w;          /* original weights (depthwise) */
     float *bias;
     int direct;        /* 1×1, stride 1, no padding: B is the input plane matrix itself */
     int tmode;         /* small plane (AVX-512): channel-vector kernel over wpack [ocg/64][K][64] instead of apack */
     float *wpack;
+    qtop_fdw *fdw;     /* depthwise: f32_dw.c */
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -147,8 +137,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     c->bias = malloc(sizeof(float) * d->oc);
     for (int o = 0; o < d->oc; o++) c->bias[o] = bias ? bias[o] : 0.0f;
     if (c->dw) {
-        c->w = malloc(sizeof(float) * (size_t)d->oc * d->kh * d->kw);
-        memcpy(c->w, weights, sizeof(float) * (size_t)d->oc * d->kh * d->kw);
+        c->fdw = qtop__fdw_create(d, weights, bias, c->cfg);
+        if (!c->fdw) { qtop_fconv_destroy(c); return NULL; }
         return c;
     }
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
@@ -174,7 +164,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
 
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
-    free(c->apack); free(c->w); free(c->bias); free(c->wpack);
+    free(c->apack); free(c->bias); free(c->wpack);
+    qtop__fdw_destroy(c->fdw);
     free(c);
 }
 
@@ -354,73 +345,10 @@ static void plan_tiles(gjob *j, int MR, int NR, int threads) {
     j->mtiles = (j->rows + j->mtile - 1) / j->mtile;
 }
 
-/* Depthwise on one NCHW plane, row by row: for each tap, a contiguous (stride 1) or strided multiply-add over the
- * valid output columns, so the loops vectorize; compiled once per ISA with target attributes. */
-#define DW_PLANE_BODY                                                                                            \
-    {                                                                                                            \
-        const qtop_fconv_desc *d = &c->d;                                                                        \
-        int ow = c->ow, sw = d->stride_w;                                                                        \
-        for (int oy = 0; oy < c->oh; oy++) {                                                                     \
-            float *restrict o = out + (int64_t)oy * ow;                                                          \
-            for (int x = 0; x < ow; x++) o[x] = 0.0f;                                                            \
-            for (int ky = 0; ky < d->kh; ky++) {                                                                 \
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;                                            \
-                if (iy < 0 || iy >= d->h) continue;                                                              \
-                const float *row = pl + (int64_t)iy * d->w;                                                      \
-                for (int kx = 0; kx < d->kw; kx++) {                                                             \
-                    int off = kx * d->dil_w - d->pad_l;                                                          \
-                    int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;                                                \
-                    int hi = (d->w - 1 - off) < 0 ? 0 : (d->w - 1 - off) / sw + 1;                               \
-                    if (hi > ow) hi = ow;                                                                        \
-                    float wv = w[ky * d->kw + kx];                                                               \
-                    if (sw == 1) {                                                                               \
-                        const float *restrict rr = row + off;                                                    \
-                        VEC_HINT                                                                                 \
-                        for (int x = lo; x < hi; x++) o[x] += wv * rr[x];                                        \
-                    } else {                                                                                     \
-                        for (int x = lo; x < hi; x++) o[x] += wv * row[x * sw + off];                            \
-                    }                                                                                            \
-                }                                                                                                \
-            }                                                                                                    \
-            const float *rres = res ? res + (int64_t)oy * ow : NULL;                                             \
-            for (int x = 0; x < ow; x++) {                                                                       \
-                float y = o[x] + b;                                                                              \
-                if (rres) y += rres[x];                                                                          \
-                o[x] = act_f(y, d->act);                                                                         \
-            }                                                                                                    \
-        }                                                                                                        \
-    }
-#define DW_PLANE_ARGS const qtop_fconv *c, const float *pl, const float *w, float b, const float *res, float *out
-#define VEC_HINT
-void qtop__fdw_plane_generic(DW_PLANE_ARGS) DW_PLANE_BODY
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void qtop__fdw_plane_avx2(DW_PLANE_ARGS) DW_PLANE_BODY
-#endif
-
-static void fdw_task(void *vctx, int64_t task, int thread) {
-    (void)thread;
-    frun *r = vctx;
-    qtop_fconv *c = r->c;
-    const qtop_fconv_desc *d = &c->d;
-    int ch = (int)(task % d->oc), n = (int)(task / d->oc);
-    const float *pl = r->src + ((int64_t)n * d->ic + ch) * d->h * d->w;
-    const float *w = c->w + (int64_t)ch * d->kh * d->kw;
-    int64_t ohw = (int64_t)c->oh * c->ow;
-    float *o = r->dst + ((int64_t)n * d->oc + ch) * ohw;
-    const float *rr = r->res ? r->res + ((int64_t)n * d->oc + ch) * ohw : NULL;
-    /* vector plane kernels want rows of at least 16 outputs; tiny planes keep the plain loop */
-    qtop_f32_dw_s1_fn vec = d->kh > 16 || c->ow < 16 ? NULL : d->stride_w == 1 ? c->cfg->f32_dw_s1 : d->stride_w == 2 ? c->cfg->f32_dw_s2 : NULL;
-    if (vec) {
-        vec(d, c->oh, c->ow, pl, w, c->bias[ch], rr, o);
-        return;
-    }
-    c->cfg->f32_dw_plane(c, pl, w, c->bias[ch], rr, o);
-}
-
 void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fconv_desc *d = &c->d;
     frun r = { c, src, dst, d->has_residual ? residual : NULL };
-    if (c->dw) { qtop_parallel_for(pool, (int64_t)d->n * d->oc, fdw_task, &r); return; }
+    if (c->dw) { qtop__fdw_run(c->fdw, src, dst, r.res, pool); return; }
     int64_t ohw = (int64_t)c->oh * c->ow, hw = (int64_t)d->h * d->w;
     int threads = qtop__pool_thread_bound(pool);
     float *col = NULL;
@@ -446,7 +374,10 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             j.ldc = ohw;
             j.rows = c->ocg; j.cols = (int)ohw; j.K = c->K;
             j.img = img;
-            if (c->direct && !(DIRECT_BANDS && c->K >= 128 && ohw >= (int64_t)c->kern->nr * 4 * 6 * threads)) { j.B = img; j.ldb = hw; }
+            /* 1×1 stride 1: B is the input itself, never copied. Packing column bands for K ≥ 128 on large planes
+             * cost as much as it saved and more when oc is small (one copy of the input per oc/MR row panels):
+             * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
+            if (c->direct) { j.B = img; j.ldb = hw; }
             else if (ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
@@ -543,7 +474,8 @@ static void fmm_task(void *vctx, int64_t task, int thread) {
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool) {
     const qtop_fmatmul_desc *d = &m->d;
     int MR = m->kern->mr, NR = m->kern->nr;
-    float *apack = malloc(sizeof(float) * (size_t)((d->m + MR - 1) / MR) * MR * d->k);
+    /* the caller's im2col scratch (grown once, kept per thread): no allocation per call */
+    float *apack = col_scratch((size_t)((d->m + MR - 1) / MR) * MR * d->k);
     if (!apack) return;
     pack_a(x, d->k, d->m, d->k, MR, apack);
     mrun r = { m, dst, d->has_residual ? residual : NULL, 0, 0, 0, apack };
@@ -552,5 +484,4 @@ void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *
     r.mtiles = (d->m + r.mrows - 1) / r.mrows;
     r.ntile = NR * 4;
     qtop_parallel_for(pool, (int64_t)r.mtiles * ((d->n + r.ntile - 1) / r.ntile), fmm_task, &r);
-    free(apack);
 }

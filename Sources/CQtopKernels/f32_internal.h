@@ -15,12 +15,36 @@ typedef void (*qtop_sgemm_ukr)(int kc, const float *Ap, const float *Bp, int64_t
 typedef struct { int mr, nr; qtop_sgemm_ukr ukr; } qtop_sgemm_kernel;
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
+/* The fused activation in scalar code: every fp32 kernel's epilogue order is act(acc + bias (+ residual)). */
+static inline float qtop__act_f(float y, int act) {
+    switch (act) {
+    case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
+    case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
+    case QTOP_ACT_HARD_SWISH: { float t = y + 3.0f; t = t > 0 ? t : 0.0f; t = t < 6.0f ? t : 6.0f; return y * (t * (1.0f / 6.0f)); }
+    default: return y;
+    }
+}
+/* Depthwise flat microkernel: out[q] = act(bias + Σ_t w[t]·src[t][q]) for q in [0, n) (SIMD kernels compute whole
+ * 64-output blocks: every src[t] and out must be readable / writable up to round_up(n, 64)). */
+typedef void (*qtop_f32_dw_flat_fn)(int n, int taps, const float *const *src, const float *w, float bias, int act,
+                                    float *out);
+/* fp32 depthwise driver (f32_dw.c): phase-split padded planes + the flat microkernel of the ISA row. */
+struct qtop_isa_config;
+typedef struct qtop_fdw qtop_fdw;
+qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const float *bias,
+                           const struct qtop_isa_config *cfg);
+void qtop__fdw_run(const qtop_fdw *c, const float *src, float *dst, const float *res, qtop_pool *pool);
+void qtop__fdw_destroy(qtop_fdw *c);
 /* Scalar epilogue on a C tile in memory (generic and fallback paths). */
 void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sgemm_epi *epi);
 #if defined(__x86_64__)
 extern const qtop_sgemm_kernel qtop__sgemm_avx512;
 extern const qtop_sgemm_kernel qtop__sgemm_avx2;
 void qtop__gather_stride2_avx512(float *dst, const float *src, int n);
+void qtop__f32_dw_flat_64_avx2(int n, int taps, const float *const *src, const float *w, float bias, int act,
+                               float *out);
+void qtop__f32_dw_flat_64_avx512(int n, int taps, const float *const *src, const float *w, float bias, int act,
+                                 float *out);
 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 #endif
 #endif

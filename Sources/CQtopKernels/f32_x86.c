@@ -3,22 +3,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+#include "f32_act_x86.h"
 
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define T_AVX2 __attribute__((target("avx2,fma")))
 
-static inline __m512 T_512 act512(__m512 y, int act) {
-    const __m512 zero = _mm512_setzero_ps();
-    switch (act) {
-    case QTOP_ACT_RELU: return _mm512_max_ps(y, zero);
-    case QTOP_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(y, zero), _mm512_set1_ps(6.0f));
-    case QTOP_ACT_HARD_SWISH: {
-        __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, _mm512_set1_ps(3.0f)), zero), _mm512_set1_ps(6.0f));
-        return _mm512_mul_ps(y, _mm512_mul_ps(t, _mm512_set1_ps(1.0f / 6.0f)));
-    }
-    default: return y;
-    }
-}
+#define act512 qtop__act512
+#define act256 qtop__act256
 
 /* AVX-512: 8 rows × 32 columns, 16 zmm accumulators; B rows at stride ldb (packed panel or the matrix itself). */
 #define MR5 8
@@ -103,17 +94,6 @@ static T_512 void ukr_avx512(int kc, const float *Ap, const float *Bp, int64_t l
 }
 const qtop_sgemm_kernel qtop__sgemm_avx512 = { MR5, NR5, ukr_avx512 };
 
-static inline T_AVX2 __m256 act256(__m256 y, int act) {
-    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
-    switch (act) {
-    case QTOP_ACT_RELU: return _mm256_max_ps(y, zero);
-    case QTOP_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(y, zero), six);
-    case QTOP_ACT_HARD_SWISH:
-        return _mm256_mul_ps(y, _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(y, _mm256_set1_ps(3.0f)), zero), six),
-                                              _mm256_set1_ps(1.0f / 6.0f)));
-    default: return y;
-    }
-}
 /* AVX2: 6 rows × 16 columns, 12 ymm accumulators. Partial column tiles use masked loads and stores (lanes at or
  * past nr are never accessed); the epilogue runs in registers in the scalar order (acc + bias) + residual, then the
  * activation. */
@@ -179,166 +159,32 @@ static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ld
     }
 }
 const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
-/* Depthwise fp32 on one NCHW plane, stride_w 1: 16 output columns per zmm accumulator, taps inner, masked loads
- * for the borders (masked-off lanes are never accessed). */
-T_512 void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                                  const float *res, float *out) {
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f), three = _mm512_set1_ps(3.0f);
-    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), bv = _mm512_set1_ps(b);
-    for (int oy = 0; oy < oh; oy++) {
-        float *o = out + (int64_t)oy * ow;
-        const float *rr = res ? res + (int64_t)oy * ow : NULL;
-        for (int x0 = 0; x0 < ow; x0 += 16) {
-            int rem = ow - x0;
-            uint32_t mo = rem >= 16 ? 0xFFFFu : ((1u << rem) - 1);
-            __m512 acc = zero;
-            for (int ky = 0; ky < d->kh; ky++) {
-                int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-                if (iy < 0 || iy >= d->h) continue;
-                const float *row = pl + (int64_t)iy * d->w;
-                for (int kx = 0; kx < d->kw; kx++) {
-                    int off = kx * d->dil_w - d->pad_l;
-                    int lo = -off - x0, hi = d->w - off - x0;   /* valid lanes: lo <= l < hi */
-                    if (lo < 0) lo = 0;
-                    if (hi > 16) hi = 16;
-                    if (hi <= lo) continue;
-                    uint32_t m = (hi >= 32 ? 0xFFFFFFFFu : ((1u << hi) - 1)) & ~((1u << lo) - 1) & mo;
-                    if (!m) continue;
-                    __m512 v = _mm512_maskz_loadu_ps((__mmask16)m, row + x0 + off);
-                    acc = _mm512_fmadd_ps(_mm512_set1_ps(w[ky * d->kw + kx]), v, acc);
-                }
-            }
-            __m512 y = _mm512_add_ps(acc, bv);
-            if (rr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps((__mmask16)mo, rr + x0));
-            switch (d->act) {
-            case QTOP_ACT_RELU: y = _mm512_max_ps(y, zero); break;
-            case QTOP_ACT_RELU6: y = _mm512_min_ps(_mm512_max_ps(y, zero), six); break;
-            case QTOP_ACT_HARD_SWISH:
-                y = _mm512_mul_ps(y, _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(_mm512_add_ps(y, three), zero), six), sixth));
-                break;
-            default: break;
-            }
-            _mm512_mask_storeu_ps(o + x0, (__mmask16)mo, y);
-        }
-    }
-}
-#endif
 
-/* Depthwise fp32 on one NCHW plane at stride_w 1 or 2 (AVX2 + FMA): the interior columns (every tap inside the row)
- * 32 at a time in 4 independent ymm chains, stride 2 by loading 16 contiguous floats per 8 outputs and keeping the
- * even ones; the few border columns in scalar code. Bias, residual and the activation are fused before the store. */
-static inline float act1(float y, int act) {
-    switch (act) {
-    case QTOP_ACT_RELU: return y > 0 ? y : 0.0f;
-    case QTOP_ACT_RELU6: { float t = y > 0 ? y : 0.0f; return t < 6.0f ? t : 6.0f; }
-    case QTOP_ACT_HARD_SWISH: { float t = y + 3.0f; t = t > 0 ? t : 0.0f; t = t < 6.0f ? t : 6.0f; return y * (t * (1.0f / 6.0f)); }
-    default: return y;
-    }
-}
+/* Even elements of 16 consecutive floats (AVX2): the stride-2 gather used by im2col and the depthwise phases. */
 static inline T_AVX2 __m256 ld_s2(const float *p) {   /* p[0], p[2], ..., p[14] */
     __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
     __m256 e = _mm256_shuffle_ps(a, b, 0x88);   /* a0 a2 b0 b2 | a4 a6 b4 b6 */
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
 }
-/* dst[i] = src[2*i] for i < n (stride-2 im2col rows). A vector reads src[2i .. 2i+15], one float past the last one
- * it needs, so vectors stop while one more needed element follows. */
+/* dst[i] = src[2*i] for i < n (stride-2 im2col rows, depthwise phases). A full vector reads src[2i .. 2i+15], one
+ * float past the last one it needs, so full vectors stop while one more needed element follows; the last 1..8
+ * outputs use masked loads (no element past src[2(n-1)] is touched). */
 T_AVX2 void qtop__gather_stride2_avx2(float *dst, const float *src, int n) {
     int i = 0;
     for (; i + 9 <= n; i += 8) _mm256_storeu_ps(dst + i, ld_s2(src + 2 * (int64_t)i));
-    for (; i < n; i++) dst[i] = src[2 * (int64_t)i];
+    if (i >= n) return;
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int rem = n - i, need = 2 * rem - 1;
+    const float *p = src + 2 * (int64_t)i;
+    __m256 a = _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(need), iota));
+    __m256 b = _mm256_maskload_ps(p + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(need - 8), iota));
+    __m256 e = _mm256_shuffle_ps(a, b, 0x88);
+    e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+    float t[8];   /* no masked store: it is microcoded on AMD cores */
+    _mm256_storeu_ps(t, e);
+    for (int k = 0; k < rem; k++) dst[i + k] = t[k];
 }
 
-T_AVX2 void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                                   const float *res, float *out) {
-    const int sw = d->stride_w, kw = d->kw, W = d->w;
-    /* interior: 0 <= x*sw - pad_l and x*sw - pad_l + (kw-1)*dil_w + (sw == 2 ? 15 - 14 : 0) < W for whole vectors */
-    int xa = (d->pad_l + sw - 1) / sw;
-    int last = (kw - 1) * d->dil_w - d->pad_l;            /* input column of the last tap at x = 0 */
-    int xb = W - 1 - last < 0 ? 0 : (W - 1 - last) / sw + 1; /* x < xb: the last tap is inside */
-    if (xb > ow) xb = ow;
-    if (xa > xb) xa = xb;
-    const __m256 bv = _mm256_set1_ps(b);
-    for (int oy = 0; oy < oh; oy++) {
-        float *o = out + (int64_t)oy * ow;
-        const float *rr = res ? res + (int64_t)oy * ow : NULL;
-        int rows[16], nr = 0;
-        for (int ky = 0; ky < d->kh && nr < 16; ky++) {
-            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            if (iy >= 0 && iy < d->h) rows[nr++] = ky;
-        }
-        /* scalar columns: borders and the tail of the interior that does not fill a vector */
-        #define DW_SCALAR(x)                                                                                      \
-            do {                                                                                                  \
-                float s = 0.0f;                                                                                   \
-                for (int q = 0; q < nr; q++) {                                                                    \
-                    int ky = rows[q];                                                                             \
-                    const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;           \
-                    for (int kx = 0; kx < kw; kx++) {                                                             \
-                        int ix = (x) * sw - d->pad_l + kx * d->dil_w;                                             \
-                        if (ix >= 0 && ix < W) s += w[ky * kw + kx] * row[ix];                                    \
-                    }                                                                                             \
-                }                                                                                                 \
-                float y = s + b;                                                                                  \
-                if (rr) y += rr[x];                                                                               \
-                o[x] = act1(y, d->act);                                                                           \
-            } while (0)
-        for (int x = 0; x < xa; x++) DW_SCALAR(x);
-        int x = xa;
-        /* stride 2 reads 16 floats per 8 outputs: the vector's last read column (2*7+1 past its first) must be
-         * inside the row, so stop vectors one output earlier than the tap bound allows */
-        int xv = sw == 1 ? xb : (xb - 1 > xa ? xb - 1 : xa);
-        for (; x + 32 <= xv; x += 32) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int q = 0; q < nr; q++) {
-                int ky = rows[q];
-                const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;
-                for (int kx = 0; kx < kw; kx++) {
-                    const float *p = row + (int64_t)x * sw - d->pad_l + kx * d->dil_w;
-                    __m256 wv = _mm256_set1_ps(w[ky * kw + kx]);
-                    if (sw == 1) {
-                        a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
-                        a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 8), a1);
-                        a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 16), a2);
-                        a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 24), a3);
-                    } else {
-                        a0 = _mm256_fmadd_ps(wv, ld_s2(p), a0);
-                        a1 = _mm256_fmadd_ps(wv, ld_s2(p + 16), a1);
-                        a2 = _mm256_fmadd_ps(wv, ld_s2(p + 32), a2);
-                        a3 = _mm256_fmadd_ps(wv, ld_s2(p + 48), a3);
-                    }
-                }
-            }
-            __m256 acc[4] = { a0, a1, a2, a3 };
-            for (int j = 0; j < 4; j++) {
-                __m256 y = _mm256_add_ps(acc[j], bv);
-                if (rr) y = _mm256_add_ps(y, _mm256_loadu_ps(rr + x + 8 * j));
-                _mm256_storeu_ps(o + x + 8 * j, act256(y, d->act));
-            }
-        }
-        /* the last partial vector overlaps the previous one (outputs are written, not accumulated) */
-        while (xv - xa >= 8 && x < xv) {
-            if (x + 8 > xv) x = xv - 8;
-            __m256 a0 = _mm256_setzero_ps();
-            for (int q = 0; q < nr; q++) {
-                int ky = rows[q];
-                const float *row = pl + (int64_t)(oy * d->stride_h - d->pad_t + ky * d->dil_h) * W;
-                for (int kx = 0; kx < kw; kx++) {
-                    const float *p = row + (int64_t)x * sw - d->pad_l + kx * d->dil_w;
-                    __m256 wv = _mm256_set1_ps(w[ky * kw + kx]);
-                    a0 = _mm256_fmadd_ps(wv, sw == 1 ? _mm256_loadu_ps(p) : ld_s2(p), a0);
-                }
-            }
-            __m256 y = _mm256_add_ps(a0, bv);
-            if (rr) y = _mm256_add_ps(y, _mm256_loadu_ps(rr + x));
-            _mm256_storeu_ps(o + x, act256(y, d->act));
-            x += 8;
-        }
-        for (; x < ow; x++) DW_SCALAR(x);
-        #undef DW_SCALAR
-    }
-}
-
-#if defined(__x86_64__)
 /* Small output planes (a few dozen pixels): the transposed product T[p][oc] = Σk B[k][p]·W[oc][k], 7 pixels × 64
  * channels (28 zmm accumulators) per call, so short pixel rows waste no vector lanes. Wp: [kc][64] channel panel;
  * B rows at stride ldb; only pixels [0, np) of B are read; T rows (64 floats each) for all 7 pixels are written

@@ -16,7 +16,6 @@ static const qtop_isa_config row_generic = {
     .q8_quant_row = qtop__q8_quant_row_generic,
     .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
-    .f32_dw_plane = qtop__fdw_plane_generic,
     .f32_ops = &qtop__f32_ops_generic,
 };
 
@@ -52,9 +51,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
-    .f32_dw_plane = qtop__fdw_plane_avx2,
-    .f32_dw_s1 = qtop__fdw_plane_v_avx2,
-    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_dw_flat = qtop__f32_dw_flat_64_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
     .f32_ops = &qtop__f32_ops_avx2,
 };
@@ -71,9 +68,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
-    .f32_dw_plane = qtop__fdw_plane_avx2,
-    .f32_dw_s1 = qtop__fdw_plane_s1_avx512,
-    .f32_dw_s2 = qtop__fdw_plane_v_avx2,
+    .f32_dw_flat = qtop__f32_dw_flat_64_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
     .f32_ops = &qtop__f32_ops_avx2, /* memory-bound: the ymm kernels keep up */

@@ -9,11 +9,6 @@
 /* fp32 kernels beyond the GEMM microkernel; any entry may be NULL (the driver then takes its generic route). */
 typedef void (*qtop_f32_t7x64_fn)(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 typedef void (*qtop_f32_gather2_fn)(float *dst, const float *src, int n);
-typedef void (*qtop_f32_dw_s1_fn)(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                                  const float *res, float *out);
-struct qtop_fconv;
-typedef void (*qtop_f32_dw_plane_fn)(const struct qtop_fconv *c, const float *pl, const float *w, float b,
-                                     const float *res, float *out);
 
 /* u8 pooling rows: o[c] = max(o[c], p[c]) (s8 compare when is_signed) / acc[c] += p[c] over C channels. */
 typedef void (*qtop_q8_max_row_fn)(uint8_t *o, const uint8_t *p, int C, int is_signed);
@@ -52,9 +47,7 @@ typedef struct qtop_isa_config {
     qtop_q8_dequant_row_fn q8_dequant_row;
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
-    qtop_f32_dw_plane_fn f32_dw_plane;  /* depthwise plane, any stride */
-    qtop_f32_dw_s1_fn f32_dw_s1;        /* depthwise plane at stride_w 1, kh <= 16 (NULL: use f32_dw_plane) */
-    qtop_f32_dw_s1_fn f32_dw_s2;        /* depthwise plane at stride_w 2, kh <= 16 (NULL: use f32_dw_plane) */
+    qtop_f32_dw_flat_fn f32_dw_flat;    /* depthwise flat microkernel (f32_dw.c); NULL: scalar loop */
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
     const qtop_f32_ops *f32_ops;        /* elementwise / activation / layer_norm / softmax (NULL: not at this level) */
@@ -70,15 +63,7 @@ void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void
 void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
 extern const qtop_f32_ops qtop__f32_ops_generic;
-void qtop__fdw_plane_generic(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
-                             float *out);
 #if defined(__x86_64__)
-void qtop__fdw_plane_avx2(const struct qtop_fconv *c, const float *pl, const float *w, float b, const float *res,
-                          float *out);
-void qtop__fdw_plane_s1_avx512(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                               const float *res, float *out);
-void qtop__fdw_plane_v_avx2(const qtop_fconv_desc *d, int oh, int ow, const float *pl, const float *w, float b,
-                            const float *res, float *out);
 void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
 extern const qtop_f32_ops qtop__f32_ops_avx2;
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);

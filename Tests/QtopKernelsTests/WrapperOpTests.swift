@@ -48,7 +48,9 @@ final class WrapperOpTests: XCTestCase {
         let reg = KernelRegistry()
         registerNativeKernels(reg)
         var r = XorShift(21)
-        for (type, groups, kh, ic, oc) in [("fused_conv2d", 2, 3, 6, 8), ("conv2d", 1, 1, 5, 7), ("depthwise_conv2d", 4, 3, 4, 4), ("fused_conv2d", 1, 5, 3, 9)] {
+        // hard_sigmoid (MobileNetV3's SE gate) has no C epilogue code: native conv, then the reference function
+        for (type, groups, kh, ic, oc, act) in [("fused_conv2d", 2, 3, 6, 8, "relu6"), ("conv2d", 1, 1, 5, 7, ""), ("depthwise_conv2d", 4, 3, 4, 4, ""),
+                                                ("fused_conv2d", 1, 5, 3, 9, "relu6"), ("fused_conv2d", 1, 1, 8, 6, "hard_sigmoid")] {
             let (n, h, w) = (2, 7, 6)
             let x = HostTensor(shape: [n, ic, h, w], floats: (0..<n * ic * h * w).map { _ in r.float(-1, 1) })
             let f = HostTensor(shape: [oc, ic / groups, kh, kh], floats: (0..<oc * ic / groups * kh * kh).map { _ in r.float(-1, 1) })
@@ -68,7 +70,8 @@ final class WrapperOpTests: XCTestCase {
                 ins += [Slot("Bias", ["b"]), Slot("ResidualData", ["r"])]
             }
             var attrs = Attributes([("strides", .ints([2, 2])), ("paddings", .ints([1, 1])), ("dilations", .ints([1, 1])), ("groups", .int(groups))])
-            if fused { attrs["fuse_activation"] = .string("relu6") }
+            if fused { attrs["fuse_activation"] = .string(act) }
+            if act == "hard_sigmoid" { attrs["fuse_alpha"] = .float(1.0 / 6.0); attrs["fuse_beta"] = .float(0.5) }
             let node = Node(id: 0, type: type, inputs: ins, outputs: [Slot("Output", ["y"])], attrs: attrs, provenance: [type])
             for cap in NativeCPU.usableISAs {
                 let (k, t) = try build(reg, node, values, cap: cap)
@@ -88,7 +91,8 @@ final class WrapperOpTests: XCTestCase {
                         s += xs[((ni * ic + (o / ocg) * icg + i) * h + iy) * w + ix] * fs[((o * icg + i) * kh + ky) * kh + kx]
                     } } }
                     let oi = ((ni * oc + o) * oh + oy) * ow + ox
-                    if fused { s = min(max(s + rs[oi], 0), 6) }
+                    if act == "relu6" { s = min(max(s + rs[oi], 0), 6) }
+                    if act == "hard_sigmoid" { s = min(max((s + rs[oi]) * (1.0 / 6.0) + 0.5, 0), 1) }
                     XCTAssertEqual(ys[oi], s, accuracy: 1e-4, "\(type) \(t) at \(oi)")
                 } } } }
             }

@@ -95,9 +95,14 @@ static void fconv_bench(int isa, const shape *sh) {
 
 int main(int argc, char **argv) {
     int only = argc > 1 ? atoi(argv[1]) : -1;
-    const char *filter = argc > 2 ? argv[2] : NULL;   /* only shapes whose name contains this */
+    /* `kbench ISA [f32] [NAME]`: f32 runs the fp32 rows only; NAME (or KBENCH_FILTER) only shapes whose name
+     * contains it */
+    int f32_only = argc > 2 && strcmp(argv[2], "f32") == 0;
+    const char *filter = argc > 2 + f32_only ? argv[2 + f32_only] : getenv("KBENCH_FILTER");
     uint32_t have = qtop_cpu_isa_mask() & qtop_compiled_isa_mask();
-    printf("CPU: %s\nint8 GEMM microkernels (one core, full tile, L1-resident):\n", qtop_cpu_model_name());
+    printf("CPU: %s\n", qtop_cpu_model_name());
+    if (f32_only) goto f32_shapes;
+    printf("int8 GEMM microkernels (one core, full tile, L1-resident):\n");
     for (int isa = 0; isa < QTOP_ISA_COUNT && !filter; isa++) {
         const qtop_isa_config *cfg = qtop__isa_config(isa);
         if (!cfg || !((have >> isa) & 1)) continue;
@@ -128,12 +133,25 @@ int main(int argc, char **argv) {
         { "mv2 dw3x3 144 s2", 56, 56, 144, 144, 3, 2, QTOP_DT_U8, 1 },
         { "mv3 dw5x5 72 s2", 56, 56, 72, 72, 5, 2, QTOP_DT_U8, 1 },
         { "mv2 dw3x3 960 s1", 7, 7, 960, 960, 3, 1, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 32 s1", 112, 112, 32, 32, 3, 1, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 96 s2", 112, 112, 96, 96, 3, 2, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 576 s1", 14, 14, 576, 576, 3, 1, QTOP_DT_U8, 1 },
+        { "mv2 dw3x3 576 s2", 14, 14, 576, 576, 3, 2, QTOP_DT_U8, 1 },
+        { "mv3 dw5x5 672 s1", 14, 14, 672, 672, 5, 1, QTOP_DT_U8, 1 },
+        { "mv2 1x1 576>96 14", 14, 14, 576, 96, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 96>576 14", 14, 14, 96, 576, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 960>160 7", 7, 7, 960, 160, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 160>960 7", 7, 7, 160, 960, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 32>192 28", 28, 28, 32, 192, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 192>32 28", 28, 28, 192, 32, 1, 1, QTOP_DT_U8 },
+        { "mv2 1x1 32>16 112", 112, 112, 32, 16, 1, 1, QTOP_DT_U8 },
     };
     printf("int8 convolutions through qtop_qconv_run, serial (NHWC, u8/s8 input):\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int isa = QTOP_ISA_AVX512_VNNI; isa >= QTOP_ISA_AVX2; isa--)
             if (!filter || strstr(shapes[i].name, filter))
             if ((have >> isa) & 1 && (only < 0 || only == isa)) conv_bench(isa, &shapes[i]);
+f32_shapes:
     printf("fp32 convolutions through qtop_fconv_run, serial (NCHW):\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int isa = QTOP_ISA_AVX512_CORE; isa >= QTOP_ISA_AVX2; isa--)

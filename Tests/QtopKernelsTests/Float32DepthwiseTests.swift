@@ -1,0 +1,78 @@
+import CQtopKernels
+import QtopRuntime
+import XCTest
+
+/// fp32 depthwise (f32_dw.c: stride-phase planes + the per-ISA flat microkernel) against a double-precision loop on
+/// the shapes mobile nets use — 7×7 and 14×14 planes (one partial 64-output block), 3×3 / 5×5 at stride 1 and 2,
+/// every fused activation with and without a residual — plus strips (planes too big for one L1 strip), stride 3,
+/// dilation and asymmetric padding, at every ISA, threaded and serial.
+final class Float32DepthwiseTests: XCTestCase {
+    let pool = NativeThreadPool(threads: 2)
+
+    /// (channels, h, w, k, stride, pad top, bottom, left, right, dilation)
+    let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (5, 7, 7, 3, 1, 1, 1, 1, 1, 1),        // 7×7 plane: 63 flat outputs, one block
+        (5, 14, 14, 3, 2, 1, 1, 1, 1, 1),      // 14×14 → 7×7, four phases
+        (4, 14, 14, 5, 1, 2, 2, 2, 2, 1),      // 5×5 at 14×14
+        (3, 28, 28, 5, 2, 2, 2, 2, 2, 1),      // 5×5 stride 2 → 14×14
+        (3, 13, 11, 3, 2, 0, 1, 0, 1, 1),      // asymmetric (SAME-style) padding, odd sizes
+        (2, 90, 70, 3, 1, 1, 1, 1, 1, 1),      // several row strips
+        (2, 81, 100, 3, 2, 1, 1, 1, 1, 1),     // strips with four phases, gathered stride-2 rows
+        (3, 9, 20, 3, 1, 2, 2, 2, 2, 2),       // dilation 2
+        (3, 1, 1, 3, 1, 1, 1, 1, 1, 1),        // 1×1 plane: only the centre tap sees the image
+        (2, 23, 19, 7, 3, 3, 3, 3, 3, 1),      // stride 3: nine phases
+        (3, 20, 33, 1, 1, 0, 0, 0, 0, 1),      // 1×1 kernel (one tap)
+    ]
+
+    func testDepthwiseAgainstDoubleLoop() {
+        var r = XorShift(1107)
+        var runs = 0
+        for (si, s) in shapes.enumerated() {
+            for a in 0..<4 {
+                let (C, H, W, K, S, pt, pb, pl, pr, D) = s
+                var d = qtop_fconv_desc()
+                d.n = si % 3 == 0 ? 2 : 1
+                d.ic = Int32(C); d.oc = Int32(C); d.groups = Int32(C); d.h = Int32(H); d.w = Int32(W)
+                d.kh = Int32(K); d.kw = Int32(K); d.stride_h = Int32(S); d.stride_w = Int32(S)
+                d.pad_t = Int32(pt); d.pad_b = Int32(pb); d.pad_l = Int32(pl); d.pad_r = Int32(pr)
+                d.dil_h = Int32(D); d.dil_w = Int32(D)
+                d.has_residual = Int32((si + a) % 2); d.act = Int32(a)
+                let N = Int(d.n), oh = Int(qtop_fconv_out_h(&d)), ow = Int(qtop_fconv_out_w(&d))
+                XCTAssertGreaterThan(oh * ow, 0)
+                // values around ±3 so relu6 / hard_swish see both of their kinks
+                let x = (0..<N * C * H * W).map { _ in r.float(-4, 4) }
+                let w = (0..<C * K * K).map { _ in r.float(-1, 1) }
+                let b = (0..<C).map { _ in r.float(-2, 2) }
+                let res = (0..<N * C * oh * ow).map { _ in r.float(-3, 3) }
+                var ref = [Float](repeating: 0, count: res.count), mag = ref
+                for n in 0..<N { for c in 0..<C { for oy in 0..<oh { for ox in 0..<ow {
+                    var sum = Double(b[c]), sa = abs(Double(b[c])) + 1
+                    for ky in 0..<K { for kx in 0..<K {
+                        let iy = oy * S - pt + ky * D, ix = ox * S - pl + kx * D
+                        if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                        let p = Double(x[((n * C + c) * H + iy) * W + ix]) * Double(w[(c * K + ky) * K + kx])
+                        sum += p; sa += abs(p)
+                    } }
+                    let oi = ((n * C + c) * oh + oy) * ow + ox
+                    if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
+                    ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
+                } } } }
+                for isa in usableIsas() {
+                    if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                    guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create"); continue }
+                    for threaded in [true, false] {
+                        var out = [Float](repeating: .nan, count: ref.count)
+                        qtop_fconv_run(h, x, &out, res, threaded ? pool.handle : nil)
+                        runs += 1
+                        for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
+                            XCTFail("dw isa \(isa) shape \(si) act \(a) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])")
+                            break
+                        }
+                    }
+                    qtop_fconv_destroy(h)
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(runs, shapes.count * 4 * 2)
+    }
+}
