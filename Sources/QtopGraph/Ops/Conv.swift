@@ -130,6 +130,22 @@ public struct FusedActivation: Sendable, Equatable {
 
     static let paramNames = ["threshold", "slope", "offset", "alpha", "beta", "min", "max", "fuse_alpha", "fuse_beta"]
 
+    /// A parameter by its own attribute name, else Paddle's fuse_alpha / fuse_beta (`fused`; ignored when zero and
+    /// `nonzero`, Paddle's "unset"), else the op default. The one resolution every kernel of a fused activation uses.
+    public func param(_ own: String, fused: String, nonzero: Bool = false, default d: Float) -> Float {
+        if let v = params[own] { return v }
+        if let v = params[fused], !nonzero || v != 0 { return v }
+        return d
+    }
+
+    /// hard_sigmoid's slope (own name or fuse_alpha) and offset (own name or fuse_beta), defaults 0.2 / 0.5.
+    public var hardSigmoid: (slope: Float, offset: Float) {
+        (param("slope", fused: "fuse_alpha", nonzero: true, default: 0.2), param("offset", fused: "fuse_beta", default: 0.5))
+    }
+
+    /// swish's beta (own name or fuse_alpha), default 1.
+    public var swishBeta: Float { param("beta", fused: "fuse_alpha", nonzero: true, default: 1) }
+
     static func read(_ a: inout AttributeReader) throws -> FusedActivation {
         let name = a.has("activation") || !a.has("fuse_activation") ? try a.string("activation", default: "none")
             : try a.string("fuse_activation", default: "none")

@@ -35,12 +35,11 @@ enum NativeAttr {
     /// int8 epilogue's sigmoid, hard_sigmoid with finite slope / offset, swish with beta 1): its C code and parameters.
     static func postActivation(_ act: FusedActivation) -> (act: Int32, slope: Float, offset: Float)? {
         guard let e = try? EpilogueActivation(act.name) else { return nil }
-        let p = act.params
         switch e {
         case .sigmoid: return (QTOP_ACT_SIGMOID, 0, 0)
-        case .swish: return (p["beta"] ?? 1) == 1 ? (QTOP_ACT_SWISH, 0, 0) : nil
+        case .swish: return act.swishBeta == 1 ? (QTOP_ACT_SWISH, 0, 0) : nil
         case .hard_sigmoid:
-            let slope = p["slope"] ?? 0.2, offset = p["offset"] ?? 0.5
+            let (slope, offset) = act.hardSigmoid
             return slope.isFinite && offset.isFinite ? (QTOP_ACT_HARD_SIGMOID, slope, offset) : nil
         default: return nil
         }

@@ -42,13 +42,13 @@ func fusedActivation(_ act: FusedActivation) throws -> (Float) -> Float {
     case "hard_swish", "hardswish": return { hardSwishF($0) }
     case "sigmoid": return sigmoidF
     case "hard_sigmoid":
-        let slope = param("slope", (alpha ?? 0) != 0 ? alpha : nil, 0.2), offset = param("offset", beta, 0.5)
+        let (slope, offset) = act.hardSigmoid
         return { hardSigmoidF($0, slope: slope, offset: offset) }
     case "leaky_relu":
         let al = param("alpha", alpha, 0.02)
         return { leakyReluF($0, al) }
     case "swish":
-        let b = param("beta", (alpha ?? 0) != 0 ? alpha : nil, 1)
+        let b = act.swishBeta
         return { x in x / (1 + Foundation.exp(-b * x)) }
     case "tanh": return { Foundation.tanh($0) }
     case "abs": return { Swift.abs($0) }
