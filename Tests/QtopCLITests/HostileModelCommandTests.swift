@@ -43,6 +43,17 @@ final class HostileModelCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("model.pdmodel"), r.stderr)
     }
 
+    /// A batch of 0 from an .npy input: the same one-line rule in every mode (reference mode once said something odd).
+    func testZeroBatchInputIsOneRuleInEveryMode() throws {
+        let dir = makeTempDir()
+        let model = TinyModel.convRelu().write(to: dir)
+        try Npy.write(HostTensor(shape: [0, 2, 4, 4], floats: []), to: "\(dir)/empty.npy")
+        for mode in ["reference", "fp32", "int8"] {
+            let r = try QtopBinary.run(["run", model, "--mode", mode, "--input", "x=\(dir)/empty.npy"])
+            assertOneLine(r, contains: "input 'x': dim 0 must be positive, got 0 in [0,2,4,4]")
+        }
+    }
+
     /// An input dim of 10^9 into pool2d: refused with the plan's figure before any window table is built.
     func testHugeInputDimIsRefusedByTheMemoryFigure() throws {
         let model = try unpack("input-dim-1e9-pool.bin", into: makeTempDir())
