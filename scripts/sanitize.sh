@@ -40,7 +40,8 @@ done
 {
   echo "# Sanitizer runs"
   echo
-  echo "\`scripts/sanitize.sh\` on $(date -u +%Y-%m-%d) ($(nproc) shared cores), Swift $(swift --version 2>&1 | grep -o -m1 'version [0-9.]*' | cut -d' ' -f2)."
+  echo "\`scripts/sanitize.sh\` on $(date -u '+%Y-%m-%d %H:%M') UTC at commit $(git rev-parse --short HEAD) ($(nproc) shared cores)," \
+       "Swift $(swift --version 2>&1 | grep -o -m1 'version [0-9.]*' | cut -d' ' -f2)."
   echo
   echo "| sanitizer | tests | exit | XCTest | reports | first report | wall |"
   echo "|---|---|---|---|---|---|---|"
