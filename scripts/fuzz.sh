@@ -19,6 +19,13 @@ bin=$scratch/release/qtop-fuzz
 all_targets=(pdmodel pdiparams npy pipeline pirjson)
 rss_mb=1024
 timeout_s=10
+# The machine is shared: every fuzzing process runs niced (QTOP_FUZZ_NICE=0 to run at normal priority).
+nice_cmd=(nice -n "${QTOP_FUZZ_NICE:-10}")
+
+# Extra libFuzzer flags per target: pirjson gets the token dictionary fuzz-seeds.sh writes from the PIR samples.
+target_flags() {
+  if [ "$1" = pirjson ] && [ -f "$scratch/seeds/pirjson.dict" ]; then echo "-dict=$scratch/seeds/pirjson.dict"; fi
+}
 
 build() {
   local t0=$SECONDS
@@ -72,8 +79,10 @@ if [ "${1:-}" = "--ci" ]; then
         || { echo "fuzz --ci: $t regression input crashes"; status=1; }
     fi
     mkdir -p "$scratch/ci-corpus/$t" "$scratch/findings/$t"
-    if SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "$bin" -max_total_time="$secs" -rss_limit_mb=$rss_mb -timeout=$timeout_s \
-        -artifact_prefix="$scratch/findings/$t/" "$scratch/ci-corpus/$t" "$scratch/seeds/$t" > "$scratch/ci-$t.log" 2>&1; then
+    # shellcheck disable=SC2046
+    if SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "${nice_cmd[@]}" "$bin" -max_total_time="$secs" -rss_limit_mb=$rss_mb \
+        -timeout=$timeout_s $(target_flags "$t") -artifact_prefix="$scratch/findings/$t/" "$scratch/ci-corpus/$t" "$scratch/seeds/$t" \
+        > "$scratch/ci-$t.log" 2>&1; then
       echo "fuzz --ci: $t ok ($(grep -o -E '^#[0-9]+' "$scratch/ci-$t.log" | tail -1 | tr -d '#') runs)"
     else
       echo "fuzz --ci: $t FOUND A CRASH (log $scratch/ci-$t.log)"; status=1
@@ -92,6 +101,7 @@ seconds_for() { # "60" or "npy=60,pipeline=300"
   else echo "$budget"; fi
 }
 
+campaign_t0=$SECONDS
 build
 out=bench/FUZZ.md
 rows=()
@@ -104,10 +114,11 @@ for t in "${targets[@]}"; do
   # Fork mode with ignore_*: a crash is counted and saved, the campaign goes on. /usr/bin/time records the peak
   # RSS of the largest process (fuzzing jobs run as children; -rss_limit_mb kills any job past 1 GB as an OOM).
   # SWIFT_BACKTRACE=enable=no: Swift's crash handler would otherwise take the signal before libFuzzer saves the input.
-  /usr/bin/time -f 'maxrss_kb=%M' -o "$scratch/time-$t.txt" env SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t "$bin" \
-    -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$secs" \
-    -rss_limit_mb=$rss_mb -malloc_limit_mb=$rss_mb -timeout=$timeout_s -artifact_prefix="$scratch/findings/$t/" \
-    "$scratch/corpus/$t" "$scratch/seeds/$t" > "$log" 2>&1 || true
+  # shellcheck disable=SC2046
+  /usr/bin/time -f 'maxrss_kb=%M' -o "$scratch/time-$t.txt" env SWIFT_BACKTRACE=enable=no QTOP_FUZZ_TARGET=$t \
+    "${nice_cmd[@]}" "$bin" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$secs" \
+    -rss_limit_mb=$rss_mb -malloc_limit_mb=$rss_mb -timeout=$timeout_s $(target_flags "$t") \
+    -artifact_prefix="$scratch/findings/$t/" "$scratch/corpus/$t" "$scratch/seeds/$t" > "$log" 2>&1 || true
   last=$(grep -E '^#[0-9]+: cov' "$log" | tail -1)
   runs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last"); runs=${runs:-0}
   cov=$(sed -E 's/.* cov: ([0-9]+).*/\1/' <<<"$last")
@@ -125,9 +136,10 @@ done
 {
   echo "# Fuzz benchmark"
   echo
-  echo "\`scripts/fuzz.sh $budget ${targets[*]}\` on $(date -u +%Y-%m-%d) — $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-       "$(nproc) cores shared with other work; libFuzzer fork mode, one job at a time, -rss_limit_mb=$rss_mb," \
-       "-timeout=${timeout_s}s; release build with -sanitize=fuzzer (overflow and bounds traps stay on), build ${build_seconds}s."
+  echo "\`scripts/fuzz.sh $budget ${targets[*]}\` on $(date -u '+%Y-%m-%d %H:%M') UTC at commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo ' (+ uncommitted Sources changes)')" \
+       "— $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores shared with other work; libFuzzer fork mode," \
+       "one job at a time, niced, -rss_limit_mb=$rss_mb, -timeout=${timeout_s}s; release build with -sanitize=fuzzer (overflow" \
+       "and bounds traps stay on), build ${build_seconds}s, wall $((SECONDS - campaign_t0))s in all."
   echo
   echo "| target | seconds | executions | exec/s | coverage | crashes | timeouts | OOMs | artifacts (distinct inputs) | peak RSS MB |"
   echo "|---|---|---|---|---|---|---|---|---|---|"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the tests under AddressSanitizer (all of them) and ThreadSanitizer (the concurrent parts: thread pool and
-# kernels, live runner, run loop), each in its own scratch path, and writes the outcome to bench/SANITIZERS.md.
+# Runs the tests under AddressSanitizer (all of them) and ThreadSanitizer (the concurrent parts: runtime and
+# pipeline), each in its own scratch path, and writes the outcome to bench/SANITIZERS.md.
 #
 #   scripts/sanitize.sh [address|thread]...     (default: both)
 #
@@ -9,8 +9,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(address thread)
-# TSan is slow and the ~10 min of float/int8 kernel sweeps would dominate; these suites cover the threads.
-tsan_filter='QtopKernelsTests.CPUAndPoolTests|QtopUITests.RunLoopTests|QtopRuntimeTests.PassNumericsTests|QtopFuzzTests'
+# TSan is slow and the ~10 min of float/int8 kernel sweeps would dominate; the runtime and the pipeline (live runner,
+# thread pools, executors from two threads) are where the threads are — the same filter as .ci/run.
+tsan_filter='QtopRuntimeTests|QtopPipelineTests'
 out=bench/SANITIZERS.md
 declare -A summary
 
@@ -39,7 +40,8 @@ done
 {
   echo "# Sanitizer runs"
   echo
-  echo "\`scripts/sanitize.sh\` on $(date -u +%Y-%m-%d) ($(nproc) shared cores), Swift $(swift --version 2>&1 | grep -o -m1 'version [0-9.]*' | cut -d' ' -f2)."
+  echo "\`scripts/sanitize.sh\` on $(date -u '+%Y-%m-%d %H:%M') UTC at commit $(git rev-parse --short HEAD) ($(nproc) shared cores)," \
+       "Swift $(swift --version 2>&1 | grep -o -m1 'version [0-9.]*' | cut -d' ' -f2)."
   echo
   echo "| sanitizer | tests | exit | XCTest | reports | first report | wall |"
   echo "|---|---|---|---|---|---|---|"

@@ -49,6 +49,10 @@ public enum ProgramReader {
         var declared = Set<String>()
         for v in block.vars {
             guard !v.name.isEmpty else { throw FormatError(file: file, "not a valid Paddle program: a variable has no name") }
+            // qtop's kernels hold extents in 32 bits; Paddle writes -1 for an extent known only at run time.
+            if let bad = v.tensorDims.first(where: { $0 < -1 || $0 > Int(Int32.max) }) {
+                throw FormatError(file: file, "variable '\(v.name)' declares dimension \(bad) in \(v.tensorDims) (dims are -1 for dynamic or 0…\(Int32.max))")
+            }
             declared.insert(v.name)
         }
         for (i, op) in block.ops.enumerated() {

@@ -74,8 +74,8 @@ public enum ShapeInference {
     /// Largest element count accepted for one input.
     public static let maxInputElements = 1 << 31
 
-    /// Checks input shapes against the model: a known input name, the declared rank, every extent positive, and at
-    /// most `maxInputElements` elements.
+    /// Checks input shapes against the model: a known input name, the declared rank, every extent in 1…`maxExtent`,
+    /// and at most `maxInputElements` elements.
     public static func checkInputShapes(_ g: Graph, _ shapes: [String: [Int]]) throws {
         for (name, shape) in shapes.sorted(by: { $0.key < $1.key }) {
             guard let v = g.values[name] else {
@@ -87,6 +87,7 @@ public enum ShapeInference {
                 }
             }
             guard shape.allSatisfy({ $0 > 0 }) else { throw ShapeError("input '\(name)': every extent must be positive, got \(fmt(shape))") }
+            guard shape.allSatisfy({ $0 <= maxExtent }) else { throw ShapeError("input '\(name)': \(fmt(shape)) has an extent over \(maxExtent)") }
             var n = 1
             for d in shape {
                 let (r, o) = n.multipliedReportingOverflow(by: d)
@@ -105,13 +106,23 @@ public enum ShapeInference {
         public init(_ d: String) { description = d }
     }
 
+    /// Largest extent of any value: the native kernels' descriptors hold 32-bit extents, and Paddle's readers bound
+    /// declared dims the same way. An empty tensor can carry any extent without any memory, so the memory plan
+    /// alone cannot refuse it.
+    public static let maxExtent = Int(Int32.max)
+
     /// The spec's rule for one node, or nil when there is none (or the outputs depend on run-time tensors).
-    /// A malformed attribute throws the spec's error.
+    /// A malformed attribute throws the spec's error; an output extent past `maxExtent` throws too.
     public static func infer(_ n: Node, _ v: [String: ValueInfo]) throws -> [InferredValue]? {
         switch n.decoded {
         case nil: return nil
         case .failure(let e)?: throw e
-        case .success(let d)?: return try d.spec.inferOutputs(ShapeContext(node: n, values: v))
+        case .success(let d)?:
+            let outs = try d.spec.inferOutputs(ShapeContext(node: n, values: v))
+            if let o = outs?.first(where: { $0.shape.contains { $0 > maxExtent } }) {
+                throw ShapeError("output '\(o.name)' would be \(fmt(o.shape)), an extent over \(maxExtent)")
+            }
+            return outs
         }
     }
 

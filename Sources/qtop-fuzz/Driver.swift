@@ -3,7 +3,7 @@ import Foundation
 import QtopFuzzTargets
 
 // libFuzzer entry points for every FuzzTarget. Build with `-sanitize=fuzzer` (scripts/fuzz.sh); pick the target
-// with QTOP_FUZZ_TARGET=pdmodel|pdiparams|npy|pipeline. libFuzzer supplies `main`.
+// with QTOP_FUZZ_TARGET=pdmodel|pdiparams|npy|pipeline|pirjson. libFuzzer supplies `main`.
 
 nonisolated(unsafe) var target = FuzzTarget.npy
 

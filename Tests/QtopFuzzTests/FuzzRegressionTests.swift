@@ -54,6 +54,37 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertGreaterThan(replayed, 0, "no regression inputs found under \(Self.folder)")
     }
 
+    /// Every crash class of the hostile-files issue keeps at least one committed input (the fuzzer's findings, or the
+    /// hand-made ones from scripts/fuzz-regressions.py). The CLI-only classes live in the CLI tests: `-n -1`
+    /// (RuntimeCommandTests.testNegativeCounts), batch 0 and the 2^31 extents past the 512 MB cap
+    /// (HostileModelCommandTests); the Paddle type name in messages is ParamsReaderTests' job.
+    func testEveryIssueClassHasAnInput() {
+        let classes: [(String, [String])] = [
+            ("short or empty attribute lists", ["pipeline/conv-short-strides.bin", "pipeline/conv-one-stride-for-two-axes.bin",
+                                                "pipeline/pool-short-ksize.bin", "pipeline/pool-empty-strides.bin",
+                                                "pipeline/adaptive-pool-empty-ksize.bin"]),
+            ("axis out of range", ["pipeline/concat-axis-out-of-range.bin", "pipeline/flatten-axis-out-of-range.bin",
+                                   "pipeline/split-axis-out-of-range.bin"]),
+            ("zero stride", ["pipeline/conv-zero-stride.bin", "pipeline/pool-zero-stride.bin"]),
+            ("parameter dims product overflow", ["pdiparams/declared-dims-overflow.bin"]),
+            ("reshape shape product overflow", ["pipeline/reshape-attr-product-overflow.bin",
+                                                "pipeline/reshape-shape-tensor-overflow.bin",
+                                                "pipeline/reshape-shape-tensor-list-overflow.bin"]),
+            (".npy count × size overflow", ["npy/bytes-overflow.npy"]),
+            ("bit widths of 64", ["pipeline/quant-bit-length-out-of-range.bin", "pipeline/quantize-bit-length-64.bin",
+                                  "pipeline/fake-quant-bits-64.bin"]),
+            ("2^31 extents", ["pdmodel/input-dim-2p31.pdmodel", "pipeline/input-dim-2p31.bin",
+                              "pipeline/extent-2p31-through-reshape.bin"]),
+            ("10^9 input dim", ["pipeline/input-dim-1e9-pool.bin"]),
+            ("fortran_order true", ["npy/fortran-order-true.npy"]),
+        ]
+        for (what, files) in classes {
+            for f in files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(Self.folder)/\(f)"), "\(what): \(f) is missing")
+            }
+        }
+    }
+
     func testReplayPendingOpSpec() throws {
         let pending = try Self.pending().sorted()
         if !pending.isEmpty {
