@@ -130,4 +130,27 @@ final class RegistryTests: XCTestCase {
             XCTAssertEqual(t2, "gemm:avx512_core:fp32")
         }
     }
+    /// Each extent fits Int32, but 65536 × 65536 planes do not: every native pool2d entry must refuse the node
+    /// (their C side takes 32-bit plane counts) instead of trapping on the conversion; nothing is allocated here.
+    func testTensorsPastInt32ElementsStayOffNativeKernels() throws {
+        let reg = KernelRegistry()
+        registerNativeKernels(reg)
+        let big = [65536, 65536, 1, 1]
+        let values: [String: ValueInfo] = [
+            "x": ValueInfo(name: "x", dtype: .f32, shape: big), "y": ValueInfo(name: "y", dtype: .f32, shape: big),
+        ]
+        let attrs = Attributes([("pooling_type", .string("max")), ("ksize", .ints([1, 1])), ("strides", .ints([1, 1])),
+                                ("paddings", .ints([0, 0]))])
+        let node = Node(id: 0, type: "pool2d", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["y"])], attrs: attrs,
+                        provenance: ["pool"])
+        let g = Graph(nodes: [node], values: values, inputs: ["x"], outputs: ["y"])
+        let ctx = KernelBuildContext(node: node, graph: g, isaCap: .avx512_vnni, available: NativeCPU.isaSet)
+        var native = 0
+        for e in reg.candidates(for: "pool2d") {
+            guard case .rejected(let why) = try e.make(ctx) else { XCTFail("\(e.execType) accepted a 2^32-element tensor"); continue }
+            native += 1
+            XCTAssertTrue(why.contains("elements"), "\(e.execType): \(why)")
+        }
+        XCTAssertGreaterThan(native, 0, "no native pool2d entry to check")
+    }
 }

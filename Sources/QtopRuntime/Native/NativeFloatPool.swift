@@ -39,6 +39,7 @@ final class NativeFPoolKernel: Kernel {
 }
 
 func makeFPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+    if let big = oversizedTensor(ctx) { return .rejected(big) }
     let spec = try ctx.spec(PoolSpec.self)
     if spec.nhwc { return .rejected("NHWC data_format not supported") }
     let xs = ctx.inputShape("X"), os = ctx.outputShape("Out")

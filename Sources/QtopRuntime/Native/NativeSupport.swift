@@ -98,6 +98,24 @@ func nativeISAGate(_ isa: ISALevel, _ ctx: KernelBuildContext) -> String? {
     if (qtop_compiled_isa_mask() >> UInt32(isa.rank)) & 1 == 0 { return "\(isa.rawValue): no kernel in this build" }
     if !ctx.available.isEmpty && !ctx.available.contains(isa) { return "\(isa.rawValue): not available" }
     if isa > ctx.isaCap { return "\(isa.rawValue): capped by --isa \(ctx.isaCap.rawValue)" }
+    if let big = oversizedTensor(ctx) { return big }
+    return nil
+}
+
+/// The C kernels take 32-bit dims and compute products of them (planes = n·c, rows = m): each extent is already
+/// bounded by shape inference, but a tensor of more than Int32.max elements would overflow those products, so such
+/// a node stays on the reference kernel. Checked before any wrapper converts a product to Int32.
+func oversizedTensor(_ ctx: KernelBuildContext) -> String? {
+    for slot in ctx.node.inputs + ctx.node.outputs {
+        for v in slot.args {
+            var n = 1
+            for d in ctx.shape(v) where d > 0 {
+                let (p, o) = n.multipliedReportingOverflow(by: d)
+                if o || p > Int(Int32.max) { return "\(v) has more than \(Int32.max) elements (32-bit kernel indexing)" }
+                n = p
+            }
+        }
+    }
     return nil
 }
 
