@@ -8,6 +8,9 @@ qtop="$1"; model="$2"
 sock="qtop-sig-$$"
 t() { tmux -L "$sock" "$@"; }
 trap 't kill-server >/dev/null 2>&1' EXIT
+# A session that outlives the cases: killing a case's session must never leave the server empty, or it exits and the
+# next case's new-session can race its shutdown (seen: a case whose UI "never started").
+t new-session -d -s keep "sleep 600" </dev/null >/dev/null 2>&1
 
 screen() { t capture-pane -p -t "$1" 2>/dev/null; }
 wait_for() {  # wait_for SESSION PATTERN (up to 60 s: CI machines may be loaded)
@@ -16,6 +19,7 @@ wait_for() {  # wait_for SESSION PATTERN (up to 60 s: CI machines may be loaded)
 }
 # After qtop ends, the pane's shell prints its status and the terminal modes it was left in.
 start() {
+  t has-session -t keep 2>/dev/null || { echo "TIMEOUT $1: the tmux server is gone"; return 1; }
   t new-session -d -s "$1" -x 100 -y 30 \
     "env LANG=C.UTF-8 TERM=xterm-256color '$qtop' '$model' --view profile; echo QTOP_EXIT=\$?; \
      stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' ' | sed 's/^/TTY=/'; echo; sleep 60" \
