@@ -326,30 +326,42 @@ __attribute__((unused)) static void im2col(const qtop_qconv *c, const uint8_t *s
     }
 }
 
-/* u8 im2col (VNNI) for groups == 1 and dil_w == 1: the in-bounds taps of one kernel row are contiguous in NHWC,
- * so each (row, ky) is one copy plus padding. Same bytes as im2col(). */
-static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, uint8_t *buf) {
+/* im2col for groups == 1 and dil_w == 1: the in-bounds taps of one kernel row are contiguous in NHWC, so each
+ * (row, ky) is one copy plus padding. Same values as im2col(). `s16` (a constant in the two callers, which the
+ * compiler specializes) picks the element: bytes for the u8 kernels (xor 0x80 when c->shift_im2col, padding 0x80
+ * then), or s16 widened through the ISA row's q8_widen for the s16 kernels (s8 activations at levels without a
+ * shifted u8 kernel, e.g. the 3-channel stem at avx2). */
+static inline __attribute__((always_inline)) void im2col_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0,
+                                                              int mc, void *buf, const int s16) {
     const qtop_qconv_desc *d = &c->d;
     const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
-    const uint8_t padv = c->shift_im2col ? 0x80 : 0;
-    const int shift = c->shift_im2col;
+    const size_t esz = s16 ? sizeof(int16_t) : 1;
+    const int shift = !s16 && c->shift_im2col;
+    const int padv = shift ? 0x80 : 0;
+    const int s8 = d->src_dt == QTOP_DT_S8;
+    const qtop_q8_widen_fn widen = c->cfg->q8_widen;
     int ox = (int)(m0 % c->ow);
     int64_t t = m0 / c->ow;
     int oy = (int)(t % c->oh), n = (int)(t / c->oh);
     for (int r = 0; r < mc; r++) {
-        uint8_t *o = buf + (int64_t)r * Kp;
+        uint8_t *row = (uint8_t *)buf + (int64_t)r * Kp * (int64_t)esz, *o = row;
         int ix0 = ox * d->stride_w - d->pad_l;
         int kx0 = ix0 < 0 ? -ix0 : 0;
         int kx1 = d->w - ix0 < kw ? d->w - ix0 : kw;
         if (kx1 < kx0) kx1 = kx0;
-        for (int ky = 0; ky < d->kh; ky++, o += rowlen) {
+        for (int ky = 0; ky < d->kh; ky++, o += esz * (size_t)rowlen) {
             int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, padv, (size_t)rowlen); continue; }
-            if (kx0) memset(o, padv, (size_t)kx0 * ic);
+            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, padv, esz * (size_t)rowlen); continue; }
+            if (kx0) memset(o, padv, esz * (size_t)kx0 * ic);
             const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
-            uint8_t *dst = o + kx0 * ic;
+            uint8_t *dst = o + esz * (size_t)kx0 * ic;
             int len = (kx1 - kx0) * ic;
-            if (shift) {
+            if (s16) {
+                int16_t *w16 = (int16_t *)dst;
+                if (widen) widen(w16, x, len, s8);
+                else if (s8) for (int i = 0; i < len; i++) w16[i] = (int8_t)x[i];
+                else for (int i = 0; i < len; i++) w16[i] = x[i];
+            } else if (shift) {
                 int i = 0;
                 for (; i + 8 <= len; i += 8) {
                     uint64_t v;
@@ -361,46 +373,20 @@ static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, 
             } else {
                 memcpy(dst, x, (size_t)len);
             }
-            if (kx1 < kw) memset(o + kx1 * ic, padv, (size_t)(kw - kx1) * ic);
+            if (kx1 < kw) memset(o + esz * (size_t)kx1 * ic, padv, esz * (size_t)(kw - kx1) * ic);
         }
         int k = d->kh * rowlen;
-        if (k < Kp) memset(buf + (int64_t)r * Kp + k, 0, (size_t)(Kp - k));
+        if (k < Kp) memset(row + esz * (size_t)k, 0, esz * (size_t)(Kp - k));
         if (++ox == c->ow) { ox = 0; if (++oy == c->oh) { oy = 0; n++; } }
     }
 }
 
-/* s16 im2col for groups == 1 and dil_w == 1 (s16 kernels: s8 activations at levels without a shifted u8 kernel,
- * e.g. the 3-channel stem at avx2): one widening copy per (row, ky). Same values as im2col(). */
+static void im2col_u8_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, uint8_t *buf) {
+    im2col_rows(c, src, m0, mc, buf, 0);
+}
+
 static void im2col_s16_rows(const qtop_qconv *c, const uint8_t *src, int64_t m0, int mc, int16_t *buf) {
-    const qtop_qconv_desc *d = &c->d;
-    const int ic = d->ic, kw = d->kw, Kp = c->Kp, rowlen = kw * ic;
-    const int s8 = d->src_dt == QTOP_DT_S8;
-    const qtop_q8_widen_fn widen = c->cfg->q8_widen;
-    int ox = (int)(m0 % c->ow);
-    int64_t t = m0 / c->ow;
-    int oy = (int)(t % c->oh), n = (int)(t / c->oh);
-    for (int r = 0; r < mc; r++) {
-        int16_t *o = buf + (int64_t)r * Kp;
-        int ix0 = ox * d->stride_w - d->pad_l;
-        int kx0 = ix0 < 0 ? -ix0 : 0;
-        int kx1 = d->w - ix0 < kw ? d->w - ix0 : kw;
-        if (kx1 < kx0) kx1 = kx0;
-        for (int ky = 0; ky < d->kh; ky++, o += rowlen) {
-            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            if (iy < 0 || iy >= d->h || kx1 == kx0) { memset(o, 0, sizeof(int16_t) * (size_t)rowlen); continue; }
-            if (kx0) memset(o, 0, sizeof(int16_t) * (size_t)kx0 * ic);
-            const uint8_t *x = src + (((int64_t)n * d->h + iy) * d->w + ix0 + kx0) * ic;
-            int16_t *dst = o + kx0 * ic;
-            int len = (kx1 - kx0) * ic;
-            if (widen) widen(dst, x, len, s8);
-            else if (s8) for (int i = 0; i < len; i++) dst[i] = (int8_t)x[i];
-            else for (int i = 0; i < len; i++) dst[i] = x[i];
-            if (kx1 < kw) memset(o + kx1 * ic, 0, sizeof(int16_t) * (size_t)(kw - kx1) * ic);
-        }
-        int k = d->kh * rowlen;
-        if (k < Kp) memset(buf + (int64_t)r * Kp + k, 0, sizeof(int16_t) * (size_t)(Kp - k));
-        if (++ox == c->ow) { ox = 0; if (++oy == c->oh) { oy = 0; n++; } }
-    }
+    im2col_rows(c, src, m0, mc, buf, 1);
 }
 
 void qtop__q8_epi_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
