@@ -12,7 +12,7 @@ public enum PassManager {
                     FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
         case .fp32:
             return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                    FuseActivation.pass, DeadCode.pass]
+                    FuseActivation.pass, FuseChannelShuffle.pass, DeadCode.pass]
         case .reference:
             return []
         }
@@ -21,7 +21,8 @@ public enum PassManager {
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
     public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass]
+                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass,
+                                           FuseChannelShuffle.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 

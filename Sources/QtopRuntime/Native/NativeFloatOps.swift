@@ -234,6 +234,7 @@ func makeNativeBatchNorm(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> K
 /// Registers the f32_ops.c kernels at avx2 and avx512_core (the SIMD rows) and generic (the scalar row, priority 2:
 /// ahead of the Swift fast kernels there, so every ISA cap computes the same bits).
 func registerNativeFloatOps(_ r: KernelRegistry) {
+    registerChannelShuffleKernels(r)
     for isa: ISALevel in [.avx512_core, .avx2, .generic] {
         let prio = isa == .generic ? 2 : 0
         func add(_ op: String, _ impl: String, _ make: @escaping (KernelBuildContext, ISALevel) throws -> KernelBuild) {
