@@ -1,6 +1,19 @@
-/* fp32 NCHW pooling over windows precomputed by the caller (Paddle's window rules live in one place, Swift). */
-#include "include/qtop_kernels.h"
+/* fp32 NCHW pooling over windows precomputed by the caller (Paddle's window rules live in one place, Swift).
+ *
+ * Two routes, each giving the same bits on every ISA row (int8 graphs with a float pool stay bit-identical across
+ * ISAs and thread counts):
+ * - qtop_fpool_nchw: the window walk, any windows (adaptive ones too): max starts at -FLT_MAX, y = y > x ? y : x
+ *   in row-major window order; avg sums in that order. Scalar, the reference's arithmetic exactly.
+ * - qtop_fpool2d: global windows fold the contiguous plane in 64 lanes reduced in a fixed tree (the row's
+ *   plane_reduce); regular column windows (cs[q] = max(0, q·s - p), ce[q] = min(w, q·s - p + k)) fold each input row
+ *   of the window into the output row with the row's pool_row, over a copy of the input row padded with the
+ *   operation's neutral value (0 / -FLT_MAX), so the window sum of row a is ((x0 + x1) + x2) and the output is
+ *   ((0 + row a0) + row a1) + …: the reference's values reassociated per row. Other windows take the window walk. */
+#include "isa_config.h"
 #include <float.h>
+#include <string.h>
+/* every row must round exactly as the others: no contraction of a*b+c */
+#pragma STDC FP_CONTRACT OFF
 
 typedef struct {
     const float *src;
@@ -42,4 +55,133 @@ void qtop_fpool_nchw(const float *src, float *dst, int planes, int h, int w, int
                      qtop_pool *pool) {
     fpool_job j = { src, dst, h, w, oh, ow, is_max, rs, re, cs, ce, rdiv, cdiv };
     qtop_parallel_for(pool, planes, fpool_task, &j);
+}
+
+/* ---------------------------------------------------------------- scalar rows (generic) ------------------- */
+
+static inline float fmax1(float a, float b) { return a > b ? a : b; }
+
+/* 64 lanes (lane l takes x[64·b + l]), folded 64 → 32 → … → 1 by pairing lane i with lane i + half: the order
+ * the SIMD rows' halving reductions produce. max lanes start at -FLT_MAX; missing tail elements leave a lane as is. */
+float qtop__f32_plane_reduce_generic(const float *x, int64_t n, int is_max) {
+    float l[QTOP_POOL_LANES];
+    for (int q = 0; q < QTOP_POOL_LANES; q++) l[q] = is_max ? -FLT_MAX : 0.0f;
+    for (int64_t j = 0; j < n; j += QTOP_POOL_LANES) {
+        int m = n - j < QTOP_POOL_LANES ? (int)(n - j) : QTOP_POOL_LANES;
+        for (int q = 0; q < m; q++) l[q] = is_max ? fmax1(l[q], x[j + q]) : l[q] + x[j + q];
+    }
+    for (int half = QTOP_POOL_LANES / 2; half >= 1; half /= 2)
+        for (int q = 0; q < half; q++) l[q] = is_max ? fmax1(l[q], l[q + half]) : l[q] + l[q + half];
+    return l[0];
+}
+
+void qtop__f32_pool_row_generic(float *acc, const float *pad, int64_t n, int k, int s, int is_max) {
+    for (int64_t q = 0; q < n; q++) {
+        const float *p = pad + q * s;
+        float v = p[0];
+        for (int t = 1; t < k; t++) v = is_max ? fmax1(v, p[t]) : v + p[t];
+        acc[q] = is_max ? fmax1(acc[q], v) : acc[q] + v;
+    }
+}
+
+const qtop_f32_pool_ops qtop__f32_pool_generic = { qtop__f32_plane_reduce_generic, qtop__f32_pool_row_generic };
+
+/* ---------------------------------------------------------------- drivers --------------------------------- */
+
+static const qtop_f32_pool_ops *pool_ops_for(int isa) {
+    const qtop_isa_config *c = qtop__isa_config(isa);
+    if (!c || !((qtop_cpu_isa_mask() >> isa) & 1u)) return NULL;
+    return c->f32_pool ? c->f32_pool : &qtop__f32_pool_generic;
+}
+
+typedef struct {
+    const qtop_f32_pool_ops *k;
+    const qtop_fpool_desc *d;
+    const float *src;
+    float *dst;
+    int64_t per;        /* planes per task */
+    int64_t pad_floats; /* padded row buffer, slack included */
+} pool2d_job;
+
+static void global_task(void *vctx, int64_t t, int thread) {
+    (void)thread;
+    const pool2d_job *j = vctx;
+    const qtop_fpool_desc *d = j->d;
+    int64_t hw = (int64_t)d->h * d->w, p1 = (t + 1) * j->per < d->planes ? (t + 1) * j->per : d->planes;
+    float div = (float)(d->rdiv[0] * d->cdiv[0]);
+    for (int64_t p = t * j->per; p < p1; p++) {
+        float v = j->k->plane_reduce(j->src + p * hw, hw, d->is_max);
+        j->dst[p] = d->is_max ? v : v / div;
+    }
+}
+
+static void rows_task(void *vctx, int64_t t, int thread) {
+    (void)thread;
+    const pool2d_job *j = vctx;
+    const qtop_fpool_desc *d = j->d;
+    float *pad = qtop__tls_scratch(sizeof(float) * (size_t)(j->pad_floats + d->ow));
+    if (!pad) return;
+    float *acc = pad + j->pad_floats;
+    const float neutral = d->is_max ? -FLT_MAX : 0.0f;
+    for (int64_t i = 0; i < j->pad_floats; i++) pad[i] = neutral;
+    int64_t hw = (int64_t)d->h * d->w, ohw = (int64_t)d->oh * d->ow;
+    int64_t p1 = (t + 1) * j->per < d->planes ? (t + 1) * j->per : d->planes;
+    for (int64_t p = t * j->per; p < p1; p++) {
+        const float *x = j->src + p * hw;
+        float *y = j->dst + p * ohw;
+        for (int i = 0; i < d->oh; i++) {
+            for (int q = 0; q < d->ow; q++) acc[q] = neutral;
+            for (int a = d->rs[i]; a < d->re[i]; a++) {
+                memcpy(pad + d->col_p, x + (int64_t)a * d->w, sizeof(float) * (size_t)d->w);
+                j->k->pool_row(acc, pad, d->ow, d->col_k, d->col_s, d->is_max);
+            }
+            float *yr = y + (int64_t)i * d->ow;
+            if (d->is_max) {
+                memcpy(yr, acc, sizeof(float) * (size_t)d->ow);
+            } else {
+                for (int q = 0; q < d->ow; q++) yr[q] = acc[q] / (float)(d->rdiv[i] * d->cdiv[q]);
+            }
+        }
+    }
+}
+
+/* The column windows are the regular ones col_k / col_s / col_p describe (checked, not trusted). */
+static int regular_cols(const qtop_fpool_desc *d) {
+    if (d->col_k <= 0 || d->col_s <= 0 || d->col_p < 0 || d->col_p >= d->col_k) return 0;
+    for (int q = 0; q < d->ow; q++) {
+        int64_t s = (int64_t)q * d->col_s - d->col_p, e = s + d->col_k;
+        if (d->cs[q] != (s > 0 ? s : 0) || d->ce[q] != (e < d->w ? e : d->w) || d->cs[q] >= d->ce[q]) return 0;
+    }
+    for (int i = 0; i < d->oh; i++)
+        if (d->rs[i] < 0 || d->re[i] > d->h) return 0;
+    return 1;
+}
+
+int qtop_fpool2d(int isa, const qtop_fpool_desc *d, const float *src, float *dst, qtop_pool *pool) {
+    const qtop_f32_pool_ops *k = pool_ops_for(isa);
+    if (!k || d->planes < 0 || d->h <= 0 || d->w <= 0 || d->oh <= 0 || d->ow <= 0) return 0;
+    if (d->planes == 0) return 1;
+    int64_t hw = (int64_t)d->h * d->w;
+    if (d->global) {
+        if (d->oh != 1 || d->ow != 1) return 0;
+        pool2d_job j = { k, d, src, dst, 0, 0 };
+        j.per = (32768 + hw - 1) / hw;   /* ~128 KiB of input per task */
+        qtop_parallel_for(pool, (d->planes + j.per - 1) / j.per, global_task, &j);
+        return 1;
+    }
+    if (!regular_cols(d)) {
+        qtop_fpool_nchw(src, dst, d->planes, d->h, d->w, d->oh, d->ow, d->rs, d->re, d->cs, d->ce, d->rdiv, d->cdiv,
+                        d->is_max, pool);
+        return 1;
+    }
+    /* the padded row covers every window, (ow-1)·s + k floats from column -p, and the SIMD rows' over-read:
+     * whole 16- / 32-float blocks at up to twice the output width */
+    int64_t need = (int64_t)(d->ow - 1) * d->col_s + d->col_k, img = (int64_t)d->col_p + d->w;
+    int64_t width = need > img ? need : img;
+    pool2d_job j = { k, d, src, dst, 0, (width + 2 * (int64_t)d->ow + 64 + 15) & ~(int64_t)15 };
+    int64_t work = (int64_t)d->oh * d->ow * d->col_k * (d->h / (d->oh > 0 ? d->oh : 1) + 1);
+    j.per = (65536 + work - 1) / (work > 0 ? work : 1);
+    if (j.per < 1) j.per = 1;
+    qtop_parallel_for(pool, (d->planes + j.per - 1) / j.per, rows_task, &j);
+    return 1;
 }

@@ -17,6 +17,7 @@ static const qtop_isa_config row_generic = {
     .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_ops = &qtop__f32_ops_generic,
+    .f32_pool = &qtop__f32_pool_generic,
 };
 
 #if defined(__x86_64__)
@@ -54,6 +55,7 @@ static const qtop_isa_config row_avx2 = {
     .f32_dw_flat = qtop__f32_dw_flat_64_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
     .f32_ops = &qtop__f32_ops_avx2,
+    .f32_pool = &qtop__f32_pool_avx2,
 };
 
 static const qtop_isa_config row_avx512_core = {
@@ -72,6 +74,7 @@ static const qtop_isa_config row_avx512_core = {
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
     .f32_ops = &qtop__f32_ops_avx2, /* memory-bound: the ymm kernels keep up */
+    .f32_pool = &qtop__f32_pool_avx512,
 };
 
 /* int8 GEMM only: depthwise has one product per lane (avx512_core serves it), fp32 has no VNNI use. */

@@ -31,6 +31,15 @@ typedef struct {
     void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
 } qtop_f32_ops;
 
+/* fp32 pooling rows of f32_pool.c: plane_reduce folds n floats in QTOP_POOL_LANES lanes (lane l takes every
+ * element ≡ l mod the lane count; max lanes start at -FLT_MAX, sum lanes at 0) and halves the lanes in a fixed tree;
+ * pool_row does acc[q] = op(acc[q], fold_{t<k} pad[q*s + t]) for q < n (t in order). The same bits on every row. */
+#define QTOP_POOL_LANES 64
+typedef struct {
+    float (*plane_reduce)(const float *x, int64_t n, int is_max);
+    void (*pool_row)(float *acc, const float *pad, int64_t n, int k, int s, int is_max);
+} qtop_f32_pool_ops;
+
 typedef struct qtop_isa_config {
     int isa;
     /* int8 convolution / matmul (NHWC) */
@@ -51,6 +60,7 @@ typedef struct qtop_isa_config {
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
     const qtop_f32_ops *f32_ops;        /* elementwise / activation / layer_norm / softmax (NULL: not at this level) */
+    const qtop_f32_pool_ops *f32_pool;  /* pooling rows (NULL: the generic rows) */
 } qtop_isa_config;
 
 /* The row for `isa`, or NULL when this build has no kernels for it. The one place that maps ISA → kernels. */
@@ -63,9 +73,12 @@ void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void
 void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
 extern const qtop_f32_ops qtop__f32_ops_generic;
+extern const qtop_f32_pool_ops qtop__f32_pool_generic;
 #if defined(__x86_64__)
 void qtop__gather_stride2_avx2(float *dst, const float *src, int n);
 extern const qtop_f32_ops qtop__f32_ops_avx2;
+extern const qtop_f32_pool_ops qtop__f32_pool_avx2;
+extern const qtop_f32_pool_ops qtop__f32_pool_avx512;
 void qtop__q8_max_row_avx2(uint8_t *o, const uint8_t *p, int C, int is_signed);
 void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed);
 void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed);

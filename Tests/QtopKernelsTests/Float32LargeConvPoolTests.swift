@@ -4,8 +4,7 @@ import QtopGraph
 import QtopRuntime
 import XCTest
 
-/// fp32 conv on planes large enough for the band-tiled and direct (1×1) paths, and the native pool2d against the
-/// Swift reference pool.
+/// fp32 conv on planes large enough for the band-tiled and direct (1×1) paths (the native pool2d: Float32PoolTests).
 final class Float32LargeConvPoolTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
@@ -75,62 +74,6 @@ final class Float32LargeConvPoolTests: XCTestCase {
                 }
                 qtop_fconv_destroy(h)
             }
-        }
-    }
-
-    func build(_ reg: KernelRegistry, _ node: Node, _ values: [String: ValueInfo]) throws -> (Kernel, String) {
-        let g = Graph(nodes: [node], values: values, inputs: [], outputs: [])
-        let ctx = KernelBuildContext(node: node, graph: g, isaCap: .generic, available: NativeCPU.isaSet)
-        var why: [String] = []
-        for e in reg.candidates(for: node.type) where e.isa == .generic {
-            switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType.description)
-            case .rejected(let r): why.append("\(e.execType): \(r)")
-            }
-        }
-        throw KernelError("no kernel: \(why)")
-    }
-
-    func testNativePoolMatchesReference() throws {
-        let native = KernelRegistry()
-        registerNativeKernels(native)
-        let refReg = KernelRegistry()
-        registerReferenceKernels(refReg)
-        var r = XorShift(99)
-        let (n, c) = (2, 3)
-        typealias A = [(name: String, value: AttrValue)]
-        let k3s2p1: A = [("ksize", .ints([3, 3])), ("strides", .ints([2, 2])), ("paddings", .ints([1, 1]))]
-        let maxT: A = [("pooling_type", .string("max"))]
-        let avgT: A = [("pooling_type", .string("avg"))]
-        let ceilNonExcl: A = [("ceil_mode", .bool(true)), ("exclusive", .bool(false))]
-        let ceilExcl: A = [("ceil_mode", .bool(true)), ("exclusive", .bool(true))]
-        let global: A = [("global_pooling", .bool(true))]
-        let adaptive: A = [("adaptive", .bool(true)), ("ksize", .ints([3, 3]))]
-        let same: A = [("ksize", .ints([2, 2])), ("strides", .ints([2, 2])), ("padding_algorithm", .string("SAME"))]
-        // (h, w, oh, ow, attrs)
-        var cases: [(Int, Int, Int, Int, A)] = []
-        cases.append((9, 11, 5, 6, maxT + k3s2p1))
-        cases.append((9, 10, 5, 6, avgT + k3s2p1 + ceilNonExcl))
-        cases.append((9, 10, 5, 6, avgT + k3s2p1 + ceilExcl))
-        cases.append((7, 7, 1, 1, avgT + global))
-        cases.append((7, 8, 3, 3, avgT + adaptive))
-        cases.append((6, 6, 3, 3, maxT + same))
-        for (ci, cs) in cases.enumerated() {
-            let (h, w, oh, ow, attrs) = cs
-            let x = HostTensor(shape: [n, c, h, w], floats: (0..<n * c * h * w).map { _ in r.float(-2, 2) })
-            let values: [String: ValueInfo] = [
-                "x": ValueInfo(name: "x", dtype: .f32, shape: x.shape),
-                "y": ValueInfo(name: "y", dtype: .f32, shape: [n, c, oh, ow]),
-            ]
-            let node = Node(id: 0, type: "pool2d", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["y"])],
-                            attrs: Attributes(attrs), provenance: ["pool2d"])
-            let (kn, tn) = try build(native, node, values)
-            XCTAssertEqual(tn, "pool:generic:fp32")
-            let (kr, _) = try build(refReg, node, values)
-            let yn = HostTensor(dtype: .f32, shape: [n, c, oh, ow]), yr = HostTensor(dtype: .f32, shape: [n, c, oh, ow])
-            try kn.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(yn)]], threads: pool.threadContext))
-            try kr.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(yr)]], threads: pool.threadContext))
-            XCTAssertEqual(yn.floatValues(), yr.floatValues(), "pool case \(ci)")
         }
     }
 }

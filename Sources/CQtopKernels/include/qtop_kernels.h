@@ -227,6 +227,17 @@ void qtop_fpool_nchw(const float *src, float *dst, int planes, int h, int w, int
                      const int *re, const int *cs, const int *ce, const int *rdiv, const int *cdiv, int is_max,
                      qtop_pool *pool);
 
+/* fp32 pool2d through the ISA row's pooling kernels (f32_pool.c): `global` windows fold each plane in 64 lanes;
+ * column windows that are regular (cs[q] = max(0, q*col_s - col_p), ce[q] = min(w, q*col_s - col_p + col_k), checked)
+ * fold row by row; anything else takes qtop_fpool_nchw. Every ISA row gives the same bits. Returns 1, or 0 when the
+ * row has no kernels or the sizes are invalid (nothing written). */
+typedef struct {
+    int planes, h, w, oh, ow, is_max, global;
+    const int *rs, *re, *cs, *ce, *rdiv, *cdiv;   /* windows and divisors as for qtop_fpool_nchw */
+    int col_k, col_s, col_p;                      /* regular column windows (col_k 0: none) */
+} qtop_fpool_desc;
+int qtop_fpool2d(int isa, const qtop_fpool_desc *d, const float *src, float *dst, qtop_pool *pool);
+
 /* ---- fp32 elementwise / row ops of the model families (f32_ops.c) ----
  * `isa` picks the isa_config row (generic = the scalar reference); each returns 1, or 0 when that row has no
  * such kernels or an argument is out of range (nothing written). Threads: `pool` (NULL = serial). */

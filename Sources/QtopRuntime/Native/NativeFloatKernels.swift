@@ -204,9 +204,7 @@ public func registerNativeKernels(_ r: KernelRegistry) {
             try makeDequantize(ctx, isa: isa)
         })
     }
-    r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: .generic, priority: 1) { ctx in
-        try makeFPool(ctx)
-    })
+    registerNativeFloatPool(r)
     for isa in f32ISAs {
         for op in ["fused_conv2d", "conv2d", "depthwise_conv2d"] {
             for fam in ["conv1x1", "conv", "dwconv"] {

@@ -5,16 +5,25 @@ import QtopGraph
 // MARK: - pool2d (f32 NCHW)
 
 /// Native fp32 pool2d: the windows come from the reference's `poolWindows` (Paddle's rules: global, adaptive,
-/// SAME/VALID/explicit padding, ceil_mode, exclusive), computed once at build time; the C loop only walks them.
+/// SAME/VALID/explicit padding, ceil_mode, exclusive), computed once at build time; the C driver (f32_pool.c) folds
+/// global windows in lanes and regular column windows row by row through the ISA row's kernels, and walks any other
+/// windows in the reference's order. Every ISA gives the same bits.
 final class NativeFPoolKernel: Kernel {
     let inShape: [Int], outShape: [Int]
-    let isMax: Bool
+    let isMax: Bool, global: Bool
+    let isa: Int32
+    /// Regular column windows (k, stride, left padding), or nil.
+    let regular: (k: Int, s: Int, p: Int)?
     let rs: [Int32], re: [Int32], cs: [Int32], ce: [Int32], rdiv: [Int32], cdiv: [Int32]
 
-    init(inShape: [Int], outShape: [Int], isMax: Bool, rows: [PoolSpan], cols: [PoolSpan], exclusiveCount: Bool) {
+    init(isa: ISALevel, inShape: [Int], outShape: [Int], isMax: Bool, global: Bool, rows: [PoolSpan], cols: [PoolSpan],
+         exclusiveCount: Bool, regular: (k: Int, s: Int, p: Int)?) {
+        self.isa = isa.cValue
         self.inShape = inShape
         self.outShape = outShape
         self.isMax = isMax
+        self.global = global
+        self.regular = regular
         rs = rows.map { Int32($0.start) }; re = rows.map { Int32($0.end) }
         cs = cols.map { Int32($0.start) }; ce = cols.map { Int32($0.end) }
         rdiv = rows.map { Int32(exclusiveCount ? $0.count : $0.padded) }
@@ -24,21 +33,42 @@ final class NativeFPoolKernel: Kernel {
     func run(_ io: KernelIO) throws {
         let x = try io.input("X"), y = try io.output("Out")
         guard x.shape == inShape, y.shape == outShape else { throw KernelError("pool2d planned for \(inShape)→\(outShape), got \(x.shape)→\(y.shape)") }
-        let (h, w, oh, ow) = (Int32(inShape[2]), Int32(inShape[3]), Int32(outShape[2]), Int32(outShape[3]))
-        let planes = Int32(inShape[0] * inShape[1])
         let ph = nativePoolHandle(io.threads)
-        rs.withUnsafeBufferPointer { rs in re.withUnsafeBufferPointer { re in
+        var d = qtop_fpool_desc()
+        d.planes = Int32(inShape[0] * inShape[1])
+        d.h = Int32(inShape[2]); d.w = Int32(inShape[3]); d.oh = Int32(outShape[2]); d.ow = Int32(outShape[3])
+        d.is_max = isMax ? 1 : 0
+        d.global = global ? 1 : 0
+        if let r = regular { d.col_k = Int32(r.k); d.col_s = Int32(r.s); d.col_p = Int32(r.p) }
+        let ok = rs.withUnsafeBufferPointer { rs in re.withUnsafeBufferPointer { re in
             cs.withUnsafeBufferPointer { cs in ce.withUnsafeBufferPointer { ce in
                 rdiv.withUnsafeBufferPointer { rd in cdiv.withUnsafeBufferPointer { cd in
-                    qtop_fpool_nchw(x.f32, y.f32, planes, h, w, oh, ow, rs.baseAddress, re.baseAddress, cs.baseAddress,
-                                    ce.baseAddress, rd.baseAddress, cd.baseAddress, isMax ? 1 : 0, ph)
+                    d.rs = rs.baseAddress; d.re = re.baseAddress; d.cs = cs.baseAddress; d.ce = ce.baseAddress
+                    d.rdiv = rd.baseAddress; d.cdiv = cd.baseAddress
+                    return qtop_fpool2d(isa, &d, x.f32, y.f32, ph)
                 } }
             } }
         } }
+        guard ok == 1 else { throw KernelError("pool2d: no native kernel at this ISA") }
     }
 }
 
-func makeFPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
+/// (k, stride, left padding) when every column window is max(0, q·s - p) ..< min(w, q·s - p + k), else nil.
+func regularColumns(_ cols: [PoolSpan], w: Int, kernel: Int, stride: Int) -> (k: Int, s: Int, p: Int)? {
+    guard kernel >= 1, stride >= 1, !cols.isEmpty else { return nil }
+    for p in 0..<kernel {
+        let fits = cols.enumerated().allSatisfy { q, c in
+            let s = q * stride - p
+            return c.start == max(s, 0) && c.end == min(w, s + kernel) && c.start < c.end
+        }
+        if fits { return (kernel, stride, p) }
+    }
+    return nil
+}
+
+func makeFPool(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+    if isa != .generic, let why = nativeISAGate(isa, ctx) { return .rejected(why) }
+    if isa > ctx.isaCap { return .rejected("\(isa.rawValue): capped by --isa \(ctx.isaCap.rawValue)") }
     if let big = oversizedTensor(ctx) { return .rejected(big) }
     let spec = try ctx.spec(PoolSpec.self)
     if spec.nhwc { return .rejected("NHWC data_format not supported") }
@@ -53,6 +83,24 @@ func makeFPool(_ ctx: KernelBuildContext) throws -> KernelBuild {
     do { (rows, cols, _) = try poolWindows(p, h: xs[2], w: xs[3], oh: os[2], ow: os[3]) } catch { return .rejected("\(error)") }
     // poolWindows divides by count products for global/adaptive and exclusive windows, else by padded products.
     let countDiv = p.global || p.adaptive || p.exclusive
-    return .ready(NativeFPoolKernel(inShape: xs, outShape: os, isMax: p.isMax, rows: rows, cols: cols,
-                                    exclusiveCount: countDiv))
+    let (w, ow) = (xs[3], os[3])
+    let regular: (k: Int, s: Int, p: Int)?
+    if p.global {
+        regular = nil
+    } else if p.adaptive {
+        regular = w % ow == 0 ? regularColumns(cols, w: w, kernel: w / ow, stride: w / ow) : nil
+    } else {
+        regular = regularColumns(cols, w: w, kernel: p.kernel.1, stride: p.geometry.strides.1)
+    }
+    return .ready(NativeFPoolKernel(isa: isa, inShape: xs, outShape: os, isMax: p.isMax, global: p.global, rows: rows,
+                                    cols: cols, exclusiveCount: countDiv, regular: regular))
+}
+
+/// fp32 pool2d at avx512_core, avx2 and generic (priority 1 there: ahead of the Swift reference).
+func registerNativeFloatPool(_ r: KernelRegistry) {
+    for isa: ISALevel in [.avx512_core, .avx2, .generic] {
+        r.register(KernelEntry(op: "pool2d", precision: .f32, implementation: "pool", isa: isa, priority: isa == .generic ? 1 : 0) { ctx in
+            try makeFPool(ctx, isa: isa)
+        })
+    }
 }
