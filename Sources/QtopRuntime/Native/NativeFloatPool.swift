@@ -85,14 +85,16 @@ func makeFPool(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
     let countDiv = p.global || p.adaptive || p.exclusive
     let (w, ow) = (xs[3], os[3])
     let regular: (k: Int, s: Int, p: Int)?
-    if p.global {
+    if p.global || (os[2] == 1 && ow == 1) {
         regular = nil
     } else if p.adaptive {
         regular = w % ow == 0 ? regularColumns(cols, w: w, kernel: w / ow, stride: w / ow) : nil
     } else {
         regular = regularColumns(cols, w: w, kernel: p.kernel.1, stride: p.geometry.strides.1)
     }
-    return .ready(NativeFPoolKernel(isa: isa, inShape: xs, outShape: os, isMax: p.isMax, global: p.global, rows: rows,
+    // one window over the whole plane (global pooling, adaptive or explicit windows into 1×1): the lane fold
+    let whole = rows.count == 1 && cols.count == 1 && rows[0].start == 0 && rows[0].end == xs[2] && cols[0].start == 0 && cols[0].end == w
+    return .ready(NativeFPoolKernel(isa: isa, inShape: xs, outShape: os, isMax: p.isMax, global: whole, rows: rows,
                                     cols: cols, exclusiveCount: countDiv, regular: regular))
 }
 
