@@ -87,8 +87,9 @@ void qtop__fdw_destroy(qtop_fdw *c) {
 }
 
 /* The image part of phase rows [i0, i1) of phase (a, b): padded pixel (sh·i + a, sw·j + b) where it lies inside the
- * image. Everything else in dst (padding, dropped columns, slack) is left as it is: the caller zeroes the buffer
- * once, and the image part is the same for every plane of a strip, so zeros stay zeros. */
+ * image. The caller zeroes the buffer once per task; the image columns are the same for every strip and plane, so
+ * the padding columns, dropped columns and slack stay zero. Rows of the strip outside the image (top / bottom
+ * padding) are zeroed here: an earlier strip may have left image rows there. */
 static void fill_phase(const qtop_fdw *c, const float *pl, int a, int b, int i0, int i1, float *dst) {
     const qtop_fconv_desc *d = &c->d;
     int sh = d->stride_h, sw = d->stride_w, Wq = c->Wq;
@@ -105,6 +106,9 @@ static void fill_phase(const qtop_fdw *c, const float *pl, int a, int b, int i0,
     int ihi = d->h - 1 - y0 < 0 ? 0 : (d->h - 1 - y0) / sh + 1;
     if (ilo < i0) ilo = i0;
     if (ihi > i1) ihi = i1;
+    if (ihi < ilo) ihi = ilo;
+    for (int i = i0; i < ilo && i < i1; i++) memset(dst + (int64_t)(i - i0) * Wq, 0, sizeof(float) * (size_t)Wq);
+    for (int i = ihi > i0 ? ihi : i0; i < i1; i++) memset(dst + (int64_t)(i - i0) * Wq, 0, sizeof(float) * (size_t)Wq);
     for (int i = ilo; i < ihi; i++) {
         float *restrict o = dst + (int64_t)(i - i0) * Wq + jlo;
         const float *restrict row = pl + (int64_t)(sh * i + y0) * d->w + x0 + (int64_t)jlo * sw;
@@ -130,11 +134,8 @@ static void dw_channel(const qtop_fdw *c, const float *pl, int ch, float *out, c
     const float *w = c->w + (int64_t)ch * c->taps;
     float b = c->bias[ch];
     int act = res ? QTOP_ACT_NONE : d->act;   /* with a residual: act(acc + b + res) after the add */
-    int strips = c->rows < c->oh;
     for (int r0 = 0; r0 < c->oh; r0 += c->rows) {
         int r1 = r0 + c->rows < c->oh ? r0 + c->rows : c->oh;
-        /* one strip: the buffers were zeroed once for the task; several: the image part moves, zero each time */
-        if (strips) memset(phase, 0, sizeof(float) * (size_t)(c->nphase * c->phase_floats));
         for (int p = 0; p < c->nphase; p++)
             fill_phase(c, pl, c->phase_a[p], c->phase_b[p], r0, r1 + c->rymax, phase + (int64_t)p * c->phase_floats);
         for (int t = 0; t < c->taps; t++) src[t] = phase + (int64_t)c->tap_phase[t] * c->phase_floats + c->tap_off[t];
@@ -164,7 +165,7 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     float *scratch = qtop__tls_scratch(sizeof(float) * (size_t)(c->nphase * c->phase_floats + c->flat_floats) +
                                        sizeof(const float *) * (size_t)c->taps);
     if (!scratch) return;
-    if (c->rows >= c->oh) memset(scratch, 0, sizeof(float) * (size_t)(c->nphase * c->phase_floats));
+    memset(scratch, 0, sizeof(float) * (size_t)(c->nphase * c->phase_floats));
     int64_t ihw = (int64_t)d->h * d->w, ohw = (int64_t)c->oh * c->ow;
     for (int64_t p = p0; p < p1; p++) {
         int ch = (int)(p % d->oc);
