@@ -4,8 +4,9 @@
  * ISAs and thread counts):
  * - qtop_fpool_nchw: the window walk, any windows (adaptive ones too): max starts at -FLT_MAX, y = y > x ? y : x
  *   in row-major window order; avg sums in that order. Scalar, the reference's arithmetic exactly.
- * - qtop_fpool2d: global windows fold the contiguous plane in 64 lanes reduced in a fixed tree (the row's
- *   plane_reduce); regular column windows (cs[q] = max(0, q·s - p), ce[q] = min(w, q·s - p + k)) fold each input row
+ * - qtop_fpool2d: global windows (one window over the plane) sum or max each plane in order, as the window walk,
+ *   eight planes at a time (eight independent chains instead of one: the adds' latency no longer serializes the
+ *   plane), so the result is the reference's bit for bit; regular column windows (cs[q] = max(0, q·s - p), ce[q] = min(w, q·s - p + k)) fold each input row
  *   of the window into the output row with the row's pool_row, over a copy of the input row padded with the
  *   operation's neutral value (0 / -FLT_MAX), so the window sum of row a is ((x0 + x1) + x2) and the output is
  *   ((0 + row a0) + row a1) + …: the reference's values reassociated per row. Other windows take the window walk. */
@@ -61,20 +62,6 @@ void qtop_fpool_nchw(const float *src, float *dst, int planes, int h, int w, int
 
 static inline float fmax1(float a, float b) { return a > b ? a : b; }
 
-/* 64 lanes (lane l takes x[64·b + l]), folded 64 → 32 → … → 1 by pairing lane i with lane i + half: the order
- * the SIMD rows' halving reductions produce. max lanes start at -FLT_MAX; missing tail elements leave a lane as is. */
-float qtop__f32_plane_reduce_generic(const float *x, int64_t n, int is_max) {
-    float l[QTOP_POOL_LANES];
-    for (int q = 0; q < QTOP_POOL_LANES; q++) l[q] = is_max ? -FLT_MAX : 0.0f;
-    for (int64_t j = 0; j < n; j += QTOP_POOL_LANES) {
-        int m = n - j < QTOP_POOL_LANES ? (int)(n - j) : QTOP_POOL_LANES;
-        for (int q = 0; q < m; q++) l[q] = is_max ? fmax1(l[q], x[j + q]) : l[q] + x[j + q];
-    }
-    for (int half = QTOP_POOL_LANES / 2; half >= 1; half /= 2)
-        for (int q = 0; q < half; q++) l[q] = is_max ? fmax1(l[q], l[q + half]) : l[q] + l[q + half];
-    return l[0];
-}
-
 void qtop__f32_pool_row_generic(float *acc, const float *pad, int64_t n, int k, int s, int is_max) {
     for (int64_t q = 0; q < n; q++) {
         const float *p = pad + q * s;
@@ -84,7 +71,7 @@ void qtop__f32_pool_row_generic(float *acc, const float *pad, int64_t n, int k, 
     }
 }
 
-const qtop_f32_pool_ops qtop__f32_pool_generic = { qtop__f32_plane_reduce_generic, qtop__f32_pool_row_generic };
+const qtop_f32_pool_ops qtop__f32_pool_generic = { qtop__f32_pool_row_generic };
 
 /* ---------------------------------------------------------------- drivers --------------------------------- */
 
@@ -103,15 +90,30 @@ typedef struct {
     int64_t pad_floats; /* padded row buffer, slack included */
 } pool2d_job;
 
+#define GLOBAL_PLANES 8
+
 static void global_task(void *vctx, int64_t t, int thread) {
     (void)thread;
     const pool2d_job *j = vctx;
     const qtop_fpool_desc *d = j->d;
     int64_t hw = (int64_t)d->h * d->w, p1 = (t + 1) * j->per < d->planes ? (t + 1) * j->per : d->planes;
     float div = (float)(d->rdiv[0] * d->cdiv[0]);
-    for (int64_t p = t * j->per; p < p1; p++) {
-        float v = j->k->plane_reduce(j->src + p * hw, hw, d->is_max);
-        j->dst[p] = d->is_max ? v : v / div;
+    for (int64_t p = t * j->per; p < p1; p += GLOBAL_PLANES) {
+        int m = p1 - p < GLOBAL_PLANES ? (int)(p1 - p) : GLOBAL_PLANES;
+        const float *x[GLOBAL_PLANES];
+        float acc[GLOBAL_PLANES];
+        for (int c = 0; c < GLOBAL_PLANES; c++) {
+            x[c] = j->src + (p + (c < m ? c : 0)) * hw;
+            acc[c] = d->is_max ? -FLT_MAX : 0.0f;
+        }
+        if (d->is_max) {
+            for (int64_t i = 0; i < hw; i++)
+                for (int c = 0; c < GLOBAL_PLANES; c++) { float v = x[c][i]; acc[c] = acc[c] > v ? acc[c] : v; }
+        } else {
+            for (int64_t i = 0; i < hw; i++)
+                for (int c = 0; c < GLOBAL_PLANES; c++) acc[c] += x[c][i];
+        }
+        for (int c = 0; c < m; c++) j->dst[p + c] = d->is_max ? acc[c] : acc[c] / div;
     }
 }
 
@@ -165,7 +167,7 @@ int qtop_fpool2d(int isa, const qtop_fpool_desc *d, const float *src, float *dst
     if (d->global) {
         if (d->oh != 1 || d->ow != 1) return 0;
         pool2d_job j = { k, d, src, dst, 0, 0 };
-        j.per = (32768 + hw - 1) / hw;   /* ~128 KiB of input per task */
+        j.per = ((32768 + hw - 1) / hw + GLOBAL_PLANES - 1) / GLOBAL_PLANES * GLOBAL_PLANES;   /* ~128 KiB per task */
         qtop_parallel_for(pool, (d->planes + j.per - 1) / j.per, global_task, &j);
         return 1;
     }

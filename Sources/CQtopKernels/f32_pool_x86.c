@@ -1,9 +1,7 @@
-/* x86 fp32 pooling rows (contracts in isa_config.h, driver in f32_pool.c). Each computes exactly what the generic
- * row computes, operation for operation: plane_reduce keeps the 64 lanes in 8 ymm / 4 zmm accumulators, adds a
- * partial last block under a mask (lanes past the end keep their value), and halves the lanes in the generic
- * row's order; pool_row folds the k taps of a window in order. max is `a > b ? a : b` with the accumulator first,
- * which is what maxps computes. Stride 2 folds at every column and keeps the even ones (two loads per 16 / 8
- * outputs, one permute); other strides use the generic row. */
+/* x86 fp32 pooling rows (contract in isa_config.h, driver in f32_pool.c). Each computes exactly what the generic
+ * row computes, operation for operation: pool_row folds the k taps of a window in order, 8 / 16 outputs at a time.
+ * max is `a > b ? a : b` with the accumulator first, which is what maxps computes. Stride 2 folds at every column
+ * and keeps the even ones (two loads per 16 / 8 outputs, one permute); other strides use the generic row. */
 #include "isa_config.h"
 #if defined(__x86_64__)
 #include <float.h>
@@ -12,37 +10,16 @@
 #define T_AVX2 __attribute__((target("avx2,fma")))
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 
-float qtop__f32_plane_reduce_generic(const float *x, int64_t n, int is_max);
 void qtop__f32_pool_row_generic(float *acc, const float *pad, int64_t n, int k, int s, int is_max);
 
 /* ---------------------------------------------------------------- AVX2 ------------------------------------ */
 
 T_AVX2 static inline __m256 op8(__m256 a, __m256 b, int is_max) { return is_max ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b); }
-T_AVX2 static inline __m128 op4(__m128 a, __m128 b, int is_max) { return is_max ? _mm_max_ps(a, b) : _mm_add_ps(a, b); }
 
 T_AVX2 static inline __m256i mask8(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-T_AVX2 static float plane_reduce_avx2(const float *x, int64_t n, int is_max) {
-    __m256 a[8];
-    for (int i = 0; i < 8; i++) a[i] = _mm256_set1_ps(is_max ? -FLT_MAX : 0.0f);
-    int64_t j = 0;
-    for (; j + 64 <= n; j += 64)
-        for (int i = 0; i < 8; i++) a[i] = op8(a[i], _mm256_loadu_ps(x + j + 8 * i), is_max);
-    for (int i = 0; i < 8 && j + 8 * i < n; i++) {
-        __m256i m = mask8(n - j - 8 * i);
-        __m256 v = _mm256_maskload_ps(x + j + 8 * i, m);
-        a[i] = _mm256_blendv_ps(a[i], op8(a[i], v, is_max), _mm256_castsi256_ps(m));
-    }
-    for (int i = 0; i < 4; i++) a[i] = op8(a[i], a[i + 4], is_max);    /* 64 → 32 */
-    for (int i = 0; i < 2; i++) a[i] = op8(a[i], a[i + 2], is_max);    /* 32 → 16 */
-    a[0] = op8(a[0], a[1], is_max);                                      /* 16 → 8 */
-    __m128 s = op4(_mm256_castps256_ps128(a[0]), _mm256_extractf128_ps(a[0], 1), is_max);
-    s = op4(s, _mm_movehl_ps(s, s), is_max);
-    s = op4(s, _mm_movehdup_ps(s), is_max);
-    return _mm_cvtss_f32(s);
-}
 
 T_AVX2 static void pool_row_avx2(float *acc, const float *pad, int64_t n, int k, int s, int is_max) {
     if (s != 1 && s != 2) { qtop__f32_pool_row_generic(acc, pad, n, k, s, is_max); return; }
@@ -70,7 +47,7 @@ T_AVX2 static void pool_row_avx2(float *acc, const float *pad, int64_t n, int k,
     }
 }
 
-const qtop_f32_pool_ops qtop__f32_pool_avx2 = { plane_reduce_avx2, pool_row_avx2 };
+const qtop_f32_pool_ops qtop__f32_pool_avx2 = { pool_row_avx2 };
 
 /* ---------------------------------------------------------------- AVX-512 --------------------------------- */
 
@@ -78,28 +55,6 @@ T_512 static inline __m512 op16(__m512 a, __m512 b, int is_max) { return is_max 
 
 T_512 static inline __mmask16 mask16(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 
-T_512 static float plane_reduce_avx512(const float *x, int64_t n, int is_max) {
-    __m512 a[4];
-    for (int i = 0; i < 4; i++) a[i] = _mm512_set1_ps(is_max ? -FLT_MAX : 0.0f);
-    int64_t j = 0;
-    for (; j + 64 <= n; j += 64)
-        for (int i = 0; i < 4; i++) a[i] = op16(a[i], _mm512_loadu_ps(x + j + 16 * i), is_max);
-    for (int i = 0; i < 4 && j + 16 * i < n; i++) {
-        __mmask16 m = mask16(n - j - 16 * i);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + j + 16 * i);
-        a[i] = is_max ? _mm512_mask_max_ps(a[i], m, a[i], v) : _mm512_mask_add_ps(a[i], m, a[i], v);
-    }
-    a[0] = op16(a[0], a[2], is_max);                                     /* 64 → 32 */
-    a[1] = op16(a[1], a[3], is_max);
-    a[0] = op16(a[0], a[1], is_max);                                     /* 32 → 16 */
-    __m256 lo = _mm512_castps512_ps256(a[0]), hi = _mm512_extractf32x8_ps(a[0], 1);
-    __m256 h = is_max ? _mm256_max_ps(lo, hi) : _mm256_add_ps(lo, hi);  /* 16 → 8 */
-    __m128 s = is_max ? _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1))
-                      : _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    s = is_max ? _mm_max_ps(s, _mm_movehl_ps(s, s)) : _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = is_max ? _mm_max_ps(s, _mm_movehdup_ps(s)) : _mm_add_ps(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 T_512 static void pool_row_avx512(float *acc, const float *pad, int64_t n, int k, int s, int is_max) {
     if (s != 1 && s != 2) { qtop__f32_pool_row_generic(acc, pad, n, k, s, is_max); return; }
@@ -123,5 +78,5 @@ T_512 static void pool_row_avx512(float *acc, const float *pad, int64_t n, int k
     }
 }
 
-const qtop_f32_pool_ops qtop__f32_pool_avx512 = { plane_reduce_avx512, pool_row_avx512 };
+const qtop_f32_pool_ops qtop__f32_pool_avx512 = { pool_row_avx512 };
 #endif

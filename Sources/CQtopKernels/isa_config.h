@@ -31,12 +31,9 @@ typedef struct {
     void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
 } qtop_f32_ops;
 
-/* fp32 pooling rows of f32_pool.c: plane_reduce folds n floats in QTOP_POOL_LANES lanes (lane l takes every
- * element ≡ l mod the lane count; max lanes start at -FLT_MAX, sum lanes at 0) and halves the lanes in a fixed tree;
- * pool_row does acc[q] = op(acc[q], fold_{t<k} pad[q*s + t]) for q < n (t in order). The same bits on every row. */
-#define QTOP_POOL_LANES 64
+/* fp32 pooling rows of f32_pool.c: pool_row does acc[q] = op(acc[q], fold_{t<k} pad[q*s + t]) for q < n (t in
+ * order; op = + or `a > b ? a : b`). The same bits on every row. */
 typedef struct {
-    float (*plane_reduce)(const float *x, int64_t n, int is_max);
     void (*pool_row)(float *acc, const float *pad, int64_t n, int k, int s, int is_max);
 } qtop_f32_pool_ops;
 

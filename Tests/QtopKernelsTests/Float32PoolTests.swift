@@ -4,8 +4,8 @@ import QtopGraph
 import QtopRuntime
 import XCTest
 
-/// The native fp32 pool2d (f32_pool.c) against the Swift reference pool: max bit for bit, avg within float rounding
-/// (global windows sum in 64 lanes, regular windows row by row); and the same bits on every ISA row and thread count.
+/// The native fp32 pool2d (f32_pool.c) against the Swift reference pool: max and whole-plane windows bit for bit,
+/// other avg windows within float rounding (summed row by row); and the same bits on every ISA row and thread count.
 final class Float32PoolTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
@@ -77,7 +77,7 @@ final class Float32PoolTests: XCTestCase {
                     try kn.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(got)]], threads: threads))
                     let g = got.floatValues(), wv = want.floatValues()
                     if let first { XCTAssertEqual(g, first, "case \(ci): \(isa) differs from the generic row") } else { first = g }
-                    if isMax {
+                    if isMax || oh * ow == 1 {
                         XCTAssertEqual(g, wv, "case \(ci) \(isa)")
                     } else {
                         for (a, b) in zip(g, wv) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b)) * Float(h * w), "case \(ci) \(isa)") }
@@ -86,39 +86,5 @@ final class Float32PoolTests: XCTestCase {
             }
         }
     }
-
-    /// The lane fold itself, against a plain double-precision sum and max, for lengths around the lane blocks.
-    func testPlaneReduceRows() throws {
-        var r = XorShift(7)
-        let isas = [ISALevel.generic, .avx2, .avx512_core].filter { NativeCPU.usableISAs.contains($0) }
-        for n in [1, 15, 16, 17, 63, 64, 65, 127, 200, 1000] {
-            let x = (0..<n).map { _ in r.float(-3, 3) }
-            var d = qtop_fpool_desc()
-            d.planes = 1; d.h = 1; d.w = Int32(n); d.oh = 1; d.ow = 1; d.global = 1
-            let one: [Int32] = [1], cnt: [Int32] = [Int32(n)]
-            var results: [[Float]] = []
-            for isa in isas {
-                var out: [Float] = [0, 0]
-                for isMax: Int32 in [0, 1] {
-                    d.is_max = isMax
-                    var y: Float = 0
-                    let ok = one.withUnsafeBufferPointer { o in cnt.withUnsafeBufferPointer { c in
-                        d.rs = o.baseAddress; d.re = o.baseAddress; d.cs = o.baseAddress; d.ce = o.baseAddress
-                        d.rdiv = o.baseAddress; d.cdiv = c.baseAddress
-                        return qtop_fpool2d(isa.cValueForTests, &d, x, &y, nil)
-                    } }
-                    XCTAssertEqual(ok, 1)
-                    out[Int(isMax)] = y
-                }
-                results.append(out)
-                XCTAssertEqual(Double(out[0]), x.map(Double.init).reduce(0, +) / Double(n), accuracy: 1e-5, "n \(n) \(isa)")
-                XCTAssertEqual(out[1], x.max()!, "n \(n) \(isa)")
-            }
-            for r in results.dropFirst() { XCTAssertEqual(r, results[0], "n \(n): ISA rows differ") }
-        }
-    }
 }
 
-private extension ISALevel {
-    var cValueForTests: Int32 { Int32(rank) }
-}
