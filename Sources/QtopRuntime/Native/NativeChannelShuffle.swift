@@ -106,9 +106,13 @@ func makePlaneChannelShuffle(_ ctx: KernelBuildContext) throws -> KernelBuild {
     return .ready(PlaneShuffleKernel(try ShufflePlan(ctx)))
 }
 
-/// The reference ("ref") and the plane-copy kernel ("planes", generic ISA, priority 1: ahead of "ref").
-func registerChannelShuffleKernels(_ r: KernelRegistry) {
+/// The reference ("ref", with the reference kernels).
+func registerReferenceChannelShuffle(_ r: KernelRegistry) {
     r.addReference("fused_channel_shuffle") { ctx in try makeReferenceChannelShuffle(ctx) }
+}
+
+/// The plane-copy kernel ("planes", generic ISA, priority 1: ahead of "ref").
+func registerChannelShuffleKernels(_ r: KernelRegistry) {
     r.register(KernelEntry(op: "fused_channel_shuffle", precision: .f32, implementation: "planes", isa: .generic, priority: 1) { ctx in
         try makePlaneChannelShuffle(ctx)
     })

@@ -30,6 +30,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferencePoolKernels(r)
     registerReferenceMatMulKernels(r)
     registerReferenceShapeKernels(r)
+    registerReferenceChannelShuffle(r)
     registerReferenceDetectionKernels(r)
     registerReferenceReduceKernels(r)
     registerReferenceInterpKernels(r)
