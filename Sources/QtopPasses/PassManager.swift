@@ -9,7 +9,7 @@ public enum PassManager {
         switch target {
         case .int8:
             return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
-                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
+                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, FuseChannelShuffle.pass, DeadCode.pass]
         case .fp32:
             return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                     FuseActivation.pass, FuseChannelShuffle.pass, DeadCode.pass]
@@ -26,8 +26,11 @@ public enum PassManager {
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
+    /// Passes that act on some model families only: their timeline step appears only when they changed something.
+    static let omittedWhenUnchanged: Set<String> = [FoldShapeComputation.name, FuseChannelShuffle.name]
+
     /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot
-    /// (`fold-shape-computation` only when it changed something).
+    /// (`fold-shape-computation` and `fuse-channel-shuffle` only when they changed something).
     public static func run(_ graph: Graph, _ options: PassOptions = PassOptions()) -> [PassStep] {
         run(graph, passes: defaultPipeline(for: options.target), options)
     }
@@ -38,8 +41,9 @@ public enum PassManager {
         for p in passes {
             if p.name == DropObservers.name && options.keepObservers { continue }
             let (next, changes) = p.run(g, options)
-            // A model without shape computations (or none known yet) gets no empty fold step in its timeline.
-            if !(p.name == FoldShapeComputation.name && changes.isEmpty) {
+            // A model without shape computations (or none known yet), or without channel shuffles, gets no empty
+            // step for those passes in its timeline.
+            if !(omittedWhenUnchanged.contains(p.name) && changes.isEmpty) {
                 steps.append(PassStep(name: p.name, graph: next, changes: changes))
             }
             g = next
