@@ -250,6 +250,23 @@ int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_
 /* softmax over each contiguous row of `cols`. */
 int qtop_f32_softmax_rows(int isa, const float *x, float *y, int64_t rows, int64_t cols, qtop_pool *pool);
 
+/* ---- fp32 batched matmul of two activations (f32_bmm.c) ----
+ * out[b] = alpha · op(X[xoff[b]]) · op(Y[yoff[b]]) for b in [0, batch), matrices row-major and contiguous; op(X) is
+ * [m][k] (X stored [k][m] when trans_x), op(Y) is [k][n] (Y stored [n][k] when trans_y); xoff / yoff are matrix
+ * indices (the caller lays batch broadcasting out as them; NULL = b). The ISA row's fp32 GEMM microkernel. */
+typedef struct {
+    int batch, m, k, n;
+    int trans_x, trans_y;
+    float alpha;                   /* 1: none (matmul_v2); legacy matmul's alpha otherwise */
+} qtop_fbmm_desc;
+int qtop_fbmm_query(const qtop_fbmm_desc *d, int isa, int cap, char *why, size_t why_len);
+/* 1, or 0 (nothing written) when the desc is invalid or `isa` has no fp32 GEMM here. */
+int qtop_fbmm_run(const qtop_fbmm_desc *d, int isa, const float *x, const float *y, float *out, const int64_t *xoff,
+                  const int64_t *yoff, qtop_pool *pool);
+/* transpose2 of 4-byte elements (f32_bmm_transpose.c): dst = src permuted, Paddle's / NumPy's `perm` (output dim i
+ * is input dim perm[i]); rank <= 8. 1, or 0 when perm or dims are invalid (nothing written). */
+int qtop_transpose_4b(const void *src, void *dst, int rank, const int64_t *dims, const int *perm, qtop_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif
