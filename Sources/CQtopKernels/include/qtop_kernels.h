@@ -267,6 +267,19 @@ int qtop_fbmm_run(const qtop_fbmm_desc *d, int isa, const float *x, const float 
  * is input dim perm[i]); rank <= 8. 1, or 0 when perm or dims are invalid (nothing written). */
 int qtop_transpose_4b(const void *src, void *dst, int rank, const int64_t *dims, const int *perm, qtop_pool *pool);
 
+/* ---- int8 batched matmul of two fake-quantized activations (q8_bmm.c) ----
+ * Shapes, trans_x / trans_y and xoff / yoff as qtop_fbmm_desc (alpha 1). Both operands are f32 and are quantized
+ * inside as `quantize` would (s8, q = saturate(rint(v · (127 / range))), NaN → 0); out = Float(Σ qx·qy) ·
+ * ((x_range / 127) · (y_range / 127)), the int32 sum exact (k ≤ 65536): the same bits at every ISA. */
+typedef struct {
+    int batch, m, k, n;
+    int trans_x, trans_y;
+    float x_range, y_range;
+} qtop_qbmm_desc;
+int qtop_qbmm_query(const qtop_qbmm_desc *d, int isa, int cap, char *why, size_t why_len);
+int qtop_qbmm_run(const qtop_qbmm_desc *d, int isa, const float *x, const float *y, float *out, const int64_t *xoff,
+                  const int64_t *yoff, qtop_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif

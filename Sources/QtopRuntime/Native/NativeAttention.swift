@@ -2,8 +2,9 @@ import CQtopKernels
 import QtopFormat
 import QtopGraph
 
-// The data path of attention blocks (SVTR / ERNIE / the PP-OCR rec neck) in fp32: matmul_v2 / matmul of two
-// activations (batched, trans_x / trans_y, broadcast batch dims; C: f32_bmm.c on the ISA row's fp32 GEMM), transpose2
+// The data path of attention blocks (SVTR / ERNIE / the PP-OCR rec neck): matmul_v2 / matmul of two activations
+// (batched, trans_x / trans_y, broadcast batch dims; C: f32_bmm.c on the ISA row's fp32 GEMM; in int8 graphs qbmm,
+// q8_bmm.c on the row's s16 int8 GEMM, bit-exact with the integer oracle at every ISA), transpose2
 // (f32_bmm_transpose.c), slice by contiguous runs, and inference dropout as a copy or one multiply. Shapes are
 // resolved once per plan; each kernel checks the tensors it gets against them.
 
@@ -121,6 +122,58 @@ func makeFBMM(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
     return .ready(NativeFBMMKernel(layout: layout, isa: isa.cValue, alpha: spec.alpha))
 }
 
+// MARK: - qbmm (int8 products of two fake-quantized activations, q8_bmm.c)
+
+final class NativeQBMMKernel: Kernel {
+    let layout: BatchedMatMulLayout
+    let isa: Int32
+    let xScale: Float, yScale: Float
+    let direct: Bool
+
+    init(layout: BatchedMatMulLayout, isa: Int32, xScale: Float, yScale: Float) {
+        self.layout = layout; self.isa = isa; self.xScale = xScale; self.yScale = yScale
+        direct = layout.identity
+    }
+
+    func run(_ io: KernelIO) throws {
+        let x = try io.input("X"), y = try io.input("Y"), out = try io.output("Out")
+        let l = layout
+        guard x.dtype == .f32, y.dtype == .f32, out.dtype == .f32, x.count == l.xCount, y.count == l.yCount,
+              out.count == l.batch * l.m * l.n else {
+            throw KernelError("qbmm planned for \(l.xCount) × \(l.yCount) values, got \(x.shape) × \(y.shape)")
+        }
+        var d = qtop_qbmm_desc(batch: Int32(l.batch), m: Int32(l.m), k: Int32(l.k), n: Int32(l.n), trans_x: l.transX ? 1 : 0,
+                               trans_y: l.transY ? 1 : 0, x_range: xScale, y_range: yScale)
+        let pool = nativePoolHandle(io.threads)
+        let ok: Int32
+        if direct {
+            ok = qtop_qbmm_run(&d, isa, x.f32, y.f32, out.f32, nil, nil, pool)
+        } else {
+            ok = l.xoff.withUnsafeBufferPointer { xo in
+                l.yoff.withUnsafeBufferPointer { yo in qtop_qbmm_run(&d, isa, x.f32, y.f32, out.f32, xo.baseAddress, yo.baseAddress, pool) }
+            }
+        }
+        guard ok == 1 else { throw KernelError("qbmm: no kernel at this ISA") }
+    }
+}
+
+func makeQBMM(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
+    if isa != .generic, let why = nativeISAGate(isa, ctx) { return .rejected(why) }
+    if let big = oversizedTensor(ctx) { return .rejected(big) }
+    let spec = try ctx.spec(QBMMSpec.self)
+    let xs = ctx.inputShape("X"), ys = ctx.inputShape("Y")
+    guard knownShape(xs), knownShape(ys) else { return .rejected("X and Y need known shapes, got \(xs) and \(ys)") }
+    guard ctx.inputDType("X") == .f32, ctx.inputDType("Y") == .f32 else { return .rejected("X and Y must be f32") }
+    let (layout, why) = BatchedMatMulLayout.make(x: xs, y: ys, transX: spec.transX, transY: spec.transY)
+    guard let layout else { return .rejected(why) }
+    guard layout.batch <= Int(Int32.max) else { return .rejected("too many matrices") }
+    var d = qtop_qbmm_desc(batch: Int32(layout.batch), m: Int32(layout.m), k: Int32(layout.k), n: Int32(layout.n),
+                           trans_x: 0, trans_y: 0, x_range: spec.xScale, y_range: spec.yScale)
+    var buf = [CChar](repeating: 0, count: 256)
+    if qtop_qbmm_query(&d, isa.cValue, ctx.isaCap.cValue, &buf, buf.count) == 0 { return .rejected(whyString(buf)) }
+    return .ready(NativeQBMMKernel(layout: layout, isa: isa.cValue, xScale: spec.xScale, yScale: spec.yScale))
+}
+
 // MARK: - transpose2
 
 func makeFastTranspose(_ ctx: KernelBuildContext) throws -> KernelBuild {
@@ -233,8 +286,9 @@ func makeFastDropout(_ ctx: KernelBuildContext) throws -> KernelBuild {
     })
 }
 
-/// Registers the attention data-path kernels: "bmm" per fp32 ISA (the generic row at priority 1, ahead of the
-/// Swift reference), transpose2 / slice / dropout at generic priority 1 (memory moves; bit-identical to the reference).
+/// Registers the attention data-path kernels: "bmm" per fp32 ISA and qbmm's per int8 ISA (the generic rows at
+/// priority 1, ahead of the Swift reference / oracle), transpose2 / slice / dropout at generic priority 1 (memory
+/// moves; bit-identical to the reference).
 public func registerNativeAttentionKernels(_ r: KernelRegistry) {
     for isa: ISALevel in [.avx512_core, .avx2, .generic] {
         for op in ["matmul_v2", "matmul"] {
@@ -242,6 +296,11 @@ public func registerNativeAttentionKernels(_ r: KernelRegistry) {
                 try makeFBMM(ctx, isa: isa)
             })
         }
+    }
+    for isa: ISALevel in [.avx512_core, .avx2, .generic] {
+        r.register(KernelEntry(op: "qbmm", precision: .i8, implementation: "bmm", isa: isa, priority: isa == .generic ? 1 : 0) { ctx in
+            try makeQBMM(ctx, isa: isa)
+        })
     }
     for op in TransposeSpec.opTypes {
         r.register(KernelEntry(op: op, precision: .f32, implementation: "transpose", isa: .generic, priority: 1) { ctx in

@@ -38,6 +38,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceQuantKernels(r)
     registerReferenceFakeQuantizeKernel(r)
     registerIntegerOracleKernels(r)
+    registerIntegerOracleBMMKernel(r)
 }
 
 // MARK: - Tensor access

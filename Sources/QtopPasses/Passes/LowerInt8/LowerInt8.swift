@@ -77,6 +77,8 @@ public enum LowerInt8 {
                 l.lowerConvOrMatMul(n)
             } else if let o = n.output("Out"), l.plan.intRange[o] != nil, isTransparent(n, l.rw) {
                 l.lowerTransparent(n, out: o)
+            } else if let (fx, fy, m) = actMatMulOperands(n, l) {
+                l.lowerActMatMul(n, x: fx, y: fy, spec: m)
             } else {
                 l.runInFloatIfNotLowered(n, g)
             }
