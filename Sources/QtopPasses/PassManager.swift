@@ -9,10 +9,10 @@ public enum PassManager {
         switch target {
         case .int8:
             return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
-                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, DeadCode.pass]
+                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, RemoveInferenceDropout.pass, DeadCode.pass]
         case .fp32:
             return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                    FuseActivation.pass, DeadCode.pass]
+                    FuseActivation.pass, RemoveInferenceDropout.pass, DeadCode.pass]
         case .reference:
             return []
         }
@@ -21,7 +21,8 @@ public enum PassManager {
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
     public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass]
+                                           FuseActivation.pass, LowerInt8.pass, RemoveInferenceDropout.pass, DeadCode.pass,
+                                           DequantizeFoldedWeights.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
@@ -37,8 +38,8 @@ public enum PassManager {
         for p in passes {
             if p.name == DropObservers.name && options.keepObservers { continue }
             let (next, changes) = p.run(g, options)
-            // A model without shape computations (or none known yet) gets no empty fold step in its timeline.
-            if !(p.name == FoldShapeComputation.name && changes.isEmpty) {
+            // A model without shape computations (or none known yet, or no dropout) gets no empty step for them.
+            if !((p.name == FoldShapeComputation.name || p.name == RemoveInferenceDropout.name) && changes.isEmpty) {
                 steps.append(PassStep(name: p.name, graph: next, changes: changes))
             }
             g = next
