@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define BMM_KC 256
+#define BMM_SERIAL_MACS 32768
 #define WHY(...) do { if (why && why_len) snprintf(why, why_len, __VA_ARGS__); } while (0)
 
 int qtop_fbmm_query(const qtop_fbmm_desc *d, int isa, int cap, char *why, size_t why_len) {
@@ -124,6 +125,7 @@ int qtop_fbmm_run(const qtop_fbmm_desc *d, int isa, const float *x, const float 
     j.kern = qtop__isa_config(isa)->f32_gemm;
     j.x = x; j.y = y; j.out = out; j.xoff = xoff; j.yoff = yoff;
     const int MR = j.kern->mr, NR = j.kern->nr;
+    if ((int64_t)d->batch * d->m * d->n * d->k < BMM_SERIAL_MACS) pool = NULL;   /* not worth a wake-up */
     int threads = qtop__pool_thread_bound(pool);
     /* start from blocks of 4 row panels × 8 column strips; halve rows, then columns, until every thread has a few
      * tasks (attention: one batch per head, often a few hundred rows × as many columns) */

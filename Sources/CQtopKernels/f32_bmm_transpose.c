@@ -7,6 +7,7 @@
 
 #define TR_MAX_RANK 8
 #define TR_BLOCK 8
+#define TR_SERIAL 32768
 
 typedef struct {
     int r;                        /* rank after merging */
@@ -130,6 +131,7 @@ int qtop_transpose_4b(const void *src, void *dst, int rank, const int64_t *dims,
         acc *= j.odim[t];
         if (p2[t] == r - 1) j.q = t;
     }
+    if (total < TR_SERIAL) pool = NULL;   /* a thread wake-up costs more than moving these few bytes */
     int threads = qtop_pool_threads(pool);
     if (j.q == r - 1) {
         /* the input's last dim stays last: rows of a contiguous run */

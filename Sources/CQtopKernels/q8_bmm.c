@@ -9,10 +9,12 @@
  * Each task quantizes its rows of op(X) and all of op(Y) of its batch into the kernel's packing. */
 #include "isa_config.h"
 #include <stdio.h>
+#pragma STDC FP_CONTRACT OFF
 #include <string.h>
 
 #define WHY(...) do { if (why && why_len) snprintf(why, why_len, __VA_ARGS__); } while (0)
-#define QBMM_RT 24            /* rows per task (a multiple of every s16 kernel's MR = 6) */
+#define QBMM_MIN_RT 24        /* fewest rows per task (row blocks are multiples of every s16 kernel's MR = 6) */
+#define QBMM_SERIAL_MACS 32768
 #define QBMM_MAX_K 65536      /* |acc| ≤ K · 128² < 2^31 */
 
 int qtop_qbmm_query(const qtop_qbmm_desc *d, int isa, int cap, char *why, size_t why_len) {
@@ -33,47 +35,55 @@ int qtop_qbmm_query(const qtop_qbmm_desc *d, int isa, int cap, char *why, size_t
 typedef struct {
     qtop_qbmm_desc d;
     const qtop_q8_gemm_kernel *gk;   /* NULL: scalar */
+    qtop_q8_quant_row_fn quant;      /* the row's contiguous quantize (bit-exact at every level) */
     const float *x, *y;
     float *out;
     const int64_t *xoff, *yoff;
-    int mtiles, kp, nblk;
+    int rt, mtiles, kp, nblk;
     float inv_x, inv_y, scale;
 } qbmm_job;
 
-static inline int16_t q8(float v, float inv) { return (int16_t)requant(v, inv, -128.0f, 127.0f); }
+#define ALIGN64(b) (((b) + 63) & ~(size_t)63)
 
 static void qbmm_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     const qbmm_job *j = vctx;
     const qtop_qbmm_desc *d = &j->d;
     const int m = d->m, k = d->k, n = d->n, kp = j->kp, nblk = j->nblk;
-    int b = (int)(task / j->mtiles), i0 = (int)(task % j->mtiles) * QBMM_RT;
-    int i1 = i0 + QBMM_RT < m ? i0 + QBMM_RT : m, rows = i1 - i0;
+    int b = (int)(task / j->mtiles), i0 = (int)(task % j->mtiles) * j->rt;
+    int i1 = i0 + j->rt < m ? i0 + j->rt : m, rows = i1 - i0;
     const float *X = j->x + (j->xoff ? j->xoff[b] : b) * (int64_t)m * k;
     const float *Y = j->y + (j->yoff ? j->yoff[b] : b) * (int64_t)k * n;
     float *C = j->out + (int64_t)b * m * n;
-    /* scratch: A [rows][kp] s16 | W [nblk][kp/2][16][2] s16 | tile [6][64] int32 */
-    size_t abytes = sizeof(int16_t) * (size_t)QBMM_RT * kp, wbytes = sizeof(int16_t) * (size_t)nblk * 16 * kp;
-    abytes = (abytes + 63) & ~(size_t)63;
-    wbytes = (wbytes + 63) & ~(size_t)63;
-    uint8_t *s = qtop__tls_scratch(abytes + wbytes + sizeof(int32_t) * Q8_MR * 64);
+    /* scratch: s8 op(X) rows (all of X when transposed) | s8 Y | A [rows][kp] s16 | W [nblk][kp/2][16][2] s16 |
+     * tile [6][64] int32 */
+    size_t xqb = ALIGN64((size_t)(d->trans_x ? m : rows) * k), yqb = ALIGN64((size_t)k * n);
+    size_t ab = ALIGN64(sizeof(int16_t) * (size_t)rows * kp), wb = ALIGN64(sizeof(int16_t) * (size_t)nblk * 16 * kp);
+    uint8_t *s = qtop__tls_scratch(xqb + yqb + ab + wb + sizeof(int32_t) * Q8_MR * 64);
     if (!s) return;
-    int16_t *A = (int16_t *)s, *W = (int16_t *)(s + abytes);
-    int32_t *tile = (int32_t *)(s + abytes + wbytes);
+    int8_t *xq = (int8_t *)s, *yq = (int8_t *)(s + xqb);
+    int16_t *A = (int16_t *)(s + xqb + yqb), *W = (int16_t *)(s + xqb + yqb + ab);
+    int32_t *tile = (int32_t *)(s + xqb + yqb + ab + wb);
+    /* quantize: contiguous runs through the row kernel (one "pixel" of C values) */
+    if (d->trans_x) j->quant(X, 1, 1, m * k, xq, 1, j->inv_x);
+    else j->quant(X + (int64_t)i0 * k, 1, 1, rows * k, xq, 1, j->inv_x);
+    j->quant(Y, 1, 1, k * n, yq, 1, j->inv_y);
     for (int i = 0; i < rows; i++) {
         int16_t *a = A + (int64_t)i * kp;
-        for (int kk = 0; kk < k; kk++)
-            a[kk] = q8(d->trans_x ? X[(int64_t)kk * m + i0 + i] : X[(int64_t)(i0 + i) * k + kk], j->inv_x);
+        if (d->trans_x) for (int kk = 0; kk < k; kk++) a[kk] = xq[(int64_t)kk * m + i0 + i];
+        else for (int kk = 0; kk < k; kk++) a[kk] = xq[(int64_t)i * k + kk];
         for (int kk = k; kk < kp; kk++) a[kk] = 0;
     }
     /* op(Y)[kk][c] → W[c/16][kk/2][c%16][kk%2]; padding columns and the odd k row are 0 */
     const int64_t bstride = (int64_t)kp * 16;
     memset(W, 0, sizeof(int16_t) * (size_t)nblk * bstride);
-    for (int kk = 0; kk < k; kk++)
-        for (int c = 0; c < n; c++) {
-            float v = d->trans_y ? Y[(int64_t)c * k + kk] : Y[(int64_t)kk * n + c];
-            W[(int64_t)(c / 16) * bstride + (int64_t)(kk / 2) * 32 + (c % 16) * 2 + (kk % 2)] = q8(v, j->inv_y);
-        }
+    for (int kk = 0; kk < k; kk++) {
+        int16_t *wr = W + (int64_t)(kk / 2) * 32 + (kk % 2);
+        if (d->trans_y)
+            for (int c = 0; c < n; c++) wr[(int64_t)(c / 16) * bstride + (c % 16) * 2] = yq[(int64_t)c * k + kk];
+        else
+            for (int c = 0; c < n; c++) wr[(int64_t)(c / 16) * bstride + (c % 16) * 2] = yq[(int64_t)kk * n + c];
+    }
     if (!j->gk) {
         for (int i = 0; i < rows; i++)
             for (int c = 0; c < n; c++) {
@@ -106,11 +116,24 @@ int qtop_qbmm_run(const qtop_qbmm_desc *d, int isa, const float *x, const float 
     qbmm_job j;
     memset(&j, 0, sizeof j);
     j.d = *d;
-    j.gk = qtop__isa_config(isa)->q8_s16;   /* NULL at generic: the scalar loop */
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    j.gk = cfg->q8_s16;   /* NULL at generic: the scalar loop */
+    j.quant = cfg->q8_quant_row ? cfg->q8_quant_row : qtop__q8_quant_row_generic;
     j.x = x; j.y = y; j.out = out; j.xoff = xoff; j.yoff = yoff;
     j.kp = (d->k + 1) & ~1;
     j.nblk = (d->n + 15) / 16;
-    j.mtiles = (d->m + QBMM_RT - 1) / QBMM_RT;
+    /* one task per matrix when that gives every thread a few (attention: one per head), else row blocks; each task
+     * quantizes its matrix of op(Y) once. Small products run on the calling thread (a wake-up costs more). */
+    int64_t macs = (int64_t)d->batch * d->m * d->n * d->k;
+    if (macs < QBMM_SERIAL_MACS) pool = NULL;
+    int threads = qtop__pool_thread_bound(pool);
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
+    int64_t per = (want + d->batch - 1) / d->batch;
+    int rt = (int)((d->m + per - 1) / per);
+    rt = (rt + 5) / 6 * 6;
+    if (rt < QBMM_MIN_RT) rt = QBMM_MIN_RT;
+    j.rt = rt;
+    j.mtiles = (d->m + rt - 1) / rt;
     j.inv_x = 127.0f / d->x_range;
     j.inv_y = 127.0f / d->y_range;
     j.scale = (d->x_range / 127.0f) * (d->y_range / 127.0f);

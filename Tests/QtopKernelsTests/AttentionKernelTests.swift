@@ -97,6 +97,8 @@ final class AttentionKernelTests: XCTestCase {
             ([1, 40, 3, 8, 15], [2, 0, 3, 1, 4]), ([1, 8, 40, 15], [0, 1, 3, 2]), ([1, 8, 40, 15], [0, 2, 1, 3]),
             ([1, 120, 40], [0, 2, 1]), ([2, 3, 1, 5], [3, 2, 0, 1]), ([17, 9], [1, 0]), ([4, 1, 1], [2, 1, 0]),
             ([3, 5, 7, 2], [1, 3, 0, 2]), ([6], [0]),
+            // past the serial bound (32768 elements): the threaded split
+            ([2, 64, 3, 8, 40], [2, 0, 3, 1, 4]), ([1, 256, 160], [0, 2, 1]), ([4, 64, 160], [1, 0, 2]),
         ]
         for (xs, perm) in cases {
             let x = HostTensor(shape: xs, floats: (0..<xs.reduce(1, *)).map { _ in r.float(-1, 1) })
