@@ -81,6 +81,8 @@ public enum LowerInt8 {
                 l.runInFloatIfNotLowered(n, g)
             }
         }
-        return (l.rw.finish(), l.rw.changes)
+        let (se, seChanges) = lowerSEBlocks(l.rw.finish())
+        let (cat, catChanges) = lowerQuantizedConcats(se)
+        return (cat, l.rw.changes + seChanges + catChanges)
     }
 }
