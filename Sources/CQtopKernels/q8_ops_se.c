@@ -116,3 +116,51 @@ int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int 
     qtop_parallel_for(pool, (int64_t)n * oh, near_task, &r);
     return 1;
 }
+
+/* ------------------------------------------------------------------ int8 channel concat (NHWC): one task per 64 rows */
+
+#define CAT_ROWS 64
+
+typedef struct { const void *const *srcs; const int *dts, *chans; const float *ratios; int k; void *dst; int dst_dt, cout; int64_t rows; } cat_ctx;
+
+static void cat_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const cat_ctx *r = vctx;
+    int64_t r0 = task * CAT_ROWS, r1 = r0 + CAT_ROWS < r->rows ? r0 + CAT_ROWS : r->rows;
+    const int out_s8 = r->dst_dt == QTOP_DT_S8;
+    const float lo = out_s8 ? -128.0f : 0.0f, hi = out_s8 ? 127.0f : QTOP_U8_MAX;
+    uint8_t *dst = r->dst;
+    int off = 0;
+    for (int i = 0; i < r->k; i++) {
+        const int ct = r->chans[i], in_s8 = r->dts[i] == QTOP_DT_S8;
+        const uint8_t *src = r->srcs[i];
+        const float ratio = r->ratios[i];
+        /* ratio 1 into the same type is the identity (an s8 value is in range; a u8 one is <= 127 only when Paddle's
+         * grid produced it, so u8 still goes through the clamp below) */
+        const int copy = ratio == 1.0f && in_s8 && out_s8;
+        for (int64_t row = r0; row < r1; row++) {
+            const uint8_t *s = src + row * ct;
+            uint8_t *o = dst + row * r->cout + off;
+            if (copy) { memcpy(o, s, (size_t)ct); continue; }
+            for (int ch = 0; ch < ct; ch++) {
+                float q = in_s8 ? (float)(int8_t)s[ch] : (float)s[ch];
+                o[ch] = (uint8_t)requant(q, ratio, lo, hi);
+            }
+        }
+        off += ct;
+    }
+}
+
+int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
+                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool) {
+    if (k <= 0 || rows <= 0 || (dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8)) return 0;
+    int sum = 0;
+    for (int i = 0; i < k; i++) {
+        if (chans[i] <= 0 || (src_dts[i] != QTOP_DT_U8 && src_dts[i] != QTOP_DT_S8) || !(ratios[i] == ratios[i])) return 0;
+        sum += chans[i];
+    }
+    if (sum != cout) return 0;
+    cat_ctx r = { srcs, src_dts, chans, ratios, k, dst, dst_dt, cout, rows };
+    qtop_parallel_for(pool, (rows + CAT_ROWS - 1) / CAT_ROWS, cat_task, &r);
+    return 1;
+}

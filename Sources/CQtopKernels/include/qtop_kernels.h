@@ -193,6 +193,11 @@ void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *d
  * or extent is out of range. */
 int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int c, int oh, int ow, const int *rows,
                          const int *cols, qtop_pool *pool);
+/* qconcat along channels: `rows` pixels; input i (u8/s8 per src_dts, chans[i] channels) lands at its channel
+ * offset of dst (u8/s8, cout = sum of chans) as clamp(rint(Float(q) * ratios[i])) (docs/int8-semantics.md "Other
+ * integer ops"). Returns 0 (nothing written) on bad arguments. */
+int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
+                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool);
 
 /* ---------------------------------------------------------------- fp32 convolution (NCHW) */
 

@@ -77,6 +77,32 @@ final class NativeQNearestInterpKernel: Kernel {
     }
 }
 
+/// Native `qconcat` (channel concat of u8/s8 NHWC tensors, each requantized by its range ratio).
+final class NativeQConcatKernel: Kernel {
+    let ratios: [Float]
+    init(spec: QConcatSpec) { ratios = spec.inScales.map { requantRatio(inScale: $0, outScale: spec.outScale) } }
+
+    func run(_ io: KernelIO) throws {
+        let xs = io.inputs["X"] ?? [], y = try io.output("Out")
+        guard let ydt = NativeAttr.cDType(y.dtype), y.dtype != .f32, xs.count == ratios.count, let cout = y.shape.last, cout > 0 else {
+            throw KernelError("qconcat: bad tensors")
+        }
+        let rows = y.count / cout
+        var dts: [Int32] = [], chans: [Int32] = []
+        for t in xs {
+            guard let d = NativeAttr.cDType(t.dtype), t.dtype != .f32, let c = t.shape.last, t.count == rows * c else {
+                throw KernelError("qconcat: input \(t.shape) vs Out \(y.shape)")
+            }
+            dts.append(ci(d))
+            chans.append(Int32(c))
+        }
+        let srcs: [UnsafeRawPointer?] = xs.map { UnsafeRawPointer($0.data) }
+        let ok = qtop_q8_concat_nhwc(srcs, dts, chans, ratios, Int32(xs.count), y.data, ci(ydt), Int64(rows), Int32(cout),
+                                     nativePoolHandle(io.threads))
+        guard ok == 1 else { throw KernelError("qconcat: inputs \(xs.map(\.shape)) do not make Out \(y.shape)") }
+    }
+}
+
 /// Int8-path helper kernels outside the conv/matmul families, at every ISA with boundary rows (generic included).
 /// Call from `KernelLibrary.standard` after `registerNativeKernels`.
 public func registerNativeInt8LayoutKernels(_ r: KernelRegistry) {
@@ -84,6 +110,10 @@ public func registerNativeInt8LayoutKernels(_ r: KernelRegistry) {
     r.register(KernelEntry(op: "qnearest_interp", precision: .i8, implementation: "interp", isa: .generic, priority: 1) { ctx in
         if let why = nativeISAGate(.generic, ctx) { return .rejected(why) }
         return .ready(NativeQNearestInterpKernel(spec: try ctx.spec(QNearestInterpSpec.self)))
+    })
+    r.register(KernelEntry(op: "qconcat", precision: .i8, implementation: "concat", isa: .generic, priority: 1) { ctx in
+        if let why = nativeISAGate(.generic, ctx) { return .rejected(why) }
+        return .ready(NativeQConcatKernel(spec: try ctx.spec(QConcatSpec.self)))
     })
     for isa in [ISALevel.avx512_core, .avx2, .generic] {
         r.register(KernelEntry(op: "layout_nhwc_to_nchw", precision: .f32, implementation: "reorder", isa: isa, priority: prio(isa)) { ctx in

@@ -14,7 +14,7 @@ extension LowerInt8 {
         for q in g.nodes where q.type == "quantize" {
             guard let c = q.input("X"), let qo = q.output("Out"), let qs = try? q.spec(QuantizeSpec.self), q.attrs["round_type"] == nil,
                   let cat = rw.producer(c), cat.type == "concat", cat.inputs("AxisTensor").isEmpty,
-                  let cs = rw.shape(c), cs.count == 4, cs.allSatisfy({ $0 > 0 }),
+                  rw.shape(c)?.count == 4,
                   let ax = (try? cat.spec(ConcatSpec.self))?.axis, ax == 1 || ax == -3,
                   !rw.isGraphOutput(c, of: cat), rw.consumers(c, of: cat).count == 1,
                   Set(cat.inputs("X")).count == cat.inputs("X").count,
@@ -22,11 +22,14 @@ extension LowerInt8 {
                   legs.allSatisfy({ rw.values[$0.1 + ".cq"] == nil && rw.values[$0.2 + ".cq"] == nil }) else { continue }
             let dt: DType = qs.outType == .u8 ? .u8 : .i8
             let dtName = qs.outType.rawValue
+            // Removed first: a replacement (removal included) drops what was inserted at its slot.
+            rw.remove(cat, detail: "concat fused into qconcat \(qo): its inputs are quantized first")
             var catIns: [String] = []
             for (interp, src, leg) in legs {
                 let srcShape = rw.shape(src)!
-                let nhwc = [srcShape[0], srcShape[2], srcShape[3], srcShape[1]]
                 let qsrc = src + ".cq"
+                rw.values[qsrc] = ValueInfo(name: qsrc, dtype: dt, shape: [srcShape[0], srcShape[2], srcShape[3], srcShape[1]])
+                var quantizeSource: Node? = nil
                 if let p = rw.producer(src), p.type == "scale_channels_nhwc", (try? p.spec(ScaleChannelsNHWCSpec.self))?.outDType == .f32,
                    rw.consumers(src, of: p).count == 1, !rw.isGraphOutput(src, of: p) {
                     var a = p.attrs
@@ -37,25 +40,28 @@ extension LowerInt8 {
                     rw.replace(p, with: [np])
                     rw.record(.rewritten, np, "scale_channels_nhwc writes \(dtName) NHWC (range ±\(fmt(qs.scale))) for the quantized concat \(qo)")
                 } else {
-                    let nq = Node(id: rw.makeID(), type: "quantize", inputs: [Slot("X", [src])], outputs: [Slot("Out", [qsrc])],
-                                  attrs: Attributes([("scale", .float(qs.scale)), ("out_dtype", .string(dtName))]), provenance: q.provenance)
+                    quantizeSource = Node(id: rw.makeID(), type: "quantize", inputs: [Slot("X", [src])], outputs: [Slot("Out", [qsrc])],
+                                          attrs: Attributes([("scale", .float(qs.scale)), ("out_dtype", .string(dtName))]), provenance: q.provenance)
+                }
+                var legOut = qsrc
+                if let interp {
+                    let legShape = rw.shape(leg)!
+                    legOut = leg + ".cq"
+                    var a = interp.attrs
+                    a["data_layout"] = .string("NHWC")
+                    let ni = Node(id: interp.id, type: "qnearest_interp", inputs: [Slot("X", [qsrc])], outputs: [Slot("Out", [legOut])],
+                                  attrs: a, provenance: interp.provenance)
+                    rw.freeze(ni)
+                    rw.replace(interp, with: [ni])
+                    rw.values[legOut] = ValueInfo(name: legOut, dtype: dt, shape: [legShape[0], legShape[2], legShape[3], legShape[1]])
+                    rw.record(.rewritten, ni, "nearest_interp_v2 → qnearest_interp on \(dtName) NHWC")
+                }
+                if let nq = quantizeSource {   // inserted after the replacements at its slot (a replacement drops insertions)
                     rw.freeze(nq)
                     rw.insert([nq], before: interp ?? cat)
                     rw.record(.added, nq, "quantize \(src) before the concat (range ±\(fmt(qs.scale)), \(dtName) NHWC)")
                 }
-                rw.values[qsrc] = ValueInfo(name: qsrc, dtype: dt, shape: nhwc)
-                guard let interp else { catIns.append(qsrc); continue }
-                let legShape = rw.shape(leg)!
-                let qleg = leg + ".cq"
-                var a = interp.attrs
-                a["data_layout"] = .string("NHWC")
-                let ni = Node(id: interp.id, type: "qnearest_interp", inputs: [Slot("X", [qsrc])], outputs: [Slot("Out", [qleg])],
-                              attrs: a, provenance: interp.provenance)
-                rw.freeze(ni)
-                rw.replace(interp, with: [ni])
-                rw.values[qleg] = ValueInfo(name: qleg, dtype: dt, shape: [legShape[0], legShape[2], legShape[3], legShape[1]])
-                rw.record(.rewritten, ni, "nearest_interp_v2 → qnearest_interp on \(dtName) NHWC")
-                catIns.append(qleg)
+                catIns.append(legOut)
             }
             let qc = Node(id: q.id, type: "qconcat", inputs: [Slot("X", catIns)], outputs: [Slot("Out", [qo])],
                           attrs: Attributes([("axis", .int(3)), ("in_scales", .floats(Array(repeating: qs.scale, count: catIns.count))),
@@ -63,7 +69,6 @@ extension LowerInt8 {
                           provenance: cat.provenance + q.provenance)
             rw.freeze(qc)
             rw.replace(q, with: [qc])
-            rw.remove(cat, detail: "concat fused into qconcat \(qo): its inputs are quantized first")
             rw.record(.rewritten, qc, "concat + quantize → qconcat of \(catIns.count) \(dtName) NHWC inputs (range ±\(fmt(qs.scale)))")
         }
         return (rw.finish(), rw.changes)
@@ -74,11 +79,11 @@ extension LowerInt8 {
     private static func concatLegs(_ cat: Node, _ rw: Rewriter) -> [(Node?, String, String)]? {
         var legs: [(Node?, String, String)] = []
         for i in cat.inputs("X") {
-            guard rw.values[i]?.dtype == .f32, let s = rw.shape(i), s.count == 4, s.allSatisfy({ $0 > 0 }) else { return nil }
+            guard rw.values[i]?.dtype == .f32, rw.shape(i)?.count == 4 else { return nil }
             if let p = rw.producer(i), p.type == "nearest_interp_v2", rw.consumers(i, of: p).count == 1, !rw.isGraphOutput(i, of: p),
                p.inputs("SizeTensor").isEmpty, p.inputs("OutSize").isEmpty, p.inputs("Scale").isEmpty,
                let sp = try? p.spec(InterpSpec.self), !sp.nhwc, let t = p.input("X"), rw.values[t]?.dtype == .f32,
-               let ts = rw.shape(t), ts.count == 4, ts.allSatisfy({ $0 > 0 }) {
+               rw.shape(t)?.count == 4 {
                 legs.append((p, t, i))
             } else {
                 legs.append((nil, i, i))

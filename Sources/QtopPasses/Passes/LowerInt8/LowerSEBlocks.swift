@@ -11,14 +11,14 @@ import QtopGraph
 /// - elementwise_mul(x, s) read only by a quantize → `scale_channels_nhwc` writing the quantized tensor (u8/s8 NHWC):
 ///   the same two rounded Float operations the float mul and the quantize did, so the same integers;
 /// - elementwise_mul(x, s) read only by elementwise_add(x, mul) → `scale_channels_nhwc` with `residual`, f32 NCHW;
-/// and the reorder goes. A gate `s` that is itself a reordered [N, 1, 1, C] tensor is read before its reorder
+/// and the reorder goes. Works on unspecialized graphs too (H, W, and a batch shared by x and its gate, unknown). A gate `s` that is itself a reordered [N, 1, 1, C] tensor is read before its reorder
 /// (same element order), which dead-code then removes.
 extension LowerInt8 {
     static func lowerSEBlocks(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
         for l in g.nodes where l.type == "layout_nhwc_to_nchw" {
             guard let x = l.input("X"), let xn = l.output("Out"), rw.values[x]?.dtype == .f32,
-                  let xs = rw.shape(x), xs.count == 4, xs.allSatisfy({ $0 > 0 }), !rw.isGraphOutput(xn, of: l) else { continue }
+                  let xs = rw.shape(x), xs.count == 4, xs[3] > 0, !rw.isGraphOutput(xn, of: l) else { continue }
             let readers = rw.consumers(xn, of: l)
             guard !readers.isEmpty, let plan = seRewrites(readers, x: x, xn: xn, shape: xs, rw) else { continue }
             for step in plan {
@@ -48,7 +48,7 @@ extension LowerInt8 {
             case "pool2d":
                 guard let p = try? r.spec(PoolSpec.self), !p.nhwc, !p.windows.isMax, r.input("X") == xn,
                       p.windows.global || (p.windows.adaptive && p.windows.kernel == (1, 1)),
-                      let o = r.output("Out"), rw.shape(o) == [n, c, 1, 1] else { return nil }
+                      let o = r.output("Out"), let os = rw.shape(o), os.count == 4, os[1] == c, os[2] == 1, os[3] == 1 else { return nil }
                 let q = Node(id: r.id, type: "global_avg_pool_nhwc", inputs: [Slot("X", [x])], outputs: [Slot("Out", [o])],
                              provenance: r.provenance)
                 out.append(SERewrite(old: [r], new: q, detail: "pool2d (global avg) → global_avg_pool_nhwc on f32 NHWC \(x)"))
@@ -56,7 +56,7 @@ extension LowerInt8 {
                 let ins = r.inputs("X") + r.inputs("Y")
                 guard ins.count == 2, let m = r.output("Out"), !rw.isGraphOutput(m, of: r),
                       let s = ins.first(where: { $0 != xn }), ins.contains(xn), rw.values[s]?.dtype == .f32,
-                      rw.values[s]?.constant == nil, rw.shape(s) == [n, c, 1, 1], rw.shape(m) == LayoutSpecShape.nchw(xs),
+                      rw.values[s]?.constant == nil, let ss = rw.shape(s), ss == [n, c, 1, 1], rw.shape(m) == LayoutSpecShape.nchw(xs),
                       (try? r.spec(BinarySpec.self))?.axis ?? 0 == -1 else { return nil }
                 let gate = gateBeforeReorder(s, rw) ?? s
                 let mReaders = rw.consumers(m, of: r)
