@@ -22,7 +22,7 @@ public struct GlobalAvgPoolNHWCSpec: OpSpec {
     }
 }
 
-/// scale_channels_nhwc: `X` f32 NHWC [N, H, W, C] times `Scale` (N·C values, [N, C, 1, 1] or [N, 1, 1, C]):
+/// scale_channels_nhwc: `X` f32 NHWC [N, H, W, C] times `Scale` ([N, C, 1, 1] or [N, 1, 1, C]):
 /// `y = x * s[n][c]`, then `y = x + y` when `residual` (an RSE shortcut). `out_dtype` f32 (default) writes `Out`
 /// as f32 NCHW [N, C, H, W]; u8 / s8 write it NHWC, requantized with `out_scale` (required then).
 public struct ScaleChannelsNHWCSpec: OpSpec {
@@ -40,10 +40,8 @@ public struct ScaleChannelsNHWCSpec: OpSpec {
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
         let x = try s.shape("X"), sc = try s.shape("Scale")
         guard x.count == 4 else { throw OpSpecError("scale_channels_nhwc: X must be rank 4 (NHWC), got \(x)") }
-        if x.allSatisfy({ $0 >= 0 }) && sc.allSatisfy({ $0 >= 0 }) {
-            guard sc.reduce(1, *) == x[0] * x[3], sc.count == 4, sc[0] == x[0] else {
-                throw OpSpecError("scale_channels_nhwc: Scale \(sc) is not one value per (n, channel) of X \(x)")
-            }
+        guard sc == [x[0], x[3], 1, 1] || sc == [x[0], 1, 1, x[3]] else {
+            throw OpSpecError("scale_channels_nhwc: Scale \(sc) is not one value per (n, channel) of X \(x)")
         }
         return s.output("Out", outDType.dtype, outDType == .f32 ? LayoutSpec.toNCHW(x) : x)
     }
