@@ -177,8 +177,27 @@ void qtop_quantize_nchw_to_nhwc(const float *src, void *dst, int dst_dt, int n, 
 /* u8/s8 NHWC → f32 NCHW, x = q * (range / 127). `isa` as above. */
 void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n, int c, int h, int w, float range,
                                   int isa, qtop_pool *pool);
-/* f32 NHWC → f32 NCHW. */
+/* f32 NHWC → f32 NCHW (generic rows; qtop_scale_nhwc_f32 with s = NULL picks an ISA's). */
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool);
+
+/* f32 NHWC boundaries of an int8 graph (SE blocks; docs/int8-semantics.md). `isa` as for the reorders above.
+ * Global average pool: f32 NHWC [n, hw, c] → dst [n, c]; per channel the hw pixels are summed in pixel order from
+ * +0, then divided by hw (one Float division). */
+void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int isa, qtop_pool *pool);
+/* Channel scale of f32 NHWC x [n, h, w, c] by s [n, c] (s NULL: 1): y = x * s, then y = x + y when residual,
+ * written as f32 NCHW (dst_dt QTOP_DT_F32) or u8/s8 NHWC requantized with `range`. */
+void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
+                         int n, int c, int h, int w, int isa, qtop_pool *pool);
+/* Nearest interp of a u8/s8 NHWC tensor [n, ih, iw, c] → [n, oh, ow, c]: output pixel (y, x) copies input pixel
+ * (rows[y], cols[x]) (Paddle's nearest indices, computed by the caller). Returns 0 (nothing written) when an index
+ * or extent is out of range. */
+int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int c, int oh, int ow, const int *rows,
+                         const int *cols, qtop_pool *pool);
+/* qconcat along channels: `rows` pixels; input i (u8/s8 per src_dts, chans[i] channels) lands at its channel
+ * offset of dst (u8/s8, cout = sum of chans) as clamp(rint(Float(q) * ratios[i])) (docs/int8-semantics.md "Other
+ * integer ops"). Returns 0 (nothing written) on bad arguments. */
+int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
+                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool);
 
 /* ---------------------------------------------------------------- fp32 convolution (NCHW) */
 
