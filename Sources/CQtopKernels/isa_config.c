@@ -33,6 +33,9 @@ static const qtop_q8_gemm_kernel q8_u8_avx512 = {
 static const qtop_q8_gemm_kernel q8_s16_avx512 = {
     "q8_gemm_s16_6x64c2_avx512", qtop__q8_gemm_s16_6x64c2_avx512, 6, 4, 2, 0, NULL,
 };
+static const qtop_q8_gemm_kernel q8_s8_avx512bw = {
+    "q8_gemm_s8_5x64c4_avx512bw", qtop__q8_gemm_s8_5x64c4_avx512bw, 5, 4, 4, 0, NULL, 1, 8,
+};
 static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
     "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
 };
@@ -61,6 +64,7 @@ static const qtop_isa_config row_avx2 = {
 static const qtop_isa_config row_avx512_core = {
     .isa = QTOP_ISA_AVX512_CORE,
     .q8_u8 = &q8_u8_avx512,
+    .q8_s8 = &q8_s8_avx512bw,
     .q8_s16 = &q8_s16_avx512,
     .q8_epi = qtop__q8_epi_avx512,
     .q8_widen = qtop__q8_widen_avx2,

@@ -44,6 +44,7 @@ typedef struct qtop_isa_config {
     int isa;
     /* int8 convolution / matmul (NHWC) */
     const qtop_q8_gemm_kernel *q8_u8;   /* u8 activations (and s8 ones when shift_s8); NULL: none */
+    const qtop_q8_gemm_kernel *q8_s8;   /* s8 activations read as they are (signed_a); NULL: u8 shifted or s16 */
     const qtop_q8_gemm_kernel *q8_s16;  /* s16 path, any activations; NULL: none */
     qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
     qtop_q8_widen_fn q8_widen;          /* s16 im2col rows (NULL: scalar loop) */
