@@ -1,9 +1,10 @@
 /* fp32 NCHW transposed convolution (Paddle's conv2d_transpose) on the fp32 GEMM microkernel of the ISA row.
  *
- * Per group, the filter [icg][ocg][kh][kw] becomes A = [ocg·kh·kw][icg] (row r = (o, ky, kx)), packed once in the
- * microkernel's panels. For one input row iy and a run of input columns, the microkernel computes
- * T[r][ix] = Σ_ic A[r][ic] · x[ic][iy][ix] reading x straight from the NCHW planes (B rows at the plane stride, no
- * packing), and T is scattered to output (o, iy·sh - pad_t + ky·dh, ix·sw - pad_l + kx·dw). Tasks own disjoint
+ * Per group, the filter [icg][ocg][kh][kw] becomes A = [kh·ocg·kw][icg] (row r = (ky, o, kx): the taps of one
+ * kernel row are contiguous, so an input row computes only the kernel rows that land in the task's output block),
+ * packed once in the microkernel's panels. For one input row iy and a run of input columns, the columns are copied
+ * into a contiguous [icg][cw] panel (the NCHW planes sit a power-of-two-ish stride apart and would thrash L1 sets),
+ * the microkernel computes T[r][ix] = Σ_ic A[r][ic] · x[ic][iy][ix], and T is scattered to output (o, iy·sh - pad_t + ky·dh, ix·sw - pad_l + kx·dw). Tasks own disjoint
  * output row blocks of one (image, group), so no two threads write the same pixel and no output buffer beyond
  * the destination is needed.
  *
@@ -96,7 +97,7 @@ qtop_fdeconv *qtop_fdeconv_create(const qtop_fdeconv_desc *d, const float *weigh
     for (int g = 0; g < d->groups; g++) {
         float *ap = c->apack + g * c->agroup;
         for (int r = 0; r < c->M; r++) {
-            int o = r / c->kk, t = r % c->kk;
+            int ky = r / (c->ocg * d->kw), o = (r / d->kw) % c->ocg, t = ky * d->kw + r % d->kw;
             c->bias_rows[(int64_t)g * c->M + r] = c->bias[g * c->ocg + o];
             for (int ic = 0; ic < c->icg; ic++)
                 ap[((int64_t)(r / MR) * c->icg + ic) * MR + r % MR] =
@@ -127,25 +128,27 @@ typedef struct {
     int blocks;          /* row blocks per (image, group) */
 } drun;
 
-/* T[M][cw] (ldc) = A_g · x[:, iy, x0 .. x0+cols) with the optional epilogue per row. */
-static void tile_gemm(const qtop_fdeconv *c, const float *A, const float *xg, int iy, int x0, int cols, float *T,
-                      int64_t ldc, const float *bias_rows, int act) {
+/* Rows [r0, r1) of T[M][cw] (ldc = cw) = A_g · x[:, iy, x0 .. x0+cols) with the optional epilogue per row; Bp is
+ * the [icg][cw] panel scratch. r0 is a multiple of MR. */
+static void tile_gemm(const qtop_fdeconv *c, const float *A, const float *xg, int iy, int x0, int cols, int r0, int r1,
+                      float *T, float *Bp, const float *bias_rows, int act) {
     const qtop_sgemm_kernel *k = c->kern;
     int MR = k->mr, NR = k->nr;
-    int64_t hw = (int64_t)c->d.h * c->d.w;
+    int64_t hw = (int64_t)c->d.h * c->d.w, ldc = c->cw;
     const float *b0 = xg + (int64_t)iy * c->d.w + x0;
+    for (int ic = 0; ic < c->icg; ic++) memcpy(Bp + (int64_t)ic * ldc, b0 + ic * hw, sizeof(float) * (size_t)cols);
     for (int j = 0; j < cols; j += NR) {
         int nr = cols - j < NR ? cols - j : NR;
-        for (int r = 0; r < c->M; r += MR) {
-            int mr = c->M - r < MR ? c->M - r : MR;
+        for (int r = r0; r < r1; r += MR) {
+            int mr = r1 - r < MR ? r1 - r : MR;
             qtop_sgemm_epi e = { bias_rows ? bias_rows + r : NULL, NULL, act };
-            k->ukr(c->icg, A + (int64_t)(r / MR) * c->icg * MR, b0 + j, hw, T + (int64_t)r * ldc + j, ldc, 0, mr, nr,
+            k->ukr(c->icg, A + (int64_t)(r / MR) * c->icg * MR, Bp + j, ldc, T + (int64_t)r * ldc + j, ldc, 0, mr, nr,
                    bias_rows ? &e : NULL);
         }
     }
 }
 
-/* Exact cover: output row iy·kh + ky, column ix·kw + kx takes T[(o, ky, kx)][ix] as is. */
+/* Exact cover: output row iy·kh + ky, column ix·kw + kx takes T[(ky, o, kx)][ix] as is. */
 static void exact_store(const qtop_fdeconv *c, const float *T, int64_t ldc, int cols, float *yg, int iy, int x0) {
     const qtop_fdeconv_desc *d = &c->d;
     int kh = d->kh, kw = d->kw, ow = d->ow;
@@ -153,7 +156,7 @@ static void exact_store(const qtop_fdeconv *c, const float *T, int64_t ldc, int 
     for (int o = 0; o < c->ocg; o++)
         for (int ky = 0; ky < kh; ky++) {
             float *dst = yg + o * ohw + ((int64_t)iy * kh + ky) * ow + (int64_t)x0 * kw;
-            const float *t0 = T + ((int64_t)o * c->kk + ky * kw) * ldc;
+            const float *t0 = T + (((int64_t)ky * c->ocg + o) * kw) * ldc;
             if (kw == 2) {
                 const float *t1 = t0 + ldc;
                 for (int j = 0; j < cols; j++) { dst[2 * j] = t0[j]; dst[2 * j + 1] = t1[j]; }
@@ -168,7 +171,7 @@ static void exact_store(const qtop_fdeconv *c, const float *T, int64_t ldc, int 
         }
 }
 
-static void exact_task(const drun *r, int64_t ni, int g, int oy0, int oy1, float *T) {
+static void exact_task(const drun *r, int64_t ni, int g, int oy0, int oy1, float *T, float *Bp) {
     const qtop_fdeconv *c = r->c;
     const qtop_fdeconv_desc *d = &c->d;
     const float *xg = r->src + (ni * d->ic + (int64_t)g * c->icg) * d->h * d->w;
@@ -178,14 +181,14 @@ static void exact_task(const drun *r, int64_t ni, int g, int oy0, int oy1, float
     for (int iy = oy0 / d->kh; iy < oy1 / d->kh; iy++)
         for (int x0 = 0; x0 < d->w; x0 += c->cw) {
             int cols = d->w - x0 < c->cw ? d->w - x0 : c->cw;
-            tile_gemm(c, A, xg, iy, x0, cols, T, c->cw, br, d->act);
+            tile_gemm(c, A, xg, iy, x0, cols, 0, c->M, T, Bp, br, d->act);
             exact_store(c, T, c->cw, cols, yg, iy, x0);
         }
 }
 
 static int floor_div(int64_t a, int64_t b) { return (int)(a >= 0 ? a / b : -((-a + b - 1) / b)); }
 
-static void general_task(const drun *r, int64_t ni, int g, int oy0, int oy1, float *T) {
+static void general_task(const drun *r, int64_t ni, int g, int oy0, int oy1, float *T, float *Bp) {
     const qtop_fdeconv *c = r->c;
     const qtop_fdeconv_desc *d = &c->d;
     int ow = d->ow, kw = d->kw, sw = d->stride_w, dw = d->dil_w;
@@ -203,14 +206,21 @@ static void general_task(const drun *r, int64_t ni, int g, int oy0, int oy1, flo
     int iy_hi = floor_div((int64_t)oy1 - 1 + d->pad_t, d->stride_h);
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > d->h - 1) iy_hi = d->h - 1;
-    for (int iy = iy_lo; iy <= iy_hi; iy++)
+    int MR = c->kern->mr, rows_per_ky = c->ocg * kw;
+    for (int iy = iy_lo; iy <= iy_hi; iy++) {
+        /* kernel rows ky with oy0 <= iy·sh - pad_t + ky·dh < oy1: a contiguous range, rows [r0, r1) of A */
+        int64_t base = (int64_t)iy * d->stride_h - d->pad_t;
+        int ky0 = 0, ky1 = d->kh;
+        while (ky0 < d->kh && base + (int64_t)ky0 * d->dil_h < oy0) ky0++;
+        while (ky1 > ky0 && base + (int64_t)(ky1 - 1) * d->dil_h >= oy1) ky1--;
+        if (ky0 >= ky1) continue;
+        int r0 = ky0 * rows_per_ky / MR * MR, r1 = ky1 * rows_per_ky;
         for (int x0 = 0; x0 < d->w; x0 += c->cw) {
             int cols = d->w - x0 < c->cw ? d->w - x0 : c->cw;
-            tile_gemm(c, A, xg, iy, x0, cols, T, c->cw, NULL, QTOP_ACT_NONE);
-            for (int rr = 0; rr < c->M; rr++) {
-                int o = rr / c->kk, t = rr % c->kk, ky = t / kw, kx = t % kw;
-                int oy = iy * d->stride_h - d->pad_t + ky * d->dil_h;
-                if (oy < oy0 || oy >= oy1) continue;
+            tile_gemm(c, A, xg, iy, x0, cols, r0, r1, T, Bp, NULL, QTOP_ACT_NONE);
+            for (int rr = ky0 * rows_per_ky; rr < r1; rr++) {
+                int ky = rr / rows_per_ky, o = (rr / kw) % c->ocg, kx = rr % kw;
+                int oy = (int)(base + (int64_t)ky * d->dil_h);
                 /* columns j with 0 <= (x0 + j)·sw + off < ow */
                 int64_t off = (int64_t)x0 * sw - d->pad_l + (int64_t)kx * dw;
                 int64_t jlo = off >= 0 ? 0 : (-off + sw - 1) / sw;
@@ -223,6 +233,7 @@ static void general_task(const drun *r, int64_t ni, int g, int oy0, int oy1, flo
                 else for (int64_t j = jlo; j < jhi; j++) dst[j * sw] += tr[j];
             }
         }
+    }
     if (d->act != QTOP_ACT_NONE)
         for (int o = 0; o < c->ocg; o++) {
             float *p = yg + o * ohw + (int64_t)oy0 * ow;
@@ -240,10 +251,11 @@ static void deconv_task(void *vctx, int64_t task, int thread) {
     int64_t ni = ng / c->d.groups;
     int oy0 = blk * r->rows_per_task;
     int oy1 = oy0 + r->rows_per_task < c->d.oh ? oy0 + r->rows_per_task : c->d.oh;
-    float *T = qtop__tls_scratch(sizeof(float) * (size_t)c->M * c->cw);
+    float *T = qtop__tls_scratch(sizeof(float) * ((size_t)c->M + c->icg) * c->cw);
     if (!T) return;
-    if (c->exact) exact_task(r, ni, g, oy0, oy1, T);
-    else general_task(r, ni, g, oy0, oy1, T);
+    float *Bp = T + (int64_t)c->M * c->cw;
+    if (c->exact) exact_task(r, ni, g, oy0, oy1, T, Bp);
+    else general_task(r, ni, g, oy0, oy1, T, Bp);
 }
 
 void qtop_fdeconv_run(const qtop_fdeconv *c, const float *src, float *dst, qtop_pool *pool) {
