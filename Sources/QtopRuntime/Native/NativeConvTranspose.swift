@@ -32,6 +32,10 @@ final class NativeConvTransposeKernel: Kernel {
     }
 }
 
+/// qtop_fdeconv_run reads the packed weights only; its tile and B panel are per calling thread (qtop__tls_scratch),
+/// so streams share one kernel (one packed filter).
+extension NativeConvTransposeKernel: StreamSharedKernel {}
+
 func makeConvTranspose(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
     let spec = try ctx.spec(ConvTransposeSpec.self)
