@@ -237,6 +237,31 @@ qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weigh
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool);
 void qtop_fmatmul_destroy(qtop_fmatmul *m);
 
+/* ---------------------------------------------------------------- fp32 transposed convolution (NCHW) */
+
+/* Paddle's conv2d_transpose: input pixel (iy, ix) adds x · W[ic][o][ky][kx] to output pixel
+ * (iy·stride_h - pad_t + ky·dil_h, ix·stride_w - pad_l + kx·dil_w) of channel g·(oc/groups) + o; taps falling
+ * outside [0, oh) × [0, ow) are dropped; y = act(Σ + bias). (f32_deconv.c) */
+typedef struct {
+    int n, ic, h, w;               /* input NCHW */
+    int oc, kh, kw;                /* weights [ic][oc/groups][kh][kw] */
+    int oh, ow;                    /* output extent (output_padding / output_size already applied by the caller) */
+    int stride_h, stride_w;
+    int pad_t, pad_l;
+    int dil_h, dil_w;
+    int groups;
+    int act;                       /* QTOP_ACT_NONE / RELU / RELU6 / HARD_SWISH */
+} qtop_fdeconv_desc;
+
+typedef struct qtop_fdeconv qtop_fdeconv;
+int qtop_fdeconv_query(const qtop_fdeconv_desc *d, int isa, int cap, char *why, size_t why_len);
+/* Packs the weights once. bias [oc] or NULL. Threads: `pool` at run time. */
+qtop_fdeconv *qtop_fdeconv_create(const qtop_fdeconv_desc *d, const float *weights, const float *bias, int isa);
+void qtop_fdeconv_run(const qtop_fdeconv *c, const float *src, float *dst, qtop_pool *pool);
+void qtop_fdeconv_destroy(qtop_fdeconv *c);
+/* "exact-cover" (kernel == stride, every output pixel one tap) or "scatter-accumulate". */
+const char *qtop_fdeconv_mode(const qtop_fdeconv *c);
+
 /* ---------------------------------------------------------------- fp32 pooling (NCHW) */
 
 /* planes = n*c planes of h×w → oh×ow. Output row i reads input rows [rs[i], re[i]), column q reads [cs[q], ce[q])
