@@ -26,10 +26,11 @@ const char *qtop_qconv_impl_name(const qtop_qconv_desc *d) {
 }
 
 /* GEMM microkernel for a desc at an ISA row: the u8 kernel for u8 activations (or s8 ones it can shift), else
- * the s16 kernel; NULL = generic reference. */
+ * the row's s8 kernel for s8 ones, else the s16 kernel; NULL = generic reference. */
 static const qtop_q8_gemm_kernel *pick_gemm(const qtop_isa_config *cfg, const qtop_qconv_desc *d) {
     const qtop_q8_gemm_kernel *u8 = cfg->q8_u8;
     if (u8 && (d->src_dt == QTOP_DT_U8 || u8->shift_s8)) return u8;
+    if (cfg->q8_s8 && d->src_dt == QTOP_DT_S8 && d->ic / d->groups >= cfg->q8_s8->min_icg) return cfg->q8_s8;
     return cfg->q8_s16;
 }
 
@@ -185,6 +186,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
         return c;
     }
     c->gk = pick_gemm(c->cfg, d);
+    if (c->gk && c->gk->signed_a && memchr(c->wref, 0x80, (size_t)d->oc * c->K)) c->gk = c->cfg->q8_s16; /* -128 */
     if (!c->gk) return c;
 
     c->ocb = (int)((c->ocg + 15) / 16);
@@ -209,7 +211,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
     if (u8) {
         c->direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
                     !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && (c->icg % 4) == 0;
-        int s8 = d->src_dt == QTOP_DT_S8;
+        int s8 = d->src_dt == QTOP_DT_S8 && !c->gk->signed_a;   /* s8 activations the kernel shifts */
         c->xor_direct = c->direct && s8;
         c->shift_im2col = !c->direct && s8;
         if (s8) {

@@ -65,6 +65,10 @@ typedef struct {
     int kstep;              /* k per lane: 4 → A u8 bytes, W s8 [16][4]; 2 → A s16, W s16 [16][2] */
     int shift_s8;           /* serves s8 activations shifted by 128 (+ per-channel correction) */
     qtop_q8_over127_fn over127; /* non-NULL: exact only for A bytes ≤ 127; tiles with larger bytes go generic */
+    int signed_a;           /* reads A as s8 (s8 activations as they are: no shift, no correction); exact only when
+                             * no weight is -128, which create checks (else the row's s16 kernel) */
+    int min_icg;            /* signed_a kernels: serve only convs with at least this many input channels per group
+                             * (below it, e.g. the 3-channel stem, the s16 kernel measured faster) */
 } qtop_q8_gemm_kernel;
 
 struct qtop_qconv {
@@ -114,6 +118,8 @@ void qtop__q8_gemm_u8_6x64c4_avx512vnni(const void *A, int64_t lda, int mr, cons
                                         int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                      int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_s8_5x64c4_avx512bw(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                      int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                     int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,

@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
         const qtop_isa_config *cfg = qtop__isa_config(isa);
         if (!cfg || !((have >> isa) & 1)) continue;
         if (cfg->q8_u8) { ukr_bench(cfg->q8_u8, 576); ukr_bench(cfg->q8_u8, 256); }
+        if (cfg->q8_s8) { ukr_bench(cfg->q8_s8, 576); ukr_bench(cfg->q8_s8, 256); }
         if (cfg->q8_s16) { ukr_bench(cfg->q8_s16, 576); ukr_bench(cfg->q8_s16, 256); }
     }
 #if defined(__x86_64__)

@@ -79,7 +79,7 @@ public enum OpSpecs {
                                                 MatMulSpecs.specs, NormSpecs.specs, ShapeSpecs.specs, QuantSpecs.specs,
                                                 IntegerSpecs.specs, ShapeTensorSpecs.specs, DetectionSpecs.specs,
                                                 ReduceSpecs.specs, InterpSpecs.specs, MiscSpecs.specs,
-                                                IntegerBMMSpecs.specs]
+                                                IntegerSESpecs.specs, IntegerBMMSpecs.specs]
 
     public static let byType: [String: any OpSpec.Type] = {
         var m: [String: any OpSpec.Type] = [:]

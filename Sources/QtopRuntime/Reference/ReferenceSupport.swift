@@ -38,6 +38,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceQuantKernels(r)
     registerReferenceFakeQuantizeKernel(r)
     registerIntegerOracleKernels(r)
+    registerSEBoundaryReferenceKernels(r)
     registerIntegerOracleBMMKernel(r)
 }
 
