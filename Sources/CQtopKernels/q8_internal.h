@@ -17,6 +17,7 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
 
 #define Q8_MR 6      /* most rows (output pixels) of any int8 GEMM microkernel */
 #define Q8_NBMAX 4   /* most 16-channel blocks of any int8 GEMM microkernel */
+#define Q8_EPI_BLOCKS 4 /* 16-channel blocks per epilogue call: the GEMM tile is [Q8_MR][64] int32 */
 #define Q8_MB 48     /* rows per task */
 #define Q8_DW_RUN 8  /* depthwise output pixels per microkernel call (interior runs) */
 
