@@ -222,6 +222,8 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
         }
     } else {
         c->a_s16 = 1;
+        c->widen_direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                          !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && c->Kp == c->K;
     }
     return c;
 }
@@ -446,7 +448,14 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
         A = buf;
         lda = c->Kp;
-        if (d->groups == 1 && d->dil_w == 1) {
+        if (c->widen_direct) {
+            /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
+            const uint8_t *x = r->src + m0 * d->ic;
+            int s8 = d->src_dt == QTOP_DT_S8;
+            int64_t n = (int64_t)mc * d->ic;
+            if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
+            else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
+        } else if (d->groups == 1 && d->dil_w == 1) {
             if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
             else im2col_u8_rows(c, r->src, m0, mc, buf);
         } else {

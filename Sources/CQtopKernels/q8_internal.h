@@ -80,6 +80,7 @@ struct qtop_qconv {
     int xor_direct;      /* direct path with s8 src: shift by 128 in the microkernel */
     int shift_im2col;    /* u8 kernel with s8 src: im2col stores x ^ 0x80 and pads with 0x80 */
     int a_s16;           /* im2col rows are s16 */
+    int widen_direct;    /* s16 on a 1x1/stride 1/no pad conv with K == Kp: a row block is one widened run of src */
     void *wpack;         /* per group: [ocb][Kp/kstep][16][kstep] */
     size_t wgroup_elems; /* elements per group in wpack */
     size_t wblock_elems; /* elements per 16-channel block */
