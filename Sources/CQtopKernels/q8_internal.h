@@ -17,6 +17,7 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
 
 #define Q8_MR 6      /* most rows (output pixels) of any int8 GEMM microkernel */
 #define Q8_NBMAX 4   /* most 16-channel blocks of any int8 GEMM microkernel */
+#define Q8_EPI_BLOCKS 4 /* 16-channel blocks per epilogue call: the GEMM tile is [Q8_MR][64] int32 */
 #define Q8_MB 48     /* rows per task */
 #define Q8_DW_RUN 8  /* depthwise output pixels per microkernel call (interior runs) */
 
@@ -83,6 +84,7 @@ struct qtop_qconv {
     int xor_direct;      /* direct path with s8 src: shift by 128 in the microkernel */
     int shift_im2col;    /* u8 kernel with s8 src: im2col stores x ^ 0x80 and pads with 0x80 */
     int a_s16;           /* im2col rows are s16 */
+    int widen_direct;    /* s16 on a 1x1/stride 1/no pad conv with K == Kp: a row block is one widened run of src */
     void *wpack;         /* per group: [ocb][Kp/kstep][16][kstep] */
     size_t wgroup_elems; /* elements per group in wpack */
     size_t wblock_elems; /* elements per 16-channel block */
