@@ -15,6 +15,7 @@ static const qtop_isa_config row_generic = {
     .q8_sum_row = qtop__q8_sum_row_generic,
     .q8_quant_row = qtop__q8_quant_row_generic,
     .q8_dequant_row = qtop__q8_dequant_row_generic,
+    .f32_nhwc = &qtop__f32_nhwc_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_ops = &qtop__f32_ops_generic,
     .f32_pool = &qtop__f32_pool_generic,
@@ -32,6 +33,9 @@ static const qtop_q8_gemm_kernel q8_u8_avx512 = {
 };
 static const qtop_q8_gemm_kernel q8_s16_avx512 = {
     "q8_gemm_s16_6x64c2_avx512", qtop__q8_gemm_s16_6x64c2_avx512, 6, 4, 2, 0, NULL,
+};
+static const qtop_q8_gemm_kernel q8_s8_avx512bw = {
+    "q8_gemm_s8_5x64c4_avx512bw", qtop__q8_gemm_s8_5x64c4_avx512bw, 5, 4, 4, 0, NULL, 1, 8,
 };
 static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
     "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
@@ -51,6 +55,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
+    .f32_nhwc = &qtop__f32_nhwc_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_flat = qtop__f32_dw_flat_64_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
@@ -61,6 +66,7 @@ static const qtop_isa_config row_avx2 = {
 static const qtop_isa_config row_avx512_core = {
     .isa = QTOP_ISA_AVX512_CORE,
     .q8_u8 = &q8_u8_avx512,
+    .q8_s8 = &q8_s8_avx512bw,
     .q8_s16 = &q8_s16_avx512,
     .q8_epi = qtop__q8_epi_avx512,
     .q8_widen = qtop__q8_widen_avx2,
@@ -69,6 +75,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
+    .f32_nhwc = &qtop__f32_nhwc_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
     .f32_dw_flat = qtop__f32_dw_flat_64_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
@@ -86,6 +93,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
+    .f32_nhwc = &qtop__f32_nhwc_avx2,
 };
 #endif
 

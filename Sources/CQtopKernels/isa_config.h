@@ -18,6 +18,15 @@ typedef void (*qtop_q8_sum_row_fn)(int32_t *acc, const uint8_t *p, int C, int is
 typedef void (*qtop_q8_quant_row_fn)(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 typedef void (*qtop_q8_dequant_row_fn)(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 
+/* f32 NHWC rows at the boundaries of an int8 graph (SE blocks, q8_ops_se.c): sum: acc[ch] += p[ch];
+ * to_nchw: dst[ch*hw + x] = y(src[x*C + ch]); quant: dst[x*C + ch] = requant(y(src[x*C + ch]) * inv) into u8/s8,
+ * for x < W, ch < C, where y(v) = v, or v * s[ch] when s != NULL, then v + that product when residual. */
+typedef struct {
+    void (*sum_row)(float *acc, const float *p, int C);
+    void (*to_nchw_row)(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw);
+    void (*quant_row)(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv);
+} qtop_f32_nhwc_rows;
+
 /* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
 typedef void (*qtop_q8_widen_fn)(int16_t *dst, const uint8_t *src, int n, int is_signed);
 
@@ -41,6 +50,7 @@ typedef struct qtop_isa_config {
     int isa;
     /* int8 convolution / matmul (NHWC) */
     const qtop_q8_gemm_kernel *q8_u8;   /* u8 activations (and s8 ones when shift_s8); NULL: none */
+    const qtop_q8_gemm_kernel *q8_s8;   /* s8 activations read as they are (signed_a); NULL: u8 shifted or s16 */
     const qtop_q8_gemm_kernel *q8_s16;  /* s16 path, any activations; NULL: none */
     qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
     qtop_q8_widen_fn q8_widen;          /* s16 im2col rows (NULL: scalar loop) */
@@ -51,6 +61,7 @@ typedef struct qtop_isa_config {
     /* fp32 ↔ int8 reorders (NCHW ↔ NHWC); NULL: the generic row */
     qtop_q8_quant_row_fn q8_quant_row;
     qtop_q8_dequant_row_fn q8_dequant_row;
+    const qtop_f32_nhwc_rows *f32_nhwc; /* f32 NHWC boundary rows (NULL: the generic rows) */
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
     qtop_f32_dw_flat_fn f32_dw_flat;    /* depthwise flat microkernel (f32_dw.c); NULL: scalar loop */
@@ -68,6 +79,7 @@ void qtop__q8_max_row_generic(uint8_t *o, const uint8_t *p, int C, int is_signed
 void qtop__q8_sum_row_generic(int32_t *acc, const uint8_t *p, int C, int is_signed);
 void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
+extern const qtop_f32_nhwc_rows qtop__f32_nhwc_generic;
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
 extern const qtop_f32_ops qtop__f32_ops_generic;
 extern const qtop_f32_pool_ops qtop__f32_pool_generic;
@@ -81,5 +93,6 @@ void qtop__q8_sum_row_avx2(int32_t *acc, const uint8_t *p, int C, int is_signed)
 void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed);
 void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
+extern const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2;
 #endif
 #endif

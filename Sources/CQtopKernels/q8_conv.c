@@ -26,10 +26,11 @@ const char *qtop_qconv_impl_name(const qtop_qconv_desc *d) {
 }
 
 /* GEMM microkernel for a desc at an ISA row: the u8 kernel for u8 activations (or s8 ones it can shift), else
- * the s16 kernel; NULL = generic reference. */
+ * the row's s8 kernel for s8 ones, else the s16 kernel; NULL = generic reference. */
 static const qtop_q8_gemm_kernel *pick_gemm(const qtop_isa_config *cfg, const qtop_qconv_desc *d) {
     const qtop_q8_gemm_kernel *u8 = cfg->q8_u8;
     if (u8 && (d->src_dt == QTOP_DT_U8 || u8->shift_s8)) return u8;
+    if (cfg->q8_s8 && d->src_dt == QTOP_DT_S8 && d->ic / d->groups >= cfg->q8_s8->min_icg) return cfg->q8_s8;
     return cfg->q8_s16;
 }
 
@@ -185,6 +186,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
         return c;
     }
     c->gk = pick_gemm(c->cfg, d);
+    if (c->gk && c->gk->signed_a && memchr(c->wref, 0x80, (size_t)d->oc * c->K)) c->gk = c->cfg->q8_s16; /* -128 */
     if (!c->gk) return c;
 
     c->ocb = (int)((c->ocg + 15) / 16);
@@ -209,7 +211,7 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
     if (u8) {
         c->direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
                     !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && (c->icg % 4) == 0;
-        int s8 = d->src_dt == QTOP_DT_S8;
+        int s8 = d->src_dt == QTOP_DT_S8 && !c->gk->signed_a;   /* s8 activations the kernel shifts */
         c->xor_direct = c->direct && s8;
         c->shift_im2col = !c->direct && s8;
         if (s8) {
@@ -222,6 +224,8 @@ qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, c
         }
     } else {
         c->a_s16 = 1;
+        c->widen_direct = d->kh == 1 && d->kw == 1 && d->groups == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                          !d->pad_t && !d->pad_b && !d->pad_l && !d->pad_r && c->Kp == c->K;
     }
     return c;
 }
@@ -446,14 +450,21 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
         A = buf;
         lda = c->Kp;
-        if (d->groups == 1 && d->dil_w == 1) {
+        if (c->widen_direct) {
+            /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
+            const uint8_t *x = r->src + m0 * d->ic;
+            int s8 = d->src_dt == QTOP_DT_S8;
+            int64_t n = (int64_t)mc * d->ic;
+            if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
+            else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
+        } else if (d->groups == 1 && d->dil_w == 1) {
             if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
             else im2col_u8_rows(c, r->src, m0, mc, buf);
         } else {
             im2col(c, r->src, g, m0, mc, buf);
         }
     }
-    int32_t tile[Q8_MR * 64];
+    int32_t tile[Q8_MR * Q8_EPI_BLOCKS * 16];
     const qtop_q8_gemm_kernel *gk = c->gk;
     qtop_q8_epi_fn epi = c->cfg->q8_epi;
     const int u8 = gk->kstep == 4, MR = gk->mr, nbmax = gk->nbmax;
@@ -461,18 +472,23 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     /* kernels exact only for bytes ≤ 127 (vpmaddubsw): a task whose A holds a larger byte runs the exact C path */
     if (gk->over127 && gk->over127((const uint8_t *)A, lda, mc, c->K)) ukr = qtop__q8_gemm_u8_ref;
     /* Loop order: with this split's weights small enough to stay in L2, rows outer (each row tile's A stays in L1 and
-     * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel blocks outer. */
+     * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel groups outer.
+     * The unit across channels is a group of up to 64 (Q8_EPI_BLOCKS blocks): the kernel fills the tile's columns
+     * in calls of at most nbmax blocks, then one epilogue call requantizes the mr × 64 tile, so narrow kernels (one
+     * 16-channel block per call on AVX2) pay the epilogue's per-call setup once per 64 channels, not per 16. */
     size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (u8 ? 1 : 2);
     int rows_outer = wbytes <= (size_t)384 * 1024;
-    int nbl = (blk1 - blk0 + nbmax - 1) / nbmax;
+    int nbl = (blk1 - blk0 + Q8_EPI_BLOCKS - 1) / Q8_EPI_BLOCKS;
     int nrt = (mc + MR - 1) / MR;
+    const int ksteps = c->Kp / gk->kstep;
+    const size_t wesz = u8 ? 1 : 2;
     for (int outer = 0; outer < (rows_outer ? nrt : nbl); outer++) {
         for (int inner = 0; inner < (rows_outer ? nbl : nrt); inner++) {
             int bi = rows_outer ? inner : outer, ri = rows_outer ? outer : inner;
-            int b0 = blk0 + bi * nbmax;
-            int nb = blk1 - b0 < nbmax ? blk1 - b0 : nbmax;
+            int b0 = blk0 + bi * Q8_EPI_BLOCKS;
+            int nbg = blk1 - b0 < Q8_EPI_BLOCKS ? blk1 - b0 : Q8_EPI_BLOCKS;
             int ch0 = b0 * 16;
-            int cnt = c->ocg - ch0 < nb * 16 ? c->ocg - ch0 : nb * 16;
+            int cnt = c->ocg - ch0 < nbg * 16 ? c->ocg - ch0 : nbg * 16;
             int i = ri * MR;
             int mr = mc - i < MR ? mc - i : MR;
             if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + MR < mc) {
@@ -484,10 +500,13 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
                     for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
                 }
             }
-            const char *W = (const char *)c->wpack + (g * c->wgroup_elems + b0 * c->wblock_elems) * (u8 ? 1 : 2);
-            ukr((const char *)A + i * lda * (u8 ? 1 : 2), lda, mr, W, (int64_t)c->wblock_elems, nb, c->Kp / gk->kstep,
-                c->xor_direct, tile);
-            epi(c, m0 + i, mr, 64, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
+            const char *Ai = (const char *)A + i * lda * (int64_t)wesz;
+            for (int s = 0; s < nbg; s += nbmax) {
+                int nb = nbg - s < nbmax ? nbg - s : nbmax;
+                const char *W = (const char *)c->wpack + (g * c->wgroup_elems + (size_t)(b0 + s) * c->wblock_elems) * wesz;
+                ukr(Ai, lda, mr, W, (int64_t)c->wblock_elems, nb, ksteps, c->xor_direct, tile + s * 16);
+            }
+            epi(c, m0 + i, mr, Q8_EPI_BLOCKS * 16, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
         }
     }
 }

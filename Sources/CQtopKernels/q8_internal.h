@@ -17,6 +17,7 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
 
 #define Q8_MR 6      /* most rows (output pixels) of any int8 GEMM microkernel */
 #define Q8_NBMAX 4   /* most 16-channel blocks of any int8 GEMM microkernel */
+#define Q8_EPI_BLOCKS 4 /* 16-channel blocks per epilogue call: the GEMM tile is [Q8_MR][64] int32 */
 #define Q8_MB 48     /* rows per task */
 #define Q8_DW_RUN 8  /* depthwise output pixels per microkernel call (interior runs) */
 
@@ -65,6 +66,10 @@ typedef struct {
     int kstep;              /* k per lane: 4 → A u8 bytes, W s8 [16][4]; 2 → A s16, W s16 [16][2] */
     int shift_s8;           /* serves s8 activations shifted by 128 (+ per-channel correction) */
     qtop_q8_over127_fn over127; /* non-NULL: exact only for A bytes ≤ 127; tiles with larger bytes go generic */
+    int signed_a;           /* reads A as s8 (s8 activations as they are: no shift, no correction); exact only when
+                             * no weight is -128, which create checks (else the row's s16 kernel) */
+    int min_icg;            /* signed_a kernels: serve only convs with at least this many input channels per group
+                             * (below it, e.g. the 3-channel stem, the s16 kernel measured faster) */
 } qtop_q8_gemm_kernel;
 
 struct qtop_qconv {
@@ -79,6 +84,7 @@ struct qtop_qconv {
     int xor_direct;      /* direct path with s8 src: shift by 128 in the microkernel */
     int shift_im2col;    /* u8 kernel with s8 src: im2col stores x ^ 0x80 and pads with 0x80 */
     int a_s16;           /* im2col rows are s16 */
+    int widen_direct;    /* s16 on a 1x1/stride 1/no pad conv with K == Kp: a row block is one widened run of src */
     void *wpack;         /* per group: [ocb][Kp/kstep][16][kstep] */
     size_t wgroup_elems; /* elements per group in wpack */
     size_t wblock_elems; /* elements per 16-channel block */
@@ -114,6 +120,8 @@ void qtop__q8_gemm_u8_6x64c4_avx512vnni(const void *A, int64_t lda, int mr, cons
                                         int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x64c2_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                      int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_s8_5x64c4_avx512bw(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                      int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_u8_6x64c4_avx512(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                     int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,

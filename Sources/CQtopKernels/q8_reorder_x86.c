@@ -115,3 +115,58 @@ T_AVX2 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_sign
         }
 }
 #endif
+
+/* ------------------------------------------------------------------ f32 NHWC boundary rows (q8_ops_se.c) */
+#if defined(__x86_64__)
+T_AVX2 static void f32_sum_row_avx2(float *acc, const float *p, int C) {
+    int ch = 0;
+    for (; ch + 8 <= C; ch += 8) _mm256_storeu_ps(acc + ch, _mm256_add_ps(_mm256_loadu_ps(acc + ch), _mm256_loadu_ps(p + ch)));
+    for (; ch < C; ch++) acc[ch] += p[ch];
+}
+
+/* y(v) of q8_ops_se.c for 8 channels: v, v * s, or v + v * s. */
+INL T_AVX2 __m256 se_y8(__m256 v, const float *s, int ch, int residual) {
+    if (!s) return v;
+    __m256 y = _mm256_mul_ps(v, _mm256_loadu_ps(s + ch));
+    return residual ? _mm256_add_ps(v, y) : y;
+}
+
+static inline float se_y1(float v, const float *s, int ch, int residual) {
+    if (!s) return v;
+    float y = v * s[ch];
+    return residual ? v + y : y;
+}
+
+T_AVX2 static void f32_to_nchw_row_avx2(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw) {
+    int x = 0;
+    for (; x + 8 <= W; x += 8) {
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) {
+            __m256 r[8];
+            for (int j = 0; j < 8; j++) r[j] = se_y8(_mm256_loadu_ps(src + (int64_t)(x + j) * C + ch), s, ch, residual);
+            transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (int64_t)(ch + i) * hw + x, r[i]);
+        }
+        for (; ch < C; ch++)
+            for (int j = 0; j < 8; j++) dst[(int64_t)ch * hw + x + j] = se_y1(src[(int64_t)(x + j) * C + ch], s, ch, residual);
+    }
+    for (; x < W; x++)
+        for (int ch = 0; ch < C; ch++) dst[(int64_t)ch * hw + x] = se_y1(src[(int64_t)x * C + ch], s, ch, residual);
+}
+
+T_AVX2 static void f32_quant_row_avx2(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv) {
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const float flo = is_signed ? -128.0f : 0.0f, fhi = is_signed ? 127.0f : QTOP_U8_MAX;
+    const __m256 lo = _mm256_set1_ps(flo), hi = _mm256_set1_ps(fhi);
+    uint8_t *d = dst;
+    for (int x = 0; x < W; x++) {
+        const float *p = src + (int64_t)x * C;
+        uint8_t *o = d + (int64_t)x * C;
+        int ch = 0;
+        for (; ch + 8 <= C; ch += 8) store8(o + ch, quant8(se_y8(_mm256_loadu_ps(p + ch), s, ch, residual), vinv, lo, hi), is_signed);
+        for (; ch < C; ch++) o[ch] = (uint8_t)requant(se_y1(p[ch], s, ch, residual), inv, flo, fhi);
+    }
+}
+
+const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2 = { f32_sum_row_avx2, f32_to_nchw_row_avx2, f32_quant_row_avx2 };
+#endif

@@ -56,6 +56,30 @@ public enum ParamsReader {
         }
     }
 
+    /// `load(declared:files:)`, taking the tensors from `prefetched` when they line up with `declared` one to one
+    /// (count, and element count wherever the program knows the dims); otherwise reading again by name, so an error
+    /// names the parameter exactly as without a prefetch.
+    public static func load(declared: [Declared], files: ModelFiles, prefetched: ParamsPrefetch?) throws -> [String: HostTensor] {
+        if let tensors = prefetched?.wait(), tensors.count == declared.count {
+            var out: [String: HostTensor] = [:]
+            out.reserveCapacity(tensors.count)
+            for (d, t) in zip(declared, tensors) {
+                if d.dims.allSatisfy({ $0 >= 0 }) {
+                    var numel = 1
+                    for dim in d.dims {
+                        let (m, overflow) = numel.multipliedReportingOverflow(by: dim)
+                        if overflow { return try load(declared: declared, files: files) }
+                        numel = m
+                    }
+                    if numel != t.count { return try load(declared: declared, files: files) }
+                }
+                out[d.name] = t
+            }
+            if out.count == declared.count { return out }
+        }
+        return try load(declared: declared, files: files)
+    }
+
     /// Persistable tensors of block 0 sorted byte-wise by name, as Paddle writes them.
     public static func storedParameters(of program: ProgramDesc) -> [Declared] {
         guard let block = program.blocks.first else { return [] }
@@ -194,5 +218,43 @@ struct Cursor {
         return try data.withUnsafeBytes { all in
             try body(UnsafeRawBufferPointer(rebasing: all[(offset - data.startIndex)..<(offset - data.startIndex + n)]))
         }
+    }
+}
+
+/// A combined params file read on another thread while the program is decoded: every tensor in file order, before
+/// their names are known (names come from the program, sorted). `ParamsReader.load(declared:files:prefetched:)`
+/// matches them up; any read error here just leaves nothing prefetched, and the named reader reports it.
+public final class ParamsPrefetch: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    /// Written once by the reading thread before `finished` is signalled; nil when the walk failed.
+    private var tensors: [HostTensor]?
+
+    /// Starts reading `files.params` when it is one combined file; nil otherwise.
+    public static func start(_ files: ModelFiles) -> ParamsPrefetch? {
+        guard case .combined(let path) = files.params else { return nil }
+        let p = ParamsPrefetch()
+        DispatchQueue.global(qos: .userInitiated).async {
+            p.tensors = try? ParamsPrefetch.readAll(path)
+            p.finished.signal()
+        }
+        return p
+    }
+
+    static func readAll(_ path: String) throws -> [HostTensor] {
+        let data = try readFileBounded(path, limit: ParamsReader.maxParamsBytes)
+        var cursor = Cursor(data: data, file: path)
+        var out: [HostTensor] = []
+        // Unknown dims skip the reconciliation, which the match does against the program's declarations.
+        while cursor.remaining > 0 {
+            out.append(try ParamsReader.readTensor(&cursor, declared: .init(name: "#\(out.count)", dtype: nil, dims: [-1])))
+        }
+        return out
+    }
+
+    /// Blocks until the read is done (callable more than once).
+    func wait() -> [HostTensor]? {
+        finished.wait()
+        finished.signal()
+        return tensors
     }
 }

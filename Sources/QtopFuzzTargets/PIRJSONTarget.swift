@@ -2,7 +2,7 @@ import Foundation
 import QtopFormat
 import QtopGraph
 
-/// The PIR reader and its import into the graph IR: `.json` bytes → PIRReader.decode → PIRImport.buildGraph with
+/// The PIR reader (one decoder, and split across decoders: they must agree) and its import into the graph IR: `.json` bytes → PIRReader.decode → PIRImport.buildGraph with
 /// zero-filled parameters made from the program's own declarations (bounded, so a mutated huge parameter is a
 /// rejection, not an allocation), then shape inference over the result.
 enum PIRJSONTarget {
@@ -10,7 +10,12 @@ enum PIRJSONTarget {
     static let maxParameterBytes = 16 << 20
 
     static func run(_ data: Data) {
-        guard let program = try? PIRReader.decode(data, file: "fuzz.json") else { return }
+        let program = try? PIRReader.decode(data, file: "fuzz.json", stripes: 1)
+        // Differential: the split decoder (block 0's op list cut into parts) must read what one decoder reads.
+        let split = try? PIRReader.decode(data, file: "fuzz.json", stripes: 3)
+        precondition((program == nil) == (split == nil) && program?.ops.count == split?.ops.count
+            && program?.parameters.count == split?.parameters.count, "split PIR decode differs from one decoder")
+        guard let program else { return }
         var params: [String: HostTensor] = [:]
         var budget = maxParameterBytes
         for p in program.storedParameters() {

@@ -1,3 +1,4 @@
+import Foundation
 import QtopFormat
 
 /// What `qtop graph` prints, built from the graph alone (the TUI's graph view reads the same helpers).
@@ -115,30 +116,59 @@ public enum GraphListing {
         return "\(s.count) ch in [\(String(format: "%.4g", lo)), \(String(format: "%.4g", hi))]"
     }
 
-    /// Human listing: one block per op in program order.
+    /// Human listing: one block per op in program order. Large graphs (a 20 MB PIR program has 50k ops) are listed
+    /// in runs on all cores, each run into its own string, joined in order.
     public static func text(_ g: Graph, modelPath: String) -> String {
-        var lines: [String] = []
-        lines.append("model: \(modelPath)")
-        lines.append("inputs:  " + g.inputs.map { valueText($0, g) }.joined(separator: "; "))
-        lines.append("outputs: " + g.outputs.map { valueText($0, g) }.joined(separator: "; "))
-        lines.append("\(g.nodes.count) ops")
-        for (i, n) in g.nodes.enumerated() {
-            lines.append(String(format: "%4d  ", i) + "\(n.type)  \(n.name)" + (n.layerPath.map { "  @ \($0)" } ?? ""))
-            for s in n.inputs where !s.args.isEmpty {
-                lines.append("        in  \(s.name): " + s.args.map { valueText($0, g) }.joined(separator: ", "))
-            }
-            for s in n.outputs where !s.args.isEmpty {
-                lines.append("        out \(s.name): " + s.args.map { valueText($0, g) }.joined(separator: ", "))
-            }
-            if let q = quantInfo(n, g) {
-                lines.append("        quant scale=\(compactScales(q.scales)) axis=\(q.axis) bits=\(q.bitLength)" + (q.onlyObserver ? " observer" : ""))
-            }
-            let attrs = n.attrs.entries.filter { !ignoredAttrs.contains($0.name) }
-            if !attrs.isEmpty {
-                lines.append("        attrs " + attrs.map { "\($0.name)=\(attrJSON($0.value).serialized(pretty: false))" }.joined(separator: " "))
-            }
+        var head = "model: \(modelPath)\n"
+        head += "inputs:  " + g.inputs.map { valueText($0, g) }.joined(separator: "; ") + "\n"
+        head += "outputs: " + g.outputs.map { valueText($0, g) }.joined(separator: "; ") + "\n"
+        head += "\(g.nodes.count) ops"
+        let n = g.nodes.count
+        let runs = n < 2048 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let texts = RunTexts(count: runs)
+        DispatchQueue.concurrentPerform(iterations: runs) { r in
+            var out = ""
+            for i in (n * r / runs)..<(n * (r + 1) / runs) { appendNode(i, g.nodes[i], g, to: &out) }
+            texts.set(r, out)
         }
-        return lines.joined(separator: "\n")
+        return head + texts.joined()
+    }
+
+    /// One op's lines, each preceded by a newline.
+    static func appendNode(_ i: Int, _ n: Node, _ g: Graph, to out: inout String) {
+        let index = String(i)
+        out += "\n" + String(repeating: " ", count: max(0, 4 - index.count)) + index + "  \(n.type)  \(n.name)"
+        if let path = n.layerPath { out += "  @ " + path }
+        for s in n.inputs where !s.args.isEmpty {
+            out += "\n        in  \(s.name): " + s.args.map { valueText($0, g) }.joined(separator: ", ")
+        }
+        for s in n.outputs where !s.args.isEmpty {
+            out += "\n        out \(s.name): " + s.args.map { valueText($0, g) }.joined(separator: ", ")
+        }
+        if let q = quantInfo(n, g) {
+            out += "\n        quant scale=\(compactScales(q.scales)) axis=\(q.axis) bits=\(q.bitLength)" + (q.onlyObserver ? " observer" : "")
+        }
+        let attrs = n.attrs.entries.filter { !ignoredAttrs.contains($0.name) }
+        if !attrs.isEmpty {
+            out += "\n        attrs " + attrs.map { "\($0.name)=\(attrJSON($0.value).serialized(pretty: false))" }.joined(separator: " ")
+        }
+    }
+
+    /// The listing's runs, one slot each, written once from the worker that built it.
+    final class RunTexts: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [String]
+        init(count: Int) { slots = Array(repeating: "", count: count) }
+        func set(_ i: Int, _ s: String) {
+            lock.lock()
+            slots[i] = s
+            lock.unlock()
+        }
+        func joined() -> String {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots.joined()
+        }
     }
 
     /// Bookkeeping attributes every Paddle op carries; hidden from the human listing (kept in JSON).

@@ -34,14 +34,16 @@ public struct LoadedModel: Sendable {
 public enum ModelLoader {
     public static func load(_ path: String) throws -> LoadedModel {
         let files = try ModelFiles.resolve(path)
+        // The params file is read while the program decodes (it needs the program only to name the tensors).
+        let prefetch = ParamsPrefetch.start(files)
         if files.isPIR {
             let program = try PIRReader.read(files.program)
-            let params = try ParamsReader.load(pir: program, files: files)
+            let params = try ParamsReader.load(pir: program, files: files, prefetched: prefetch)
             let graph = try PIRImport.buildGraph(program: program, params: params, file: files.program)
             return LoadedModel(files: files, source: .pir(program), graph: graph)
         }
         let program = try ProgramReader.read(files.program)
-        let params = try ParamsReader.load(program: program, files: files)
+        let params = try ParamsReader.load(declared: ParamsReader.storedParameters(of: program), files: files, prefetched: prefetch)
         let graph = try buildGraph(program: program, params: params, file: files.program)
         return LoadedModel(files: files, source: .legacy(program), graph: graph)
     }

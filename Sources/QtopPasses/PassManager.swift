@@ -9,10 +9,10 @@ public enum PassManager {
         switch target {
         case .int8:
             return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
-                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, FuseChannelShuffle.pass, DeadCode.pass]
+                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, RemoveInferenceDropout.pass, FuseChannelShuffle.pass, DeadCode.pass]
         case .fp32:
             return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                    FuseActivation.pass, FuseChannelShuffle.pass, DeadCode.pass]
+                    FuseActivation.pass, RemoveInferenceDropout.pass, FuseChannelShuffle.pass, DeadCode.pass]
         case .reference:
             return []
         }
@@ -21,16 +21,16 @@ public enum PassManager {
     /// Every pass by name (for running one pass alone, e.g. in tests or `--pass`).
     public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
-                                           FuseActivation.pass, LowerInt8.pass, DeadCode.pass, DequantizeFoldedWeights.pass,
-                                           FuseChannelShuffle.pass]
+                                           FuseActivation.pass, LowerInt8.pass, RemoveInferenceDropout.pass, DeadCode.pass,
+                                           DequantizeFoldedWeights.pass, FuseChannelShuffle.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
     /// Passes that act on some model families only: their timeline step appears only when they changed something.
-    static let omittedWhenUnchanged: Set<String> = [FoldShapeComputation.name, FuseChannelShuffle.name]
+    static let omittedWhenUnchanged: Set<String> = [FoldShapeComputation.name, RemoveInferenceDropout.name, FuseChannelShuffle.name]
 
     /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot
-    /// (`fold-shape-computation` and `fuse-channel-shuffle` only when they changed something).
+    /// (`fold-shape-computation`, `remove-dropout` and `fuse-channel-shuffle` only when they changed something).
     public static func run(_ graph: Graph, _ options: PassOptions = PassOptions()) -> [PassStep] {
         run(graph, passes: defaultPipeline(for: options.target), options)
     }
@@ -41,7 +41,7 @@ public enum PassManager {
         for p in passes {
             if p.name == DropObservers.name && options.keepObservers { continue }
             let (next, changes) = p.run(g, options)
-            // A model without shape computations (or none known yet), or without channel shuffles, gets no empty
+            // A model without shape computations (or none known yet), dropout or channel shuffles gets no empty
             // step for those passes in its timeline.
             if !(omittedWhenUnchanged.contains(p.name) && changes.isEmpty) {
                 steps.append(PassStep(name: p.name, graph: next, changes: changes))

@@ -90,6 +90,7 @@ public struct PassSummary: Sendable, Codable, Equatable {
         case "qconv2d": return precisionName(dtype(n.input("Input")))
         case "qmatmul", "qpool2d", "qrelu", "qconcat", "dequantize": return precisionName(dtype(n.input("X")))
         case "quantize": return precisionName(dtype(n.output("Out")))
+        case "qbmm": return "I8"   // f32 operands, quantized inside: s8 × s8 products
         case "feed": return precisionName(dtype(n.output("Out")))
         case "fetch": return precisionName(dtype(n.input("X")))
         default:

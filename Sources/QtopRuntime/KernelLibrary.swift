@@ -6,6 +6,7 @@ public enum KernelLibrary {
         registerNativeKernels(r)
         registerNativeMathKernels(r)
         registerNativeInt8LayoutKernels(r)
+        registerNativeAttentionKernels(r)
         return r
     }
 }

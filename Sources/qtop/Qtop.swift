@@ -72,8 +72,13 @@ enum DefaultModel {
 
 /// Loads a model for a command; when the path matched two programs (inference.json and inference.pdmodel), says
 /// on stderr which one was taken.
+/// Models this process loaded, kept until it exits: freeing a large graph (tens of thousands of ops) object by
+/// object costs several percent of loading it, and the system takes the memory back at exit for free.
+nonisolated(unsafe) private var keptUntilExit: [LoadedModel] = []
+
 func loadModel(_ path: String) throws -> LoadedModel {
     let m = try ModelLoader.load(path)
+    keptUntilExit.append(m)
     if let note = m.files.note { FileHandle.standardError.write(("qtop: " + note + "\n").data(using: .utf8)!) }
     return m
 }

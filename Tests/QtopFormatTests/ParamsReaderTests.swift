@@ -128,6 +128,37 @@ final class ParamsReaderTests: XCTestCase {
         XCTAssertTrue(loadError(path)?.contains("'zz_extra' is missing") == true, loadError(path) ?? "loaded")
     }
 
+    /// The params file is read on another thread before names are known; the tensors it hands over are the ones the
+    /// named reader gives, and when they do not line up with the program the named reader's error is the one seen.
+    func testPrefetchedParamsMatchTheNamedReader() throws {
+        var m = TinyModel.convRelu()
+        m.addParam("zz_extra", floats: [1, 2], dims: [2])
+        let dir = makeTempDir()
+        let path = m.write(to: dir)
+        let files = try ModelFiles.resolve(path)
+        let program = try ProgramReader.read(files.program)
+        let declared = ParamsReader.storedParameters(of: program)
+        let named = try ParamsReader.load(declared: declared, files: files)
+        let prefetch = try XCTUnwrap(ParamsPrefetch.start(files))
+        let fetched = try ParamsReader.load(declared: declared, files: files, prefetched: prefetch)
+        XCTAssertEqual(Set(fetched.keys), Set(named.keys))
+        for (k, t) in named {
+            XCTAssertEqual(fetched[k]?.shape, t.shape, k)
+            XCTAssertEqual(fetched[k]?.dtype, t.dtype, k)
+            XCTAssertEqual(fetched[k]?.floatValues(), t.floatValues(), k)
+        }
+        // One declaration more than the file holds: the named reader's message, naming the missing tensor.
+        let more = declared + [ParamsReader.Declared(name: "zzz_more", dtype: .f32, dims: [1])]
+        XCTAssertThrowsError(try ParamsReader.load(declared: more, files: files, prefetched: ParamsPrefetch.start(files))) {
+            XCTAssertTrue("\($0)".contains("'zzz_more' is missing"), "\($0)")
+        }
+        // Element counts that differ from the declaration go to the named reader too.
+        let wrong = declared.map { $0.name == "zz_extra" ? ParamsReader.Declared(name: $0.name, dtype: .f32, dims: [3]) : $0 }
+        XCTAssertThrowsError(try ParamsReader.load(declared: wrong, files: files, prefetched: ParamsPrefetch.start(files))) {
+            XCTAssertTrue("\($0)".contains("cannot be reconciled"), "\($0)")
+        }
+    }
+
     func testDimsThatCannotBeReconciled() throws {
         var m = TinyModel.convRelu()
         // Stored as 72 elements where the program declares 54.

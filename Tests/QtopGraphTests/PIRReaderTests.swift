@@ -1,5 +1,5 @@
 import Foundation
-import QtopFormat
+@testable import QtopFormat
 import QtopGraph
 import QtopTestSupport
 import XCTest
@@ -247,6 +247,49 @@ final class PIRReaderTests: XCTestCase {
             XCTAssertNotEqual(messages[0], "loaded", "cut \(cut)")
             XCTAssertEqual(Set(messages).count, 1, "cut \(cut): \(messages)")
         }
+    }
+
+    /// The splitter only locates block 0's op list and the commas between ops: brackets, commas and escaped quotes
+    /// inside strings do not count, and anything malformed gives no split (the whole text then goes to one decoder).
+    func testOpListSplitFindsBoundariesBetweenOps() throws {
+        func split(_ text: String, _ parts: Int) -> OpListSplit.Split? {
+            Array(text.utf8).withUnsafeBytes { OpListSplit.find(in: $0, parts: parts) }
+        }
+        let tricky = TinyPIR.add.replacingOccurrences(of: "\"/Net/\"", with: "\"/N[e{t,\\\"],}/\"")
+        let ops = [TinyPIR.param, TinyPIR.data, tricky, TinyPIR.relu, TinyPIR.fetch]
+        let text = TinyPIR.program(ops)
+        let bytes = Array(text.utf8)
+        for parts in 1...7 {
+            let s = try XCTUnwrap(split(text, parts), "parts \(parts)")
+            XCTAssertEqual(bytes[s.open], UInt8(ascii: "["))
+            XCTAssertEqual(bytes[s.close], UInt8(ascii: "]"))
+            XCTAssertEqual(s.cuts.first, s.open)
+            XCTAssertEqual(s.cuts.last, s.close)
+            XCTAssertLessThanOrEqual(s.cuts.count - 1, parts)
+            // The parts, joined again, are the op list; each part is whole ops.
+            let pieces = zip(s.cuts, s.cuts.dropFirst()).map { String(decoding: bytes[($0 + 1)..<$1], as: UTF8.self) }
+            XCTAssertEqual(pieces.joined(separator: ","), ops.joined(separator: ","), "parts \(parts)")
+            for piece in pieces { XCTAssertTrue(ops.contains { piece.hasPrefix($0) && (piece == $0 || piece.dropFirst($0.count).hasPrefix(",")) }, piece) }
+        }
+        XCTAssertGreaterThan(try XCTUnwrap(split(text, 5)).cuts.count, 3, "a five-op list cut in five gives several parts")
+        XCTAssertNil(split(String(text.dropLast(12)), 2), "truncated inside the op list")
+        XCTAssertNil(split(text.replacingOccurrences(of: "\"ops\"", with: "\"opz\""), 2), "no op list")
+        XCTAssertNil(split("{\"a\":\"unterminated", 2))
+    }
+
+    /// A decoy "ops" list met before block 0's (here inside base_code, at block depth) is cut and then refused by
+    /// the marker check: the result is what one decoder reads.
+    func testSplitFallsBackWhenTheCutListIsNotBlockZeros() throws {
+        let decoy = "\"x\":[{\"y\":[{\"ops\":[\(TinyPIR.param),\(TinyPIR.param)]}]}],"
+        let text = TinyPIR.standard.replacingOccurrences(of: "{\"magic\"", with: "{\(decoy)\"magic\"")
+        let data = Data(text.utf8)
+        let s = try XCTUnwrap(data.withUnsafeBytes { OpListSplit.find(in: $0, parts: 2) })
+        XCTAssertLessThan(s.close, text.utf8.count / 2, "the decoy is the list found")
+        let one = try PIRReader.decode(data, file: "m.json", stripes: 1)
+        let two = try PIRReader.decode(data, file: "m.json", stripes: 2)
+        XCTAssertEqual(one.ops.map(\.name), two.ops.map(\.name))
+        XCTAssertEqual(one.parameters.map(\.name), two.parameters.map(\.name))
+        XCTAssertEqual(two.ops.count, 4)
     }
 
     func testParamsThatDoNotMatch() {

@@ -177,8 +177,27 @@ void qtop_quantize_nchw_to_nhwc(const float *src, void *dst, int dst_dt, int n, 
 /* u8/s8 NHWC → f32 NCHW, x = q * (range / 127). `isa` as above. */
 void qtop_dequantize_nhwc_to_nchw(const void *src, int src_dt, float *dst, int n, int c, int h, int w, float range,
                                   int isa, qtop_pool *pool);
-/* f32 NHWC → f32 NCHW. */
+/* f32 NHWC → f32 NCHW (generic rows; qtop_scale_nhwc_f32 with s = NULL picks an ISA's). */
 void qtop_reorder_nhwc_to_nchw_f32(const float *src, float *dst, int n, int c, int h, int w, qtop_pool *pool);
+
+/* f32 NHWC boundaries of an int8 graph (SE blocks; docs/int8-semantics.md). `isa` as for the reorders above.
+ * Global average pool: f32 NHWC [n, hw, c] → dst [n, c]; per channel the hw pixels are summed in pixel order from
+ * +0, then divided by hw (one Float division). */
+void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int isa, qtop_pool *pool);
+/* Channel scale of f32 NHWC x [n, h, w, c] by s [n, c] (s NULL: 1): y = x * s, then y = x + y when residual,
+ * written as f32 NCHW (dst_dt QTOP_DT_F32) or u8/s8 NHWC requantized with `range`. */
+void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
+                         int n, int c, int h, int w, int isa, qtop_pool *pool);
+/* Nearest interp of a u8/s8 NHWC tensor [n, ih, iw, c] → [n, oh, ow, c]: output pixel (y, x) copies input pixel
+ * (rows[y], cols[x]) (Paddle's nearest indices, computed by the caller). Returns 0 (nothing written) when an index
+ * or extent is out of range. */
+int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int c, int oh, int ow, const int *rows,
+                         const int *cols, qtop_pool *pool);
+/* qconcat along channels: `rows` pixels; input i (u8/s8 per src_dts, chans[i] channels) lands at its channel
+ * offset of dst (u8/s8, cout = sum of chans) as clamp(rint(Float(q) * ratios[i])) (docs/int8-semantics.md "Other
+ * integer ops"). Returns 0 (nothing written) on bad arguments. */
+int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
+                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool);
 
 /* ---------------------------------------------------------------- fp32 convolution (NCHW) */
 
@@ -217,6 +236,31 @@ int qtop_fmatmul_query(const qtop_fmatmul_desc *d, int isa, int cap, char *why, 
 qtop_fmatmul *qtop_fmatmul_create(const qtop_fmatmul_desc *d, const float *weights, const float *bias, int isa);
 void qtop_fmatmul_run(qtop_fmatmul *m, const float *x, float *dst, const float *residual, qtop_pool *pool);
 void qtop_fmatmul_destroy(qtop_fmatmul *m);
+
+/* ---------------------------------------------------------------- fp32 transposed convolution (NCHW) */
+
+/* Paddle's conv2d_transpose: input pixel (iy, ix) adds x · W[ic][o][ky][kx] to output pixel
+ * (iy·stride_h - pad_t + ky·dil_h, ix·stride_w - pad_l + kx·dil_w) of channel g·(oc/groups) + o; taps falling
+ * outside [0, oh) × [0, ow) are dropped; y = act(Σ + bias). (f32_deconv.c) */
+typedef struct {
+    int n, ic, h, w;               /* input NCHW */
+    int oc, kh, kw;                /* weights [ic][oc/groups][kh][kw] */
+    int oh, ow;                    /* output extent (output_padding / output_size already applied by the caller) */
+    int stride_h, stride_w;
+    int pad_t, pad_l;
+    int dil_h, dil_w;
+    int groups;
+    int act;                       /* QTOP_ACT_NONE / RELU / RELU6 / HARD_SWISH */
+} qtop_fdeconv_desc;
+
+typedef struct qtop_fdeconv qtop_fdeconv;
+int qtop_fdeconv_query(const qtop_fdeconv_desc *d, int isa, int cap, char *why, size_t why_len);
+/* Packs the weights once. bias [oc] or NULL. Threads: `pool` at run time. */
+qtop_fdeconv *qtop_fdeconv_create(const qtop_fdeconv_desc *d, const float *weights, const float *bias, int isa);
+void qtop_fdeconv_run(const qtop_fdeconv *c, const float *src, float *dst, qtop_pool *pool);
+void qtop_fdeconv_destroy(qtop_fdeconv *c);
+/* "exact-cover" (kernel == stride, every output pixel one tap) or "scatter-accumulate". */
+const char *qtop_fdeconv_mode(const qtop_fdeconv *c);
 
 /* ---------------------------------------------------------------- fp32 pooling (NCHW) */
 
@@ -260,6 +304,36 @@ int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_
                          const float *bias, int64_t channels, qtop_pool *pool);
 /* softmax over each contiguous row of `cols`. */
 int qtop_f32_softmax_rows(int isa, const float *x, float *y, int64_t rows, int64_t cols, qtop_pool *pool);
+
+/* ---- fp32 batched matmul of two activations (f32_bmm.c) ----
+ * out[b] = alpha · op(X[xoff[b]]) · op(Y[yoff[b]]) for b in [0, batch), matrices row-major and contiguous; op(X) is
+ * [m][k] (X stored [k][m] when trans_x), op(Y) is [k][n] (Y stored [n][k] when trans_y); xoff / yoff are matrix
+ * indices (the caller lays batch broadcasting out as them; NULL = b). The ISA row's fp32 GEMM microkernel. */
+typedef struct {
+    int batch, m, k, n;
+    int trans_x, trans_y;
+    float alpha;                   /* 1: none (matmul_v2); legacy matmul's alpha otherwise */
+} qtop_fbmm_desc;
+int qtop_fbmm_query(const qtop_fbmm_desc *d, int isa, int cap, char *why, size_t why_len);
+/* 1, or 0 (nothing written) when the desc is invalid or `isa` has no fp32 GEMM here. */
+int qtop_fbmm_run(const qtop_fbmm_desc *d, int isa, const float *x, const float *y, float *out, const int64_t *xoff,
+                  const int64_t *yoff, qtop_pool *pool);
+/* transpose2 of 4-byte elements (f32_bmm_transpose.c): dst = src permuted, Paddle's / NumPy's `perm` (output dim i
+ * is input dim perm[i]); rank <= 8. 1, or 0 when perm or dims are invalid (nothing written). */
+int qtop_transpose_4b(const void *src, void *dst, int rank, const int64_t *dims, const int *perm, qtop_pool *pool);
+
+/* ---- int8 batched matmul of two fake-quantized activations (q8_bmm.c) ----
+ * Shapes, trans_x / trans_y and xoff / yoff as qtop_fbmm_desc (alpha 1). Both operands are f32 and are quantized
+ * inside as `quantize` would (s8, q = saturate(rint(v · (127 / range))), NaN → 0); out = Float(Σ qx·qy) ·
+ * ((x_range / 127) · (y_range / 127)), the int32 sum exact (k ≤ 65536): the same bits at every ISA. */
+typedef struct {
+    int batch, m, k, n;
+    int trans_x, trans_y;
+    float x_range, y_range;
+} qtop_qbmm_desc;
+int qtop_qbmm_query(const qtop_qbmm_desc *d, int isa, int cap, char *why, size_t why_len);
+int qtop_qbmm_run(const qtop_qbmm_desc *d, int isa, const float *x, const float *y, float *out, const int64_t *xoff,
+                  const int64_t *yoff, qtop_pool *pool);
 
 #ifdef __cplusplus
 }

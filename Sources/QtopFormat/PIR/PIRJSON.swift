@@ -8,13 +8,24 @@ import Foundation
 /// object and each keyed lookup (its keyed container is generic over the key type and builds a dictionary of the
 /// object's keys). Objects are decoded with one `nestedContainer` each and no `Decodable` type per level: 17% fewer
 /// instructions than a `Decodable` struct per level (callgrind, 2.9 MB program). `JSONSerialization` is slower still
-/// (its parse alone costs what this whole decode does). `PIRStripes` spreads the ops over cores.
+/// (its parse alone costs what this whole decode does). `PIRStripes` cuts large files into parts for several cores.
 enum PIRJSON {
-    /// Which ops of block 0 this decoder materialises: stripe `index` of `count` equal runs; the rest are skipped.
-    struct Stripe: Sendable {
-        let index: Int
-        let count: Int
-        static let key = CodingUserInfoKey(rawValue: "qtop.pir.stripe")!
+    /// The string that stands in for block 0's op list in the rest of a split file (see `PIRStripes`).
+    struct SplitMarker: Sendable {
+        let text: String
+        static let key = CodingUserInfoKey(rawValue: "qtop.pir.split-marker")!
+    }
+
+    /// A run of block 0's ops, cut out of a split file as its own JSON array.
+    struct OpList: Decodable {
+        var file: File
+        init(from d: Decoder) throws {
+            var u = try d.unkeyedContainer()
+            var ops: [Op] = []
+            ops.reserveCapacity(u.count ?? 0)
+            while !u.isAtEnd { ops.append(try Op(u.nestedContainer(keyedBy: Op.Key.self))) }
+            file = File(base_code: nil, program: Program(block: Block(ops: ops)))
+        }
     }
 
     struct File: Decodable {
@@ -32,34 +43,41 @@ enum PIRJSON {
     struct Program: Decodable {
         var block: Block?
         enum Key: String, CodingKey { case regions, blocks }
+        init(block: Block?) { self.block = block }
         init(from d: Decoder) throws {
             var regions = try d.container(keyedBy: Key.self).nestedUnkeyedContainer(forKey: .regions)
             guard !regions.isAtEnd else { block = nil; return }
             var blocks = try regions.nestedContainer(keyedBy: Key.self).nestedUnkeyedContainer(forKey: .blocks)
             guard !blocks.isAtEnd else { block = nil; return }
-            block = try Block(blocks.nestedContainer(keyedBy: Block.Key.self), stripe: d.userInfo[Stripe.key] as? Stripe)
+            block = try Block(blocks.nestedContainer(keyedBy: Block.Key.self), marker: d.userInfo[SplitMarker.key] as? SplitMarker)
         }
     }
 
     struct Block {
         var args: [Value] = []
-        /// The ops of this decoder's stripe, in file order.
         var ops: [Op] = []
+        /// True when the op list was the split marker (`PIRStripes`): the ops come from the other decoders.
+        var markerSeen = false
         enum Key: String, CodingKey { case args, ops }
 
-        init(_ c: KeyedDecodingContainer<Key>, stripe: Stripe?) throws {
+        init(ops: [Op]) { self.ops = ops }
+
+        init(_ c: KeyedDecodingContainer<Key>, marker: SplitMarker?) throws {
             if c.contains(.args) {
                 var u = try c.nestedUnkeyedContainer(forKey: .args)
                 while !u.isAtEnd { args.append(try Value(u.nestedContainer(keyedBy: Value.Key.self))) }
             }
             var u = try c.nestedUnkeyedContainer(forKey: .ops)
-            let n = u.count ?? 0
-            let s = stripe ?? Stripe(index: 0, count: 1)
-            let start = n / s.count * s.index + min(s.index, n % s.count)
-            let end = start + n / s.count + (s.index < n % s.count ? 1 : 0)
-            while !u.isAtEnd && u.currentIndex < start { _ = try u.decode(Skip.self) }
-            ops.reserveCapacity(end - start)
-            while !u.isAtEnd && u.currentIndex < end { ops.append(try Op(u.nestedContainer(keyedBy: Op.Key.self))) }
+            if let marker {
+                // Anything but exactly [marker] means the cut list was not this block's: the caller starts over.
+                guard u.count == 1, try u.decode(String.self) == marker.text else {
+                    throw DecodingError.dataCorruptedError(in: u, debugDescription: "split marker not in block 0")
+                }
+                markerSeen = true
+                return
+            }
+            ops.reserveCapacity(u.count ?? 0)
+            while !u.isAtEnd { ops.append(try Op(u.nestedContainer(keyedBy: Op.Key.self))) }
         }
     }
 

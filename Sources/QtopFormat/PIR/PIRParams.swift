@@ -11,13 +11,13 @@ extension PIRProgram {
 
 extension ParamsReader {
     /// The stored tensors of a PIR program's parameters, from `files.params`.
-    public static func load(pir program: PIRProgram, files: ModelFiles) throws -> [String: HostTensor] {
+    public static func load(pir program: PIRProgram, files: ModelFiles, prefetched: ParamsPrefetch? = nil) throws -> [String: HostTensor] {
         var seen = Set<String>()
         for p in program.parameters where !seen.insert(p.name).inserted {
             throw FormatError(file: files.program, "not a valid PIR program: parameter '\(p.name)' is declared twice")
         }
         let declared = program.storedParameters()
-        let tensors = try load(declared: declared, files: files)
+        let tensors = try load(declared: declared, files: files, prefetched: prefetched)
         // The params file's dtype wins (PTQ stores int8 where the program says float), but a float the program
         // declares cannot be read from bytes of another size.
         for d in declared {

@@ -193,6 +193,8 @@ public struct ConvTransposeSpec: OpSpec {
     public let nhwc: Bool
     public let outputPadding: [Int]
     public let outputSize: [Int]
+    /// The activation fuse-activation moved into the node ("none" unless it did).
+    public let activation: FusedActivation
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
         geometry = try WindowGeometry.read(&a, dilations: true)
@@ -200,6 +202,7 @@ public struct ConvTransposeSpec: OpSpec {
         nhwc = try a.string("data_format", default: "NCHW", oneOf: ["NCHW", "NHWC", "AnyLayout"]) == "NHWC"
         outputPadding = try a.ints("output_padding", default: [], counts: [0, 1, 2], min: 0)
         outputSize = try a.ints("output_size", default: [], counts: [0, 1, 2], min: 1)
+        activation = a.has("activation") ? try FusedActivation.read(&a) : FusedActivation(name: "none", params: [:])
         if !node.inputs("OutputSize").isEmpty { throw OpSpecError("\(node.type) '\(node.name)': an OutputSize tensor input is not supported") }
     }
 

@@ -78,7 +78,8 @@ public enum OpSpecs {
     static let families: [[any OpSpec.Type]] = [GraphIOSpecs.specs, ElementwiseSpecs.specs, ConvSpecs.specs, PoolSpecs.specs,
                                                 MatMulSpecs.specs, NormSpecs.specs, ShapeSpecs.specs, QuantSpecs.specs,
                                                 IntegerSpecs.specs, ShapeTensorSpecs.specs, DetectionSpecs.specs,
-                                                ReduceSpecs.specs, InterpSpecs.specs, MiscSpecs.specs, ChannelShuffleSpecs.specs]
+                                                ReduceSpecs.specs, InterpSpecs.specs, MiscSpecs.specs,
+                                                IntegerSESpecs.specs, IntegerBMMSpecs.specs, ChannelShuffleSpecs.specs]
 
     public static let byType: [String: any OpSpec.Type] = {
         var m: [String: any OpSpec.Type] = [:]

@@ -172,7 +172,8 @@ public enum PIRImport {
                 emit(op, op.name, inputs: ins, outputs: outs, attrs, layerPath)
                 return
             }
-            for (from, to) in m.renames { if let v = attrs[from] { attrs[from] = nil; attrs[to] = v } }
+            // In key order: a dictionary's own order changes from run to run, and the listing must not.
+            for (from, to) in m.renames.sorted(by: { $0.key < $1.key }) { if let v = attrs[from] { attrs[from] = nil; attrs[to] = v } }
             var ins: [Slot] = []
             for (i, id) in op.inputs.enumerated() {
                 let how: PIROpMapping.Operand = i < m.operands.count ? m.operands[i] : .slot("in\(i)")

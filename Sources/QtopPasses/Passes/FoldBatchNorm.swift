@@ -9,6 +9,7 @@ import QtopGraph
 ///   `activation` = "none". With m[c] = gamma[c] / sqrt(var[c] + eps): float filters are scaled (a new constant),
 ///   int8 filters keep their integers and `weight_scales[c]` is multiplied by m[c] (so it can be negative);
 ///   Bias = (b - mean) * m + beta.
+/// - `conv2d_transpose` (+ bias add) (+ batch_norm): folded into the node itself (FoldBatchNormConvTranspose.swift).
 /// - `matmul_v2`/`matmul`/`mul` with a constant 2-D weight + `elementwise_add` of a constant [N] bias → `fc`
 ///   (inputs `Input`, `W`, `Bias`; output `Out`; attrs `in_num_col_dims`, `activation_type` = "" (Paddle's), and the
 ///   weight's `weight_scales`/`weight_axis` when it is int8).
@@ -46,7 +47,7 @@ public enum FoldBatchNorm {
     public static func apply(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
         for n in g.nodes where !rw.claimed.contains(n.id) {
-            if convTypes.contains(n.type) { foldConv(n, &rw) } else if ["matmul_v2", "matmul", "mul"].contains(n.type) { foldFC(n, &rw) }
+            if convTypes.contains(n.type) { foldConv(n, &rw) } else if ConvTransposeSpec.opTypes.contains(n.type) { foldConvTranspose(n, &rw) } else if ["matmul_v2", "matmul", "mul"].contains(n.type) { foldFC(n, &rw) }
         }
         return (rw.finish(), rw.changes)
     }

@@ -6,13 +6,18 @@ import QtopGraph
 /// sigmoid, hard_sigmoid (`slope`, `offset`), swish (beta 1) / silu — the int8 epilogue computes them too — and
 /// SiLU written out as `elementwise_mul(x, sigmoid(x))` (YOLOv5 via X2Paddle) when x and the sigmoid have no other
 /// readers: it becomes activation swish. fp32 target only: leaky_relu (`alpha`) — parameters keep the activation
-/// op's own attribute names. conv nodes name the activation `activation`, fc nodes `activation_type` (Paddle's
+/// op's own attribute names. conv2d_transpose takes relu / relu6 / hard_swish and keeps its type. conv nodes name
+/// the activation `activation`, fc nodes `activation_type` (Paddle's
 /// name). `activation_provenance` keeps the activation op's own names.
 public enum FuseActivation {
     public static let name = "fuse-activation"
     public static let pass = Pass(name: name) { g, o in apply(g, target: o.target) }
 
     static let hosts: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d", "fc"]
+    /// conv2d_transpose keeps its type and takes relu / relu6 / hard_swish (its fp32 epilogue's; the sigmoid family
+    /// runs faster as its own vectorised op than applied after the deconv).
+    static let deconvHosts = Set(ConvTransposeSpec.opTypes)
+    static let deconvActivations: Set<String> = ["relu", "relu6", "hard_swish"]
     static let sigmoidFamily: Set<String> = ["sigmoid", "hard_sigmoid", "swish"]
 
     /// (activation name, extra attributes) for a fusable activation op, or nil.
@@ -83,13 +88,14 @@ public enum FuseActivation {
                 continue
             }
             guard let (kind, extra) = activation(act, target: target), let x = act.input("X"), let out = act.output("Out"),
-                  let host = rw.producer(x, before: act), hosts.contains(host.type), !rw.claimed.contains(host.id),
-                  !hasActivation(host), rw.onlyConsumer(x, of: host, is: act) else { continue }
+                  let host = rw.producer(x, before: act),
+                  hosts.contains(host.type) || (deconvHosts.contains(host.type) && deconvActivations.contains(kind)),
+                  !rw.claimed.contains(host.id), !hasActivation(host), rw.onlyConsumer(x, of: host, is: act) else { continue }
             // fc's float kernel has no sigmoid-family epilogue: those stay separate ops after an fc.
             if host.type == "fc" && sigmoidFamily.contains(kind) { continue }
             let outSlot = host.type == "fc" ? "Out" : "Output"
             guard host.output(outSlot) == x else { continue }
-            var fused = host.type == "fc" ? host : FuseResidualAdd.asFused(host)
+            var fused = host.type == "fc" || deconvHosts.contains(host.type) ? host : FuseResidualAdd.asFused(host)
             var attrs = fused.attrs
             // Paddle's fc names its activation attribute `activation_type`; our conv nodes use `activation`.
             attrs[host.type == "fc" ? "activation_type" : "activation"] = .string(kind)

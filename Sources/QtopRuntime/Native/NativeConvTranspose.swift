@@ -2,77 +2,39 @@ import CQtopKernels
 import QtopFormat
 import QtopGraph
 
-// conv2d_transpose (f32 NCHW) as GEMM + col2im on the native fp32 GEMM: per image and group,
-// col[HW][ocg·kh·kw] = Xᵀ[HW][icg] × W_g[icg][ocg·kh·kw] (the filter slice of the group, packed once), then every
-// col entry is added to its output pixel. The ISA is the GEMM's.
+// conv2d_transpose (f32 NCHW) on the C driver of f32_deconv.c: the fp32 GEMM microkernel of the ISA row per input
+// row, scattered into the output in C (exact-cover or scatter-accumulate, see the C file), bias and the fused
+// activation (relu / relu6 / hard_swish in the epilogue; sigmoid family applied after) included.
 
 final class NativeConvTransposeKernel: Kernel {
-    let gemms: [OpaquePointer]
-    let n: Int, c: Int, h: Int, w: Int, oc: Int, oh: Int, ow: Int, groups: Int, kh: Int, kw: Int
-    let strides: (Int, Int), dil: (Int, Int), padT: Int, padL: Int
-    let bias: [Float]?
-    private var xt: [Float], col: [Float]
+    let handle: OpaquePointer
+    let inShape: [Int], outShape: [Int]
+    /// An activation the fp32 epilogue lacks (sigmoid family), applied to the output after the deconv.
+    let post: (act: Int32, slope: Float, offset: Float)?
 
-    init(gemms: [OpaquePointer], n: Int, c: Int, h: Int, w: Int, oc: Int, oh: Int, ow: Int, groups: Int, kh: Int, kw: Int,
-         strides: (Int, Int), dil: (Int, Int), padT: Int, padL: Int, bias: [Float]?) {
-        self.gemms = gemms
-        (self.n, self.c, self.h, self.w, self.oc, self.oh, self.ow) = (n, c, h, w, oc, oh, ow)
-        (self.groups, self.kh, self.kw, self.strides, self.dil, self.padT, self.padL) = (groups, kh, kw, strides, dil, padT, padL)
-        self.bias = bias
-        xt = [Float](repeating: 0, count: h * w * (c / groups))
-        col = [Float](repeating: 0, count: h * w * (oc / groups) * kh * kw)
+    init(handle: OpaquePointer, inShape: [Int], outShape: [Int], post: (act: Int32, slope: Float, offset: Float)?) {
+        self.handle = handle
+        self.inShape = inShape
+        self.outShape = outShape
+        self.post = post
     }
 
-    deinit { for g in gemms { qtop_fmatmul_destroy(g) } }
+    deinit { qtop_fdeconv_destroy(handle) }
 
     func run(_ io: KernelIO) throws {
         let x = try io.input("Input"), y = try io.output("Output")
-        guard x.shape == [n, c, h, w], y.shape == [n, oc, oh, ow] else {
-            throw KernelError("conv2d_transpose planned for [\(n),\(c),\(h),\(w)], got \(x.shape)")
+        guard x.shape == inShape, y.shape == outShape else {
+            throw KernelError("conv2d_transpose planned for \(inShape) → \(outShape), got \(x.shape) → \(y.shape)")
         }
-        let icg = c / groups, ocg = oc / groups, kk = kh * kw, hw = h * w, cols = ocg * kk
         let pool = nativePoolHandle(io.threads)
-        let yp = y.f32
-        for ni in 0..<n {
-            for g in 0..<groups {
-                let xg = x.f32 + (ni * c + g * icg) * hw
-                xt.withUnsafeMutableBufferPointer { t in
-                    for ic in 0..<icg { for p in 0..<hw { t[p * icg + ic] = xg[ic * hw + p] } }
-                }
-                xt.withUnsafeBufferPointer { t in
-                    col.withUnsafeMutableBufferPointer { cb in qtop_fmatmul_run(gemms[g], t.baseAddress, cb.baseAddress, nil, pool) }
-                }
-                col.withUnsafeBufferPointer { cb in
-                    let colp = cb.baseAddress!
-                    let (sh, sw) = strides, (dh, dw) = dil
-                    let (h, w, oh, ow, kh, kw, padT, padL, bias) = (h, w, oh, ow, kh, kw, padT, padL, bias)
-                    // each output channel is written by one task: no two tasks touch the same pixel
-                    parallelChunks(io.threads, ocg, grain: 1) { range in
-                        for o in range {
-                            let dst = yp + (ni * oc + g * ocg + o) * oh * ow
-                            let b = bias?[g * ocg + o] ?? 0
-                            for i in 0..<(oh * ow) { dst[i] = b }
-                            for iy in 0..<h {
-                                for ix in 0..<w {
-                                    let src = colp + (iy * w + ix) * cols + o * kk
-                                    for ky in 0..<kh {
-                                        let oy = iy * sh - padT + ky * dh
-                                        if oy < 0 || oy >= oh { continue }
-                                        let row = dst + oy * ow
-                                        for kx in 0..<kw {
-                                            let ox = ix * sw - padL + kx * dw
-                                            if ox >= 0 && ox < ow { row[ox] += src[ky * kw + kx] }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        qtop_fdeconv_run(handle, x.f32, y.f32, pool)
+        if let p = post { qtop_act_apply_f32(y.f32, Int64(y.count), p.act, p.slope, p.offset, pool) }
     }
 }
+
+/// qtop_fdeconv_run reads the packed weights only; its tile and B panel are per calling thread (qtop__tls_scratch),
+/// so streams share one kernel (one packed filter).
+extension NativeConvTransposeKernel: StreamSharedKernel {}
 
 func makeConvTranspose(_ ctx: KernelBuildContext, isa: ISALevel) throws -> KernelBuild {
     if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
@@ -85,28 +47,37 @@ func makeConvTranspose(_ ctx: KernelBuildContext, isa: ISALevel) throws -> Kerne
     let groups = spec.groups
     guard wc == xs[1], wc % groups == 0 else { return .rejected("Filter \(f.shape) does not match \(xs[1]) channels, groups \(groups)") }
     let r = try spec.resolve(inH: xs[2], inW: xs[3], kH: kh, kW: kw)
+    let oc = ocg * groups
+    let outShape = [xs[0], oc, r.out.0, r.out.1]
+    let os = ctx.outputShape("Output")
+    if os.allSatisfy({ $0 > 0 }), !os.isEmpty, os != outShape { return .rejected("Output shape \(os) ≠ computed \(outShape)") }
     var bias: [Float]?
     if ctx.node.input("Bias") != nil {
-        guard let b = ctx.constant("Bias"), b.count == ocg * groups else { return .rejected("Bias must be a constant of \(ocg * groups) values") }
+        guard let b = ctx.constant("Bias"), b.dtype == .f32, b.count == oc else { return .rejected("Bias must be an f32 constant of \(oc) values") }
         bias = b.floatValues()
     }
-    let icg = wc / groups
-    var d = qtop_fmatmul_desc()
-    d.m = Int32(xs[2] * xs[3]); d.k = Int32(icg); d.n = Int32(ocg * kh * kw); d.act = ci(QTOP_ACT_NONE)
+    var act = QTOP_ACT_NONE
+    var post: (act: Int32, slope: Float, offset: Float)?
+    if let v = NativeAttr.activation(spec.activation) { act = v }
+    else if let p = NativeAttr.postActivation(spec.activation) { post = p }
+    else { return .rejected(NativeAttr.unsupported(spec.activation)) }
+    let ints = [xs[0], xs[1], xs[2], xs[3], oc, kh, kw, r.out.0, r.out.1, spec.geometry.strides.0, spec.geometry.strides.1,
+                r.pads[0], r.pads[2], r.dil.0, r.dil.1, groups]
+    guard ints.allSatisfy({ $0 >= Int(Int32.min) && $0 <= Int(Int32.max) }) else { return .rejected("extents exceed 32 bits") }
+    var d = qtop_fdeconv_desc()
+    d.n = Int32(xs[0]); d.ic = Int32(xs[1]); d.h = Int32(xs[2]); d.w = Int32(xs[3])
+    d.oc = Int32(oc); d.kh = Int32(kh); d.kw = Int32(kw); d.oh = Int32(r.out.0); d.ow = Int32(r.out.1)
+    d.stride_h = Int32(spec.geometry.strides.0); d.stride_w = Int32(spec.geometry.strides.1)
+    d.pad_t = Int32(r.pads[0]); d.pad_l = Int32(r.pads[2]); d.dil_h = Int32(r.dil.0); d.dil_w = Int32(r.dil.1)
+    d.groups = Int32(groups); d.act = ci(act)
     var why = [CChar](repeating: 0, count: 256)
-    if qtop_fmatmul_query(&d, isa.cValue, ctx.isaCap.cValue, &why, why.count) == 0 { return .rejected(whyString(why)) }
-    var gemms: [OpaquePointer] = []
+    if qtop_fdeconv_query(&d, isa.cValue, ctx.isaCap.cValue, &why, why.count) == 0 { return .rejected(whyString(why)) }
     let wp = UnsafePointer(f.pointer(as: Float.self))
-    for g in 0..<groups {
-        guard let h = qtop_fmatmul_create(&d, wp + g * icg * ocg * kh * kw, nil, isa.cValue) else {
-            for h in gemms { qtop_fmatmul_destroy(h) }
-            return .rejected("\(isa.rawValue): kernel creation failed")
-        }
-        gemms.append(h)
-    }
-    return .ready(NativeConvTransposeKernel(gemms: gemms, n: xs[0], c: xs[1], h: xs[2], w: xs[3], oc: ocg * groups,
-                                            oh: r.out.0, ow: r.out.1, groups: groups, kh: kh, kw: kw,
-                                            strides: spec.geometry.strides, dil: r.dil, padT: r.pads[0], padL: r.pads[2], bias: bias))
+    let h: OpaquePointer?
+    if let bias { h = bias.withUnsafeBufferPointer { qtop_fdeconv_create(&d, wp, $0.baseAddress, isa.cValue) } }
+    else { h = qtop_fdeconv_create(&d, wp, nil, isa.cValue) }
+    guard let h else { return .rejected("\(isa.rawValue): kernel creation failed") }
+    return .ready(NativeConvTransposeKernel(handle: h, inShape: xs, outShape: outShape, post: post))
 }
 
 func registerNativeConvTransposeKernels(_ r: KernelRegistry) {

@@ -141,6 +141,7 @@ func validTaps(_ o: Int, stride: Int, pad: Int, dilation: Int, kernel: Int, size
 /// conv2d_transpose (NCHW or NHWC): every input pixel scatters x · W[ic, oc, ky, kx] to output
 /// (iy·sh - pad_t + ky·dh, ix·sw - pad_l + kx·dw). Computed per output element as Paddle's GEMM + col2im orders it:
 /// for each tap (ky, kx) that maps an input pixel onto it, Σ_ic x·w, the taps added in (ky, kx) order.
+/// Then `+ bias[oc]`, then the fused activation (spec.activation, "none" unless fuse-activation set it).
 func conv2dTranspose(x: Tensor, w: Tensor, out: Tensor, spec: ConvTransposeSpec, bias: Tensor?, filterValues: [Float]? = nil) throws {
     try requireF32(x, "conv2d_transpose Input")
     try requireF32(out, "conv2d_transpose Output")
@@ -159,6 +160,7 @@ func conv2dTranspose(x: Tensor, w: Tensor, out: Tensor, spec: ConvTransposeSpec,
     let wf = filterValues.flatMap { $0.count == w.count ? $0 : nil } ?? floatArray(w)
     let b = bias.map(floatArray)
     if let b, b.count != oc { throw KernelError("conv2d_transpose: Bias has \(b.count) values for \(oc) channels") }
+    let act = spec.activation.name == "none" ? nil : try fusedActivation(spec.activation)
     let (sh, sw) = spec.geometry.strides
     let (dh, dw) = r.dil
     let padT = r.pads[0], padL = r.pads[2]
@@ -194,6 +196,7 @@ func conv2dTranspose(x: Tensor, w: Tensor, out: Tensor, spec: ConvTransposeSpec,
                         }
                     }
                     if let b { acc += b[o] }
+                    if let act { acc = act(acc) }
                     yp[ni * ysN + o * ysC + y * ysH + xo * ysW] = acc
                 }
             }

@@ -39,6 +39,8 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceQuantKernels(r)
     registerReferenceFakeQuantizeKernel(r)
     registerIntegerOracleKernels(r)
+    registerSEBoundaryReferenceKernels(r)
+    registerIntegerOracleBMMKernel(r)
 }
 
 // MARK: - Tensor access

@@ -56,7 +56,7 @@ extension LowerInt8 {
         case "relu": return .infinity
         case "relu6": return (try? p.spec(UnarySpec.self))?.param("threshold")
         case "sigmoid", "hard_sigmoid", "softmax": return 1
-        case "fused_conv2d", "fc", "qconv2d", "qmatmul": return activationBound(fusedActivation(p))
+        case "fused_conv2d", "fc", "qconv2d", "qmatmul", "conv2d_transpose": return activationBound(fusedActivation(p))
         case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
              "concat", "split", "squeeze2", "unsqueeze2", "dropout":
             let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))

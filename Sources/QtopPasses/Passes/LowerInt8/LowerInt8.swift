@@ -25,6 +25,9 @@ import QtopGraph
 ///   `out_dtype`), `qrelu` (`in_scale`, `out_scale`, `out_dtype` "u8"),
 ///   `qconcat` (`axis` = 3, `in_scales`, `out_scale`, `out_dtype`); flatten/reshape keep their type and
 ///   read/write the integer tensor (H = W = 1), without the XShape output.
+/// - After lowering, SE blocks on an f32 NHWC conv output become `global_avg_pool_nhwc` / `scale_channels_nhwc`
+///   (LowerSEBlocks.swift), and a quantized channel concat of nearest-upsampled float tensors becomes per-source
+///   quantization + `qnearest_interp` + `qconcat` (LowerQuantizedConcat.swift); specs in Ops/IntegerSE.swift.
 /// 2-D tensors (matmul operands) have no layout: NHWC and NCHW coincide.
 ///
 /// Precision choice — exactness first: a value is produced as u8/s8 only when, in the loaded graph, every
@@ -77,10 +80,14 @@ public enum LowerInt8 {
                 l.lowerConvOrMatMul(n)
             } else if let o = n.output("Out"), l.plan.intRange[o] != nil, isTransparent(n, l.rw) {
                 l.lowerTransparent(n, out: o)
+            } else if let (fx, fy, m) = actMatMulOperands(n, l) {
+                l.lowerActMatMul(n, x: fx, y: fy, spec: m)
             } else {
                 l.runInFloatIfNotLowered(n, g)
             }
         }
-        return (l.rw.finish(), l.rw.changes)
+        let (se, seChanges) = lowerSEBlocks(l.rw.finish())
+        let (cat, catChanges) = lowerQuantizedConcats(se)
+        return (cat, l.rw.changes + seChanges + catChanges)
     }
 }

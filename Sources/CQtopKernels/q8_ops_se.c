@@ -1,0 +1,166 @@
+/* f32 NHWC boundaries of an int8 graph: what an SE block (global average pool → two small convs → channel scale)
+ * and its RSE shortcut (x + x * s) need when the tensor they read is an f32 NHWC conv output. Without these the
+ * graph would reorder that tensor to NCHW, pool it, multiply and add in NCHW, and quantize it back to NHWC.
+ * Drivers and the generic (scalar reference) rows; each ISA's rows are bit-exact with these: every lane does the
+ * same separately rounded Float operations in the same order (no contraction). */
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+#include "isa_config.h"
+#include <string.h>
+
+static void sum_row_generic(float *acc, const float *p, int C) {
+    for (int ch = 0; ch < C; ch++) acc[ch] += p[ch];
+}
+
+static inline float se_y(float v, const float *s, int ch, int residual) {
+    if (!s) return v;
+    float y = v * s[ch];
+    return residual ? v + y : y;
+}
+
+static void to_nchw_row_generic(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw) {
+    for (int x = 0; x < W; x++)
+        for (int ch = 0; ch < C; ch++) dst[ch * hw + x] = se_y(src[(int64_t)x * C + ch], s, ch, residual);
+}
+
+static void quant_row_generic(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv) {
+    for (int64_t i = 0; i < (int64_t)W * C; i++) {
+        float y = se_y(src[i], s, (int)(i % C), residual);
+        if (is_signed) ((int8_t *)dst)[i] = (int8_t)requant(y, inv, -128.0f, 127.0f);
+        else ((uint8_t *)dst)[i] = (uint8_t)requant(y, inv, 0.0f, QTOP_U8_MAX);
+    }
+}
+
+const qtop_f32_nhwc_rows qtop__f32_nhwc_generic = { sum_row_generic, to_nchw_row_generic, quant_row_generic };
+
+/* The rows of `isa` when the build has them and the CPU runs them, else the generic rows. */
+static const qtop_f32_nhwc_rows *rows_for(int isa) {
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    if (!cfg || !cfg->f32_nhwc || !((qtop_cpu_isa_mask() >> isa) & 1)) return &qtop__f32_nhwc_generic;
+    return cfg->f32_nhwc;
+}
+
+/* ------------------------------------------------------------------ global average pool: one task per 64 channels */
+
+#define GAP_CB 64
+
+typedef struct { const float *src; float *dst; int n, hw, c, cblocks; const qtop_f32_nhwc_rows *rows; } gap_ctx;
+
+static void gap_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const gap_ctx *g = vctx;
+    int n = (int)(task / g->cblocks), c0 = (int)(task % g->cblocks) * GAP_CB;
+    int cb = g->c - c0 < GAP_CB ? g->c - c0 : GAP_CB;
+    float acc[GAP_CB];
+    for (int i = 0; i < cb; i++) acc[i] = 0.0f;
+    const float *base = g->src + (int64_t)n * g->hw * g->c + c0;
+    for (int p = 0; p < g->hw; p++) g->rows->sum_row(acc, base + (int64_t)p * g->c, cb);
+    float cnt = (float)g->hw;
+    for (int i = 0; i < cb; i++) g->dst[(int64_t)n * g->c + c0 + i] = acc[i] / cnt;
+}
+
+void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int isa, qtop_pool *pool) {
+    if (n <= 0 || hw <= 0 || c <= 0) return;
+    gap_ctx g = { src, dst, n, hw, c, (c + GAP_CB - 1) / GAP_CB, rows_for(isa) };
+    qtop_parallel_for(pool, (int64_t)n * g.cblocks, gap_task, &g);
+}
+
+/* ------------------------------------------------------------------ channel scale: one task per (n, image row) */
+
+typedef struct { const float *src, *s; void *dst; int residual, dt, n, c, h, w; float inv; const qtop_f32_nhwc_rows *rows; } scale_ctx;
+
+static void scale_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const scale_ctx *r = vctx;
+    int n = (int)(task / r->h), y = (int)(task % r->h);
+    const int64_t hw = (int64_t)r->h * r->w;
+    const float *src = r->src + (((int64_t)n * r->h + y) * r->w) * r->c;
+    const float *s = r->s ? r->s + (int64_t)n * r->c : NULL;
+    if (r->dt == QTOP_DT_F32) {
+        float *o = (float *)r->dst + (int64_t)n * r->c * hw + (int64_t)y * r->w;
+        r->rows->to_nchw_row(src, r->w, r->c, s, r->residual, o, hw);
+    } else {
+        uint8_t *o = (uint8_t *)r->dst + (((int64_t)n * r->h + y) * r->w) * r->c;
+        r->rows->quant_row(src, r->w, r->c, s, r->residual, o, r->dt == QTOP_DT_S8, r->inv);
+    }
+}
+
+void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
+                         int n, int c, int h, int w, int isa, qtop_pool *pool) {
+    if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return;
+    if (dst_dt != QTOP_DT_F32 && dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8) return;
+    scale_ctx r = { src, s, dst, residual && s, dst_dt, n, c, h, w, dst_dt == QTOP_DT_F32 ? 1.0f : 127.0f / range, rows_for(isa) };
+    qtop_parallel_for(pool, (int64_t)n * h, scale_task, &r);
+}
+
+/* ------------------------------------------------------------------ int8 nearest interp (NHWC): row copies */
+
+typedef struct { const uint8_t *src; uint8_t *dst; int n, ih, iw, c, oh, ow; const int *rows, *cols; } near_ctx;
+
+static void near_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const near_ctx *r = vctx;
+    int n = (int)(task / r->oh), oy = (int)(task % r->oh);
+    const size_t C = (size_t)r->c;
+    const uint8_t *srow = r->src + ((int64_t)n * r->ih + r->rows[oy]) * r->iw * (int64_t)C;
+    uint8_t *o = r->dst + ((int64_t)n * r->oh + oy) * r->ow * (int64_t)C;
+    for (int ox = 0; ox < r->ow; ox++) memcpy(o + (size_t)ox * C, srow + (size_t)r->cols[ox] * C, C);
+}
+
+int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int c, int oh, int ow, const int *rows,
+                         const int *cols, qtop_pool *pool) {
+    if (n <= 0 || ih <= 0 || iw <= 0 || c <= 0 || oh <= 0 || ow <= 0) return 0;
+    for (int i = 0; i < oh; i++) if (rows[i] < 0 || rows[i] >= ih) return 0;
+    for (int i = 0; i < ow; i++) if (cols[i] < 0 || cols[i] >= iw) return 0;
+    near_ctx r = { src, dst, n, ih, iw, c, oh, ow, rows, cols };
+    qtop_parallel_for(pool, (int64_t)n * oh, near_task, &r);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ int8 channel concat (NHWC): one task per 64 rows */
+
+#define CAT_ROWS 64
+
+typedef struct { const void *const *srcs; const int *dts, *chans; const float *ratios; int k; void *dst; int dst_dt, cout; int64_t rows; } cat_ctx;
+
+static void cat_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const cat_ctx *r = vctx;
+    int64_t r0 = task * CAT_ROWS, r1 = r0 + CAT_ROWS < r->rows ? r0 + CAT_ROWS : r->rows;
+    const int out_s8 = r->dst_dt == QTOP_DT_S8;
+    const float lo = out_s8 ? -128.0f : 0.0f, hi = out_s8 ? 127.0f : QTOP_U8_MAX;
+    uint8_t *dst = r->dst;
+    int off = 0;
+    for (int i = 0; i < r->k; i++) {
+        const int ct = r->chans[i], in_s8 = r->dts[i] == QTOP_DT_S8;
+        const uint8_t *src = r->srcs[i];
+        const float ratio = r->ratios[i];
+        /* ratio 1 into the same type is the identity (an s8 value is in range; a u8 one is <= 127 only when Paddle's
+         * grid produced it, so u8 still goes through the clamp below) */
+        const int copy = ratio == 1.0f && in_s8 && out_s8;
+        for (int64_t row = r0; row < r1; row++) {
+            const uint8_t *s = src + row * ct;
+            uint8_t *o = dst + row * r->cout + off;
+            if (copy) { memcpy(o, s, (size_t)ct); continue; }
+            for (int ch = 0; ch < ct; ch++) {
+                float q = in_s8 ? (float)(int8_t)s[ch] : (float)s[ch];
+                o[ch] = (uint8_t)requant(q, ratio, lo, hi);
+            }
+        }
+        off += ct;
+    }
+}
+
+int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
+                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool) {
+    if (k <= 0 || rows <= 0 || (dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8)) return 0;
+    int sum = 0;
+    for (int i = 0; i < k; i++) {
+        if (chans[i] <= 0 || (src_dts[i] != QTOP_DT_U8 && src_dts[i] != QTOP_DT_S8) || !(ratios[i] == ratios[i])) return 0;
+        sum += chans[i];
+    }
+    if (sum != cout) return 0;
+    cat_ctx r = { srcs, src_dts, chans, ratios, k, dst, dst_dt, cout, rows };
+    qtop_parallel_for(pool, (rows + CAT_ROWS - 1) / CAT_ROWS, cat_task, &r);
+    return 1;
+}
