@@ -35,6 +35,12 @@
 #define XMODE_MIN_OC 32
 #endif
 
+/* Direct 1×1 convs copy each task's column band of the input into [K][NR] panels when the ISA's kernel asks for it
+ * (pack_b) and enough output channels reuse the copy (oc ≥ 64: copy ≤ 1/16 of the FMA work). */
+#ifndef PANEL_PACK_MIN_OC
+#define PANEL_PACK_MIN_OC 64
+#endif
+
 /* generic: 4 × 16 */
 #define MRG 4
 #define NRG 16
@@ -247,6 +253,7 @@ typedef struct {
     float *col;
     int krows;                 /* rows per fill task */
     int private_pack;          /* each task builds its own im2col column band (tiles span all rows) */
+    int panel_pack;            /* each task copies its column band of B (ldb stride) into [strip][K][NR] panels */
 } gjob;
 
 /* im2col rows [k0, k1), output pixels [p0, p1) → out[k - k0][p - p0] (row stride ldo). */
@@ -317,12 +324,34 @@ static void gemm_task(void *vctx, int64_t task, int thread) {
         B = bp;
         boff = c0;
     }
+    float *pp = NULL;
+    if (j->panel_pack) {
+        int strips = (c1 - c0 + NR - 1) / NR;
+        pp = qtop__tls_scratch(sizeof(float) * (size_t)j->K * strips * NR);
+        if (!pp) return;
+        for (int s = 0; s < strips; s++) {
+            int n = c1 - c0 - s * NR < NR ? c1 - c0 - s * NR : NR;
+            float *o = pp + (int64_t)s * j->K * NR;
+            const float *src = j->B + c0 + s * NR;
+            if (n == NR)
+                for (int k = 0; k < j->K; k++, o += NR, src += j->ldb)
+                    for (int i = 0; i < NR; i++) o[i] = src[i];
+            else
+                for (int k = 0; k < j->K; k++, o += NR, src += j->ldb) {
+                    int i = 0;
+                    for (; i < n; i++) o[i] = src[i];
+                    for (; i < NR; i++) o[i] = 0.0f;
+                }
+        }
+        ldb = NR;
+    }
     for (int k0 = 0; k0 < j->K; k0 += KC) {
         int kc = j->K - k0 < KC ? j->K - k0 : KC;
         int last = k0 + kc >= j->K;
         for (int col = c0; col < c1; col += NR) {
             int nr = c1 - col < NR ? c1 - col : NR;
-            const float *bp = B + (int64_t)k0 * ldb + (col - boff);
+            const float *bp = pp ? pp + (int64_t)((col - c0) / NR) * j->K * NR + (int64_t)k0 * NR
+                                 : B + (int64_t)k0 * ldb + (col - boff);
             for (int i = i0; i < i1; i += MR) {
                 int mr = i1 - i < MR ? i1 - i : MR;
                 const float *ap = j->A + (int64_t)(i / MR) * j->K * MR + (int64_t)k0 * MR;
@@ -503,7 +532,17 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             /* 1×1 stride 1: B is the input itself, never copied. Packing column bands for K ≥ 128 on large planes
              * cost as much as it saved and more when oc is small (one copy of the input per oc/MR row panels):
              * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
-            if (c->direct) { j.B = img; j.ldb = hw; }
+            if (c->direct) {
+                j.B = img; j.ldb = hw;
+                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC) {
+                    j.panel_pack = 1;
+                    j.ntile = c->kern->nr * 4;
+                    j.mtile = j.rows;
+                    j.mtiles = 1;
+                    qtop_parallel_for(pool, (j.cols + j.ntile - 1) / j.ntile, gemm_task, &j);
+                    continue;
+                }
+            }
             else if (!c->xmode && ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
