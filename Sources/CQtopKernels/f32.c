@@ -27,18 +27,24 @@
 #ifndef XMODE_MAX_HW
 #define XMODE_MAX_HW 64
 #endif
-/* xmode only when K and oc amortise its transposed scalar epilogue and the per-call pixel packing */
+/* xmode only for kernels that lose on strided B (pack_b; the AVX-512 8x32 does not: 960>160 @7×7 43 → 41,
+ * 120>488 @40 px 47 → 36 GMAC/s with it) and when K and oc amortise its transposed scalar epilogue and the per-call
+ * pixel packing (AVX2 120>488 @40 px: 41 → 34.5 GMAC/s at K = 120) */
 #ifndef XMODE_MIN_K
-#define XMODE_MIN_K 64
+#define XMODE_MIN_K 256
 #endif
 #ifndef XMODE_MIN_OC
 #define XMODE_MIN_OC 32
 #endif
 
 /* Direct 1×1 convs copy each task's column band of the input into [K][NR] panels when the ISA's kernel asks for it
- * (pack_b) and enough output channels reuse the copy (oc ≥ 64: copy ≤ 1/16 of the FMA work). */
+ * (pack_b), enough output channels reuse the copy (oc ≥ 64: copy ≤ 1/16 of the FMA work) and K is long enough for
+ * the strided panel to leave L1 (AVX2 32>192 @28×28: 47.0 → 46 GMAC/s with the copy, so not below K = 64). */
 #ifndef PANEL_PACK_MIN_OC
 #define PANEL_PACK_MIN_OC 64
+#endif
+#ifndef PANEL_PACK_MIN_K
+#define PANEL_PACK_MIN_K 64
 #endif
 
 /* generic: 4 × 16 */
@@ -180,7 +186,7 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
         return c;
     }
     int64_t ohw = (int64_t)c->oh * c->ow;
-    if (ohw <= XMODE_MAX_HW && c->K >= XMODE_MIN_K && c->ocg >= XMODE_MIN_OC) {
+    if (c->kern->pack_b && ohw <= XMODE_MAX_HW && c->K >= XMODE_MIN_K && c->ocg >= XMODE_MIN_OC) {
         int NR = c->kern->nr, strips = (c->ocg + NR - 1) / NR;
         c->xmode = 1;
         c->xgroup = (int64_t)strips * c->K * NR;
@@ -534,7 +540,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
              * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
             if (c->direct) {
                 j.B = img; j.ldb = hw;
-                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC) {
+                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC && c->K >= PANEL_PACK_MIN_K) {
                     j.panel_pack = 1;
                     j.ntile = c->kern->nr * 4;
                     j.mtile = j.rows;
