@@ -9,6 +9,9 @@
 #ifndef KC
 #define KC 512
 #endif
+#ifndef TMODE_ENABLE
+#define TMODE_ENABLE 1
+#endif
 #ifndef TMODE_MAX_HW
 #define TMODE_MAX_HW 64
 #endif
@@ -16,6 +19,32 @@
  * 4-column strip and stream an unpacked im2col band per row panel. */
 #ifndef TMODE_MAX_HW_KXK
 #define TMODE_MAX_HW_KXK 196
+#endif
+/* Pixel-major GEMM ("xmode") up to this many output pixels: T[pixel][oc] = im2col^T · W^T with the weights as the
+ * packed vector operand (contiguous [K][NR] panels, L1-resident across pixel panels) and the pixels as the small
+ * broadcast operand, packed per call. A plane of a few dozen pixels then wastes no vector lanes and the activation
+ * matrix is never read at a plane-sized stride (AVX2 6x16, r50 3x3 512 on a 7×7 plane: 10-26 → 31-36 GMAC/s on one core). */
+#ifndef XMODE_MAX_HW
+#define XMODE_MAX_HW 64
+#endif
+/* xmode only for kernels that lose on strided B (pack_b; the AVX-512 8x32 does not: 960>160 @7×7 43 → 41,
+ * 120>488 @40 px 47 → 36 GMAC/s with it) and when K and oc amortise its transposed scalar epilogue and the per-call
+ * pixel packing (AVX2 120>488 @40 px: 41 → 34.5 GMAC/s at K = 120) */
+#ifndef XMODE_MIN_K
+#define XMODE_MIN_K 256
+#endif
+#ifndef XMODE_MIN_OC
+#define XMODE_MIN_OC 32
+#endif
+
+/* Direct 1×1 convs copy each task's column band of the input into [K][NR] panels when the ISA's kernel asks for it
+ * (pack_b), enough output channels reuse the copy (oc ≥ 64: copy ≤ 1/16 of the FMA work) and K is long enough for
+ * the strided panel to leave L1 (AVX2 32>192 @28×28: 47.0 → 46 GMAC/s with the copy, so not below K = 64). */
+#ifndef PANEL_PACK_MIN_OC
+#define PANEL_PACK_MIN_OC 64
+#endif
+#ifndef PANEL_PACK_MIN_K
+#define PANEL_PACK_MIN_K 64
 #endif
 
 /* generic: 4 × 16 */
@@ -117,6 +146,9 @@ struct qtop_fconv {
     int direct;        /* 1×1, stride 1, no padding: B is the input plane matrix itself */
     int tmode;         /* small plane (AVX-512): channel-vector kernel over wpack [ocg/64][K][64] instead of apack */
     float *wpack;
+    int xmode;         /* small plane: pixel-major GEMM over xpack [ceil(ocg/NR)][K][NR] per group */
+    float *xpack;
+    int64_t xgroup;    /* floats per group in xpack */
     qtop_fdw *fdw;     /* depthwise: f32_dw.c */
 };
 
@@ -143,7 +175,7 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
     }
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
                 !d->pad_b && !d->pad_r;
-    if (c->cfg->f32_t7x64 && d->groups == 1 && c->ocg % 64 == 0 &&
+    if (TMODE_ENABLE && c->cfg->f32_t7x64 && d->groups == 1 && c->ocg % 64 == 0 &&
         (int64_t)c->oh * c->ow <= (d->kh * d->kw > 1 ? TMODE_MAX_HW_KXK : TMODE_MAX_HW)) {
         c->tmode = 1;
         c->wpack = malloc(sizeof(float) * (size_t)c->ocg * c->K);
@@ -151,6 +183,23 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
             for (int k = 0; k < c->K; k++)
                 for (int o = 0; o < 64; o++)
                     c->wpack[((int64_t)p * c->K + k) * 64 + o] = weights[(int64_t)(p * 64 + o) * c->K + k];
+        return c;
+    }
+    int64_t ohw = (int64_t)c->oh * c->ow;
+    if (c->kern->pack_b && ohw <= XMODE_MAX_HW && c->K >= XMODE_MIN_K && c->ocg >= XMODE_MIN_OC) {
+        int NR = c->kern->nr, strips = (c->ocg + NR - 1) / NR;
+        c->xmode = 1;
+        c->xgroup = (int64_t)strips * c->K * NR;
+        c->xpack = malloc(sizeof(float) * (size_t)(c->xgroup * d->groups));
+        if (!c->xpack) { qtop_fconv_destroy(c); return NULL; }
+        for (int g = 0; g < d->groups; g++)
+            for (int s = 0; s < strips; s++)
+                for (int k = 0; k < c->K; k++)
+                    for (int j = 0; j < NR; j++) {
+                        int o = s * NR + j;
+                        c->xpack[g * c->xgroup + ((int64_t)s * c->K + k) * NR + j] =
+                            o < c->ocg ? weights[((int64_t)g * c->ocg + o) * c->K + k] : 0.0f;
+                    }
         return c;
     }
     int MR = c->kern->mr;
@@ -164,26 +213,26 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
 
 void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
-    free(c->apack); free(c->bias); free(c->wpack);
+    free(c->apack); free(c->bias); free(c->wpack); free(c->xpack);
     qtop__fdw_destroy(c->fdw);
     free(c);
 }
 
 typedef struct { qtop_fconv *c; const float *src; float *dst; const float *res; } frun;
 
-/* Per calling thread: the im2col matrix of the conv being run (workers only read it while the caller waits). */
-static pthread_key_t col_key;
+/* Per calling thread: the im2col matrix of the conv being run, and the xmode pixel panels packed from it (workers
+ * only read them while the caller waits). */
+static pthread_key_t col_key, xpack_key;
 static pthread_once_t col_once = PTHREAD_ONCE_INIT;
 typedef struct { float *p; size_t cap; } colbuf;
 static void col_free(void *v) { colbuf *b = v; if (b) { free(b->p); free(b); } }
-static void col_init(void) { pthread_key_create(&col_key, col_free); }
-static float *col_scratch(size_t floats) {
-    pthread_once(&col_once, col_init);
-    colbuf *b = pthread_getspecific(col_key);
+static void col_init(void) { pthread_key_create(&col_key, col_free); pthread_key_create(&xpack_key, col_free); }
+static float *keyed_scratch(pthread_key_t key, size_t floats) {
+    colbuf *b = pthread_getspecific(key);
     if (!b) {
         b = calloc(1, sizeof *b);
         if (!b) return NULL;
-        pthread_setspecific(col_key, b);
+        pthread_setspecific(key, b);
     }
     if (b->cap < floats) {
         free(b->p);
@@ -194,6 +243,8 @@ static float *col_scratch(size_t floats) {
     }
     return b->p;
 }
+static float *col_scratch(size_t floats) { pthread_once(&col_once, col_init); return keyed_scratch(col_key, floats); }
+static float *xpack_scratch(size_t floats) { pthread_once(&col_once, col_init); return keyed_scratch(xpack_key, floats); }
 
 /* One GEMM job: C[ocg][ohw] = A[ocg][K] · B[K][ohw] (B rows at stride ldb), epilogue fused into the last K block. */
 typedef struct {
@@ -208,6 +259,7 @@ typedef struct {
     float *col;
     int krows;                 /* rows per fill task */
     int private_pack;          /* each task builds its own im2col column band (tiles span all rows) */
+    int panel_pack;            /* each task copies its column band of B (ldb stride) into [strip][K][NR] panels */
 } gjob;
 
 /* im2col rows [k0, k1), output pixels [p0, p1) → out[k - k0][p - p0] (row stride ldo). */
@@ -278,12 +330,34 @@ static void gemm_task(void *vctx, int64_t task, int thread) {
         B = bp;
         boff = c0;
     }
+    float *pp = NULL;
+    if (j->panel_pack) {
+        int strips = (c1 - c0 + NR - 1) / NR;
+        pp = qtop__tls_scratch(sizeof(float) * (size_t)j->K * strips * NR);
+        if (!pp) return;
+        for (int s = 0; s < strips; s++) {
+            int n = c1 - c0 - s * NR < NR ? c1 - c0 - s * NR : NR;
+            float *o = pp + (int64_t)s * j->K * NR;
+            const float *src = j->B + c0 + s * NR;
+            if (n == NR)
+                for (int k = 0; k < j->K; k++, o += NR, src += j->ldb)
+                    for (int i = 0; i < NR; i++) o[i] = src[i];
+            else
+                for (int k = 0; k < j->K; k++, o += NR, src += j->ldb) {
+                    int i = 0;
+                    for (; i < n; i++) o[i] = src[i];
+                    for (; i < NR; i++) o[i] = 0.0f;
+                }
+        }
+        ldb = NR;
+    }
     for (int k0 = 0; k0 < j->K; k0 += KC) {
         int kc = j->K - k0 < KC ? j->K - k0 : KC;
         int last = k0 + kc >= j->K;
         for (int col = c0; col < c1; col += NR) {
             int nr = c1 - col < NR ? c1 - col : NR;
-            const float *bp = B + (int64_t)k0 * ldb + (col - boff);
+            const float *bp = pp ? pp + (int64_t)((col - c0) / NR) * j->K * NR + (int64_t)k0 * NR
+                                 : B + (int64_t)k0 * ldb + (col - boff);
             for (int i = i0; i < i1; i += MR) {
                 int mr = i1 - i < MR ? i1 - i : MR;
                 const float *ap = j->A + (int64_t)(i / MR) * j->K * MR + (int64_t)k0 * MR;
@@ -327,6 +401,85 @@ static void tmode_task(void *vctx, int64_t task, int thread) {
     }
 }
 
+/* xmode packing: pixel panel `task` (MR output pixels) of the row-major [K][ldb] matrix B (the input plane itself for
+ * a direct 1×1, else the im2col matrix) as [K][MR], pixels past the plane zero. */
+static void xpack_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    gjob *j = vctx;
+    int MR = j->c->kern->mr;
+    int64_t p0 = task * MR;
+    int n = j->cols - p0 < MR ? (int)(j->cols - p0) : MR;
+    float *out = j->col + task * j->K * MR;
+    const float *src = j->B + p0;
+    if (n == MR) {
+        for (int k = 0; k < j->K; k++, out += MR, src += j->ldb)
+            for (int i = 0; i < MR; i++) out[i] = src[i];
+    } else {
+        for (int k = 0; k < j->K; k++, out += MR, src += j->ldb) {
+            int i = 0;
+            for (; i < n; i++) out[i] = src[i];
+            for (; i < MR; i++) out[i] = 0.0f;
+        }
+    }
+}
+
+/* xmode GEMM task: pixel panels [mt·mtile, +mtile) × channel strips [nt·ntile, +ntile) (units of MR / NR) into a
+ * per-thread T[pixel][oc] tile, K blocked so the weight panel (kc × NR) stays in L1 across the pixel panels; then
+ * the epilogue act(acc + bias (+ residual)) stores the tile transposed into the NCHW rows. */
+static void xgemm_task(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    gjob *j = vctx;
+    const qtop_fconv *c = j->c;
+    const qtop_sgemm_kernel *kern = c->kern;
+    int MR = kern->mr, NR = kern->nr;
+    int mt = (int)(task % j->mtiles), nt = (int)(task / j->mtiles);
+    int panels = (j->cols + MR - 1) / MR, strips = (j->rows + NR - 1) / NR;
+    int pa0 = mt * j->mtile, pa1 = pa0 + j->mtile < panels ? pa0 + j->mtile : panels;
+    int sb0 = nt * j->ntile, sb1 = sb0 + j->ntile < strips ? sb0 + j->ntile : strips;
+    int64_t ldt = (int64_t)(sb1 - sb0) * NR;
+    float *T = qtop__tls_scratch(sizeof(float) * (size_t)((pa1 - pa0) * MR * ldt));
+    if (!T) return;
+    int kcb = 4096 / NR;   /* weight panel kc × NR floats = 16 KB */
+    for (int k0 = 0; k0 < j->K; k0 += kcb) {
+        int kc = j->K - k0 < kcb ? j->K - k0 : kcb;
+        for (int sb = sb0; sb < sb1; sb++) {
+            const float *bp = j->B + ((int64_t)sb * j->K + k0) * NR;
+            for (int pa = pa0; pa < pa1; pa++)
+                kern->ukr(kc, j->A + ((int64_t)pa * j->K + k0) * MR, bp, NR,
+                          T + (int64_t)(pa - pa0) * MR * ldt + (int64_t)(sb - sb0) * NR, ldt, k0 > 0, MR, NR, NULL);
+        }
+    }
+    int act = c->d.act;
+    int o1 = sb1 * NR < j->rows ? sb1 * NR : j->rows;
+    int64_t p0 = (int64_t)pa0 * MR, p1 = (int64_t)pa1 * MR < j->cols ? (int64_t)pa1 * MR : j->cols;
+    for (int o = sb0 * NR; o < o1; o++) {
+        float b = j->bias[o];
+        float *y = j->C + (int64_t)o * j->ldc;
+        const float *rr = j->res ? j->res + (int64_t)o * j->ldc : NULL;
+        const float *t = T + (o - sb0 * NR);
+        for (int64_t p = p0; p < p1; p++) {
+            float v = t[(p - p0) * ldt] + b;
+            if (rr) v += rr[p];
+            y[p] = act_f(v, act);
+        }
+    }
+}
+
+/* xmode tiles: all pixel panels per task (the weights stream once) over up to 4 channel strips, split further
+ * until every thread has a few tasks. */
+static void plan_xtiles(gjob *j, int MR, int NR, int threads) {
+    int panels = (j->cols + MR - 1) / MR, strips = (j->rows + NR - 1) / NR;
+    int ns = strips / (4 * threads);
+    if (ns < 1) ns = 1;
+    if (ns > 4) ns = 4;
+    int mp = panels;
+    int64_t want = threads > 1 ? 3 * threads : 1;
+    while ((int64_t)((strips + ns - 1) / ns) * ((panels + mp - 1) / mp) < want && mp > 1) mp = (mp + 1) / 2;
+    j->ntile = ns;
+    j->mtile = mp;
+    j->mtiles = (panels + mp - 1) / mp;
+}
+
 /* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically). */
 static void plan_tiles(gjob *j, int MR, int NR, int threads) {
     int panels = (j->rows + MR - 1) / MR, strips = (j->cols + NR - 1) / NR;
@@ -356,7 +509,15 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     /* per-task im2col column bands once the plane has 6 bands per thread; k×k convs already at 6 bands in all
      * (e.g. 28×28): the shared im2col matrix is then re-streamed from L3 by every row tile */
     int64_t band_min = (int64_t)c->kern->nr * 4 * 6 * (d->kh * d->kw > 1 ? 1 : threads);
-    if (!c->direct && ohw < band_min) {
+    float *xcol = NULL;
+    if (c->xmode) {
+        int MR = c->kern->mr;
+        xcol = xpack_scratch((size_t)((ohw + MR - 1) / MR) * MR * c->K);
+        if (!xcol) return;
+    }
+    if (c->xmode && c->direct) {
+        /* the pixel panels are packed straight from the input plane */
+    } else if (!c->direct && (c->xmode || ohw < band_min)) {
         ldb = (ohw + 15) & ~(int64_t)15;
         col = col_scratch((size_t)c->K * ldb);
         if (!col) return;
@@ -377,8 +538,18 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
             /* 1×1 stride 1: B is the input itself, never copied. Packing column bands for K ≥ 128 on large planes
              * cost as much as it saved and more when oc is small (one copy of the input per oc/MR row panels):
              * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
-            if (c->direct) { j.B = img; j.ldb = hw; }
-            else if (ohw >= band_min) {
+            if (c->direct) {
+                j.B = img; j.ldb = hw;
+                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC && c->K >= PANEL_PACK_MIN_K) {
+                    j.panel_pack = 1;
+                    j.ntile = c->kern->nr * 4;
+                    j.mtile = j.rows;
+                    j.mtiles = 1;
+                    qtop_parallel_for(pool, (j.cols + j.ntile - 1) / j.ntile, gemm_task, &j);
+                    continue;
+                }
+            }
+            else if (!c->xmode && ohw >= band_min) {
                 /* large output plane: column-band tasks over all rows, each packing its band (L2-resident) */
                 j.private_pack = 1;
                 j.ntile = c->kern->nr * 4;
@@ -391,6 +562,17 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
                 j.krows = (int)((c->K + 8 * threads - 1) / (8 * threads));
                 if (j.krows < 1) j.krows = 1;
                 qtop_parallel_for(pool, (c->K + j.krows - 1) / j.krows, im2col_task, &j);
+            }
+            if (c->xmode) {
+                int MR = c->kern->mr, panels = (int)((ohw + MR - 1) / MR);
+                int strips = (c->ocg + c->kern->nr - 1) / c->kern->nr;
+                j.col = xcol;
+                qtop_parallel_for(pool, panels, xpack_task, &j);
+                j.A = xcol;
+                j.B = c->xpack + g * c->xgroup;
+                plan_xtiles(&j, MR, c->kern->nr, threads);
+                qtop_parallel_for(pool, (int64_t)j.mtiles * ((strips + j.ntile - 1) / j.ntile), xgemm_task, &j);
+                continue;
             }
             if (c->tmode) { qtop_parallel_for(pool, c->ocg / 64, tmode_task, &j); continue; }
             plan_tiles(&j, c->kern->mr, c->kern->nr, threads);

@@ -12,7 +12,9 @@ typedef struct {
  * C columns at or past nr are never read or written. epi (may be NULL) is applied after the accumulation. */
 typedef void (*qtop_sgemm_ukr)(int kc, const float *Ap, const float *Bp, int64_t ldb, float *C, int64_t ldc,
                                int accumulate, int mr, int nr, const qtop_sgemm_epi *epi);
-typedef struct { int mr, nr; qtop_sgemm_ukr ukr; } qtop_sgemm_kernel;
+/* pack_b: the kernel loses throughput on B rows read at a plane stride (AVX2 6x16: ~45-50 vs 54 GMAC/s in a conv),
+ * so the conv driver copies 1×1 input bands into contiguous [K][NR] panels and runs small planes pixel-major. */
+typedef struct { int mr, nr; qtop_sgemm_ukr ukr; int pack_b; } qtop_sgemm_kernel;
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
 /* The fused activation in scalar code: every fp32 kernel's epilogue order is act(acc + bias (+ residual)). */

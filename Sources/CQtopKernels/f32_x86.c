@@ -158,7 +158,7 @@ static T_AVX2 void ukr_avx2(int kc, const float *Ap, const float *Bp, int64_t ld
         }
     }
 }
-const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2 };
+const qtop_sgemm_kernel qtop__sgemm_avx2 = { MR2, NR2, ukr_avx2, 1 };
 
 /* Even elements of 16 consecutive floats (AVX2): the stride-2 gather used by im2col and the depthwise phases. */
 static inline T_AVX2 __m256 ld_s2(const float *p) {   /* p[0], p[2], ..., p[14] */

@@ -32,6 +32,9 @@ final class Float32LargeConvPoolTests: XCTestCase {
         (4, 11, 70, 4, 5, 1, 2, 4),      // depthwise 5×5 stride 1
         (4, 11, 71, 4, 5, 2, 2, 4),      // depthwise 5×5 stride 2
         (12, 55, 57, 24, 3, 2, 1, 1),    // 3×3 stride 2 → 28×29, per-band im2col with a partial last band
+        (70, 21, 23, 67, 1, 1, 0, 1),    // direct 1×1, 483 pixels, oc ≥ 64: [K][NR] panel copies (AVX2), partial strip
+        (300, 7, 7, 40, 1, 1, 0, 1),     // pixel-major small plane (AVX2; oc not a multiple of 64), partial pixel panel
+        (40, 9, 9, 36, 3, 2, 1, 1),      // pixel-major k×k, stride 2 → 5×5, K = 360 over several K blocks
     ]
 
     func testConvLargePlanes() {
