@@ -4,7 +4,7 @@
 /// weights are packed once however many streams run; every other kernel is built once per stream.
 ///
 /// Declaring a kernel shared is a promise about its run path, so each conformance below names why it holds.
-/// A kernel that caches per-shape tables at run time or keeps scratch arrays (interp, conv2d_transpose) must not
+/// A kernel that caches per-shape tables at run time or keeps scratch arrays (the interp kernels do) must not
 /// conform; closure kernels (`ReferenceKernel`, `SwiftFastKernel`) do not either, as nothing checks what their
 /// closures capture.
 public protocol StreamSharedKernel: Kernel {}
