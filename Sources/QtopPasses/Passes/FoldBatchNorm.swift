@@ -44,6 +44,27 @@ public enum FoldBatchNorm {
         return nil
     }
 
+    /// The inference batch_norm (NCHW, constant statistics over `channels`) that is the only reader of `x` after
+    /// `producer`, with its per-channel multiplier m[c] = gamma[c] / sqrt(var[c] + eps); `bias` (the producer's
+    /// per-channel bias so far) becomes (bias - mean) · m + beta. Nil, and `bias` untouched, when there is none.
+    static func inferenceBatchNorm(after producer: Node, reading x: String, channels: Int, bias: inout [Float],
+                                   _ rw: Rewriter) -> (bn: Node, multiplier: [Float], y: String)? {
+        guard let bn = rw.consumers(x, of: producer).first, rw.onlyConsumer(x, of: producer, is: bn), bn.type == "batch_norm",
+              bn.input("X") == x, let spec = try? bn.spec(BatchNormSpec.self), !spec.nhwc,
+              let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
+              let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
+              gamma.count == channels, beta.count == channels, mean.count == channels, vari.count == channels,
+              bias.count == channels, let y = bn.output("Y") else { return nil }
+        let eps = Double(spec.epsilon)
+        var m = [Float](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let mc = Double(gamma[c]) / (Double(vari[c]) + eps).squareRoot()
+            m[c] = Float(mc)
+            bias[c] = Float((Double(bias[c]) - Double(mean[c])) * mc + Double(beta[c]))
+        }
+        return (bn, m, y)
+    }
+
     public static func apply(_ g: Graph) -> (Graph, [Change]) {
         var rw = Rewriter(g)
         for n in g.nodes where !rw.claimed.contains(n.id) {
@@ -72,22 +93,11 @@ public enum FoldBatchNorm {
         }
         // Optional batch norm.
         var mult: [Float]? = nil
-        if let bn = rw.consumers(cur, of: parts.last!).first, rw.onlyConsumer(cur, of: parts.last!, is: bn), bn.type == "batch_norm",
-           bn.input("X") == cur, let bnSpec = try? bn.spec(BatchNormSpec.self), !bnSpec.nhwc,
-           let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
-           let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
-           gamma.count == oc, beta.count == oc, mean.count == oc, vari.count == oc, let y = bn.output("Y") {
-            let eps = Double(bnSpec.epsilon)
-            var m = [Float](repeating: 0, count: oc)
-            for c in 0..<oc {
-                let mc = Double(gamma[c]) / (Double(vari[c]) + eps).squareRoot()
-                m[c] = Float(mc)
-                bias[c] = Float((Double(bias[c]) - Double(mean[c])) * mc + Double(beta[c]))
-            }
-            mult = m
+        if let f = inferenceBatchNorm(after: parts.last!, reading: cur, channels: oc, bias: &bias, rw) {
+            mult = f.multiplier
             hasBias = true
-            parts.append(bn)
-            cur = y
+            parts.append(f.bn)
+            cur = f.y
         }
         guard parts.count > 1, hasBias else { return }
         var attrs = conv.attrs

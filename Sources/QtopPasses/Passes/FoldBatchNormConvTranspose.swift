@@ -29,22 +29,11 @@ extension FoldBatchNorm {
             cur = ao
         }
         var mult: [Float]?
-        if let bn = rw.consumers(cur, of: parts.last!).first, rw.onlyConsumer(cur, of: parts.last!, is: bn), bn.type == "batch_norm",
-           bn.input("X") == cur, let bnSpec = try? bn.spec(BatchNormSpec.self), !bnSpec.nhwc,
-           let gamma = rw.constant(bn.input("Scale"))?.floatValues(), let beta = rw.constant(bn.input("Bias"))?.floatValues(),
-           let mean = rw.constant(bn.input("Mean"))?.floatValues(), let vari = rw.constant(bn.input("Variance"))?.floatValues(),
-           gamma.count == oc, beta.count == oc, mean.count == oc, vari.count == oc, let y = bn.output("Y") {
-            let eps = Double(bnSpec.epsilon)
-            var m = [Float](repeating: 0, count: oc)
-            for c in 0..<oc {
-                let mc = Double(gamma[c]) / (Double(vari[c]) + eps).squareRoot()
-                m[c] = Float(mc)
-                bias[c] = Float((Double(bias[c]) - Double(mean[c])) * mc + Double(beta[c]))
-            }
-            mult = m
-            parts.append(bn)
+        if let f = inferenceBatchNorm(after: parts.last!, reading: cur, channels: oc, bias: &bias, rw) {
+            mult = f.multiplier
+            parts.append(f.bn)
             how.append("batch_norm")
-            cur = y
+            cur = f.y
         }
         guard parts.count > 1 else { return }
         var filter = fname

@@ -64,6 +64,13 @@ struct BatchedMatMulLayout: Equatable {
     /// offset tables.
     var identity: Bool { xoff.count == batch && yoff.count == batch && xoff.enumerated().allSatisfy { $0.element == Int64($0.offset) }
         && yoff.enumerated().allSatisfy { $0.element == Int64($0.offset) } }
+
+    /// Calls `body` with the X and Y offset tables, or with nil for both when `direct` (the layout is the identity,
+    /// worked out once at build time).
+    func withOffsets<R>(direct: Bool, _ body: (UnsafePointer<Int64>?, UnsafePointer<Int64>?) -> R) -> R {
+        if direct { return body(nil, nil) }
+        return xoff.withUnsafeBufferPointer { xo in yoff.withUnsafeBufferPointer { yo in body(xo.baseAddress, yo.baseAddress) } }
+    }
 }
 
 final class NativeFBMMKernel: Kernel {
@@ -87,14 +94,7 @@ final class NativeFBMMKernel: Kernel {
         var d = qtop_fbmm_desc(batch: Int32(l.batch), m: Int32(l.m), k: Int32(l.k), n: Int32(l.n),
                                trans_x: l.transX ? 1 : 0, trans_y: l.transY ? 1 : 0, alpha: alpha)
         let pool = nativePoolHandle(io.threads)
-        let ok: Int32
-        if direct {
-            ok = qtop_fbmm_run(&d, isa, x.f32, y.f32, out.f32, nil, nil, pool)
-        } else {
-            ok = l.xoff.withUnsafeBufferPointer { xo in
-                l.yoff.withUnsafeBufferPointer { yo in qtop_fbmm_run(&d, isa, x.f32, y.f32, out.f32, xo.baseAddress, yo.baseAddress, pool) }
-            }
-        }
+        let ok = l.withOffsets(direct: direct) { qtop_fbmm_run(&d, isa, x.f32, y.f32, out.f32, $0, $1, pool) }
         guard ok == 1 else { throw KernelError("matmul: no fp32 GEMM at this ISA") }
     }
 }
@@ -145,14 +145,7 @@ final class NativeQBMMKernel: Kernel {
         var d = qtop_qbmm_desc(batch: Int32(l.batch), m: Int32(l.m), k: Int32(l.k), n: Int32(l.n), trans_x: l.transX ? 1 : 0,
                                trans_y: l.transY ? 1 : 0, x_range: xScale, y_range: yScale)
         let pool = nativePoolHandle(io.threads)
-        let ok: Int32
-        if direct {
-            ok = qtop_qbmm_run(&d, isa, x.f32, y.f32, out.f32, nil, nil, pool)
-        } else {
-            ok = l.xoff.withUnsafeBufferPointer { xo in
-                l.yoff.withUnsafeBufferPointer { yo in qtop_qbmm_run(&d, isa, x.f32, y.f32, out.f32, xo.baseAddress, yo.baseAddress, pool) }
-            }
-        }
+        let ok = l.withOffsets(direct: direct) { qtop_qbmm_run(&d, isa, x.f32, y.f32, out.f32, $0, $1, pool) }
         guard ok == 1 else { throw KernelError("qbmm: no kernel at this ISA") }
     }
 }
