@@ -20,19 +20,6 @@ final class AttentionKernelTests: XCTestCase {
         return r
     }()
 
-    func build(_ reg: KernelRegistry, _ node: Node, _ values: [String: ValueInfo], cap: ISALevel) throws -> (Kernel, String) {
-        let g = Graph(nodes: [node], values: values, inputs: [], outputs: [])
-        let ctx = KernelBuildContext(node: node, graph: g, isaCap: cap, available: NativeCPU.isaSet)
-        var why: [String] = []
-        for e in reg.candidates(for: node.type) where NativeCPU.isaSet.contains(e.isa) && e.isa <= cap {
-            switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType.description)
-            case .rejected(let r): why.append("\(e.execType): \(r)")
-            }
-        }
-        throw KernelError("no kernel: \(why)")
-    }
-
     func info(_ name: String, _ shape: [Int], _ dt: DType = .f32) -> ValueInfo { ValueInfo(name: name, dtype: dt, shape: shape) }
 
     func testBatchedMatMulMatchesReference() throws {
@@ -53,12 +40,12 @@ final class AttentionKernelTests: XCTestCase {
             let node = Node(id: 0, type: "matmul_v2", inputs: [Slot("X", ["x"]), Slot("Y", ["y"])], outputs: [Slot("Out", ["o"])],
                             attrs: Attributes([("trans_x", .bool(tx)), ("trans_y", .bool(ty))]), provenance: ["mm"])
             let want = HostTensor(dtype: .f32, shape: os)
-            let (rk, _) = try build(reference, node, values, cap: .generic)
+            let (rk, _) = try reference.firstKernel(for: node, values, cap: .generic)
             try rk.run(KernelIO(inputs: ["X": [Tensor(x)], "Y": [Tensor(y)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
             let wv = want.floatValues()
             let scale = max(wv.map { abs($0) }.max() ?? 1, 1)
             for cap in NativeCPU.usableISAs where cap == .generic || cap.isX86 {
-                let (k, t) = try build(native, node, values, cap: cap)
+                let (k, t) = try native.firstKernel(for: node, values, cap: cap)
                 XCTAssertTrue(t.hasPrefix("bmm:"), t)
                 for threaded in [false, true] {
                     let o = HostTensor(dtype: .f32, shape: os)
@@ -80,15 +67,15 @@ final class AttentionKernelTests: XCTestCase {
         let node = Node(id: 0, type: "matmul", inputs: [Slot("X", ["x"]), Slot("Y", ["y"])], outputs: [Slot("Out", ["o"])],
                         attrs: Attributes([("alpha", .float(0.25))]), provenance: ["mm"])
         let want = HostTensor(dtype: .f32, shape: [2, 3, 5]), got = HostTensor(dtype: .f32, shape: [2, 3, 5])
-        try build(reference, node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)], "Y": [Tensor(y)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
-        try build(native, node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)], "Y": [Tensor(y)]], outputs: ["Out": [Tensor(got)]], threads: .serial))
+        try reference.firstKernel(for: node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)], "Y": [Tensor(y)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
+        try native.firstKernel(for: node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)], "Y": [Tensor(y)]], outputs: ["Out": [Tensor(got)]], threads: .serial))
         for (a, b) in zip(got.floatValues(), want.floatValues()) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         // a constant 2-D Y is the packed-weight GEMM's ("gemm"), not this entry's
         let w = HostTensor(shape: [4, 5], floats: (0..<20).map { _ in r.float(-1, 1) })
         let cvalues = ["x": info("x", xs), "w": ValueInfo(name: "w", dtype: .f32, shape: [4, 5], persistable: true, constant: w),
                        "o": info("o", [2, 3, 5])]
         let cnode = Node(id: 0, type: "matmul_v2", inputs: [Slot("X", ["x"]), Slot("Y", ["w"])], outputs: [Slot("Out", ["o"])], provenance: ["fc"])
-        XCTAssertThrowsError(try build(native, cnode, cvalues, cap: .generic))
+        XCTAssertThrowsError(try native.firstKernel(for: cnode, cvalues, cap: .generic))
     }
 
     func testTransposeBitIdentical() throws {
@@ -107,8 +94,8 @@ final class AttentionKernelTests: XCTestCase {
             let node = Node(id: 0, type: "transpose2", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["o"])],
                             attrs: Attributes([("axis", .ints(perm))]), provenance: ["t"])
             let want = HostTensor(dtype: .f32, shape: os)
-            try build(reference, node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
-            let (k, t) = try build(native, node, values, cap: .generic)
+            try reference.firstKernel(for: node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
+            let (k, t) = try native.firstKernel(for: node, values, cap: .generic)
             XCTAssertEqual(t, "transpose:generic:fp32")
             for threaded in [false, true] {
                 let o = HostTensor(dtype: .f32, shape: os)
@@ -134,8 +121,8 @@ final class AttentionKernelTests: XCTestCase {
             let os = try spec.window(xs, starts: starts, ends: ends, strides: spec.strides).outShape
             let values = ["x": info("x", xs), "o": info("o", os)]
             let want = HostTensor(dtype: .f32, shape: os)
-            try build(reference, probe, values, cap: .generic).0.run(KernelIO(inputs: ["Input": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
-            let (k, t) = try build(native, probe, values, cap: .generic)
+            try reference.firstKernel(for: probe, values, cap: .generic).0.run(KernelIO(inputs: ["Input": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
+            let (k, t) = try native.firstKernel(for: probe, values, cap: .generic)
             XCTAssertEqual(t, "slice:generic:fp32")
             for threaded in [false, true] {
                 let o = HostTensor(dtype: .f32, shape: os)
@@ -154,8 +141,8 @@ final class AttentionKernelTests: XCTestCase {
                             provenance: ["d"])
             let values = ["x": info("x", xs), "o": info("o", xs)]
             let want = HostTensor(dtype: .f32, shape: xs), got = HostTensor(dtype: .f32, shape: xs)
-            try build(reference, node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
-            try build(native, node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(got)]], threads: pool.threadContext))
+            try reference.firstKernel(for: node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(want)]], threads: .serial))
+            try native.firstKernel(for: node, values, cap: .generic).0.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(got)]], threads: pool.threadContext))
             XCTAssertEqual(got.floatValues().map(\.bitPattern), want.floatValues().map(\.bitPattern), impl)
         }
     }

@@ -8,19 +8,6 @@ import XCTest
 final class WrapperOpTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
-    func build(_ reg: KernelRegistry, _ node: Node, _ values: [String: ValueInfo], cap: ISALevel) throws -> (Kernel, String) {
-        let g = Graph(nodes: [node], values: values, inputs: [], outputs: [])
-        let ctx = KernelBuildContext(node: node, graph: g, isaCap: cap, available: NativeCPU.isaSet)
-        var why: [String] = []
-        for e in reg.candidates(for: node.type) where NativeCPU.isaSet.contains(e.isa) && e.isa <= cap {
-            switch try e.make(ctx) {
-            case .ready(let k): return (k, e.execType.description)
-            case .rejected(let r): why.append("\(e.execType): \(r)")
-            }
-        }
-        throw KernelError("no kernel: \(why)")
-    }
-
     func testNativeLayoutNHWCToNCHW() throws {
         let reg = KernelRegistry()
         registerNativeInt8LayoutKernels(reg)
@@ -30,7 +17,7 @@ final class WrapperOpTests: XCTestCase {
             let values: [String: ValueInfo] = ["x": ValueInfo(name: "x", dtype: .f32, shape: [n, h, w, c]),
                                                "y": ValueInfo(name: "y", dtype: .f32, shape: [n, c, h, w])]
             let node = Node(id: 0, type: "layout_nhwc_to_nchw", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["y"])], provenance: ["t"])
-            let (k, t) = try build(reg, node, values, cap: .generic)
+            let (k, t) = try reg.firstKernel(for: node, values, cap: .generic)
             XCTAssertEqual(t, "reorder:generic:fp32")
             for threaded in [false, true] {
                 let y = HostTensor(dtype: .f32, shape: [n, c, h, w])
@@ -74,7 +61,7 @@ final class WrapperOpTests: XCTestCase {
             if act == "hard_sigmoid" { attrs["fuse_alpha"] = .float(1.0 / 6.0); attrs["fuse_beta"] = .float(0.5) }
             let node = Node(id: 0, type: type, inputs: ins, outputs: [Slot("Output", ["y"])], attrs: attrs, provenance: [type])
             for cap in NativeCPU.usableISAs {
-                let (k, t) = try build(reg, node, values, cap: cap)
+                let (k, t) = try reg.firstKernel(for: node, values, cap: cap)
                 let fam = groups == ic && ic == oc ? "dwconv" : kh == 1 ? "conv1x1" : "conv"
                 XCTAssertTrue(t.hasPrefix(fam + ":"), t)
                 let y = HostTensor(dtype: .f32, shape: [n, oc, oh, ow])
@@ -108,7 +95,7 @@ final class WrapperOpTests: XCTestCase {
         let qv: [String: ValueInfo] = ["x": ValueInfo(name: "x", dtype: .f32, shape: [1, 3, 2, 2]), "q": ValueInfo(name: "q", dtype: .i8, shape: [1, 2, 2, 3])]
         let qn = Node(id: 0, type: "quantize", inputs: [Slot("X", ["x"])], outputs: [Slot("Out", ["q"])],
                       attrs: Attributes([("scale", .float(3)), ("out_dtype", .string("s8"))]), provenance: ["q"])
-        let (qk, qt) = try build(reg, qn, qv, cap: NativeCPU.bestISA)
+        let (qk, qt) = try reg.firstKernel(for: qn, qv, cap: NativeCPU.bestISA)
         XCTAssertEqual(qt, "reorder:\(NativeCPU.bestISA.rawValue):i8")
         let q = HostTensor(dtype: .i8, shape: [1, 2, 2, 3])
         try qk.run(KernelIO(inputs: ["X": [Tensor(x)]], outputs: ["Out": [Tensor(q)]], threads: .serial))
@@ -118,7 +105,7 @@ final class WrapperOpTests: XCTestCase {
         } }
         let dv: [String: ValueInfo] = ["q": ValueInfo(name: "q", dtype: .i8, shape: [1, 2, 2, 3]), "z": ValueInfo(name: "z", dtype: .f32, shape: [1, 3, 2, 2])]
         let dn = Node(id: 1, type: "dequantize", inputs: [Slot("X", ["q"])], outputs: [Slot("Out", ["z"])], attrs: Attributes([("scale", .float(3))]), provenance: ["d"])
-        let (dk, _) = try build(reg, dn, dv, cap: NativeCPU.bestISA)
+        let (dk, _) = try reg.firstKernel(for: dn, dv, cap: NativeCPU.bestISA)
         let z = HostTensor(dtype: .f32, shape: [1, 3, 2, 2])
         try dk.run(KernelIO(inputs: ["X": [Tensor(q)]], outputs: ["Out": [Tensor(z)]], threads: .serial))
         for i in 0..<12 { XCTAssertEqual(z.floatValues()[i], xs[i], accuracy: 3.0 / 127) }
@@ -128,7 +115,7 @@ final class WrapperOpTests: XCTestCase {
         let pn = Node(id: 2, type: "qpool2d", inputs: [Slot("X", ["q"])], outputs: [Slot("Out", ["p"])],
                       attrs: Attributes([("pooling_type", .string("avg")), ("ksize", .ints([2, 2])), ("global_pooling", .bool(true)),
                                          ("in_scale", .float(3)), ("out_scale", .float(2)), ("out_dtype", .string("u8"))]), provenance: ["p"])
-        let (pk, pt) = try build(reg, pn, pv, cap: NativeCPU.bestISA)
+        let (pk, pt) = try reg.firstKernel(for: pn, pv, cap: NativeCPU.bestISA)
         XCTAssertEqual(pt, "pool:\(NativeCPU.bestISA.rawValue):i8")
         let p = HostTensor(dtype: .u8, shape: [1, 1, 1, 3])
         try pk.run(KernelIO(inputs: ["X": [Tensor(q)]], outputs: ["Out": [Tensor(p)]], threads: .serial))
@@ -151,7 +138,7 @@ final class WrapperOpTests: XCTestCase {
                                          ("out_dtype", .string("f32"))]), provenance: ["m"])
         var outs: [[Float]] = []
         for cap in NativeCPU.usableISAs where !cap.isARM {
-            let (mk, mt) = try build(reg, mn, mv, cap: cap)
+            let (mk, mt) = try reg.firstKernel(for: mn, mv, cap: cap)
             XCTAssertTrue(mt.hasPrefix("gemm:"), mt)
             let o = HostTensor(dtype: .f32, shape: [5, 20])
             try mk.run(KernelIO(inputs: ["X": [Tensor(a)]], outputs: ["Out": [Tensor(o)]], threads: pool.threadContext))
