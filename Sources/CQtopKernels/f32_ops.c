@@ -85,6 +85,19 @@ static void unary_generic(const qtop_unary_desc *d, const float *x, float *y, in
     for (int64_t i = 0; i < n; i++) y[i] = un1(d, x[i]);
 }
 
+/* Columns from..cols-1 of a normalised row (the scalar form, and the SIMD rows' tail), then the row's statistics. */
+static inline void layer_norm_finish(const float *x, float *y, int64_t from, int64_t cols, float m, float v, float inv,
+                                     const float *scale, const float *bias, float *mean, float *var) {
+    for (int64_t j = from; j < cols; j++) {
+        float o = (x[j] - m) * inv;
+        if (scale) o *= scale[j];
+        if (bias) o += bias[j];
+        y[j] = o;
+    }
+    if (mean) *mean = m;
+    if (var) *var = v;
+}
+
 static void layer_norm_row_generic(const float *x, float *y, int64_t cols, float eps, const float *scale,
                                    const float *bias, float *mean, float *var) {
     float l[8] = { 0 };
@@ -101,14 +114,7 @@ static void layer_norm_row_generic(const float *x, float *y, int64_t cols, float
     for (; j < cols; j++) { float d = x[j] - m; sq += d * d; }
     float v = sq / (float)cols;
     float inv = 1.0f / sqrtf(v + eps);
-    for (j = 0; j < cols; j++) {
-        float o = (x[j] - m) * inv;
-        if (scale) o *= scale[j];
-        if (bias) o += bias[j];
-        y[j] = o;
-    }
-    if (mean) *mean = m;
-    if (var) *var = v;
+    layer_norm_finish(x, y, 0, cols, m, v, inv, scale, bias, mean, var);
 }
 
 static void softmax_row_generic(const float *x, float *y, int64_t n) {
@@ -260,14 +266,7 @@ AVX2 static void layer_norm_row_avx2(const float *x, float *y, int64_t cols, flo
         if (bias) o = _mm256_add_ps(o, _mm256_loadu_ps(bias + j));
         _mm256_storeu_ps(y + j, o);
     }
-    for (; j < cols; j++) {
-        float o = (x[j] - m) * inv;
-        if (scale) o *= scale[j];
-        if (bias) o += bias[j];
-        y[j] = o;
-    }
-    if (mean) *mean = m;
-    if (var) *var = v;
+    layer_norm_finish(x, y, j, cols, m, v, inv, scale, bias, mean, var);
 }
 
 AVX2 static void softmax_row_avx2(const float *x, float *y, int64_t n) {
