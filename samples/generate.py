@@ -54,6 +54,27 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def prepare_output(outdir, threads):
+    """Paddle on the CPU with `threads` math threads (where Paddle lets them be set), and `outdir` created: the
+    start every sample and export script shares. Returns the absolute output directory."""
+    paddle.set_device("cpu")
+    try:
+        paddle.set_num_threads(threads)
+    except Exception:
+        pass
+    out = os.path.abspath(outdir)
+    os.makedirs(out, exist_ok=True)
+    return out
+
+
+def manifest_models(mpath):
+    """The models already listed in the manifest at `mpath`, by name (none when there is no manifest yet)."""
+    if not os.path.exists(mpath):
+        return {}
+    with open(mpath) as f:
+        return {m["name"]: m for m in json.load(f).get("models", [])}
+
+
 def seed_all(seed):
     np.random.seed(seed)
     paddle.seed(seed)
@@ -752,13 +773,7 @@ def main():
                     "(legacy needs shapes_fp32 already in --out)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    paddle.set_device("cpu")
-    try:
-        paddle.set_num_threads(args.threads)
-    except Exception:
-        pass
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
+    out = prepare_output(args.out, args.threads)
     only = set(filter(None, args.only.split(",")))
     mpath = os.path.join(out, "manifest.json")
     old = {}

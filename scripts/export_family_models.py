@@ -110,18 +110,9 @@ def main():
     ap.add_argument("--keep-fp32", action="store_true", help="reuse NAME_fp32 files already in OUTDIR")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    paddle.set_device("cpu")
-    try:
-        paddle.set_num_threads(args.threads)
-    except Exception:
-        pass
-    out = os.path.abspath(args.outdir)
-    os.makedirs(out, exist_ok=True)
+    out = G.prepare_output(args.outdir, args.threads)
     mpath = os.path.join(out, "manifest.json")
-    models = {}
-    if os.path.exists(mpath):
-        with open(mpath) as f:
-            models = {m["name"]: m for m in json.load(f).get("models", [])}
+    models = G.manifest_models(mpath)
     for name in filter(None, (s.strip() for s in args.models.split(","))):
         if name not in MODELS:
             raise SystemExit(f"unknown family model {name!r}; known: {', '.join(MODELS)}")

@@ -116,18 +116,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
-    paddle.set_device("cpu")
-    try:
-        paddle.set_num_threads(args.threads)
-    except Exception:
-        pass
-    out = os.path.abspath(args.outdir)
-    os.makedirs(out, exist_ok=True)
+    out = G.prepare_output(args.outdir, args.threads)
     mpath = os.path.join(out, "manifest.json")
-    models = {}
-    if os.path.exists(mpath):
-        with open(mpath) as f:
-            models = {m["name"]: m for m in json.load(f).get("models", [])}
+    models = G.manifest_models(mpath)
     failed = []
     for name in filter(None, (m.strip() for m in args.models.split(","))):
         G.log(f"exporting {name} at {args.size}x{args.size} ...")
