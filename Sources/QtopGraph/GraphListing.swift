@@ -125,13 +125,13 @@ public enum GraphListing {
         head += "\(g.nodes.count) ops"
         let n = g.nodes.count
         let runs = n < 2048 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
-        let texts = RunTexts(count: runs)
+        let texts = WorkerSlots<String>(count: runs)
         DispatchQueue.concurrentPerform(iterations: runs) { r in
             var out = ""
             for i in (n * r / runs)..<(n * (r + 1) / runs) { appendNode(i, g.nodes[i], g, to: &out) }
             texts.set(r, out)
         }
-        return head + texts.joined()
+        return head + (0..<runs).map { texts.take($0) ?? "" }.joined()
     }
 
     /// One op's lines, each preceded by a newline.
@@ -151,23 +151,6 @@ public enum GraphListing {
         let attrs = n.attrs.entries.filter { !ignoredAttrs.contains($0.name) }
         if !attrs.isEmpty {
             out += "\n        attrs " + attrs.map { "\($0.name)=\(attrJSON($0.value).serialized(pretty: false))" }.joined(separator: " ")
-        }
-    }
-
-    /// The listing's runs, one slot each, written once from the worker that built it.
-    final class RunTexts: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [String]
-        init(count: Int) { slots = Array(repeating: "", count: count) }
-        func set(_ i: Int, _ s: String) {
-            lock.lock()
-            slots[i] = s
-            lock.unlock()
-        }
-        func joined() -> String {
-            lock.lock()
-            defer { lock.unlock() }
-            return slots.joined()
         }
     }
 

@@ -39,7 +39,7 @@ enum PIRStripes {
             parts.append(d)
         }
         let (headText, partTexts) = (head, parts)
-        let results = Results(count: parts.count + 1)
+        let results = WorkerSlots<Result<PIRJSON.File, Error>>(count: parts.count + 1)
         DispatchQueue.concurrentPerform(iterations: parts.count + 1) { i in
             let decoder = JSONDecoder()
             if i == 0 {
@@ -51,36 +51,16 @@ enum PIRStripes {
         }
         var ops: [PIRJSON.Op] = []
         for i in 1..<(parts.count + 1) {
-            guard let part = try? results.take(i).get() else { return try whole(data) }
+            guard let part = try? results.take(i)?.get() else { return try whole(data) }
             ops.append(contentsOf: part.program?.block?.ops ?? [])
         }
-        guard var file = try? results.take(0).get(), file.program?.block?.markerSeen == true else { return try whole(data) }
+        guard var file = try? results.take(0)?.get(), file.program?.block?.markerSeen == true else { return try whole(data) }
         file.program?.block?.ops = ops
         return file
     }
 
     static func whole(_ data: Data) throws -> PIRJSON.File {
         try JSONDecoder().decode(PIRJSON.File.self, from: data)
-    }
-
-    /// One slot per worker, written once each.
-    final class Results: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [Result<PIRJSON.File, Error>?]
-
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-        func set(_ i: Int, _ r: Result<PIRJSON.File, Error>) {
-            lock.lock()
-            slots[i] = r
-            lock.unlock()
-        }
-
-        func take(_ i: Int) -> Result<PIRJSON.File, Error> {
-            lock.lock()
-            defer { lock.unlock() }
-            return slots[i] ?? .failure(CocoaError(.coderInvalidValue))
-        }
     }
 }
 
