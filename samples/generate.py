@@ -22,8 +22,12 @@ import os
 
 # Must be set before paddle is imported: makes paddle.jit.save and
 # paddle.static.save_inference_model write the legacy .pdmodel ProgramDesc
-# instead of a PIR .json program.
-os.environ["FLAGS_enable_pir_api"] = "0"
+# instead of a PIR .json program. An importer that has already chosen (generate_families.py's PIR
+# worker asks for PIR) keeps its choice.
+if __name__ == "__main__":
+    os.environ["FLAGS_enable_pir_api"] = "0"
+else:
+    os.environ.setdefault("FLAGS_enable_pir_api", "0")
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 import argparse
@@ -446,9 +450,14 @@ def make_shapes_dataset(n, seed):
 
 
 class ConvBN(nn.Layer):
-    def __init__(self, cin, cout, k, stride=1, groups=1, act="relu", dilation=1):
+    """conv2d (no bias) + batch_norm + activation, the unit of every vision model here and in
+    generate_families.py (which adds its own activations through ACTIVATIONS)."""
+
+    ACTIVATIONS = {"relu": F.relu, "relu6": F.relu6, "hardswish": F.hardswish, "swish": F.swish}
+
+    def __init__(self, cin, cout, k, stride=1, groups=1, act="relu", dilation=1, padding=None):
         super().__init__()
-        pad = (k // 2) * dilation
+        pad = (k - 1) // 2 * dilation if padding is None else padding
         self.conv = nn.Conv2D(cin, cout, k, stride=stride, padding=pad, groups=groups,
                               dilation=dilation, bias_attr=False)
         self.bn = nn.BatchNorm2D(cout)
@@ -456,13 +465,7 @@ class ConvBN(nn.Layer):
 
     def forward(self, x):
         x = self.bn(self.conv(x))
-        if self.act == "relu":
-            x = F.relu(x)
-        elif self.act == "relu6":
-            x = F.relu6(x)
-        elif self.act == "hardswish":
-            x = F.hardswish(x)
-        return x
+        return self.ACTIVATIONS[self.act](x) if self.act else x
 
 
 class ShapesNet(nn.Layer):

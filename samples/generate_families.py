@@ -36,8 +36,9 @@ import sys
 
 PIR_WORKER = "--pir-worker" in sys.argv
 if PIR_WORKER:
-    # Paddle 3 default: paddle.jit.save writes a PIR .json program
-    os.environ.pop("FLAGS_enable_pir_api", None)
+    # Paddle 3's default, said explicitly so that generate.py (imported below) keeps it:
+    # paddle.jit.save writes a PIR .json program
+    os.environ["FLAGS_enable_pir_api"] = "1"
 else:
     # legacy .pdmodel ProgramDesc (must be set before paddle is imported)
     os.environ["FLAGS_enable_pir_api"] = "0"
@@ -60,20 +61,14 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle.utils import unique_name
 
-if not PIR_WORKER:
-    sys.path.insert(0, HERE)
-    import generate as G  # noqa: E402  (shared helpers; sets the same flag)
+sys.path.insert(0, HERE)
+import generate as G  # noqa: E402  (shared helpers and blocks; keeps the flag chosen above)
 
 OUT_DEFAULT = os.path.join(HERE, "families")
 
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def seed_all(seed):
-    np.random.seed(seed)
-    paddle.seed(seed)
 
 
 # --------------------------------------------------------------------------
@@ -152,28 +147,13 @@ def multiclass_nms3(bboxes, scores, score_threshold, nms_top_k, keep_top_k, nms_
 # --------------------------------------------------------------------------
 
 
-class ConvBNAct(nn.Layer):
-    """conv2d (no bias) + batch_norm + activation, the unit of every vision family."""
+class ConvBNAct(G.ConvBN):
+    """generate.ConvBN with no activation by default, plus X2Paddle's sigmoid(x) * x (ONNX Sigmoid + Mul)."""
+
+    ACTIVATIONS = {**G.ConvBN.ACTIVATIONS, "silu_sigmoid": lambda x: x * sigmoid(x)}
 
     def __init__(self, cin, cout, k, stride=1, groups=1, act=None, padding=None):
-        super().__init__()
-        self.conv = nn.Conv2D(cin, cout, k, stride=stride,
-                              padding=(k - 1) // 2 if padding is None else padding,
-                              groups=groups, bias_attr=False)
-        self.bn = nn.BatchNorm2D(cout)
-        self.act = act
-
-    def forward(self, x):
-        x = self.bn(self.conv(x))
-        if self.act == "relu":
-            x = F.relu(x)
-        elif self.act == "hardswish":
-            x = F.hardswish(x)
-        elif self.act == "swish":
-            x = F.swish(x)
-        elif self.act == "silu_sigmoid":  # X2Paddle: ONNX Sigmoid + Mul
-            x = x * sigmoid(x)
-        return x
+        super().__init__(cin, cout, k, stride=stride, groups=groups, act=act, padding=padding)
 
 
 class SEModule(nn.Layer):
@@ -1170,7 +1150,7 @@ def build_layer(key):
     """Construct a family's layer with seeded weights, non-trivial norms and
     BatchNorm statistics from seeded images."""
     fam = FAMILIES[key]
-    seed_all(fam["seed"])
+    G.seed_all(fam["seed"])
     paddle.disable_static()
     layer = fam["make"]()
     init_norms(layer, np.random.RandomState(fam["seed"] + 1))
@@ -1266,22 +1246,13 @@ def main():
     ap.add_argument("--pir-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    paddle.set_device("cpu")
-    try:
-        paddle.set_num_threads(args.threads)
-    except Exception:
-        pass
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
+    out = G.prepare_output(args.out, args.threads)
     if args.pir_worker:
         pir_worker(out)
         return
     only = set(filter(None, args.only.split(",")))
     mpath = os.path.join(out, "manifest.json")
-    old = {}
-    if only and os.path.exists(mpath):
-        with open(mpath) as f:
-            old = {m["name"]: m for m in json.load(f)["models"]}
+    old = G.manifest_models(mpath) if only else {}
     t0 = time.time()
     for key in ORDER:
         if only and key not in only:
