@@ -1,0 +1,104 @@
+/* avx2_vnni row on a CPU without AVX-VNNI (not part of the test suite): GMAC/s of the row's EVEX-encoded twin
+ * (q8_avxvnni_gemm.h compiled for AVX512VL + AVX512_VNNI: same source, tiles and driver as the VEX kernels) against
+ * the avx2 row, single core. Microkernels on an L1-resident tile, then ResNet50 1x1 / 3x3 convolutions through
+ * qtop_qconv_create_twin vs qtop_qconv_create(avx2), serial; the fastest of many runs (shared machine).
+ * Build and run: bench/kernels/avxvnni_twin.sh */
+#include "isa_config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void ukr_bench(const qtop_q8_gemm_kernel *k, int K) {
+    int kstep = k->kstep, esz = kstep == 4 ? 1 : 2;
+    int Kp = (K + kstep - 1) / kstep * kstep;
+    int64_t bstride = (int64_t)16 * Kp;
+    void *A = calloc((size_t)k->mr * Kp, esz), *W = calloc((size_t)bstride * k->nbmax, esz);
+    memset(A, 1, (size_t)k->mr * Kp * esz);
+    memset(W, 1, (size_t)bstride * k->nbmax * esz);
+    int32_t tile[Q8_MR * 64];
+    double best = 0;
+    for (int rep = 0; rep < 300; rep++) {
+        int iters = 300;
+        double t0 = now();
+        for (int i = 0; i < iters; i++) k->fn(A, Kp, k->mr, W, bstride, k->nbmax, Kp / kstep, 0, tile);
+        double t = now() - t0;
+        double g = (double)iters * k->mr * k->nbmax * 16 * Kp / t * 1e-9;
+        if (g > best) best = g;
+    }
+    printf("  %-36s K=%-5d %6.1f GMAC/s\n", k->name, K, best);
+    free(A); free(W);
+}
+
+typedef struct { const char *name; int h, w, ic, oc, k, s; } shape;
+
+static double conv_bench(int twin, const shape *sh) {
+    qtop_qconv_desc d = {0};
+    d.n = 1; d.h = sh->h; d.w = sh->w; d.ic = sh->ic; d.oc = sh->oc; d.kh = d.kw = sh->k;
+    d.stride_h = d.stride_w = sh->s; d.pad_t = d.pad_b = d.pad_l = d.pad_r = sh->k / 2; d.dil_h = d.dil_w = 1;
+    d.groups = 1; d.src_dt = QTOP_DT_U8; d.dst_dt = QTOP_DT_U8; d.res_dt = QTOP_DT_NONE; d.act = QTOP_ACT_RELU;
+    d.in_range = 4; d.out_range = 4;
+    int K = sh->k * sh->k * sh->ic;
+    int8_t *w = malloc((size_t)sh->oc * K);
+    for (int i = 0; i < sh->oc * K; i++) w[i] = (int8_t)((i * 37) % 255 - 127);
+    float *r = malloc(sizeof(float) * sh->oc);
+    for (int i = 0; i < sh->oc; i++) r[i] = 1;
+    qtop_qconv *c = twin ? qtop_qconv_create_twin(&d, w, r, NULL, QTOP_ISA_AVX2_VNNI)
+                         : qtop_qconv_create(&d, w, r, NULL, QTOP_ISA_AVX2);
+    if (!c) { printf("  %s: create failed\n", sh->name); exit(1); }
+    int oh = qtop_qconv_out_h(&d), ow = qtop_qconv_out_w(&d);
+    size_t nsrc = (size_t)sh->h * sh->w * sh->ic, nout = (size_t)oh * ow * sh->oc;
+    uint8_t *src = malloc(nsrc), *dst = malloc(nout);
+    for (size_t i = 0; i < nsrc; i++) src[i] = (uint8_t)(i * 13 % 128);
+    double macs = (double)oh * ow * sh->oc * K, best = 1e9;
+    for (int rep = 0; rep < (int)(3e10 / macs) + 5; rep++) {
+        double t0 = now();
+        qtop_qconv_run(c, src, dst, NULL, NULL);
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    qtop_qconv_destroy(c);
+    free(w); free(r); free(src); free(dst);
+    return macs / best * 1e-9;
+}
+
+int main(void) {
+    printf("CPU: %s\n", qtop_cpu_model_name());
+    const qtop_isa_config *twin = qtop__isa_config_twin(QTOP_ISA_AVX2_VNNI), *avx2 = qtop__isa_config(QTOP_ISA_AVX2);
+    if (!twin || !((qtop_cpu_isa_mask() >> QTOP_ISA_AVX2) & 1)) { printf("needs AVX2 and AVX512VL + AVX512_VNNI\n"); return 1; }
+    printf("int8 GEMM microkernels (one core, full tile, L1-resident):\n");
+    static const qtop_q8_gemm_kernel cand = {
+        "q8_gemm_u8_3x32c4_avx2vnni_evex (cand.)", qtop__q8_gemm_u8_3x32c4_avx2vnni_evex, 3, 2, 4, 1, NULL,
+    };
+    for (int K = 576; K >= 256; K -= 320) {
+        ukr_bench(twin->q8_u8, K);
+        ukr_bench(&cand, K);
+        ukr_bench(avx2->q8_u8, K);
+        ukr_bench(avx2->q8_s16, K);
+    }
+    static const shape shapes[] = {
+        { "r50 1x1 64>256 56", 56, 56, 64, 256, 1, 1 },
+        { "r50 1x1 256>64 56", 56, 56, 256, 64, 1, 1 },
+        { "r50 1x1 512>128 28", 28, 28, 512, 128, 1, 1 },
+        { "r50 1x1 128>512 28", 28, 28, 128, 512, 1, 1 },
+        { "r50 1x1 1024>256 14", 14, 14, 1024, 256, 1, 1 },
+        { "r50 1x1 2048>512 7", 7, 7, 2048, 512, 1, 1 },
+        { "r50 3x3 64 56", 56, 56, 64, 64, 3, 1 },
+        { "r50 3x3 128 28", 28, 28, 128, 128, 3, 1 },
+        { "r50 3x3 256 14", 14, 14, 256, 256, 3, 1 },
+        { "r50 3x3 512 7", 7, 7, 512, 512, 3, 1 },
+    };
+    printf("int8 convolutions through qtop_qconv_run, serial, u8 in/out, GMAC/s:\n");
+    printf("  %-22s %10s %14s %7s\n", "shape", "avx2", "avx2vnni_evex", "ratio");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        double a = conv_bench(0, &shapes[i]), t = conv_bench(1, &shapes[i]);
+        printf("  %-22s %10.1f %14.1f %7.2f\n", shapes[i].name, a, t, t / a);
+    }
+    return 0;
+}
