@@ -13,7 +13,7 @@
 
 static inline int32_t avn_ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
-#define AVN_NBMAX 2
+#define AVN_NBMAX 1
 typedef void (*avn_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int, int32_t *);
 
 #define AVN_T __attribute__((target("avx2,fma,avxvnni")))

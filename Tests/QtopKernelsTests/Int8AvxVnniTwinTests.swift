@@ -1,5 +1,6 @@
 import CQtopKernels
 import Foundation
+import QtopRuntime
 import XCTest
 
 /// The avx2_vnni row checked on a CPU without AVX-VNNI: its GEMM kernels are one template compiled twice
@@ -52,15 +53,7 @@ extension Int8KernelTests {
         }
         XCTAssertEqual(compared, 180)
         // depthwise is not served by this row (the avx2 row below it serves it): the twin says so by returning nil
-        let dw = randomCase(&r, kind: 3)
-        XCTAssertNil(runTwin(dw, threaded: false))
-        var d = dw.d
-        var why = [CChar](repeating: 0, count: 256)
-        if (qtop_cpu_isa_mask() >> UInt32(QTOP_ISA_AVX2_VNNI.rawValue)) & 1 == 0 {
-            XCTAssertEqual(qtop_qconv_query(&d, Int32(QTOP_ISA_AVX2_VNNI.rawValue), Int32(QTOP_ISA_AVX2_VNNI.rawValue), &why, why.count), 0)
-            let note = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            XCTAssertTrue(note.contains("cpu lacks avx2_vnni"), note)
-        }
+        XCTAssertNil(runTwin(randomCase(&r, kind: 3), threaded: false))
     }
 
     /// Shapes that walk every row count 1…6 of the 6×16 tile and channel tails (oc not a multiple of 16, of 64),
@@ -84,5 +77,37 @@ extension Int8KernelTests {
                 }
             }
         }
+    }
+}
+
+/// The row in dispatch: compiled into every x86-64 build, chosen under `--isa avx2_vnni` (or a higher cap) only on a
+/// CPU with AVX-VNNI; elsewhere that cap serves the avx2 kernels, as before the row existed.
+extension RegistryTests {
+    func testAvx2VnniRowDispatchUnderItsCap() throws {
+        #if arch(x86_64)
+        let bit = UInt32(QTOP_ISA_AVX2_VNNI.rawValue)
+        XCTAssertEqual((qtop_compiled_isa_mask() >> bit) & 1, 1, "avx2_vnni row compiled in")
+        let cpuHas = NativeCPU.isaSet.contains(.avx2_vnni)
+        XCTAssertEqual(NativeCPU.usableISAs.contains(.avx2_vnni), cpuHas, "usable (UI's ISA list) exactly when the CPU has it")
+        try XCTSkipUnless(NativeCPU.isaSet.contains(.avx2), "needs AVX2")
+        let reg = KernelRegistry()
+        registerNativeKernels(reg)
+        for (kh, groups, ic, oc, fam) in [(1, 1, 16, 24, "conv1x1"), (3, 1, 5, 20, "conv"), (3, 12, 12, 12, "dwconv")] {
+            let (g, node, x) = qconvGraph(kh: kh, groups: groups, ic: ic, oc: oc, residual: false)
+            let (kRef, _, _) = try choose(reg, node, g, cap: .generic)
+            let ref = try runNode(kRef, x, oc, threads: .serial)
+            let (k, t, _) = try choose(reg, node, g, cap: .avx2_vnni)
+            XCTAssertEqual(t, "\(fam):\(cpuHas && fam != "dwconv" ? "avx2_vnni" : "avx2"):i8")
+            XCTAssertEqual(try runNode(k, x, oc, threads: .serial), ref, t)
+        }
+        var d = qtop_qconv_desc()
+        d.n = 1; d.h = 2; d.w = 2; d.ic = 8; d.oc = 16; d.kh = 1; d.kw = 1; d.stride_h = 1; d.stride_w = 1; d.dil_h = 1; d.dil_w = 1
+        d.groups = 1; d.dst_dt = Int32(QTOP_DT_U8.rawValue); d.res_dt = Int32(QTOP_DT_NONE.rawValue); d.in_range = 1; d.out_range = 1
+        var why = [CChar](repeating: 0, count: 256)
+        let ok = qtop_qconv_query(&d, Int32(bit), Int32(bit), &why, why.count)
+        let note = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        XCTAssertEqual(ok, cpuHas ? 1 : 0, note)
+        XCTAssertEqual(note, cpuHas ? "q8_gemm_u8_6x16c4_avx2vnni" : "avx2_vnni: cpu lacks avx2_vnni")
+        #endif
     }
 }

@@ -73,12 +73,8 @@ int main(void) {
     const qtop_isa_config *twin = qtop__isa_config_twin(QTOP_ISA_AVX2_VNNI), *avx2 = qtop__isa_config(QTOP_ISA_AVX2);
     if (!twin || !((qtop_cpu_isa_mask() >> QTOP_ISA_AVX2) & 1)) { printf("needs AVX2 and AVX512VL + AVX512_VNNI\n"); return 1; }
     printf("int8 GEMM microkernels (one core, full tile, L1-resident):\n");
-    static const qtop_q8_gemm_kernel cand = {
-        "q8_gemm_u8_3x32c4_avx2vnni_evex (cand.)", qtop__q8_gemm_u8_3x32c4_avx2vnni_evex, 3, 2, 4, 1, NULL,
-    };
     for (int K = 576; K >= 256; K -= 320) {
         ukr_bench(twin->q8_u8, K);
-        ukr_bench(&cand, K);
         ukr_bench(avx2->q8_u8, K);
         ukr_bench(avx2->q8_s16, K);
     }
