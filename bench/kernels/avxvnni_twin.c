@@ -38,7 +38,8 @@ static void ukr_bench(const qtop_q8_gemm_kernel *k, int K) {
 
 typedef struct { const char *name; int h, w, ic, oc, k, s; } shape;
 
-static double conv_bench(int twin, const shape *sh) {
+/* which: 0 avx2 row, 1 avx2_vnni EVEX twin, 2 avx512_vnni row (for scale) */
+static double conv_bench(int which, const shape *sh) {
     qtop_qconv_desc d = {0};
     d.n = 1; d.h = sh->h; d.w = sh->w; d.ic = sh->ic; d.oc = sh->oc; d.kh = d.kw = sh->k;
     d.stride_h = d.stride_w = sh->s; d.pad_t = d.pad_b = d.pad_l = d.pad_r = sh->k / 2; d.dil_h = d.dil_w = 1;
@@ -49,8 +50,8 @@ static double conv_bench(int twin, const shape *sh) {
     for (int i = 0; i < sh->oc * K; i++) w[i] = (int8_t)((i * 37) % 255 - 127);
     float *r = malloc(sizeof(float) * sh->oc);
     for (int i = 0; i < sh->oc; i++) r[i] = 1;
-    qtop_qconv *c = twin ? qtop_qconv_create_twin(&d, w, r, NULL, QTOP_ISA_AVX2_VNNI)
-                         : qtop_qconv_create(&d, w, r, NULL, QTOP_ISA_AVX2);
+    qtop_qconv *c = which == 1 ? qtop_qconv_create_twin(&d, w, r, NULL, QTOP_ISA_AVX2_VNNI)
+                  : qtop_qconv_create(&d, w, r, NULL, which == 2 ? QTOP_ISA_AVX512_VNNI : QTOP_ISA_AVX2);
     if (!c) { printf("  %s: create failed\n", sh->name); exit(1); }
     int oh = qtop_qconv_out_h(&d), ow = qtop_qconv_out_w(&d);
     size_t nsrc = (size_t)sh->h * sh->w * sh->ic, nout = (size_t)oh * ow * sh->oc;
@@ -91,10 +92,11 @@ int main(void) {
         { "r50 3x3 512 7", 7, 7, 512, 512, 3, 1 },
     };
     printf("int8 convolutions through qtop_qconv_run, serial, u8 in/out, GMAC/s:\n");
-    printf("  %-22s %10s %14s %7s\n", "shape", "avx2", "avx2vnni_evex", "ratio");
+    const int zmm = (qtop_cpu_isa_mask() >> QTOP_ISA_AVX512_VNNI) & 1;
+    printf("  %-22s %8s %14s %7s %12s\n", "shape", "avx2", "avx2vnni_evex", "ratio", "avx512_vnni");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        double a = conv_bench(0, &shapes[i]), t = conv_bench(1, &shapes[i]);
-        printf("  %-22s %10.1f %14.1f %7.2f\n", shapes[i].name, a, t, t / a);
+        double a = conv_bench(0, &shapes[i]), t = conv_bench(1, &shapes[i]), z = zmm ? conv_bench(2, &shapes[i]) : 0;
+        printf("  %-22s %8.1f %14.1f %7.2f %12.1f\n", shapes[i].name, a, t, t / a, z);
     }
     return 0;
 }
