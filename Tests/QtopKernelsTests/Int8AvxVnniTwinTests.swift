@@ -78,6 +78,27 @@ extension Int8KernelTests {
             }
         }
     }
+
+    /// A conv large enough for the driver's other loop order (serial: 9 row tiles, 415 KB of packed weights, above
+    /// the 384 KB bound, so channel groups outer and row tiles inner) and, on two threads, for output-channel
+    /// splits, with an f32 residual and f32 output: the twin against the generic reference.
+    func testAvx2VnniTwinChannelsOuterLoop() throws {
+        try requireTwin()
+        var r = XorShift(77)
+        var d = qtop_qconv_desc()
+        d.n = 1; d.h = 14; d.w = 14; d.ic = 64; d.oc = 720; d.kh = 3; d.kw = 3
+        d.stride_h = 1; d.stride_w = 1; d.dil_h = 1; d.dil_w = 1; d.groups = 1
+        d.pad_t = 1; d.pad_b = 1; d.pad_l = 1; d.pad_r = 1
+        d.src_dt = Int32(QTOP_DT_U8.rawValue); d.dst_dt = Int32(QTOP_DT_F32.rawValue); d.res_dt = Int32(QTOP_DT_F32.rawValue)
+        d.act = Int32(QTOP_ACT_RELU.rawValue); d.in_range = 3; d.out_range = 1
+        let no = 14 * 14 * 720
+        let c = Case(d: d, src: r.bytes(14 * 14 * 64), w: r.bytes(720 * 64 * 9).map { Int8(bitPattern: $0) },
+                     ranges: (0..<720).map { _ in r.float(0.05, 2) }, bias: (0..<720).map { _ in r.float(-5, 5) },
+                     res: (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) })
+        guard let ref = runConv(c, isa: 0, threaded: true) else { return XCTFail("generic create failed") }
+        XCTAssertEqual(runTwin(c, threaded: false), ref, "serial")
+        XCTAssertEqual(runTwin(c, threaded: true), ref, "threaded")
+    }
 }
 
 /// The row in dispatch: compiled into every x86-64 build, chosen under `--isa avx2_vnni` (or a higher cap) only on a
