@@ -36,14 +36,14 @@ static void ukr_bench(const qtop_q8_gemm_kernel *k, int K) {
     free(A); free(W);
 }
 
-typedef struct { const char *name; int h, w, ic, oc, k, s; } shape;
+typedef struct { const char *name; int h, w, ic, oc, k, s, src_dt; } shape;
 
 /* which: 0 avx2 row, 1 avx2_vnni EVEX twin, 2 avx512_vnni row (for scale) */
 static double conv_bench(int which, const shape *sh) {
     qtop_qconv_desc d = {0};
     d.n = 1; d.h = sh->h; d.w = sh->w; d.ic = sh->ic; d.oc = sh->oc; d.kh = d.kw = sh->k;
     d.stride_h = d.stride_w = sh->s; d.pad_t = d.pad_b = d.pad_l = d.pad_r = sh->k / 2; d.dil_h = d.dil_w = 1;
-    d.groups = 1; d.src_dt = QTOP_DT_U8; d.dst_dt = QTOP_DT_U8; d.res_dt = QTOP_DT_NONE; d.act = QTOP_ACT_RELU;
+    d.groups = 1; d.src_dt = sh->src_dt; d.dst_dt = QTOP_DT_U8; d.res_dt = QTOP_DT_NONE; d.act = QTOP_ACT_RELU;
     d.in_range = 4; d.out_range = 4;
     int K = sh->k * sh->k * sh->ic;
     int8_t *w = malloc((size_t)sh->oc * K);
@@ -90,8 +90,12 @@ int main(void) {
         { "r50 3x3 128 28", 28, 28, 128, 128, 3, 1 },
         { "r50 3x3 256 14", 14, 14, 256, 256, 3, 1 },
         { "r50 3x3 512 7", 7, 7, 512, 512, 3, 1 },
+        /* s8 activations: the avx2 row widens them to s16, this row shifts them by 128 into its u8 kernel */
+        { "r50 stem 7x7s2 s8", 224, 224, 3, 64, 7, 2, QTOP_DT_S8 },
+        { "mv3 1x1 16>64 s8 112", 112, 112, 16, 64, 1, 1, QTOP_DT_S8 },
+        { "mv2 1x1 24>144 s8 56", 56, 56, 24, 144, 1, 1, QTOP_DT_S8 },
     };
-    printf("int8 convolutions through qtop_qconv_run, serial, u8 in/out, GMAC/s:\n");
+    printf("int8 convolutions through qtop_qconv_run, serial, u8 out, GMAC/s:\n");
     const int zmm = (qtop_cpu_isa_mask() >> QTOP_ISA_AVX512_VNNI) & 1;
     printf("  %-22s %8s %14s %7s %12s\n", "shape", "avx2", "avx2vnni_evex", "ratio", "avx512_vnni");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
