@@ -1,8 +1,8 @@
 /* The per-ISA configuration table: one row per ISA level this build has kernels for. Everything ISA-specific the
  * drivers use (microkernels, their register tiles and packing, epilogues, depthwise, pooling rows, fp32 kernels)
- * is named here and nowhere else. Rows for levels without kernels (sse41, avx2_vnni, neon*) are absent: dispatch
- * then falls to the next level down. An AVX-VNNI (VEX vpdpbusd on ymm) row would be added here and is only ever
- * chosen on a CPU whose CPUID reports avx_vnni (qtop_cpu_isa_mask). */
+ * is named here and nowhere else. Rows for levels without kernels (sse41, neon*) are absent: dispatch then falls to
+ * the next level down. The avx2_vnni row (VEX vpdpbusd on ymm) is only ever chosen on a CPU whose CPUID reports
+ * avx_vnni (qtop_cpu_isa_mask); its EVEX twin (qtop__isa_config_twin) lets AVX-512 VNNI CPUs verify it. */
 #include "isa_config.h"
 
 static const qtop_q8_dw_kernel q8_dw_generic = { "q8_dw_c16p2_generic", qtop__q8_dw_c16p2_generic, 16 };
@@ -39,6 +39,14 @@ static const qtop_q8_gemm_kernel q8_s8_avx512bw = {
 };
 static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
     "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
+};
+
+/* avx2_vnni: vpdpbusd on ymm, exact for every byte (no over127 bound), s8 activations shifted (shift_s8). */
+static const qtop_q8_gemm_kernel q8_u8_avx2vnni = {
+    "q8_gemm_u8_6x16c4_avx2vnni", qtop__q8_gemm_u8_6x16c4_avx2vnni_vex, 6, 1, 4, 1, NULL,
+};
+static const qtop_q8_gemm_kernel q8_u8_avx2vnni_twin = {
+    "q8_gemm_u8_6x16c4_avx2vnni_evex", qtop__q8_gemm_u8_6x16c4_avx2vnni_evex, 6, 1, 4, 1, NULL,
 };
 
 static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_c16p2_avx2", qtop__q8_dw_c16p2_avx2, 16 };
@@ -84,6 +92,23 @@ static const qtop_isa_config row_avx512_core = {
     .f32_pool = &qtop__f32_pool_avx512,
 };
 
+/* int8 GEMM only, as avx512_vnni: depthwise (s16 tap pairs) and fp32 are served by the avx2 row below it. The
+ * reorder and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
+#define ROW_AVX2_VNNI(gemm)                                                                                      \
+    {                                                                                                            \
+        .isa = QTOP_ISA_AVX2_VNNI,                                                                               \
+        .q8_u8 = (gemm),                                                                                         \
+        .q8_epi = qtop__q8_epi_avx2,                                                                             \
+        .q8_max_row = qtop__q8_max_row_avx2,                                                                     \
+        .q8_sum_row = qtop__q8_sum_row_avx2,                                                                     \
+        .q8_quant_row = qtop__q8_quant_row_avx2,                                                                 \
+        .q8_dequant_row = qtop__q8_dequant_row_avx2,                                                             \
+        .f32_nhwc = &qtop__f32_nhwc_avx2,                                                                        \
+    }
+static const qtop_isa_config row_avx2_vnni = ROW_AVX2_VNNI(&q8_u8_avx2vnni);
+/* The same row with the EVEX-encoded kernels: verification on AVX-512 VNNI CPUs, never dispatched. */
+static const qtop_isa_config row_avx2_vnni_twin = ROW_AVX2_VNNI(&q8_u8_avx2vnni_twin);
+
 /* int8 GEMM only: depthwise has one product per lane (avx512_core serves it), fp32 has no VNNI use. */
 static const qtop_isa_config row_avx512_vnni = {
     .isa = QTOP_ISA_AVX512_VNNI,
@@ -101,6 +126,7 @@ static const qtop_isa_config *const rows[QTOP_ISA_COUNT] = {
     [QTOP_ISA_GENERIC] = &row_generic,
 #if defined(__x86_64__)
     [QTOP_ISA_AVX2] = &row_avx2,
+    [QTOP_ISA_AVX2_VNNI] = &row_avx2_vnni,
     [QTOP_ISA_AVX512_CORE] = &row_avx512_core,
     [QTOP_ISA_AVX512_VNNI] = &row_avx512_vnni,
 #endif
@@ -109,6 +135,14 @@ static const qtop_isa_config *const rows[QTOP_ISA_COUNT] = {
 const qtop_isa_config *qtop__isa_config(int isa) {
     if (isa < 0 || isa >= QTOP_ISA_COUNT) return NULL;
     return rows[isa];
+}
+
+const qtop_isa_config *qtop__isa_config_twin(int isa) {
+#if defined(__x86_64__)
+    if (isa == QTOP_ISA_AVX2_VNNI && ((qtop_cpu_isa_mask() >> QTOP_ISA_AVX512_VNNI) & 1)) return &row_avx2_vnni_twin;
+#endif
+    (void)isa;
+    return NULL;
 }
 
 uint32_t qtop_compiled_isa_mask(void) {

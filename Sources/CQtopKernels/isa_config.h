@@ -73,6 +73,10 @@ typedef struct qtop_isa_config {
 
 /* The row for `isa`, or NULL when this build has no kernels for it. The one place that maps ISA → kernels. */
 const qtop_isa_config *qtop__isa_config(int isa);
+/* Verification only: the row of `isa` with its kernels compiled for an encoding this CPU runs although it lacks the
+ * level itself (avx2_vnni → EVEX vpdpbusd on ymm, on a CPU with AVX512VL + AVX512_VNNI), the same source, tiles and
+ * driver; NULL when `isa` has no twin or the CPU cannot run it. Never used for dispatch. */
+const qtop_isa_config *qtop__isa_config_twin(int isa);
 
 /* generic rows, defined next to their drivers */
 void qtop__q8_max_row_generic(uint8_t *o, const uint8_t *p, int C, int is_signed);

@@ -139,14 +139,29 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
 
 static int64_t rup(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
+static qtop_qconv *create_with(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                               const float *bias, int isa, const qtop_isa_config *cfg);
+
 qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
                               const float *bias, int isa) {
     if (!qtop_qconv_query(d, isa, isa, NULL, 0)) return NULL;
+    return create_with(d, weights, weight_ranges, bias, isa, qtop__isa_config(isa));
+}
+
+qtop_qconv *qtop_qconv_create_twin(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                                   const float *bias, int isa) {
+    const qtop_isa_config *cfg = qtop__isa_config_twin(isa);
+    if (!cfg || !desc_valid(d, NULL, 0) || (is_dw(d) ? !cfg->q8_dw : !pick_gemm(cfg, d))) return NULL;
+    return create_with(d, weights, weight_ranges, bias, isa, cfg);
+}
+
+static qtop_qconv *create_with(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                               const float *bias, int isa, const qtop_isa_config *cfg) {
     qtop_qconv *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->d = *d;
     c->isa = isa;
-    c->cfg = qtop__isa_config(isa);
+    c->cfg = cfg;
     c->kind = is_dw(d) ? Q8_KIND_DW : Q8_KIND_GEMM;
     c->oh = qtop_qconv_out_h(d);
     c->ow = qtop_qconv_out_w(d);

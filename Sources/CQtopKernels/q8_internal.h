@@ -131,6 +131,12 @@ void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void
 void qtop__q8_gemm_u8_4x32c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                   int ksteps, int xor_src, int32_t *tile);
 int qtop__q8_any_over127_avx2(const uint8_t *A, int64_t lda, int mr, int k);
+/* avx2_vnni (q8_avxvnni.c): _vex = AVX-VNNI, the row's kernels; _evex = the same source on AVX512VL + AVX512_VNNI,
+ * the row's verification twin */
+void qtop__q8_gemm_u8_6x16c4_avx2vnni_vex(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                         int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_6x16c4_avx2vnni_evex(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                          int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                          const int32_t *acc, void *dst, void *dst2, const void *res);
 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,

@@ -121,6 +121,11 @@ const char *qtop_qconv_impl_name(const qtop_qconv_desc *d);
  * Returns NULL when the ISA cannot serve the desc (see query). */
 qtop_qconv *qtop_qconv_create(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
                               const float *bias, int isa);
+/* Verification only (tests, kernel benchmarks): as create at `isa`, with that ISA row's twin kernels, the same source
+ * compiled for an encoding this CPU runs (avx2_vnni's VEX vpdpbusd as EVEX on an AVX-512 VNNI CPU without AVX-VNNI).
+ * NULL when `isa` has no twin here or the row cannot serve the desc. Never chosen by dispatch. */
+qtop_qconv *qtop_qconv_create_twin(const qtop_qconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                                   const float *bias, int isa);
 /* src NHWC (u8/s8), dst NHWC, residual NHWC (or NULL when res_dt == NONE). */
 void qtop_qconv_run(qtop_qconv *c, const void *src, void *dst, const void *residual, qtop_pool *pool);
 /* As qtop_qconv_run, plus dst2 (u8/s8 NHWC, output shape) for a desc with has_q2 = 1 (NULL otherwise). */

@@ -182,7 +182,7 @@ func makeFMatMul(_ ctx: KernelBuildContext, op: String, isa: ISALevel) throws ->
 /// Registers the native C kernels (int8 and fp32) for every ISA this build has. Generic native entries have
 /// priority 1 so they win over the Swift reference kernels ("ref", priority 0) at the same ISA.
 public func registerNativeKernels(_ r: KernelRegistry) {
-    let int8ISAs: [ISALevel] = [.avx512_vnni, .avx512_core, .avx2, .generic]
+    let int8ISAs: [ISALevel] = [.avx512_vnni, .avx512_core, .avx2_vnni, .avx2, .generic]
     let f32ISAs: [ISALevel] = [.avx512_core, .avx2, .generic]
     let prio: (ISALevel) -> Int = { $0 == .generic ? 1 : 0 }
     for isa in int8ISAs {
