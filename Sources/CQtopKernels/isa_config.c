@@ -41,6 +41,12 @@ static const qtop_q8_gemm_kernel q8_u8_avx512vnni = {
     "q8_gemm_u8_6x64c4_avx512vnni", qtop__q8_gemm_u8_6x64c4_avx512vnni, 6, 4, 4, 1, NULL,
 };
 
+static const qtop_q8_stem_kernel q8_stem_avx2 = { "q8_stem_s16_8px_avx2", qtop__q8_stem_s16_8px_avx2, qtop__q8_stem_row_avx2, 8, 8, 1 };
+static const qtop_q8_stem_kernel q8_stem_avx512 = { "q8_stem_s16_16px_avx512", qtop__q8_stem_s16_16px_avx512, qtop__q8_stem_row_avx2, 16, 16, 1 };
+static const qtop_q8_stem_kernel q8_stem_avx512vnni = {
+    "q8_stem_u8_16px_avx512vnni", qtop__q8_stem_u8_16px_avx512vnni, qtop__q8_stem_row_avx2, 16, 16, 0,
+};
+
 static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_c16p2_avx2", qtop__q8_dw_c16p2_avx2, 16 };
 static const qtop_q8_dw_kernel q8_dw_avx512 = { "q8_dw_c32p2_avx512", qtop__q8_dw_c32p2_avx512, 32 };
 
@@ -51,6 +57,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_epi = qtop__q8_epi_avx2,
     .q8_widen = qtop__q8_widen_avx2,
     .q8_dw = &q8_dw_avx2,
+    .q8_stem = &q8_stem_avx2,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -71,6 +78,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_epi = qtop__q8_epi_avx512,
     .q8_widen = qtop__q8_widen_avx2,
     .q8_dw = &q8_dw_avx512,
+    .q8_stem = &q8_stem_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -89,6 +97,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .isa = QTOP_ISA_AVX512_VNNI,
     .q8_u8 = &q8_u8_avx512vnni,
     .q8_epi = qtop__q8_epi_avx512,
+    .q8_stem = &q8_stem_avx512vnni,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
