@@ -71,11 +71,25 @@ static inline int64_t qtop__q8_dw_widx(int ch, int t, int cp, int cw) {
  * by qtop__q8_stem_widx. */
 typedef void (*qtop_q8_stem_fn)(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
                                 const int32_t *w, int ocp, int32_t *tile);
-/* Stem padded-row geometry and the row builder: input row x (NULL outside the image) → words (phase p, plane pl,
- * q) at row[(p·npl + pl)·q_len + q] = the channels of input column q·s + p - pad_l (qtop__q8_stem_word), the zero
- * word outside the image; s·npl·q_len words, rounded up to 16. */
-typedef struct { int s, pad_l, w, ic, s8, s16, q, npl; } qtop_q8_stem_geom;
-typedef void (*qtop_q8_stem_row_fn)(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row);
+/* Stem padded-row geometry and the row builder: input row x (NULL outside the image) → the padded row, in one of
+ * two layouts. Per-tap words (flat = 0): word (phase p, plane pl, q) at row[(p·npl + pl)·q_len + q] holds the
+ * channels of input column q·s + p - pad_l (qtop__q8_stem_word), the zero word outside the image. Flat s16 pairs
+ * (flat = 1, s·ic even, dil_w 1): the padded row as one s16 sequence E[pc·ic + c] (pad columns 0) read as
+ * s16 pairs D[i] = (E[2i], E[2i+1]), split into P = s·ic/2 planes: row[r·q_len + q] = D[q·P + r]; a kernel row's
+ * kw·ic values for consecutive output pixels are then consecutive words of one plane. tmp: scratch of
+ * qtop__q8_stem_tmp_words words. Rows hold s·npl·q_len (per-tap) or P·q_len (flat) words, plus 16. */
+typedef struct { int s, pad_l, w, ic, s8, s16, q, npl, flat, P; } qtop_q8_stem_geom;
+typedef void (*qtop_q8_stem_row_fn)(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
+
+static inline int64_t qtop__q8_stem_tmp_words(const qtop_q8_stem_geom *g) { return ((int64_t)g->q + 8) * g->P + 16; }
+
+/* s16 element e of the flat padded row (0 outside the image). */
+static inline int16_t qtop__q8_stem_flat_el(const qtop_q8_stem_geom *g, const uint8_t *x, int64_t e) {
+    int64_t ix = e / g->ic - g->pad_l;
+    if (!x || ix < 0 || ix >= g->w) return 0;
+    uint8_t b = x[ix * g->ic + e % g->ic];
+    return g->s8 ? (int8_t)b : b;
+}
 
 static inline uint32_t qtop__q8_stem_zero(const qtop_q8_stem_geom *g) { return !g->s16 && g->s8 ? 0x80808080u : 0u; }
 
@@ -149,6 +163,7 @@ struct qtop_qconv {
     const qtop_q8_stem_kernel *sk; /* stem kernel (kind Q8_KIND_STEM) */
     int32_t *wstem;      /* stem weights, qtop__q8_stem_widx order */
     int stem_npl, stem_ocp; /* stem: word planes per tap, channels padded to 8 */
+    int stem_flat, stem_taps; /* stem: flat s16 pairs (qtop_q8_stem_geom), kernel taps (kh · pairs when flat) */
 };
 
 int qtop__pool_thread_bound(const qtop_pool *p);
@@ -159,7 +174,7 @@ void *qtop__tls_scratch(size_t bytes);
  * run does the whole conv. */
 const qtop_q8_stem_kernel *qtop__q8_stem_pick(const struct qtop_isa_config *cfg, const qtop_qconv_desc *d);
 int qtop__q8_stem_create(struct qtop_qconv *c);
-void qtop__q8_stem_row_generic(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row);
+void qtop__q8_stem_row_generic(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
 void qtop__q8_stem_run(struct qtop_qconv *c, const uint8_t *src, void *dst, void *dst2, const void *res,
                        qtop_pool *pool);
 
@@ -202,7 +217,7 @@ void qtop__q8_stem_u8_16px_avx512vnni(const uint8_t *const *tap, int taps, int64
                                       const int32_t *w, int ocp, int32_t *tile);
 void qtop__q8_stem_s16_16px_avx512(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
                                    const int32_t *w, int ocp, int32_t *tile);
-void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row);
+void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
 void qtop__q8_stem_s16_8px_avx2(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
                                 const int32_t *w, int ocp, int32_t *tile);
 #endif

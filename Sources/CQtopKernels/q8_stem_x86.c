@@ -80,9 +80,36 @@ INL T_AVX2 void put_words(const qtop_q8_stem_geom *g, __m256i a, __m256i b, uint
     }
 }
 
-T_AVX2 void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row) {
+/* Flat s16 pairs: the padded row widened to s16 in tmp (vpmovsxbw / vpmovzxbw), then each plane r gathers every
+ * P-th pair from r. */
+INL T_AVX2 void row_flat(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp) {
+    const int P = g->P, Q = g->q;
+    const int64_t nw = qtop__q8_stem_tmp_words(g) / 8 * 8;
+    if (!x) {
+        for (int64_t i = 0; i < ((int64_t)P * Q + 15) / 8 * 8; i += 8) _mm256_storeu_si256((__m256i *)(row + i), _mm256_setzero_si256());
+        return;
+    }
+    for (int64_t i = 0; i < nw; i += 8) _mm256_storeu_si256((__m256i *)(tmp + i), _mm256_setzero_si256());
+    int16_t *E = (int16_t *)tmp + (int64_t)g->pad_l * g->ic;
+    int64_t n = (int64_t)g->w * g->ic, cap = 2 * nw - (int64_t)g->pad_l * g->ic;
+    if (n > cap) n = cap;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(x + i));
+        _mm256_storeu_si256((__m256i *)(E + i), g->s8 ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b));
+    }
+    for (; i < n; i++) E[i] = g->s8 ? (int8_t)x[i] : x[i];
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(P));
+    for (int r = 0; r < P; r++)
+        for (int q = 0; q < Q; q += 8)
+            _mm256_storeu_si256((__m256i *)(row + (int64_t)r * Q + q),
+                                _mm256_i32gather_epi32((const int *)(tmp + (int64_t)q * P + r), idx, 4));
+}
+
+T_AVX2 void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp) {
     const int s = g->s, Q = g->q, ic = g->ic;
-    if (s > 2) { qtop__q8_stem_row_generic(g, x, row); return; }
+    if (g->flat) { row_flat(g, x, row, tmp); return; }
+    if (s > 2) { qtop__q8_stem_row_generic(g, x, row, tmp); return; }
     const int64_t nw = ((int64_t)s * g->npl * Q + 15) / 16 * 16;
     const __m256i zero = _mm256_set1_epi32((int)qtop__q8_stem_zero(g));
     for (int64_t i = 0; i < nw; i += 8) _mm256_storeu_si256((__m256i *)(row + i), zero);
