@@ -99,6 +99,34 @@ INL T_AVX2 void row_flat(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t 
         _mm256_storeu_si256((__m256i *)(E + i), g->s8 ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b));
     }
     for (; i < n; i++) E[i] = g->s8 ? (int8_t)x[i] : x[i];
+    if (P == 3) {
+        /* 3 channels at stride 2 (the stems): 24 pairs → 3 planes by lane permutes and blends, not gathers */
+        const __m256i ia0 = _mm256_setr_epi32(0, 3, 6, 0, 0, 0, 0, 0), ib0 = _mm256_setr_epi32(0, 0, 0, 1, 4, 7, 0, 0);
+        const __m256i ic0 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 2, 5);
+        const __m256i ia1 = _mm256_setr_epi32(1, 4, 7, 0, 0, 0, 0, 0), ib1 = _mm256_setr_epi32(0, 0, 0, 2, 5, 0, 0, 0);
+        const __m256i ic1 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 3, 6);
+        const __m256i ia2 = _mm256_setr_epi32(2, 5, 0, 0, 0, 0, 0, 0), ib2 = _mm256_setr_epi32(0, 0, 0, 3, 6, 0, 0, 0);
+        const __m256i ic2 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 4, 7);
+        /* last block first: a plane's spill past Q words is overwritten by the next plane's first block */
+        for (int q = (Q - 1) / 8 * 8; q >= 0; q -= 8) {
+            const uint32_t *src = tmp + (int64_t)q * 3;
+            __m256i a = _mm256_loadu_si256((const __m256i *)src), b = _mm256_loadu_si256((const __m256i *)(src + 8));
+            __m256i c = _mm256_loadu_si256((const __m256i *)(src + 16));
+            __m256i p0 = _mm256_blend_epi32(_mm256_blend_epi32(_mm256_permutevar8x32_epi32(a, ia0),
+                                                               _mm256_permutevar8x32_epi32(b, ib0), 0x38),
+                                            _mm256_permutevar8x32_epi32(c, ic0), 0xC0);
+            __m256i p1 = _mm256_blend_epi32(_mm256_blend_epi32(_mm256_permutevar8x32_epi32(a, ia1),
+                                                               _mm256_permutevar8x32_epi32(b, ib1), 0x18),
+                                            _mm256_permutevar8x32_epi32(c, ic1), 0xE0);
+            __m256i p2 = _mm256_blend_epi32(_mm256_blend_epi32(_mm256_permutevar8x32_epi32(a, ia2),
+                                                               _mm256_permutevar8x32_epi32(b, ib2), 0x1C),
+                                            _mm256_permutevar8x32_epi32(c, ic2), 0xE0);
+            _mm256_storeu_si256((__m256i *)(row + q), p0);
+            _mm256_storeu_si256((__m256i *)(row + Q + q), p1);
+            _mm256_storeu_si256((__m256i *)(row + 2 * (int64_t)Q + q), p2);
+        }
+        return;
+    }
     const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(P));
     for (int r = 0; r < P; r++)
         for (int q = 0; q < Q; q += 8)
