@@ -48,6 +48,11 @@ static const qtop_q8_gemm_kernel q8_u8_avx2vnni = {
 static const qtop_q8_gemm_kernel q8_u8_avx2vnni_twin = {
     "q8_gemm_u8_6x16c4_avx2vnni_evex", qtop__q8_gemm_u8_6x16c4_avx2vnni_evex, 6, 1, 4, 1, NULL,
 };
+static const qtop_q8_stem_kernel q8_stem_avx2 = { "q8_stem_s16_8px_avx2", qtop__q8_stem_s16_8px_avx2, qtop__q8_stem_row_avx2, 8, 8, 1 };
+static const qtop_q8_stem_kernel q8_stem_avx512 = { "q8_stem_s16_16px_avx512", qtop__q8_stem_s16_16px_avx512, qtop__q8_stem_row_avx2, 16, 16, 1 };
+static const qtop_q8_stem_kernel q8_stem_avx512vnni = {
+    "q8_stem_u8_16px_avx512vnni", qtop__q8_stem_u8_16px_avx512vnni, qtop__q8_stem_row_avx2, 16, 16, 0,
+};
 
 static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_c16p2_avx2", qtop__q8_dw_c16p2_avx2, 16 };
 static const qtop_q8_dw_kernel q8_dw_avx512 = { "q8_dw_c32p2_avx512", qtop__q8_dw_c32p2_avx512, 32 };
@@ -59,6 +64,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_epi = qtop__q8_epi_avx2,
     .q8_widen = qtop__q8_widen_avx2,
     .q8_dw = &q8_dw_avx2,
+    .q8_stem = &q8_stem_avx2,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -79,6 +85,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_epi = qtop__q8_epi_avx512,
     .q8_widen = qtop__q8_widen_avx2,
     .q8_dw = &q8_dw_avx512,
+    .q8_stem = &q8_stem_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -93,11 +100,12 @@ static const qtop_isa_config row_avx512_core = {
 };
 
 /* int8 GEMM only, as avx512_vnni: depthwise (s16 tap pairs) and fp32 are served by the avx2 row below it. The
- * reorder and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
+ * stem, reorder and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
 #define ROW_AVX2_VNNI(gemm)                                                                                      \
     {                                                                                                            \
         .isa = QTOP_ISA_AVX2_VNNI,                                                                               \
         .q8_u8 = (gemm),                                                                                         \
+        .q8_stem = &q8_stem_avx2,                                                                                \
         .q8_epi = qtop__q8_epi_avx2,                                                                             \
         .q8_max_row = qtop__q8_max_row_avx2,                                                                     \
         .q8_sum_row = qtop__q8_sum_row_avx2,                                                                     \
@@ -114,6 +122,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .isa = QTOP_ISA_AVX512_VNNI,
     .q8_u8 = &q8_u8_avx512vnni,
     .q8_epi = qtop__q8_epi_avx512,
+    .q8_stem = &q8_stem_avx512vnni,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,

@@ -55,6 +55,7 @@ typedef struct qtop_isa_config {
     qtop_q8_epi_fn q8_epi;              /* fused requantizing epilogue */
     qtop_q8_widen_fn q8_widen;          /* s16 im2col rows (NULL: scalar loop) */
     const qtop_q8_dw_kernel *q8_dw;     /* depthwise; NULL: not served at this level */
+    const qtop_q8_stem_kernel *q8_stem; /* few input channels (stems), q8_stem.c; NULL: the GEMM path */
     /* int8 pooling */
     qtop_q8_max_row_fn q8_max_row;
     qtop_q8_sum_row_fn q8_sum_row;

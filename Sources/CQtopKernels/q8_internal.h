@@ -20,8 +20,17 @@ static inline int32_t requant(float y, float inv, float lo, float hi) {
 #define Q8_EPI_BLOCKS 4 /* 16-channel blocks per epilogue call: the GEMM tile is [Q8_MR][64] int32 */
 #define Q8_MB 48     /* rows per task */
 #define Q8_DW_RUN 8  /* depthwise output pixels per microkernel call (interior runs) */
+#define Q8_STEM_MAXC 4   /* stem path: most input channels */
+#define Q8_STEM_MAXSPAN 16 /* stem path: most input rows one output row reads ((kh-1)*dil_h+1) */
 
-enum { Q8_KIND_GEMM = 0, Q8_KIND_DW = 1 };
+/* Stem weight word for channel o (of ocp, chunks of cw), tap t, plane p (of npl): chunks of cw channels (the last
+ * one possibly 8), inside a chunk [tap][plane][channel]. */
+static inline int64_t qtop__q8_stem_widx(int o, int t, int p, int taps, int npl, int ocp, int cw) {
+    int ch = o / cw, nc = ocp - ch * cw < cw ? ocp - ch * cw : cw;
+    return (int64_t)ch * cw * taps * npl + ((int64_t)t * npl + p) * nc + o % cw;
+}
+
+enum { Q8_KIND_GEMM = 0, Q8_KIND_DW = 1, Q8_KIND_STEM = 2 };
 
 struct qtop_qconv;
 
@@ -55,6 +64,59 @@ static inline int64_t qtop__q8_dw_widx(int ch, int t, int cp, int cw) {
     int pos = ((q % 8) / 4) * cw + (q / 8) * 8 + (q % 4) * 2 + (t & 1);
     return (int64_t)(t >> 1) * cp * 2 + (int64_t)(ch / cw) * 2 * cw + pos;
 }
+/* Stem (few input channels, q8_stem.c) microkernel: one block of `lanes` output pixels along the vector lanes, the
+ * reduction over taps × channel words, for all ocp output channels → tile[lanes][ocp] int32. tap[t] points at tap
+ * t's word for output pixel 0 in the stem's padded input row; `off` bytes select the block; npl planes of words
+ * (`plane` bytes apart) per tap. Words: 4 u8 channels (vpdpbusd) or 2 s16 channels (vpmaddwd). Weights packed
+ * by qtop__q8_stem_widx. */
+typedef void (*qtop_q8_stem_fn)(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
+                                const int32_t *w, int ocp, int32_t *tile);
+/* Stem padded-row geometry and the row builder: input row x (NULL outside the image) → the padded row, in one of
+ * two layouts. Per-tap words (flat = 0): word (phase p, plane pl, q) at row[(p·npl + pl)·q_len + q] holds the
+ * channels of input column q·s + p - pad_l (qtop__q8_stem_word), the zero word outside the image. Flat s16 pairs
+ * (flat = 1, s·ic even, dil_w 1): the padded row as one s16 sequence E[pc·ic + c] (pad columns 0) read as
+ * s16 pairs D[i] = (E[2i], E[2i+1]), split into P = s·ic/2 planes: row[r·q_len + q] = D[q·P + r]; a kernel row's
+ * kw·ic values for consecutive output pixels are then consecutive words of one plane. tmp: scratch of
+ * qtop__q8_stem_tmp_words words. Rows hold s·npl·q_len (per-tap) or P·q_len (flat) words, plus 16. */
+typedef struct { int s, pad_l, w, ic, s8, s16, q, npl, flat, P; } qtop_q8_stem_geom;
+typedef void (*qtop_q8_stem_row_fn)(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
+
+static inline int64_t qtop__q8_stem_tmp_words(const qtop_q8_stem_geom *g) { return ((int64_t)g->q + 8) * g->P + 16; }
+
+/* s16 element e of the flat padded row (0 outside the image). */
+static inline int16_t qtop__q8_stem_flat_el(const qtop_q8_stem_geom *g, const uint8_t *x, int64_t e) {
+    int64_t ix = e / g->ic - g->pad_l;
+    if (!x || ix < 0 || ix >= g->w) return 0;
+    uint8_t b = x[ix * g->ic + e % g->ic];
+    return g->s8 ? (int8_t)b : b;
+}
+
+static inline uint32_t qtop__q8_stem_zero(const qtop_q8_stem_geom *g) { return !g->s16 && g->s8 ? 0x80808080u : 0u; }
+
+/* One pixel's word of plane pl: 4 u8 channels (s8 stored + 128, channels ≥ ic as the zero byte), or channels
+ * 2pl, 2pl+1 as s16 (0 past ic). */
+static inline uint32_t qtop__q8_stem_word(const qtop_q8_stem_geom *g, const uint8_t *px, int pl) {
+    if (!g->s16) {
+        uint32_t v = qtop__q8_stem_zero(g);
+        for (int ch = 0; ch < g->ic; ch++)
+            v = (v & ~(0xFFu << (8 * ch))) | (uint32_t)(uint8_t)(px[ch] ^ (g->s8 ? 0x80 : 0)) << (8 * ch);
+        return v;
+    }
+    px += 2 * pl;
+    int16_t lo = g->s8 ? (int8_t)px[0] : px[0];
+    int16_t hi = 2 * pl + 1 < g->ic ? (g->s8 ? (int8_t)px[1] : px[1]) : 0;
+    return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
+}
+
+typedef struct {
+    const char *name;       /* op × tile × ISA, e.g. "q8_stem_u8_16px_avx512vnni" */
+    qtop_q8_stem_fn fn;
+    qtop_q8_stem_row_fn row; /* padded-row builder */
+    int lanes;              /* output pixels per block */
+    int cw;                 /* most output channels per chunk (16 or 8; the last chunk may be 8) */
+    int s16;                /* words are 2 s16 channels (else 4 u8 channels, s8 shifted by 128) */
+} qtop_q8_stem_kernel;
+
 /* 1 when a byte of the mr × k tile exceeds 127. */
 typedef int (*qtop_q8_over127_fn)(const uint8_t *A, int64_t lda, int mr, int k);
 
@@ -98,12 +160,24 @@ struct qtop_qconv {
     float *scale, *bias; /* [oc] */
     float step_r, inv_out;
     float inv_q2;        /* 127 / q2_range when d.has_q2 */
+    const qtop_q8_stem_kernel *sk; /* stem kernel (kind Q8_KIND_STEM) */
+    int32_t *wstem;      /* stem weights, qtop__q8_stem_widx order */
+    int stem_npl, stem_ocp; /* stem: word planes per tap, channels padded to 8 */
+    int stem_flat, stem_taps; /* stem: flat s16 pairs (qtop_q8_stem_geom), kernel taps (kh · pairs when flat) */
 };
 
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
 
 /* Epilogue for `cnt` channels starting at oc0 of output pixel `pix`; acc are int32 accumulators. */
+/* Stem path (q8_stem.c): the kernel for desc d at row cfg (NULL: not a stem there); create sets up c (0: no);
+ * run does the whole conv. */
+const qtop_q8_stem_kernel *qtop__q8_stem_pick(const struct qtop_isa_config *cfg, const qtop_qconv_desc *d);
+int qtop__q8_stem_create(struct qtop_qconv *c);
+void qtop__q8_stem_row_generic(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
+void qtop__q8_stem_run(struct qtop_qconv *c, const uint8_t *src, void *dst, void *dst2, const void *res,
+                       qtop_pool *pool);
+
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                        void *dst2, const void *res);
 
@@ -145,5 +219,12 @@ void qtop__q8_dw_c32p2_avx512(const uint8_t *const *rows, int64_t step, int n, i
                               const int16_t *w, int npairs, int cp, int32_t *acc);
 void qtop__q8_dw_c16p2_avx2(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
                             const int16_t *w, int npairs, int cp, int32_t *acc);
+void qtop__q8_stem_u8_16px_avx512vnni(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
+                                      const int32_t *w, int ocp, int32_t *tile);
+void qtop__q8_stem_s16_16px_avx512(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
+                                   const int32_t *w, int ocp, int32_t *tile);
+void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
+void qtop__q8_stem_s16_8px_avx2(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
+                                const int32_t *w, int ocp, int32_t *tile);
 #endif
 #endif

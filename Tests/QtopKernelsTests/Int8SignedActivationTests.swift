@@ -72,7 +72,7 @@ extension Int8KernelTests {
     }
 
     /// At avx512_core, s8 activations with enough input channels take the signed-activation kernel; the 3-channel stem
-    /// keeps the s16 one (measured faster there).
+    /// takes the stem kernel (q8_stem.c), and 5 channels (below the kernel's min_icg) the s16 GEMM.
     func testSignedActivationKernelSelection() throws {
         let core = Int32(QTOP_ISA_AVX512_CORE.rawValue)
         guard usableIsas().contains(core) else { throw XCTSkip("no avx512_core on this CPU") }
@@ -85,6 +85,9 @@ extension Int8KernelTests {
         XCTAssertEqual(qtop_qconv_query(&d, core, core, &why, why.count), 1)
         XCTAssertEqual(String(cString: why), "q8_gemm_s8_5x64c4_avx512bw")
         d.ic = 3; d.kh = 7; d.kw = 7
+        XCTAssertEqual(qtop_qconv_query(&d, core, core, &why, why.count), 1)
+        XCTAssertEqual(String(cString: why), "q8_stem_s16_16px_avx512")
+        d.ic = 5
         XCTAssertEqual(qtop_qconv_query(&d, core, core, &why, why.count), 1)
         XCTAssertEqual(String(cString: why), "q8_gemm_s16_6x64c2_avx512")
         d.src_dt = Int32(QTOP_DT_U8.rawValue); d.ic = 32
