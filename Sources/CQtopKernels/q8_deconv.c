@@ -7,7 +7,8 @@
  * int8 GEMM microkernel, its s8 correction and, in exact-cover mode, its fused epilogue. Two modes:
  * - exact cover (kernel == stride, dilation 1, no padding, output exactly in·stride: DBNet's 2×2/2): every output
  *   element receives exactly one product sum, so the 1×1 conv's epilogue (per-column scale / bias / activation /
- *   requantization) gives the final values in a tile, which a pixel-shuffle scatter stores into the output;
+ *   requantization) gives the final values in a tile, which a pixel-shuffle scatter stores into the output (few
+ *   columns: the tile's int32 sums first, then one wide epilogue over them, see `repl`);
  * - general (overlapping taps, gaps, padding, output_padding / output_size, dilation, any groups): a task owns a
  *   block of output rows of one image and accumulates the raw int32 products of every input row whose taps reach it
  *   (rows at a block edge are computed by both neighbours), then one epilogue (`epi`, a qtop_qconv used only for
@@ -25,12 +26,16 @@
 
 #define TILE_BYTES (64 * 1024)     /* exact mode: the per-task output tile */
 #define BLOCK_BYTES (256 * 1024)   /* general mode: a task's int32 output block */
+#define REPL_MIN 64                /* exact mode: fewer columns than this take the wide (replicated) epilogue */
 
 struct qtop_qdeconv {
     qtop_qdeconv_desc d;
     const qtop_isa_config *cfg;
     qtop_qconv *gemm;   /* 1×1, ic → groups·cols columns (g, ky, kx, o) */
     qtop_qconv *epi;    /* general mode: epilogue over [oc] channels (NULL in exact mode) */
+    qtop_qconv *repl;   /* exact mode with few columns: the epilogue over `vcols` virtual channels, column j taking
+                         * column j % (groups·cols)'s scale and bias, so a run of pixels is one wide epilogue row */
+    int vcols;
     int icg, ocg, kk, cols, exact;
 };
 
@@ -125,6 +130,22 @@ qtop_qdeconv *qtop_qdeconv_create(const qtop_qdeconv_desc *d, const int8_t *weig
             }
     qtop_qconv_desc gd = gemm_desc(d, k->exact);
     k->gemm = qtop_qconv_create(&gd, w1, rg, bs, isa);
+    if (k->gemm && k->exact && ncol < REPL_MIN) {
+        /* DBNet's last deconv has 4 columns: per-tile epilogue calls of 4 channels would run its masked / scalar
+         * tail; the int32 sums of a pixel run are contiguous, so one epilogue over vcols ≥ REPL_MIN channels does it */
+        int reps = (int)((REPL_MIN + ncol - 1) / ncol);
+        k->vcols = (int)ncol * reps;
+        float *vr = malloc(sizeof(float) * (size_t)k->vcols), *vb = malloc(sizeof(float) * (size_t)k->vcols);
+        int8_t *zero = calloc((size_t)k->vcols, 1);
+        if (vr && vb && zero) {
+            for (int j = 0; j < k->vcols; j++) { vr[j] = rg[j % ncol]; vb[j] = bs[j % ncol]; }
+            qtop_qconv_desc ed = epi_desc(d);
+            ed.oc = k->vcols;
+            k->repl = qtop_qconv_create(&ed, zero, vr, vb, isa);
+        }
+        free(vr); free(vb); free(zero);
+        if (!k->repl) { qtop_qconv_destroy(k->gemm); k->gemm = NULL; }
+    }
     free(w1); free(rg); free(bs);
     if (k->gemm && !k->exact) {
         qtop_qconv_desc ed = epi_desc(d);
@@ -140,6 +161,7 @@ void qtop_qdeconv_destroy(qtop_qdeconv *k) {
     if (!k) return;
     qtop_qconv_destroy(k->gemm);
     qtop_qconv_destroy(k->epi);
+    qtop_qconv_destroy(k->repl);
     free(k);
 }
 
@@ -259,11 +281,21 @@ static void exact_task(void *vctx, int64_t task, int thread) {
     const size_t esz = f32 ? 4 : 1;
     const int64_t ncol = (int64_t)d->groups * k->cols;
     const size_t tbytes = ((size_t)r->mb * (size_t)ncol * esz + 63) / 64 * 64;
-    uint8_t *T = qtop__tls_scratch(tbytes + abuf_bytes(k->gemm, r->mb));
+    const size_t accb = k->repl ? ((size_t)r->mb * (size_t)ncol * 4 + 63) / 64 * 64 : 0;
+    uint8_t *T = qtop__tls_scratch(tbytes + accb + abuf_bytes(k->gemm, r->mb));
     if (!T) return;
-    void *abuf = T + tbytes;
+    int32_t *A32 = (int32_t *)(T + tbytes);
+    void *abuf = T + tbytes + accb;
     const int nb = (k->cols + 15) / 16;
-    for (int g = 0; g < d->groups; g++) tile_products(k, r->src, p0, mc, g, 0, nb, abuf, T, NULL, 0);
+    if (k->repl) {
+        /* exact int32 sums [mc][ncol], then the wide epilogue: rows of vcols, the last one partial */
+        for (int g = 0; g < d->groups; g++) tile_products(k, r->src, p0, mc, g, 0, nb, abuf, NULL, A32 + (int64_t)g * k->cols, ncol);
+        int64_t total = (int64_t)mc * ncol, full = total / k->vcols, rem = total - full * k->vcols;
+        if (full) k->cfg->q8_epi(k->repl, 0, (int)full, k->vcols, 0, k->vcols, A32, T, NULL, NULL);
+        if (rem) k->cfg->q8_epi(k->repl, full, 1, k->vcols, 0, (int)rem, A32 + full * k->vcols, T, NULL, NULL);
+    } else {
+        for (int g = 0; g < d->groups; g++) tile_products(k, r->src, p0, mc, g, 0, nb, abuf, T, NULL, 0);
+    }
     const int kh = d->kh, kw = d->kw, ocg = k->ocg, OC = d->oc, OH = d->oh, OW = d->ow;
     for (int i = 0; i < mc; i++) {
         int64_t p = p0 + i;
