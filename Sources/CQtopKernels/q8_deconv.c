@@ -262,7 +262,7 @@ static void tile_products(const qtop_qdeconv *k, const uint8_t *src, int64_t p0,
                     int32_t *a = acc + (int64_t)(i + r) * ldacc + ch0;
                     const int32_t *t = tile + r * 64;
                     if (comp) for (int j = 0; j < cnt; j++) a[j] = t[j] + comp[j];
-                    else memcpy(a, t, sizeof(int32_t) * (size_t)cnt);
+                    else for (int j = 0; j < cnt; j++) a[j] = t[j];   /* often 4..16 values: no memcpy call */
                 }
             }
         }
@@ -297,39 +297,48 @@ static void exact_task(void *vctx, int64_t task, int thread) {
         for (int g = 0; g < d->groups; g++) tile_products(k, r->src, p0, mc, g, 0, nb, abuf, T, NULL, 0);
     }
     const int kh = d->kh, kw = d->kw, ocg = k->ocg, OC = d->oc, OH = d->oh, OW = d->ow;
-    for (int i = 0; i < mc; i++) {
-        int64_t p = p0 + i;
-        int ix = (int)(p % d->w);
-        int64_t t = p / d->w;
-        int iy = (int)(t % d->h);
-        int64_t n = t / d->h;
-        const uint8_t *tp = T + (size_t)i * (size_t)ncol * esz;
+    /* (n, iy, ix) of pixel p0, then runs of pixels within one input row (no divisions per pixel) */
+    int ix = (int)(p0 % d->w);
+    int iy = (int)((p0 / d->w) % d->h);
+    int64_t n = p0 / d->w / d->h;
+    for (int i = 0; i < mc;) {
+        int run = d->w - ix < mc - i ? d->w - ix : mc - i;
         if (!f32) {
             uint8_t *y = r->dst;
             for (int ky = 0; ky < kh; ky++) {
                 int64_t row = (n * OH + (int64_t)iy * kh + ky) * OW + (int64_t)ix * kw;
-                if (d->groups == 1) {
-                    memcpy(y + row * OC, tp + (size_t)ky * kw * ocg, (size_t)kw * ocg);
-                } else {
-                    for (int g = 0; g < d->groups; g++)
-                        for (int kx = 0; kx < kw; kx++)
-                            memcpy(y + (row + kx) * OC + (int64_t)g * ocg, tp + (size_t)g * k->cols + (size_t)(ky * kw + kx) * ocg,
-                                   (size_t)ocg);
+                for (int j = 0; j < run; j++) {
+                    const uint8_t *tp = T + (size_t)(i + j) * (size_t)ncol;
+                    if (d->groups == 1) {
+                        memcpy(y + (row + (int64_t)j * kw) * OC, tp + (size_t)ky * kw * ocg, (size_t)kw * ocg);
+                    } else {
+                        for (int g = 0; g < d->groups; g++)
+                            for (int kx = 0; kx < kw; kx++)
+                                memcpy(y + (row + (int64_t)j * kw + kx) * OC + (int64_t)g * ocg,
+                                       tp + (size_t)g * k->cols + (size_t)(ky * kw + kx) * ocg, (size_t)ocg);
+                    }
                 }
             }
         } else {
-            float *y = r->dst;
-            const float *tf = (const float *)tp;
+            const float *tf = (const float *)T + (int64_t)i * ncol;
             for (int g = 0; g < d->groups; g++)
                 for (int o = 0; o < ocg; o++) {
-                    float *plane = y + (n * OC + (int64_t)g * ocg + o) * OH * OW;
+                    float *plane = (float *)r->dst + (n * OC + (int64_t)g * ocg + o) * OH * OW;
                     for (int ky = 0; ky < kh; ky++) {
                         float *dst = plane + ((int64_t)iy * kh + ky) * OW + (int64_t)ix * kw;
-                        const float *s = tf + (int64_t)g * k->cols + (int64_t)ky * kw * ocg + o;
-                        for (int kx = 0; kx < kw; kx++) dst[kx] = s[(int64_t)kx * ocg];
+                        const float *src = tf + (int64_t)g * k->cols + (int64_t)ky * kw * ocg + o;
+                        if (kw == 2) {
+                            for (int j = 0; j < run; j++) { dst[2 * j] = src[(int64_t)j * ncol]; dst[2 * j + 1] = src[(int64_t)j * ncol + ocg]; }
+                        } else {
+                            for (int j = 0; j < run; j++)
+                                for (int kx = 0; kx < kw; kx++) dst[(int64_t)j * kw + kx] = src[(int64_t)j * ncol + (int64_t)kx * ocg];
+                        }
                     }
                 }
         }
+        i += run;
+        ix += run;
+        if (ix == d->w) { ix = 0; if (++iy == d->h) { iy = 0; n++; } }
     }
 }
 
