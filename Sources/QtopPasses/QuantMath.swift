@@ -64,13 +64,36 @@ public enum QuantMath {
         guard let slot = weightSlot(node), let name = node.input(slot), let q = graph.constant(name),
               let ranges = node.attrs["weight_scales"]?.floats else { return nil }
         let axis = node.attrs.int("weight_axis", default: 0)
-        return dequantizedWeights(q, ranges: ranges, axis: axis, bits: node.attrs.int("weight_bits", default: 8))
+        let bits = node.attrs.int("weight_bits", default: 8)
+        if let groups = convTransposeGroups(node), q.shape.count == 4, groups > 1, ranges.count == q.shape[1] * groups {
+            // one range per output channel g·ocg + o: element [ci][o] belongs to channel (ci / icg)·ocg + o
+            let (ocg, kk, icg) = (q.shape[1], q.shape[2] * q.shape[3], max(q.shape[0] / groups, 1))
+            let vals = q.floatValues(), qm = Float(qmax(bits: bits))
+            var out = [Float](repeating: 0, count: vals.count)
+            for i in 0..<vals.count { out[i] = vals[i] * ranges[(i / (ocg * kk) / icg) * ocg + (i / kk) % ocg] / qm }
+            return HostTensor(shape: q.shape, floats: out)
+        }
+        return dequantizedWeights(q, ranges: ranges, axis: axis, bits: bits)
+    }
+
+    /// A conv2d_transpose's groups (nil for other ops). Its `weight_scales` hold one range per output channel
+    /// (C_out = groups · Filter axis 1): Paddle's axis-1 ranges repeated per group.
+    public static func convTransposeGroups(_ n: Node) -> Int? {
+        guard ConvTransposeSpec.opTypes.contains(n.type) else { return nil }
+        return (try? n.spec(ConvTransposeSpec.self))?.groups
+    }
+
+    /// The per-output-channel ranges a consumer carries as `weight_scales` for its per-axis ranges `r`.
+    static func weightScales(for c: Node, _ r: [Float]) -> [Float] {
+        guard let g = convTransposeGroups(c), g > 1 else { return r }
+        return (0..<g).flatMap { _ in r }
     }
 
     /// The input slot holding a conv/matmul's weights.
     public static func weightSlot(_ n: Node) -> String? {
         switch n.type {
-        case "conv2d", "depthwise_conv2d", "fused_conv2d", "qconv2d", "conv2d_transpose": return "Filter"
+        case "conv2d", "depthwise_conv2d", "fused_conv2d", "qconv2d", "conv2d_transpose", "depthwise_conv2d_transpose",
+             "qconv2d_transpose": return "Filter"
         case "matmul_v2", "matmul", "mul", "qmatmul": return "Y"
         case "fc": return "W"
         default: return nil

@@ -53,12 +53,16 @@ final class ConvTransposeFusionTests: XCTestCase {
     }
 
     /// The DBNet sample's head, both targets: every deconv folded (no batch_norm or bias add left after one), the
-    /// first with its relu.
+    /// first with its relu; in int8 both are lowered to qconv2d_transpose, the first writing u8 for the second.
     func testDBNetHeadFolds() throws {
         for (file, target) in [("dbnet_fp32", PassTarget.fp32), ("dbnet_int8", .int8)] {
             let loaded = try ModelLoader.load(RepoPaths.sample("families/\(file).pdmodel")).graph
             let g = PassManager.run(loaded, PassOptions(target: target)).last!.graph
-            let deconvs = g.nodes.filter { $0.type == "conv2d_transpose" }
+            let deconvs = g.nodes.filter { $0.type == (target == .int8 ? "qconv2d_transpose" : "conv2d_transpose") }
+            if target == .int8 {
+                XCTAssertEqual(deconvs.map { $0.attrs.string("out_dtype", default: "") }, ["u8", "f32"])
+                XCTAssertFalse(g.nodes.contains { ["quantize", "dequantize"].contains($0.type) && $0.provenance.contains { $0.contains("relu_16") } })
+            }
             XCTAssertEqual(deconvs.count, 2, file)
             for d in deconvs { XCTAssertNotNil(d.input("Bias"), "\(file) \(d.name)") }
             XCTAssertEqual(deconvs.first?.attrs["activation"], .string("relu"), file)

@@ -267,6 +267,34 @@ void qtop_fdeconv_destroy(qtop_fdeconv *c);
 /* "exact-cover" (kernel == stride, every output pixel one tap) or "scatter-accumulate". */
 const char *qtop_fdeconv_mode(const qtop_fdeconv *c);
 
+/* ---------------------------------------------------------------- int8 transposed convolution (q8_deconv.c) */
+
+/* qconv2d_transpose: the geometry of qtop_fdeconv_desc on u8/s8 NHWC input; acc = the exact int32 sum of the
+ * products reaching an output element, then the qconv epilogue (docs/int8-semantics.md steps 2–6, no residual).
+ * Output u8/s8 NHWC, or f32 NCHW. */
+typedef struct {
+    int n, h, w, ic;               /* input NHWC */
+    int oc, kh, kw;                /* weights s8 [ic][oc/groups][kh][kw] */
+    int oh, ow;                    /* output extent (output_padding / output_size applied) */
+    int stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, groups;
+    int src_dt;                    /* QTOP_DT_U8 or QTOP_DT_S8 */
+    int dst_dt;                    /* QTOP_DT_U8 / QTOP_DT_S8 (NHWC) or QTOP_DT_F32 (NCHW) */
+    int act;                       /* qtop_act or QTOP_ACT_SIGMOID .. QTOP_ACT_SWISH */
+    float in_range, out_range;     /* S_x; S_out for u8/s8 output */
+    float act_alpha, act_beta;     /* hard_sigmoid slope and offset */
+} qtop_qdeconv_desc;
+
+typedef struct qtop_qdeconv qtop_qdeconv;
+/* 1 when `isa` (capped at `cap`) serves the desc (why = the GEMM microkernel), else 0 with the reason. */
+int qtop_qdeconv_query(const qtop_qdeconv_desc *d, int isa, int cap, char *why, size_t why_len);
+/* Packs once. weight_ranges, bias: [oc] (bias may be NULL). Streams may share one object. */
+qtop_qdeconv *qtop_qdeconv_create(const qtop_qdeconv_desc *d, const int8_t *weights, const float *weight_ranges,
+                                  const float *bias, int isa);
+void qtop_qdeconv_run(const qtop_qdeconv *k, const void *src, void *dst, qtop_pool *pool);
+void qtop_qdeconv_destroy(qtop_qdeconv *k);
+/* "exact-cover" or "scatter-accumulate" (see q8_deconv.c). */
+const char *qtop_qdeconv_mode(const qtop_qdeconv *k);
+
 /* ---------------------------------------------------------------- fp32 pooling (NCHW) */
 
 /* planes = n*c planes of h×w → oh×ow. Output row i reads input rows [rs[i], re[i]), column q reads [cs[q], ce[q])

@@ -206,6 +206,16 @@ public struct ConvTransposeSpec: OpSpec {
         if !node.inputs("OutputSize").isEmpty { throw OpSpecError("\(node.type) '\(node.name)': an OutputSize tensor input is not supported") }
     }
 
+    /// The geometry alone (NCHW, no activation): what qconv2d_transpose (IntegerDeconv.swift) resolves with.
+    public init(geometry: WindowGeometry, groups: Int, outputPadding: [Int], outputSize: [Int]) {
+        self.geometry = geometry
+        self.groups = groups
+        self.outputPadding = outputPadding
+        self.outputSize = outputSize
+        nhwc = false
+        activation = FusedActivation(name: "none", params: [:])
+    }
+
     /// The resolved geometry for an input of h×w and a kh×kw filter: (top, bottom, left, right) paddings,
     /// effective dilations and the output (h, w); throws when output_size / output_padding do not fit.
     public func resolve(inH: Int, inW: Int, kH: Int, kW: Int) throws -> (pads: [Int], dil: (Int, Int), out: (Int, Int)) {

@@ -7,7 +7,7 @@ import QtopGraph
 /// `fake_quantize_dequantize_abs_max`), is folded into the consuming conv/matmul: the consumer reads an **int8
 /// constant** directly and carries the ranges as attributes:
 /// - `weight_scales` floats — one abs-max range per output channel (conv: OC along Filter axis 0; matmul/mul:
-///   N along Y axis 1); step of channel c = weight_scales[c] / 127.
+///   N along Y axis 1; conv2d_transpose: Filter axis 1, repeated per group); step of channel c = weight_scales[c] / 127.
 /// - `weight_axis` int — the weight axis the ranges run along.
 /// Consumers that cannot read integer weights get a float constant computed exactly as the dequantizer would
 /// (`QuantMath.dequantizedWeights`). Float weights behind their own quantize_linear (Paddle 3 PTQ) are first
@@ -23,6 +23,9 @@ public enum FoldWeightDequant {
         switch c.type {
         case "conv2d", "depthwise_conv2d", "fused_conv2d":
             return c.input("Filter") == w && c.input("Input") != w && shape.count == 4 ? 0 : nil
+        case "conv2d_transpose", "depthwise_conv2d_transpose":
+            // Filter [C_in, C_out/groups, kh, kw]: Paddle's PTQ quantizes it along axis 1
+            return c.input("Filter") == w && c.input("Input") != w && shape.count == 4 ? 1 : nil
         case "matmul_v2", "matmul", "mul":
             guard c.input("Y") == w, c.input("X") != w, shape.count == 2 else { return nil }
             if c.type == "mul" {
@@ -131,7 +134,7 @@ public enum FoldWeightDequant {
             }
             rw.remove(d, detail: "\(d.type) folded: consumers read int8 \(qName) with ranges \(fmtRange(f.ranges))", record: true)
             for (c, ax) in zip(cons, axes) {
-                let ranges = QuantMath.perChannel(f.ranges, shape: f.int8.shape, axis: ax!)!
+                let ranges = QuantMath.weightScales(for: c, QuantMath.perChannel(f.ranges, shape: f.int8.shape, axis: ax!)!)
                 var ins = c.inputs
                 for i in ins.indices { ins[i] = Slot(ins[i].name, ins[i].args.map { $0 == y ? qName : $0 }) }
                 var attrs = c.attrs

@@ -203,6 +203,7 @@ public func registerNativeKernels(_ r: KernelRegistry) {
         r.register(KernelEntry(op: "dequantize", precision: .i8, implementation: "reorder", isa: isa, priority: prio(isa)) { ctx in
             try makeDequantize(ctx, isa: isa)
         })
+        registerNativeQConvTranspose(r, isa: isa)
     }
     registerNativeFloatPool(r)
     for isa in f32ISAs {

@@ -39,6 +39,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceQuantKernels(r)
     registerReferenceFakeQuantizeKernel(r)
     registerIntegerOracleKernels(r)
+    registerIntegerOracleDeconv(r)
     registerSEBoundaryReferenceKernels(r)
     registerIntegerOracleBMMKernel(r)
 }

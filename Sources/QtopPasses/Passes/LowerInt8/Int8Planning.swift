@@ -56,7 +56,7 @@ extension LowerInt8 {
         case "relu": return .infinity
         case "relu6": return (try? p.spec(UnarySpec.self))?.param("threshold")
         case "sigmoid", "hard_sigmoid", "softmax": return 1
-        case "fused_conv2d", "fc", "qconv2d", "qmatmul", "conv2d_transpose": return activationBound(fusedActivation(p))
+        case "fused_conv2d", "fc", "qconv2d", "qmatmul", "conv2d_transpose", "qconv2d_transpose": return activationBound(fusedActivation(p))
         case "pool2d", "flatten_contiguous_range", "flatten2", "flatten", "reshape2", "reshape", "transpose2", "transpose",
              "concat", "split", "squeeze2", "unsqueeze2", "dropout":
             let ins = p.type == "concat" ? p.inputs("X") : Array(p.inputs("X").prefix(1))
@@ -78,11 +78,13 @@ extension LowerInt8 {
         for n in g.nodes { for v in Set(n.allOutputs) { writes[v, default: 0] += 1 } }
         let dup = Set(writes.filter { $0.value > 1 }.keys)
         // 1. Lowerable convs / matmuls.
-        for n in g.nodes where convTypes.contains(n.type) || matmulTypes.contains(n.type) {
+        for n in g.nodes where convTypes.contains(n.type) || matmulTypes.contains(n.type) || deconvTypes.contains(n.type) {
             guard let x = dataInput(n), !dup.contains(x), !n.allOutputs.contains(where: dup.contains), fqRange(rw.producer(x, before: n)) != nil, let w = rw.constant(weightInput(n)), w.dtype == .i8,
                   let ws = n.attrs["weight_scales"]?.floats, mainOutput(n) != nil,
                   intActivations.contains(fusedActivation(n)) else { continue }
-            if convTypes.contains(n.type) {
+            if deconvTypes.contains(n.type) {
+                guard isLowerableConvTranspose(n, filter: w, scales: ws, input: x, rw) else { continue }
+            } else if convTypes.contains(n.type) {
                 guard w.shape.count == 4, ws.count == w.shape[0], (try? n.spec(ConvSpec.self))?.nhwc == false,
                       rw.shape(x)?.count == 4,
                       resolvedPads(n, input: rw.shape(x), kernel: [w.shape[2], w.shape[3]]) != nil else { continue }

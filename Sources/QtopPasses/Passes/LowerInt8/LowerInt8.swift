@@ -14,6 +14,9 @@ import QtopGraph
 ///   Optional second output `QuantOutput` (u8/s8 NHWC) with an f32 `Output`: the same values quantized with
 ///   `quant_out_scale` into `quant_out_dtype`. Used when an f32 conv output (read as a residual) is otherwise only
 ///   read through `fake_quantize`s of one range (round_type 0): no layout + quantize round trip is needed.
+/// - `qconv2d_transpose` (LowerConvTranspose.swift): conv2d_transpose's geometry on u8/s8 NHWC `Input`, s8 `Filter`
+///   [C_in, C_out/groups, KH, KW] with `weight_scales` [C_out], optional `Bias`, qconv2d's epilogue attributes (no
+///   residual); `Output` u8/s8 NHWC, or f32 NCHW for float readers (no layout node).
 /// - `qmatmul`: `X` (u8/s8 [..., K], leading dims flattened into rows: fc with in_num_col_dims = rank - 1, matmul_v2
 ///   without transposes, mul with x_num_col_dims = rank - 1), `Y` (s8 constant [K, N]), optional `Bias` [N]; output
 ///   `Out` [..., N];
@@ -46,6 +49,7 @@ public enum LowerInt8 {
     public static let pass = Pass(name: name) { g, _ in apply(g) }
 
     static let convTypes: Set<String> = ["conv2d", "depthwise_conv2d", "fused_conv2d"]
+    static let deconvTypes = Set(ConvTransposeSpec.opTypes)
     static let matmulTypes: Set<String> = ["fc", "matmul_v2", "matmul", "mul"]
     static let intActivations: Set<String> = ["none", "relu", "relu6", "hard_swish", "sigmoid", "hard_sigmoid", "swish"]
 
@@ -56,9 +60,11 @@ public enum LowerInt8 {
         return f.ranges[0]
     }
 
-    static func dataInput(_ n: Node) -> String? { convTypes.contains(n.type) ? n.input("Input") : (n.type == "fc" ? n.input("Input") : n.input("X")) }
+    static func dataInput(_ n: Node) -> String? {
+        convTypes.contains(n.type) || deconvTypes.contains(n.type) || n.type == "fc" ? n.input("Input") : n.input("X")
+    }
     static func weightInput(_ n: Node) -> String? { QuantMath.weightSlot(n).flatMap { n.input($0) } }
-    static func mainOutput(_ n: Node) -> String? { convTypes.contains(n.type) ? n.output("Output") : n.output("Out") }
+    static func mainOutput(_ n: Node) -> String? { convTypes.contains(n.type) || deconvTypes.contains(n.type) ? n.output("Output") : n.output("Out") }
 
     /// A conv's geometry for qconv2d (from its spec): explicit [top, bottom, left, right] pads, dilations, strides
     /// and groups, or nil when SAME needs an unknown size or the conv's attributes do not decode.
@@ -77,7 +83,7 @@ public enum LowerInt8 {
             if fqRange(n) != nil, let x = n.input("X"), let z = n.output("Out") {
                 l.lowerFakeQuantize(n, x: x, z: z)
             } else if l.plan.qops.contains(n.id) {
-                l.lowerConvOrMatMul(n)
+                if deconvTypes.contains(n.type) { l.lowerConvTranspose(n) } else { l.lowerConvOrMatMul(n) }
             } else if let o = n.output("Out"), l.plan.intRange[o] != nil, isTransparent(n, l.rw) {
                 l.lowerTransparent(n, out: o)
             } else if let (fx, fy, m) = actMatMulOperands(n, l) {
