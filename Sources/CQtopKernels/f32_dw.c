@@ -4,9 +4,11 @@
  * Stride 1 reads the input planes where they are: tap row ky of output row oy is input row oy - pad_t + dil·ky, or a
  * zero row above / below the image, and the microkernel masks the columns left and right of the image (masked
  * loads at the edge vectors, plain loads inside). Nothing is copied.
- * Stride s ≥ 2 would need a gather per tap, so each input row a row group needs is split once into its s column
- * phases in a small strip (a few rows, L1-resident): phase b holds padded column s·j + b at [j], zero outside the
- * image, and tap (ky, kx) reads phase (dil·kx) % s at offset (dil·kx) / s — every tap a contiguous run again.
+ * Stride 2 with a kernel span ≤ QTOP_FDW_S2_SPAN (3×3, 5×5) reads the input rows in place too: the microkernel
+ * splits each vector's columns into even and odd ones in registers (sx = 2).
+ * Other strides s ≥ 2 would need a gather per tap, so each input row a row group needs is split once into its s
+ * column phases in a small strip (a few rows, L1-resident): phase b holds padded column s·j + b at [j], zero outside
+ * the image, and tap (ky, kx) reads phase (dil·kx) % s at offset (dil·kx) / s — every tap a contiguous run again.
  * Threading is by channel planes (several per task on small planes). */
 #include "isa_config.h"
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 struct qtop_fdw {
     qtop_fconv_desc d;
     int oh, ow, s, taps, R;
+    int sx;                        /* 2: the microkernel reads stride-2 columns itself (no strip); else 1 */
     int nphase, Wq;                /* strides ≥ 2: phases of a strip row and the floats of each (slack included) */
     int window;                    /* input rows one group of R output rows reads */
     int *koff;                     /* [kw]: column offset of kernel column kx (see qtop_fdw_rows) */
@@ -36,7 +39,7 @@ static void rows_generic(const qtop_fdw_rows *j) {
             for (int ky = 0; ky < j->kh; ky++) {
                 const float *row = j->row[i * j->rs + ky * j->rd];
                 for (int kx = 0; kx < j->kw; kx++) {
-                    int c = x + j->koff[kx];
+                    int c = j->sx * x + j->koff[kx];
                     if (j->masked && (c < 0 || c >= j->iw)) continue;
                     s += j->w[ky * j->kw + kx] * row[c];
                 }
@@ -61,14 +64,16 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     if (c->R > c->oh) c->R = c->oh;
     c->koff = malloc(sizeof(int) * (size_t)d->kw);
     if (!c->koff) { qtop__fdw_destroy(c); return NULL; }
-    int s = c->s, maxcol = (d->dil_w * (d->kw - 1)) / (s > 1 ? s : 1);
+    c->window = (c->R - 1) * d->stride_h + d->dil_h * (d->kh - 1) + 1;
+    /* stride 2 with a short kernel: the microkernel splits the columns itself (sx = 2), no strip */
+    c->sx = c->s == 2 && d->dil_w * (d->kw - 1) <= QTOP_FDW_S2_SPAN && c->window <= QTOP_FDW_S2_WINDOW ? 2 : 1;
+    int s = c->sx == 2 ? 1 : c->s, maxcol = (d->dil_w * (d->kw - 1)) / s;
     if (s > 1) {
         for (int kx = 0; kx < d->kw; kx++)   /* phases 0 .. the highest one a tap reads */
             if ((d->dil_w * kx) % s + 1 > c->nphase) c->nphase = (d->dil_w * kx) % s + 1;
         /* readable up to max(ow, DW_VMAX) + maxcol: microkernels compute whole vectors */
         c->Wq = ((c->ow > DW_VMAX ? c->ow : DW_VMAX) + maxcol + 15) & ~15;
     }
-    c->window = (c->R - 1) * d->stride_h + d->dil_h * (d->kh - 1) + 1;
     for (int kx = 0; kx < d->kw; kx++) {
         int k = d->dil_w * kx;
         /* stride 1: the input column of tap kx at output column x is x + k - pad_l; strips: phase · Wq + k / s */
@@ -124,7 +129,7 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
     int64_t slot = (int64_t)c->nphase * c->Wq;
     qtop_fdw_rows j = {
         .row = rowp, .koff = c->koff, .w = c->w + (int64_t)ch * c->taps, .kh = d->kh, .kw = d->kw, .ow = c->ow,
-        .rs = sh, .rd = d->dil_h, .masked = c->s == 1, .iw = d->w, .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
+        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = c->s == 1 || c->sx == 2, .iw = d->w, .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
         .bias = c->bias[ch], .act = d->act,
     };
     for (int oy0 = 0; oy0 < c->oh; oy0 += c->R) {
@@ -134,7 +139,7 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
         for (int wr = 0; wr < need; wr++) {
             int iy = base + wr;
             if (iy < 0 || iy >= d->h) { rowp[wr] = c->zero; continue; }
-            if (c->s == 1) { rowp[wr] = pl + (int64_t)iy * d->w; continue; }
+            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * d->w; continue; }
             fill_strip_row(c, pl + (int64_t)iy * d->w, strip + wr * slot);
             rowp[wr] = strip + wr * slot;
         }

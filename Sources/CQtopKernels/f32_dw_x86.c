@@ -15,7 +15,7 @@
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define INLINE static inline __attribute__((always_inline))
 /* Window rows an edge tile holds at most (more: masked loads per tap instead). */
-#define TILE_ROWS 24
+#define TILE_ROWS QTOP_FDW_S2_WINDOW
 
 /* lanes j with 0 <= c0 + j < iw */
 INLINE T_AVX2 __m256i mask8(int c0, int iw) {
@@ -26,8 +26,8 @@ INLINE T_AVX2 __m256i mask8(int c0, int iw) {
 /* acc[i] = bias + Σ taps for output columns [x0, x0 + 8) of rows i < R. Tap (ky, kx) of row i reads
  * rows[i·rs + ky·rd] + xo + koff[kx] (xo = x0 on the input rows, -koff_lo on a tile); edge: masked loads of input
  * columns x0 + koff[kx] + lane. */
-INLINE T_AVX2 void block8(const qtop_fdw_rows *j, const float *const *rows, int xo, int x0, const int R,
-                          const int KH, const int KW, const int edge, __m256 *acc) {
+INLINE T_AVX2 void block8(const qtop_fdw_rows *j, const float *const *rows, const int *koff, int xo, int x0,
+                          const int R, const int KH, const int KW, const int edge, __m256 *acc) {
     const int kh = KH ? KH : j->kh, kw = KW ? KW : j->kw;
     for (int i = 0; i < R; i++) acc[i] = _mm256_set1_ps(j->bias);
     for (int ky = 0; ky < kh; ky++) {
@@ -36,7 +36,7 @@ INLINE T_AVX2 void block8(const qtop_fdw_rows *j, const float *const *rows, int 
         const float *w = j->w + ky * kw;
         for (int kx = 0; kx < kw; kx++) {
             const __m256 wv = _mm256_broadcast_ss(w + kx);
-            const int k = j->koff[kx];
+            const int k = koff[kx];
             if (edge) {
                 const __m256i m = mask8(x0 + k, j->iw);
                 for (int i = 0; i < R; i++) acc[i] = _mm256_fmadd_ps(wv, _mm256_maskload_ps(p[i] + k, m), acc[i]);
@@ -72,7 +72,7 @@ INLINE T_AVX2 void rows8(const qtop_fdw_rows *j, const int R, const int KH, cons
         if (x0 > xlast) x0 = xlast;
         __m256 acc[QTOP_FDW_MAX_R];
         if (!j->masked || (x0 + j->koff_lo >= 0 && x0 + 7 + j->koff_hi < j->iw)) {
-            block8(j, j->row, x0, x0, R, KH, KW, 0, acc);
+            block8(j, j->row, j->koff, x0, x0, R, KH, KW, 0, acc);
         } else if (tiled) {
             float tile[TILE_ROWS][16];
             const float *tr[TILE_ROWS];
@@ -83,10 +83,52 @@ INLINE T_AVX2 void rows8(const qtop_fdw_rows *j, const int R, const int KH, cons
                 _mm256_storeu_ps(tile[r] + 8, _mm256_maskload_ps(j->row[r] + c0 + 8, m1));
                 tr[r] = tile[r];
             }
-            block8(j, tr, -j->koff_lo, x0, R, KH, KW, 0, acc);
+            block8(j, tr, j->koff, -j->koff_lo, x0, R, KH, KW, 0, acc);
         } else {
-            block8(j, j->row, x0, x0, R, KH, KW, 1, acc);
+            block8(j, j->row, j->koff, x0, x0, R, KH, KW, 1, acc);
         }
+        store8(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+/* Stride-2 columns (sx = 2): per vector, the window rows' input columns [c0, c0 + 32) are loaded (masked) and split
+ * into even and odd columns in a tile, so every tap is a plain load from it: tap column d = koff[kx] - koff_lo reads
+ * phase d & 1 at offset d >> 1. The split costs two shuffles per 8 columns and serves every tap and row reading it. */
+INLINE T_AVX2 __m256 evens8(__m256 a, __m256 b) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+}
+INLINE T_AVX2 __m256 odds8(__m256 a, __m256 b) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+}
+
+INLINE T_AVX2 void rows8_s2(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const int xlast = j->ow > 8 ? j->ow - 8 : 0, kw = KW ? KW : j->kw;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    int toff[QTOP_FDW_S2_SPAN + 1];
+    for (int kx = 0; kx < kw; kx++) {
+        int d = j->koff[kx] - j->koff_lo;
+        toff[kx] = (d & 1) * 16 + (d >> 1);
+    }
+    float tile[TILE_ROWS][32];
+    const float *tr[TILE_ROWS];
+    for (int r = 0; r < nwin; r++) tr[r] = tile[r];
+    for (int x0 = 0;; x0 += 8) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        const __m256i m0 = mask8(c0, j->iw), m1 = mask8(c0 + 8, j->iw), m2 = mask8(c0 + 16, j->iw),
+                      m3 = mask8(c0 + 24, j->iw);
+        for (int r = 0; r < nwin; r++) {
+            const float *p = j->row[r] + c0;
+            __m256 a = _mm256_maskload_ps(p, m0), b = _mm256_maskload_ps(p + 8, m1);
+            __m256 c = _mm256_maskload_ps(p + 16, m2), d = _mm256_maskload_ps(p + 24, m3);
+            _mm256_storeu_ps(tile[r], evens8(a, b));
+            _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
+            _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
+            _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+        }
+        __m256 acc[QTOP_FDW_MAX_R];
+        block8(j, tr, toff, 0, x0, R, KH, KW, 0, acc);
         store8(j, x0, R, acc);
         if (x0 == xlast) break;
     }
@@ -111,7 +153,10 @@ INLINE T_AVX2 void rows8(const qtop_fdw_rows *j, const int R, const int KH, cons
     default: KSIZES(rows, j, 8); break;                                                                              \
     }
 
-T_AVX2 void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j) { RSWITCH(rows8, j) }
+T_AVX2 void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j) {
+    if (j->sx == 2) { RSWITCH(rows8_s2, j) }
+    else { RSWITCH(rows8, j) }
+}
 
 /* lanes j with 0 <= c0 + j < iw */
 INLINE __mmask16 mask16(int c0, int iw) {
@@ -121,8 +166,8 @@ INLINE __mmask16 mask16(int c0, int iw) {
     return (__mmask16)((0xFFFFu >> (16 - hi)) & (0xFFFFu << lo));
 }
 
-INLINE T_512 void block16(const qtop_fdw_rows *j, const float *const *rows, int xo, int x0, const int R,
-                          const int KH, const int KW, const int edge, __m512 *acc) {
+INLINE T_512 void block16(const qtop_fdw_rows *j, const float *const *rows, const int *koff, int xo, int x0,
+                          const int R, const int KH, const int KW, const int edge, __m512 *acc) {
     const int kh = KH ? KH : j->kh, kw = KW ? KW : j->kw;
     for (int i = 0; i < R; i++) acc[i] = _mm512_set1_ps(j->bias);
     for (int ky = 0; ky < kh; ky++) {
@@ -131,7 +176,7 @@ INLINE T_512 void block16(const qtop_fdw_rows *j, const float *const *rows, int 
         const float *w = j->w + ky * kw;
         for (int kx = 0; kx < kw; kx++) {
             const __m512 wv = _mm512_set1_ps(w[kx]);
-            const int k = j->koff[kx];
+            const int k = koff[kx];
             if (edge) {
                 const __mmask16 m = mask16(x0 + k, j->iw);
                 for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, p[i] + k), acc[i]);
@@ -165,7 +210,7 @@ INLINE T_512 void rows16(const qtop_fdw_rows *j, const int R, const int KH, cons
         if (x0 > xlast) x0 = xlast;
         __m512 acc[QTOP_FDW_MAX_R];
         if (!j->masked || (x0 + j->koff_lo >= 0 && x0 + 15 + j->koff_hi < j->iw)) {
-            block16(j, j->row, x0, x0, R, KH, KW, 0, acc);
+            block16(j, j->row, j->koff, x0, x0, R, KH, KW, 0, acc);
         } else if (tiled) {
             float tile[TILE_ROWS][32];
             const float *tr[TILE_ROWS];
@@ -176,10 +221,44 @@ INLINE T_512 void rows16(const qtop_fdw_rows *j, const int R, const int KH, cons
                 _mm512_storeu_ps(tile[r] + 16, _mm512_maskz_loadu_ps(m1, j->row[r] + c0 + 16));
                 tr[r] = tile[r];
             }
-            block16(j, tr, -j->koff_lo, x0, R, KH, KW, 0, acc);
+            block16(j, tr, j->koff, -j->koff_lo, x0, R, KH, KW, 0, acc);
         } else {
-            block16(j, j->row, x0, x0, R, KH, KW, 1, acc);
+            block16(j, j->row, j->koff, x0, x0, R, KH, KW, 1, acc);
         }
+        store16(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+INLINE T_512 void rows16_s2(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const int xlast = j->ow > 16 ? j->ow - 16 : 0, kw = KW ? KW : j->kw;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    int toff[QTOP_FDW_S2_SPAN + 1];
+    for (int kx = 0; kx < kw; kx++) {
+        int d = j->koff[kx] - j->koff_lo;
+        toff[kx] = (d & 1) * 32 + (d >> 1);
+    }
+    float tile[TILE_ROWS][64];
+    const float *tr[TILE_ROWS];
+    for (int r = 0; r < nwin; r++) tr[r] = tile[r];
+    for (int x0 = 0;; x0 += 16) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        const __mmask16 m0 = mask16(c0, j->iw), m1 = mask16(c0 + 16, j->iw), m2 = mask16(c0 + 32, j->iw),
+                        m3 = mask16(c0 + 48, j->iw);
+        for (int r = 0; r < nwin; r++) {
+            const float *p = j->row[r] + c0;
+            __m512 a = _mm512_maskz_loadu_ps(m0, p), b = _mm512_maskz_loadu_ps(m1, p + 16);
+            __m512 c = _mm512_maskz_loadu_ps(m2, p + 32), d = _mm512_maskz_loadu_ps(m3, p + 48);
+            _mm512_storeu_ps(tile[r], _mm512_permutex2var_ps(a, even, b));
+            _mm512_storeu_ps(tile[r] + 16, _mm512_permutex2var_ps(c, even, d));
+            _mm512_storeu_ps(tile[r] + 32, _mm512_permutex2var_ps(a, odd, b));
+            _mm512_storeu_ps(tile[r] + 48, _mm512_permutex2var_ps(c, odd, d));
+        }
+        __m512 acc[QTOP_FDW_MAX_R];
+        block16(j, tr, toff, 0, x0, R, KH, KW, 0, acc);
         store16(j, x0, R, acc);
         if (x0 == xlast) break;
     }
@@ -187,6 +266,7 @@ INLINE T_512 void rows16(const qtop_fdw_rows *j, const int R, const int KH, cons
 
 T_512 void qtop__f32_dw_rows_avx512(const qtop_fdw_rows *j) {
     if (j->ow <= 8) { qtop__f32_dw_rows_avx2(j); return; }   /* 7×7 planes: half a zmm would idle */
-    RSWITCH(rows16, j)
+    if (j->sx == 2) { RSWITCH(rows16_s2, j) }
+    else { RSWITCH(rows16, j) }
 }
 #endif

@@ -29,16 +29,20 @@ static inline float qtop__act_f(float y, int act) {
 /* Depthwise row-group microkernel: R ≤ QTOP_FDW_MAX_R output rows of one channel plane, for x < ow:
  *   out[i·ow + x] = act(bias + Σ_{ky,kx} w[ky·kw + kx] · row[i·rs + ky·rd][x + koff[kx]] (+ res[i·ow + x]))
  * row: the window of input rows the group reads ((R-1)·rs + (kh-1)·rd + 1 of them; rs, rd: stride and dilation).
- * masked = 1: x + koff[kx] is an input column and only columns in [0, iw) are read (the others count as zero);
+ * with sx = 1; sx = 2 reads column 2x + koff[kx] instead (stride-2 columns; only with masked = 1, at most
+ * QTOP_FDW_S2_WINDOW window rows and koff_hi - koff_lo <= QTOP_FDW_S2_SPAN).
+ * masked = 1: that is an input column and only columns in [0, iw) are read (the others count as zero);
  * koff_lo / koff_hi bound koff. masked = 0: every row[..][c] is readable for c < max(ow, 16) + koff_hi.
  * out and res hold `left` floats from row 0 on (the rest of the plane): kernels may compute and store whole vectors
  * past a row's ow outputs (the next row overwrites them) but never past `left`. out aliases neither input. */
 #define QTOP_FDW_MAX_R 8
+#define QTOP_FDW_S2_WINDOW 24
+#define QTOP_FDW_S2_SPAN 8
 typedef struct {
     const float *const *row;  /* window rows */
     const int *koff;          /* [kw] */
     const float *w;           /* [kh][kw] */
-    int R, kh, kw, ow, rs, rd;
+    int R, kh, kw, ow, rs, rd, sx;
     int masked, iw, koff_lo, koff_hi;
     float bias;
     int act;
