@@ -116,16 +116,28 @@ INLINE T_AVX2 void rows8_s2(const qtop_fdw_rows *j, const int R, const int KH, c
     for (int x0 = 0;; x0 += 8) {
         if (x0 > xlast) x0 = xlast;
         const int c0 = 2 * x0 + j->koff_lo;
-        const __m256i m0 = mask8(c0, j->iw), m1 = mask8(c0 + 8, j->iw), m2 = mask8(c0 + 16, j->iw),
-                      m3 = mask8(c0 + 24, j->iw);
-        for (int r = 0; r < nwin; r++) {
-            const float *p = j->row[r] + c0;
-            __m256 a = _mm256_maskload_ps(p, m0), b = _mm256_maskload_ps(p + 8, m1);
-            __m256 c = _mm256_maskload_ps(p + 16, m2), d = _mm256_maskload_ps(p + 24, m3);
-            _mm256_storeu_ps(tile[r], evens8(a, b));
-            _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
-            _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
-            _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+        if (c0 >= 0 && c0 + 32 <= j->iw) {   /* inside the image: plain loads (masked ones cost more on wide rows) */
+            for (int r = 0; r < nwin; r++) {
+                const float *p = j->row[r] + c0;
+                __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+                __m256 c = _mm256_loadu_ps(p + 16), d = _mm256_loadu_ps(p + 24);
+                _mm256_storeu_ps(tile[r], evens8(a, b));
+                _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
+                _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
+                _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+            }
+        } else {
+            const __m256i m0 = mask8(c0, j->iw), m1 = mask8(c0 + 8, j->iw), m2 = mask8(c0 + 16, j->iw),
+                          m3 = mask8(c0 + 24, j->iw);
+            for (int r = 0; r < nwin; r++) {
+                const float *p = j->row[r] + c0;
+                __m256 a = _mm256_maskload_ps(p, m0), b = _mm256_maskload_ps(p + 8, m1);
+                __m256 c = _mm256_maskload_ps(p + 16, m2), d = _mm256_maskload_ps(p + 24, m3);
+                _mm256_storeu_ps(tile[r], evens8(a, b));
+                _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
+                _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
+                _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+            }
         }
         __m256 acc[QTOP_FDW_MAX_R];
         block8(j, tr, toff, 0, x0, R, KH, KW, 0, acc);
