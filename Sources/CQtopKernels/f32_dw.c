@@ -1,41 +1,52 @@
-/* fp32 depthwise convolution on NCHW planes, any kernel size, stride, dilation and padding, through one flat
- * microkernel per ISA.
+/* fp32 depthwise convolution on NCHW planes, any kernel size, stride, dilation and padding: the driver hands the
+ * ISA row's microkernel groups of up to QTOP_FDW_MAX_R output rows of one channel (see qtop_fdw_rows).
  *
- * Layout: each input plane is copied (a strip of rows at a time, L1-sized) into its stride phases with the zero
- * padding made explicit: phase (a, b) holds padded pixel (sh·i + a, sw·j + b) at [i][j], rows Wq = ow + (dw·(kw-1))/sw
- * floats wide. Tap (ky, kx) then reads phase ((dh·ky) % sh, (dw·kx) % sw) at a constant offset
- * ((dh·ky)/sh)·Wq + (dw·kx)/sw from the output's flat index q = oy·Wq + ox, so every tap is one contiguous run over
- * all output rows of the strip: small planes (7×7, 14×14) fill whole vectors, stride 2 needs no gathers in the inner
- * loop. The Wq - ow columns at the end of each flat row are computed and dropped when the strip is written out. */
+ * Stride 1 reads the input planes where they are: tap row ky of output row oy is input row oy - pad_t + dil·ky, or a
+ * zero row above / below the image, and the microkernel masks the columns left and right of the image (masked
+ * loads at the edge vectors, plain loads inside). Nothing is copied.
+ * Stride 2 with a kernel span ≤ QTOP_FDW_S2_SPAN (3×3, 5×5) reads the input rows in place too: the microkernel
+ * splits each vector's columns into even and odd ones in registers (sx = 2).
+ * Other strides s ≥ 2 would need a gather per tap, so each input row a row group needs is split once into its s
+ * column phases in a small strip (a few rows, L1-resident): phase b holds padded column s·j + b at [j], zero outside
+ * the image, and tap (ky, kx) reads phase (dil·kx) % s at offset (dil·kx) / s — every tap a contiguous run again.
+ * Threading is by channel planes (several per task on small planes). */
 #include "isa_config.h"
 #include <stdlib.h>
 #include <string.h>
 
-/* Slack (floats) after every phase buffer and the flat output: the microkernels compute whole 64-output blocks. */
-#define DW_SLACK 64
-/* Strip budget in floats: phase buffers + flat output of one strip stay L1-resident. */
-#define DW_STRIP_FLOATS 6144
+/* Widest vector of any rows microkernel (floats): strips and the zero row stay readable that far past ow. */
+#define DW_VMAX 16
 
 struct qtop_fdw {
     qtop_fconv_desc d;
-    int oh, ow, Wq, rymax, rows;   /* rows: output rows per strip */
-    int taps, nphase;              /* nphase: stride phases some tap reads (≤ taps) */
-    int *phase_a, *phase_b;        /* [nphase]: row and column phase of each buffer */
-    int *tap_phase;                /* [taps]: buffer index */
-    int64_t *tap_off;              /* [taps]: row offset · Wq + column offset inside the phase */
-    int64_t phase_floats;          /* per phase buffer, slack included */
-    int64_t flat_floats;           /* flat output of one strip, slack included */
+    int oh, ow, s, taps, R;
+    int sx;                        /* 2: the microkernel reads stride-2 columns itself (no strip); else 1 */
+    int nphase, Wq;                /* strides ≥ 2: phases of a strip row and the floats of each (slack included) */
+    int window;                    /* input rows one group of R output rows reads */
+    int *koff;                     /* [kw]: column offset of kernel column kx (see qtop_fdw_rows) */
+    int koff_lo, koff_hi;
+    float *zero;                   /* a zero row: image rows above / below the image */
     float *w, *bias;
-    qtop_f32_dw_flat_fn flat;
+    qtop_f32_dw_rows_fn rows;
     qtop_f32_gather2_fn gather2;
 };
 
-static void flat_generic(int n, int taps, const float *const *src, const float *w, float bias, int act, float *out) {
-    for (int q = 0; q < n; q++) {
-        float s = bias;
-        for (int t = 0; t < taps; t++) s += w[t] * src[t][q];
-        out[q] = qtop__act_f(s, act);
-    }
+/* The contract of qtop_fdw_rows in plain C: the generic row, and the reference the SIMD rows are tested against. */
+static void rows_generic(const qtop_fdw_rows *j) {
+    for (int i = 0; i < j->R; i++)
+        for (int x = 0; x < j->ow; x++) {
+            float s = j->bias;
+            for (int ky = 0; ky < j->kh; ky++) {
+                const float *row = j->row[i * j->rs + ky * j->rd];
+                for (int kx = 0; kx < j->kw; kx++) {
+                    int c = j->sx * x + j->koff[kx];
+                    if (j->masked && (c < 0 || c >= j->iw)) continue;
+                    s += j->w[ky * j->kw + kx] * row[c];
+                }
+            }
+            int64_t o = (int64_t)i * j->ow + x;
+            j->out[o] = qtop__act_f(j->res ? s + j->res[o] : s, j->act);
+        }
 }
 
 qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const float *bias,
@@ -45,113 +56,98 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     c->d = *d;
     c->oh = qtop_fconv_out_h(d);
     c->ow = qtop_fconv_out_w(d);
-    int sh = d->stride_h, sw = d->stride_w;
-    c->Wq = c->ow + (d->dil_w * (d->kw - 1)) / sw;
-    c->rymax = (d->dil_h * (d->kh - 1)) / sh;
+    c->s = d->stride_w;
     c->taps = d->kh * d->kw;
-    c->phase_a = malloc(sizeof(int) * (size_t)c->taps);
-    c->phase_b = malloc(sizeof(int) * (size_t)c->taps);
-    c->tap_phase = malloc(sizeof(int) * (size_t)c->taps);
-    c->tap_off = malloc(sizeof(int64_t) * (size_t)c->taps);
-    if (!c->phase_a || !c->phase_b || !c->tap_phase || !c->tap_off) { qtop__fdw_destroy(c); return NULL; }
-    for (int ky = 0; ky < d->kh; ky++)
-        for (int kx = 0; kx < d->kw; kx++) {
-            int t = ky * d->kw + kx, a = (d->dil_h * ky) % sh, b = (d->dil_w * kx) % sw, p = 0;
-            while (p < c->nphase && !(c->phase_a[p] == a && c->phase_b[p] == b)) p++;
-            if (p == c->nphase) { c->phase_a[p] = a; c->phase_b[p] = b; c->nphase++; }
-            c->tap_phase[t] = p;
-            c->tap_off[t] = (int64_t)((d->dil_h * ky) / sh) * c->Wq + (d->dil_w * kx) / sw;
-        }
-    int64_t per_row = (int64_t)c->Wq * (c->nphase + 1);
-    int64_t rows = DW_STRIP_FLOATS / per_row - c->rymax;
-    if (rows < 1) rows = 1;
-    if (rows > c->oh) rows = c->oh;
-    c->rows = (int)rows;
-    /* multiples of 16 floats: every buffer starts 64-byte aligned, the pointer array after them too */
-    c->phase_floats = ((int64_t)(c->rows + c->rymax) * c->Wq + c->Wq + DW_SLACK + 15) & ~(int64_t)15;
-    c->flat_floats = ((int64_t)c->rows * c->Wq + c->Wq + DW_SLACK + 15) & ~(int64_t)15;
+    /* rows per group: 8 on short rows (more accumulators per call); 4 on wide ones, where 8 rows' streams through
+     * the caches cost more than they save (measured: 112×112 3×3 ~20% slower at 8) */
+    c->R = c->ow <= 32 ? QTOP_FDW_MAX_R : 4;
+    if (c->R > c->oh) c->R = c->oh;
+    c->koff = malloc(sizeof(int) * (size_t)d->kw);
+    if (!c->koff) { qtop__fdw_destroy(c); return NULL; }
+    c->window = (c->R - 1) * d->stride_h + d->dil_h * (d->kh - 1) + 1;
+    /* stride 2 with a short kernel: the microkernel splits the columns itself (sx = 2), no strip */
+    c->sx = c->s == 2 && d->dil_w * (d->kw - 1) <= QTOP_FDW_S2_SPAN && c->window <= QTOP_FDW_S2_WINDOW ? 2 : 1;
+    int s = c->sx == 2 ? 1 : c->s, maxcol = (d->dil_w * (d->kw - 1)) / s;
+    if (s > 1) {
+        for (int kx = 0; kx < d->kw; kx++)   /* phases 0 .. the highest one a tap reads */
+            if ((d->dil_w * kx) % s + 1 > c->nphase) c->nphase = (d->dil_w * kx) % s + 1;
+        /* readable up to max(ow, DW_VMAX) + maxcol: microkernels compute whole vectors */
+        c->Wq = ((c->ow > DW_VMAX ? c->ow : DW_VMAX) + maxcol + 15) & ~15;
+    }
+    for (int kx = 0; kx < d->kw; kx++) {
+        int k = d->dil_w * kx;
+        /* stride 1: the input column of tap kx at output column x is x + k - pad_l; strips: phase · Wq + k / s */
+        c->koff[kx] = s == 1 ? k - d->pad_l : (k % s) * c->Wq + k / s;
+        if (kx == 0 || c->koff[kx] < c->koff_lo) c->koff_lo = c->koff[kx];
+        if (kx == 0 || c->koff[kx] > c->koff_hi) c->koff_hi = c->koff[kx];
+    }
+    int64_t zlen = s == 1 ? d->w : (int64_t)c->nphase * c->Wq;
+    c->zero = calloc((size_t)(zlen + 2 * DW_VMAX), sizeof(float));
     c->w = malloc(sizeof(float) * (size_t)d->oc * c->taps);
     c->bias = malloc(sizeof(float) * (size_t)d->oc);
-    if (!c->w || !c->bias) { qtop__fdw_destroy(c); return NULL; }
+    if (!c->zero || !c->w || !c->bias) { qtop__fdw_destroy(c); return NULL; }
     memcpy(c->w, weights, sizeof(float) * (size_t)d->oc * c->taps);
     for (int o = 0; o < d->oc; o++) c->bias[o] = bias ? bias[o] : 0.0f;
-    c->flat = cfg->f32_dw_flat ? cfg->f32_dw_flat : flat_generic;
+    c->rows = cfg->f32_dw_rows ? cfg->f32_dw_rows : rows_generic;
     c->gather2 = cfg->f32_gather2;
     return c;
 }
 
 void qtop__fdw_destroy(qtop_fdw *c) {
     if (!c) return;
-    free(c->w); free(c->bias); free(c->phase_a); free(c->phase_b); free(c->tap_phase); free(c->tap_off);
+    free(c->w); free(c->bias); free(c->koff); free(c->zero);
     free(c);
 }
 
-/* The image part of phase rows [i0, i1) of phase (a, b): padded pixel (sh·i + a, sw·j + b) where it lies inside the
- * image. The caller zeroes the buffer once per task; the image columns are the same for every strip and plane, so
- * the padding columns, dropped columns and slack stay zero. Rows of the strip outside the image (top / bottom
- * padding) are zeroed here: an earlier strip may have left image rows there. */
-static void fill_phase(const qtop_fdw *c, const float *pl, int a, int b, int i0, int i1, float *dst) {
+/* Input row iy (inside the image) split into its column phases at dst (phase b at dst + b·Wq): padded column
+ * s·j + b where it lies inside the image. The padding columns are zeroed once per task and never written (the
+ * image columns of a phase are the same for every row). */
+static void fill_strip_row(const qtop_fdw *c, const float *row, float *dst) {
     const qtop_fconv_desc *d = &c->d;
-    int sh = d->stride_h, sw = d->stride_w, Wq = c->Wq;
-    /* columns j with 0 <= sw·j + b - pad_l < w */
-    int x0 = b - d->pad_l;
-    int jlo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
-    int jhi = d->w - 1 - x0 < 0 ? 0 : (d->w - 1 - x0) / sw + 1;
-    if (jhi > Wq) jhi = Wq;
-    if (jlo >= jhi) return;
-    int len = jhi - jlo;
-    /* rows i with 0 <= sh·i + a - pad_t < h */
-    int y0 = a - d->pad_t;
-    int ilo = y0 >= 0 ? 0 : (-y0 + sh - 1) / sh;
-    int ihi = d->h - 1 - y0 < 0 ? 0 : (d->h - 1 - y0) / sh + 1;
-    if (ilo < i0) ilo = i0;
-    if (ihi > i1) ihi = i1;
-    if (ihi < ilo) ihi = ilo;
-    for (int i = i0; i < ilo && i < i1; i++) memset(dst + (int64_t)(i - i0) * Wq, 0, sizeof(float) * (size_t)Wq);
-    for (int i = ihi > i0 ? ihi : i0; i < i1; i++) memset(dst + (int64_t)(i - i0) * Wq, 0, sizeof(float) * (size_t)Wq);
-    for (int i = ilo; i < ihi; i++) {
-        float *restrict o = dst + (int64_t)(i - i0) * Wq + jlo;
-        const float *restrict row = pl + (int64_t)(sh * i + y0) * d->w + x0 + (int64_t)jlo * sw;
-        if (sw == 1) {
-            if (len >= 32) memcpy(o, row, sizeof(float) * len);
-            else for (int j = 0; j < len; j++) o[j] = row[j];
-        } else if (sw == 2 && c->gather2) {
-            c->gather2(o, row, len);
-        } else {
-            for (int j = 0; j < len; j++) o[j] = row[(int64_t)j * sw];
-        }
+    int s = c->s;
+    for (int p = 0; p < c->nphase; p++) {
+        int x0 = p - d->pad_l;   /* input column of j = 0 */
+        int jlo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+        int jhi = d->w - 1 - x0 < 0 ? 0 : (d->w - 1 - x0) / s + 1;
+        if (jhi > c->Wq) jhi = c->Wq;
+        if (jlo >= jhi) continue;
+        int len = jhi - jlo;
+        float *restrict o = dst + (int64_t)p * c->Wq + jlo;
+        const float *restrict r = row + x0 + (int64_t)jlo * s;
+        if (s == 2 && c->gather2) c->gather2(o, r, len);
+        else for (int j = 0; j < len; j++) o[j] = r[(int64_t)j * s];
     }
 }
 
 typedef struct { const qtop_fdw *c; const float *src; float *dst; const float *res; int per_task; } dw_run;
 
-/* scratch: the phase buffers, the flat output, then the per-tap row pointers */
-static void dw_channel(const qtop_fdw *c, const float *pl, int ch, float *out, const float *res, float *scratch) {
+/* One channel plane. strip: window · nphase · Wq floats (strides ≥ 2); rowp: window row pointers. */
+static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, const float *res, float *strip,
+                     const float **rowp) {
     const qtop_fconv_desc *d = &c->d;
-    int Wq = c->Wq, ow = c->ow;
-    float *phase = scratch, *flat = scratch + (int64_t)c->nphase * c->phase_floats;
-    const float **src = (const float **)(flat + c->flat_floats);
-    const float *w = c->w + (int64_t)ch * c->taps;
-    float b = c->bias[ch];
-    int act = res ? QTOP_ACT_NONE : d->act;   /* with a residual: act(acc + b + res) after the add */
-    for (int r0 = 0; r0 < c->oh; r0 += c->rows) {
-        int r1 = r0 + c->rows < c->oh ? r0 + c->rows : c->oh;
-        for (int p = 0; p < c->nphase; p++)
-            fill_phase(c, pl, c->phase_a[p], c->phase_b[p], r0, r1 + c->rymax, phase + (int64_t)p * c->phase_floats);
-        for (int t = 0; t < c->taps; t++) src[t] = phase + (int64_t)c->tap_phase[t] * c->phase_floats + c->tap_off[t];
-        int n = (r1 - r0 - 1) * Wq + ow;
-        c->flat(n, c->taps, src, w, b, act, flat);
-        for (int oy = r0; oy < r1; oy++) {
-            const float *f = flat + (int64_t)(oy - r0) * Wq;
-            float *o = out + (int64_t)oy * ow;
-            if (!res) {
-                if (ow >= 32) memcpy(o, f, sizeof(float) * ow);
-                else for (int x = 0; x < ow; x++) o[x] = f[x];
-                continue;
-            }
-            const float *rr = res + (int64_t)oy * ow;
-            for (int x = 0; x < ow; x++) o[x] = qtop__act_f(f[x] + rr[x], d->act);
+    int sh = d->stride_h;
+    int64_t slot = (int64_t)c->nphase * c->Wq;
+    qtop_fdw_rows j = {
+        .row = rowp, .koff = c->koff, .w = c->w + (int64_t)ch * c->taps, .kh = d->kh, .kw = d->kw, .ow = c->ow,
+        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = c->s == 1 || c->sx == 2, .iw = d->w, .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
+        .bias = c->bias[ch], .act = d->act,
+    };
+    for (int oy0 = 0; oy0 < c->oh; oy0 += c->R) {
+        int R = c->oh - oy0 < c->R ? c->oh - oy0 : c->R;
+        int base = oy0 * sh - d->pad_t;   /* input row of window row 0 */
+        int need = (R - 1) * sh + d->dil_h * (d->kh - 1) + 1;
+        for (int wr = 0; wr < need; wr++) {
+            int iy = base + wr;
+            if (iy < 0 || iy >= d->h) { rowp[wr] = c->zero; continue; }
+            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * d->w; continue; }
+            fill_strip_row(c, pl + (int64_t)iy * d->w, strip + wr * slot);
+            rowp[wr] = strip + wr * slot;
         }
+        j.R = R;
+        j.out = out + (int64_t)oy0 * c->ow;
+        j.res = res ? res + (int64_t)oy0 * c->ow : NULL;
+        j.left = (int64_t)(c->oh - oy0) * c->ow;
+        c->rows(&j);
     }
 }
 
@@ -162,14 +158,15 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     const qtop_fconv_desc *d = &c->d;
     int64_t total = (int64_t)d->n * d->oc;
     int64_t p0 = task * r->per_task, p1 = p0 + r->per_task < total ? p0 + r->per_task : total;
-    float *scratch = qtop__tls_scratch(sizeof(float) * (size_t)(c->nphase * c->phase_floats + c->flat_floats) +
-                                       sizeof(const float *) * (size_t)c->taps);
-    if (!scratch) return;
-    memset(scratch, 0, sizeof(float) * (size_t)(c->nphase * c->phase_floats));
+    size_t strip_floats = (size_t)c->window * c->nphase * c->Wq;
+    float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * (size_t)c->window);
+    if (!strip) return;
+    if (strip_floats) memset(strip, 0, sizeof(float) * strip_floats);
+    const float **rowp = (const float **)(strip + strip_floats);
     int64_t ihw = (int64_t)d->h * d->w, ohw = (int64_t)c->oh * c->ow;
     for (int64_t p = p0; p < p1; p++) {
         int ch = (int)(p % d->oc);
-        dw_channel(c, r->src + p * ihw, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, scratch);
+        dw_plane(c, r->src + p * ihw, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, strip, rowp);
     }
 }
 

@@ -1,61 +1,284 @@
-/* x86 fp32 depthwise "flat" microkernels (see f32_dw.c for the layout they run on):
- *   out[q] = act(bias + Σ_t w[t] · src[t][q])   for q in [0, round_up(n, 64))
- * 64 outputs per block: 8 ymm accumulators on AVX2 (two FMA pipes × four cycles of latency), 4 zmm on AVX-512.
- * The whole last block is computed: the driver gives every src row and out 64 floats of slack. */
+/* x86 fp32 depthwise row-group microkernels (contract: qtop_fdw_rows in f32_internal.h; driver: f32_dw.c).
+ * One vector of output columns × R ≤ 8 output rows per step: R independent accumulators hide the FMA latency, and
+ * each weight broadcast serves all R rows; 3×3 and 5×5 are unrolled. Vectors whose taps all land inside the image
+ * read the input rows with plain loads. An edge vector (masked mode) first copies the window rows' columns it
+ * needs into a small zero-padded tile with two masked loads per row (masked loads neither fault nor read outside
+ * [0, iw)), then runs the same plain-load code on the tile. The last vector of a row overlaps the one before it
+ * (rows of ow ≥ V) or spills into the next row (short rows), so only the plane's last vector needs a partial store.
+ * AVX2: ymm, 8 columns. AVX-512: zmm, 16 columns; rows of ≤ 8 columns go to the AVX2 kernel. */
 #include "f32_internal.h"
 #if defined(__x86_64__)
 #include "f32_act_x86.h"
+#include <string.h>
 
 #define T_AVX2 __attribute__((target("avx2,fma")))
 #define T_512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#define INLINE static inline __attribute__((always_inline))
+/* Window rows an edge tile holds at most (more: masked loads per tap instead). */
+#define TILE_ROWS QTOP_FDW_S2_WINDOW
 
-T_AVX2 void qtop__f32_dw_flat_64_avx2(int n, int taps, const float *const *src, const float *w, float bias, int act,
-                                      float *out) {
-    const __m256 bv = _mm256_set1_ps(bias);
-    for (int q = 0; q < n; q += 64) {
-        __m256 a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
-        for (int t = 0; t < taps; t++) {
-            const float *p = src[t] + q;
-            __m256 wv = _mm256_broadcast_ss(w + t);
-            a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p), a0);
-            a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 8), a1);
-            a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 16), a2);
-            a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 24), a3);
-            a4 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 32), a4);
-            a5 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 40), a5);
-            a6 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 48), a6);
-            a7 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p + 56), a7);
+/* lanes j with 0 <= c0 + j < iw */
+INLINE T_AVX2 __m256i mask8(int c0, int iw) {
+    __m256i c = _mm256_add_epi32(_mm256_set1_epi32(c0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), c), _mm256_cmpgt_epi32(_mm256_set1_epi32(iw), c));
+}
+
+/* acc[i] = bias + Σ taps for output columns [x0, x0 + 8) of rows i < R. Tap (ky, kx) of row i reads
+ * rows[i·rs + ky·rd] + xo + koff[kx] (xo = x0 on the input rows, -koff_lo on a tile); edge: masked loads of input
+ * columns x0 + koff[kx] + lane. */
+INLINE T_AVX2 void block8(const qtop_fdw_rows *j, const float *const *rows, const int *koff, int xo, int x0,
+                          const int R, const int KH, const int KW, const int edge, __m256 *acc) {
+    const int kh = KH ? KH : j->kh, kw = KW ? KW : j->kw;
+    for (int i = 0; i < R; i++) acc[i] = _mm256_set1_ps(j->bias);
+    for (int ky = 0; ky < kh; ky++) {
+        const float *p[QTOP_FDW_MAX_R];
+        for (int i = 0; i < R; i++) p[i] = rows[i * j->rs + ky * j->rd] + xo;
+        const float *w = j->w + ky * kw;
+        for (int kx = 0; kx < kw; kx++) {
+            const __m256 wv = _mm256_broadcast_ss(w + kx);
+            const int k = koff[kx];
+            if (edge) {
+                const __m256i m = mask8(x0 + k, j->iw);
+                for (int i = 0; i < R; i++) acc[i] = _mm256_fmadd_ps(wv, _mm256_maskload_ps(p[i] + k, m), acc[i]);
+            } else {
+                for (int i = 0; i < R; i++) acc[i] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(p[i] + k), acc[i]);
+            }
         }
-        float *o = out + q;
-        _mm256_storeu_ps(o, qtop__act256(a0, act));
-        _mm256_storeu_ps(o + 8, qtop__act256(a1, act));
-        _mm256_storeu_ps(o + 16, qtop__act256(a2, act));
-        _mm256_storeu_ps(o + 24, qtop__act256(a3, act));
-        _mm256_storeu_ps(o + 32, qtop__act256(a4, act));
-        _mm256_storeu_ps(o + 40, qtop__act256(a5, act));
-        _mm256_storeu_ps(o + 48, qtop__act256(a6, act));
-        _mm256_storeu_ps(o + 56, qtop__act256(a7, act));
     }
 }
 
-T_512 void qtop__f32_dw_flat_64_avx512(int n, int taps, const float *const *src, const float *w, float bias, int act,
-                                       float *out) {
-    const __m512 bv = _mm512_set1_ps(bias);
-    for (int q = 0; q < n; q += 64) {
-        __m512 a0 = bv, a1 = bv, a2 = bv, a3 = bv;
-        for (int t = 0; t < taps; t++) {
-            const float *p = src[t] + q;
-            __m512 wv = _mm512_set1_ps(w[t]);
-            a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p), a0);
-            a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 16), a1);
-            a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 32), a2);
-            a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p + 48), a3);
+INLINE T_AVX2 void store8(const qtop_fdw_rows *j, int x0, const int R, __m256 *acc) {
+    for (int i = 0; i < R; i++) {
+        int64_t pos = (int64_t)i * j->ow + x0;
+        __m256 v = acc[i];
+        if (pos + 8 <= j->left) {
+            if (j->res) v = _mm256_add_ps(v, _mm256_loadu_ps(j->res + pos));
+            _mm256_storeu_ps(j->out + pos, qtop__act256(v, j->act));
+            continue;
         }
-        float *o = out + q;
-        _mm512_storeu_ps(o, qtop__act512(a0, act));
-        _mm512_storeu_ps(o + 16, qtop__act512(a1, act));
-        _mm512_storeu_ps(o + 32, qtop__act512(a2, act));
-        _mm512_storeu_ps(o + 48, qtop__act512(a3, act));
+        int n = j->ow - x0 < 8 ? j->ow - x0 : 8;   /* the plane's last vector: its own row only */
+        if (j->res) v = _mm256_add_ps(v, _mm256_maskload_ps(j->res + pos, mask8(0, n)));
+        float t[8];   /* no masked store: it is microcoded on AMD cores */
+        _mm256_storeu_ps(t, qtop__act256(v, j->act));
+        memcpy(j->out + pos, t, sizeof(float) * (size_t)n);
     }
+}
+
+INLINE T_AVX2 void rows8(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const int xlast = j->ow > 8 ? j->ow - 8 : 0, span = j->koff_hi - j->koff_lo;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    const int tiled = span <= 8 && nwin <= TILE_ROWS;
+    for (int x0 = 0;; x0 += 8) {
+        if (x0 > xlast) x0 = xlast;
+        __m256 acc[QTOP_FDW_MAX_R];
+        if (!j->masked || (x0 + j->koff_lo >= 0 && x0 + 7 + j->koff_hi < j->iw)) {
+            block8(j, j->row, j->koff, x0, x0, R, KH, KW, 0, acc);
+        } else if (tiled) {
+            float tile[TILE_ROWS][16];
+            const float *tr[TILE_ROWS];
+            const int c0 = x0 + j->koff_lo;
+            const __m256i m0 = mask8(c0, j->iw), m1 = mask8(c0 + 8, j->iw);
+            for (int r = 0; r < nwin; r++) {
+                _mm256_storeu_ps(tile[r], _mm256_maskload_ps(j->row[r] + c0, m0));
+                _mm256_storeu_ps(tile[r] + 8, _mm256_maskload_ps(j->row[r] + c0 + 8, m1));
+                tr[r] = tile[r];
+            }
+            block8(j, tr, j->koff, -j->koff_lo, x0, R, KH, KW, 0, acc);
+        } else {
+            block8(j, j->row, j->koff, x0, x0, R, KH, KW, 1, acc);
+        }
+        store8(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+/* Stride-2 columns (sx = 2): per vector, the window rows' input columns [c0, c0 + 32) are loaded (masked) and split
+ * into even and odd columns in a tile, so every tap is a plain load from it: tap column d = koff[kx] - koff_lo reads
+ * phase d & 1 at offset d >> 1. The split costs two shuffles per 8 columns and serves every tap and row reading it. */
+INLINE T_AVX2 __m256 evens8(__m256 a, __m256 b) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+}
+INLINE T_AVX2 __m256 odds8(__m256 a, __m256 b) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+}
+
+INLINE T_AVX2 void rows8_s2(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const int xlast = j->ow > 8 ? j->ow - 8 : 0, kw = KW ? KW : j->kw;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    int toff[QTOP_FDW_S2_SPAN + 1];
+    for (int kx = 0; kx < kw; kx++) {
+        int d = j->koff[kx] - j->koff_lo;
+        toff[kx] = (d & 1) * 16 + (d >> 1);
+    }
+    float tile[TILE_ROWS][32];
+    const float *tr[TILE_ROWS];
+    for (int r = 0; r < nwin; r++) tr[r] = tile[r];
+    for (int x0 = 0;; x0 += 8) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        if (c0 >= 0 && c0 + 32 <= j->iw) {   /* inside the image: plain loads (masked ones cost more on wide rows) */
+            for (int r = 0; r < nwin; r++) {
+                const float *p = j->row[r] + c0;
+                __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+                __m256 c = _mm256_loadu_ps(p + 16), d = _mm256_loadu_ps(p + 24);
+                _mm256_storeu_ps(tile[r], evens8(a, b));
+                _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
+                _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
+                _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+            }
+        } else {
+            const __m256i m0 = mask8(c0, j->iw), m1 = mask8(c0 + 8, j->iw), m2 = mask8(c0 + 16, j->iw),
+                          m3 = mask8(c0 + 24, j->iw);
+            for (int r = 0; r < nwin; r++) {
+                const float *p = j->row[r] + c0;
+                __m256 a = _mm256_maskload_ps(p, m0), b = _mm256_maskload_ps(p + 8, m1);
+                __m256 c = _mm256_maskload_ps(p + 16, m2), d = _mm256_maskload_ps(p + 24, m3);
+                _mm256_storeu_ps(tile[r], evens8(a, b));
+                _mm256_storeu_ps(tile[r] + 8, evens8(c, d));
+                _mm256_storeu_ps(tile[r] + 16, odds8(a, b));
+                _mm256_storeu_ps(tile[r] + 24, odds8(c, d));
+            }
+        }
+        __m256 acc[QTOP_FDW_MAX_R];
+        block8(j, tr, toff, 0, x0, R, KH, KW, 0, acc);
+        store8(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+/* 3×3 and 5×5 unrolled, other sizes in loops; R (rows of this group) fixed at compile time */
+#define KSIZES(rows, j, R)                                                                                            \
+    do {                                                                                                             \
+        if (j->kh == 3 && j->kw == 3) rows(j, R, 3, 3);                                                              \
+        else if (j->kh == 5 && j->kw == 5) rows(j, R, 5, 5);                                                         \
+        else rows(j, R, 0, 0);                                                                                       \
+    } while (0)
+#define RSWITCH(rows, j)                                                                                              \
+    switch (j->R) {                                                                                                  \
+    case 1: KSIZES(rows, j, 1); break;                                                                               \
+    case 2: KSIZES(rows, j, 2); break;                                                                               \
+    case 3: KSIZES(rows, j, 3); break;                                                                               \
+    case 4: KSIZES(rows, j, 4); break;                                                                               \
+    case 5: KSIZES(rows, j, 5); break;                                                                               \
+    case 6: KSIZES(rows, j, 6); break;                                                                               \
+    case 7: KSIZES(rows, j, 7); break;                                                                               \
+    default: KSIZES(rows, j, 8); break;                                                                              \
+    }
+
+T_AVX2 void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j) {
+    if (j->sx == 2) { RSWITCH(rows8_s2, j) }
+    else { RSWITCH(rows8, j) }
+}
+
+/* lanes j with 0 <= c0 + j < iw */
+INLINE __mmask16 mask16(int c0, int iw) {
+    int lo = c0 < 0 ? -c0 : 0, hi = iw - c0;
+    if (hi > 16) hi = 16;
+    if (lo >= hi) return 0;
+    return (__mmask16)((0xFFFFu >> (16 - hi)) & (0xFFFFu << lo));
+}
+
+INLINE T_512 void block16(const qtop_fdw_rows *j, const float *const *rows, const int *koff, int xo, int x0,
+                          const int R, const int KH, const int KW, const int edge, __m512 *acc) {
+    const int kh = KH ? KH : j->kh, kw = KW ? KW : j->kw;
+    for (int i = 0; i < R; i++) acc[i] = _mm512_set1_ps(j->bias);
+    for (int ky = 0; ky < kh; ky++) {
+        const float *p[QTOP_FDW_MAX_R];
+        for (int i = 0; i < R; i++) p[i] = rows[i * j->rs + ky * j->rd] + xo;
+        const float *w = j->w + ky * kw;
+        for (int kx = 0; kx < kw; kx++) {
+            const __m512 wv = _mm512_set1_ps(w[kx]);
+            const int k = koff[kx];
+            if (edge) {
+                const __mmask16 m = mask16(x0 + k, j->iw);
+                for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, p[i] + k), acc[i]);
+            } else {
+                for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(p[i] + k), acc[i]);
+            }
+        }
+    }
+}
+
+INLINE T_512 void store16(const qtop_fdw_rows *j, int x0, const int R, __m512 *acc) {
+    for (int i = 0; i < R; i++) {
+        int64_t pos = (int64_t)i * j->ow + x0;
+        __m512 v = acc[i];
+        if (pos + 16 <= j->left) {
+            if (j->res) v = _mm512_add_ps(v, _mm512_loadu_ps(j->res + pos));
+            _mm512_storeu_ps(j->out + pos, qtop__act512(v, j->act));
+            continue;
+        }
+        __mmask16 m = mask16(0, j->ow - x0);   /* the plane's last vector: its own row only */
+        if (j->res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, j->res + pos));
+        _mm512_mask_storeu_ps(j->out + pos, m, qtop__act512(v, j->act));
+    }
+}
+
+INLINE T_512 void rows16(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const int xlast = j->ow > 16 ? j->ow - 16 : 0, span = j->koff_hi - j->koff_lo;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    const int tiled = span <= 16 && nwin <= TILE_ROWS;
+    for (int x0 = 0;; x0 += 16) {
+        if (x0 > xlast) x0 = xlast;
+        __m512 acc[QTOP_FDW_MAX_R];
+        if (!j->masked || (x0 + j->koff_lo >= 0 && x0 + 15 + j->koff_hi < j->iw)) {
+            block16(j, j->row, j->koff, x0, x0, R, KH, KW, 0, acc);
+        } else if (tiled) {
+            float tile[TILE_ROWS][32];
+            const float *tr[TILE_ROWS];
+            const int c0 = x0 + j->koff_lo;
+            const __mmask16 m0 = mask16(c0, j->iw), m1 = mask16(c0 + 16, j->iw);
+            for (int r = 0; r < nwin; r++) {
+                _mm512_storeu_ps(tile[r], _mm512_maskz_loadu_ps(m0, j->row[r] + c0));
+                _mm512_storeu_ps(tile[r] + 16, _mm512_maskz_loadu_ps(m1, j->row[r] + c0 + 16));
+                tr[r] = tile[r];
+            }
+            block16(j, tr, j->koff, -j->koff_lo, x0, R, KH, KW, 0, acc);
+        } else {
+            block16(j, j->row, j->koff, x0, x0, R, KH, KW, 1, acc);
+        }
+        store16(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+INLINE T_512 void rows16_s2(const qtop_fdw_rows *j, const int R, const int KH, const int KW) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const int xlast = j->ow > 16 ? j->ow - 16 : 0, kw = KW ? KW : j->kw;
+    const int nwin = (R - 1) * j->rs + ((KH ? KH : j->kh) - 1) * j->rd + 1;
+    int toff[QTOP_FDW_S2_SPAN + 1];
+    for (int kx = 0; kx < kw; kx++) {
+        int d = j->koff[kx] - j->koff_lo;
+        toff[kx] = (d & 1) * 32 + (d >> 1);
+    }
+    float tile[TILE_ROWS][64];
+    const float *tr[TILE_ROWS];
+    for (int r = 0; r < nwin; r++) tr[r] = tile[r];
+    for (int x0 = 0;; x0 += 16) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        const __mmask16 m0 = mask16(c0, j->iw), m1 = mask16(c0 + 16, j->iw), m2 = mask16(c0 + 32, j->iw),
+                        m3 = mask16(c0 + 48, j->iw);
+        for (int r = 0; r < nwin; r++) {
+            const float *p = j->row[r] + c0;
+            __m512 a = _mm512_maskz_loadu_ps(m0, p), b = _mm512_maskz_loadu_ps(m1, p + 16);
+            __m512 c = _mm512_maskz_loadu_ps(m2, p + 32), d = _mm512_maskz_loadu_ps(m3, p + 48);
+            _mm512_storeu_ps(tile[r], _mm512_permutex2var_ps(a, even, b));
+            _mm512_storeu_ps(tile[r] + 16, _mm512_permutex2var_ps(c, even, d));
+            _mm512_storeu_ps(tile[r] + 32, _mm512_permutex2var_ps(a, odd, b));
+            _mm512_storeu_ps(tile[r] + 48, _mm512_permutex2var_ps(c, odd, d));
+        }
+        __m512 acc[QTOP_FDW_MAX_R];
+        block16(j, tr, toff, 0, x0, R, KH, KW, 0, acc);
+        store16(j, x0, R, acc);
+        if (x0 == xlast) break;
+    }
+}
+
+T_512 void qtop__f32_dw_rows_avx512(const qtop_fdw_rows *j) {
+    if (j->ow <= 8) { qtop__f32_dw_rows_avx2(j); return; }   /* 7×7 planes: half a zmm would idle */
+    if (j->sx == 2) { RSWITCH(rows16_s2, j) }
+    else { RSWITCH(rows16, j) }
 }
 #endif

@@ -26,11 +26,33 @@ static inline float qtop__act_f(float y, int act) {
     default: return y;
     }
 }
-/* Depthwise flat microkernel: out[q] = act(bias + Σ_t w[t]·src[t][q]) for q in [0, n) (SIMD kernels compute whole
- * 64-output blocks: every src[t] and out must be readable / writable up to round_up(n, 64)). */
-typedef void (*qtop_f32_dw_flat_fn)(int n, int taps, const float *const *src, const float *w, float bias, int act,
-                                    float *out);
-/* fp32 depthwise driver (f32_dw.c): phase-split padded planes + the flat microkernel of the ISA row. */
+/* Depthwise row-group microkernel: R ≤ QTOP_FDW_MAX_R output rows of one channel plane, for x < ow:
+ *   out[i·ow + x] = act(bias + Σ_{ky,kx} w[ky·kw + kx] · row[i·rs + ky·rd][x + koff[kx]] (+ res[i·ow + x]))
+ * row: the window of input rows the group reads ((R-1)·rs + (kh-1)·rd + 1 of them; rs, rd: stride and dilation).
+ * with sx = 1; sx = 2 reads column 2x + koff[kx] instead (stride-2 columns; only with masked = 1, at most
+ * QTOP_FDW_S2_WINDOW window rows and koff_hi - koff_lo <= QTOP_FDW_S2_SPAN).
+ * masked = 1: that is an input column and only columns in [0, iw) are read (the others count as zero);
+ * koff_lo / koff_hi bound koff. masked = 0: every row[..][c] is readable for c < max(ow, 16) + koff_hi.
+ * out and res hold `left` floats from row 0 on (the rest of the plane): kernels may compute and store whole vectors
+ * past a row's ow outputs (the next row overwrites them) but never past `left`. out aliases neither input. */
+#define QTOP_FDW_MAX_R 8
+#define QTOP_FDW_S2_WINDOW 24
+#define QTOP_FDW_S2_SPAN 8
+typedef struct {
+    const float *const *row;  /* window rows */
+    const int *koff;          /* [kw] */
+    const float *w;           /* [kh][kw] */
+    int R, kh, kw, ow, rs, rd, sx;
+    int masked, iw, koff_lo, koff_hi;
+    float bias;
+    int act;
+    const float *res;         /* NULL: no residual */
+    float *out;
+    int64_t left;
+} qtop_fdw_rows;
+typedef void (*qtop_f32_dw_rows_fn)(const qtop_fdw_rows *j);
+/* fp32 depthwise driver (f32_dw.c): input rows read in place (stride 1) or phase strips (stride ≥ 2) + the rows
+ * microkernel of the ISA row. */
 struct qtop_isa_config;
 typedef struct qtop_fdw qtop_fdw;
 qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const float *bias,
@@ -43,10 +65,8 @@ void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sge
 extern const qtop_sgemm_kernel qtop__sgemm_avx512;
 extern const qtop_sgemm_kernel qtop__sgemm_avx2;
 void qtop__gather_stride2_avx512(float *dst, const float *src, int n);
-void qtop__f32_dw_flat_64_avx2(int n, int taps, const float *const *src, const float *w, float bias, int act,
-                               float *out);
-void qtop__f32_dw_flat_64_avx512(int n, int taps, const float *const *src, const float *w, float bias, int act,
-                                 float *out);
+void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j);
+void qtop__f32_dw_rows_avx512(const qtop_fdw_rows *j);
 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 #endif
 #endif

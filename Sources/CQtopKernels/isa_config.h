@@ -65,7 +65,7 @@ typedef struct qtop_isa_config {
     const qtop_f32_nhwc_rows *f32_nhwc; /* f32 NHWC boundary rows (NULL: the generic rows) */
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
-    qtop_f32_dw_flat_fn f32_dw_flat;    /* depthwise flat microkernel (f32_dw.c); NULL: scalar loop */
+    qtop_f32_dw_rows_fn f32_dw_rows;    /* depthwise row-group microkernel (f32_dw.c); NULL: scalar loop */
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
     const qtop_f32_ops *f32_ops;        /* elementwise / activation / layer_norm / softmax (NULL: not at this level) */

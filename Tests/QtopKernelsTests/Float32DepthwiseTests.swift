@@ -5,7 +5,8 @@ import XCTest
 /// fp32 depthwise (f32_dw.c: stride-phase planes + the per-ISA flat microkernel) against a double-precision loop on
 /// the shapes mobile nets use — 7×7 and 14×14 planes (one partial 64-output block), 3×3 / 5×5 at stride 1 and 2,
 /// every fused activation with and without a residual — plus strips (planes too big for one L1 strip), stride 3,
-/// dilation and asymmetric padding, at every ISA, threaded and serial.
+/// dilation and asymmetric padding, at every ISA, threaded (2 threads) and serial; and the row-group kernel's edges:
+/// widths around the vector width, 1-column and 3-column planes, stride 2 at odd sizes.
 final class Float32DepthwiseTests: XCTestCase {
     let pool = NativeThreadPool(threads: 2)
 
@@ -22,6 +23,18 @@ final class Float32DepthwiseTests: XCTestCase {
         (3, 1, 1, 3, 1, 1, 1, 1, 1, 1),        // 1×1 plane: only the centre tap sees the image
         (2, 23, 19, 7, 3, 3, 3, 3, 3, 1),      // stride 3: nine phases
         (3, 20, 33, 1, 1, 0, 0, 0, 0, 1),      // 1×1 kernel (one tap)
+        // row-group kernel edges: widths around the vector (8 / 16), short rows spilling into the next row,
+        // edge tiles on both sides of one vector, groups of 8 and 4 rows with remainders, stride 2 at odd sizes
+        (3, 9, 9, 3, 1, 1, 1, 1, 1, 1),        // ow 9: one vector + an overlapping last one (AVX2)
+        (3, 17, 17, 5, 1, 2, 2, 2, 2, 1),      // ow 17: the same around a zmm
+        (4, 5, 3, 3, 1, 1, 1, 1, 1, 1),        // 3 columns: several rows per vector
+        (3, 2, 1, 5, 1, 2, 2, 2, 2, 1),        // 1 column, 5×5: taps past both edges
+        (2, 33, 40, 3, 1, 1, 1, 1, 1, 1),      // wide rows (groups of 4), 33 rows: a remainder group of 1
+        (3, 15, 15, 3, 2, 1, 1, 1, 1, 1),      // stride 2, odd size → 8×8
+        (3, 13, 27, 5, 2, 2, 2, 2, 2, 1),      // 5×5 stride 2, odd sizes → 7×14
+        (2, 1, 1, 3, 2, 1, 1, 1, 1, 1),        // 1×1 plane at stride 2
+        (3, 12, 21, 3, 1, 0, 2, 2, 0, 1),      // asymmetric padding, all of it on one side per axis
+        (2, 11, 19, 5, 2, 1, 2, 2, 1, 1),      // 5×5 stride 2, asymmetric padding
     ]
 
     func testDepthwiseAgainstDoubleLoop() {
