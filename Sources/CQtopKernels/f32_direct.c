@@ -15,6 +15,10 @@
 #define FDIRECT_BAND_BYTES (512 * 1024)
 #endif
 
+/* Largest band buffer (one output row and its halo) the path accepts. */
+#ifndef FDIRECT_MAX_BAND_BYTES
+#define FDIRECT_MAX_BAND_BYTES (16 << 20)
+#endif
 /* Output planes up to this many pixels stay on f32.c's small-plane modes. */
 #ifndef FDIRECT_MIN_HW
 #define FDIRECT_MIN_HW 196
@@ -60,6 +64,12 @@ qtop_fdirect *qtop__fdirect_create(const qtop_fconv_desc *d, const float *weight
     c->rows_max = (d->kh - 1) * d->dil_h / c->s_h;
     c->cols_max = (d->kw - 1) * d->dil_w / c->s_w;
     c->wb = c->nvec * k->v + c->cols_max;
+    /* a one-row band must stay a modest per-thread scratch (tap offsets are int32; a failed scratch allocation in a
+     * task would leave rows unwritten): very wide rows with many input channels keep the GEMM */
+    if ((int64_t)sizeof(float) * d->ic * c->s_h * c->s_w * (1 + c->rows_max) * c->wb > FDIRECT_MAX_BAND_BYTES) {
+        free(c);
+        return NULL;
+    }
     c->w = malloc(sizeof(float) * (size_t)c->blocks * c->K * k->no);
     c->tapoff = malloc(sizeof(int32_t) * (size_t)c->taps);
     if (!c->w || !c->tapoff) { qtop__fdirect_destroy(c); return NULL; }
