@@ -150,6 +150,7 @@ struct qtop_fconv {
     float *xpack;
     int64_t xgroup;    /* floats per group in xpack */
     qtop_fdw *fdw;     /* depthwise: f32_dw.c */
+    qtop_fdirect *fdirect; /* k×k on a large plane without im2col: f32_direct.c */
 };
 
 qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, const float *bias, int isa) {
@@ -173,6 +174,8 @@ qtop_fconv *qtop_fconv_create(const qtop_fconv_desc *d, const float *weights, co
         if (!c->fdw) { qtop_fconv_destroy(c); return NULL; }
         return c;
     }
+    c->fdirect = qtop__fdirect_create(d, weights, c->cfg);
+    if (c->fdirect) return c;
     c->direct = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && !d->pad_t && !d->pad_l &&
                 !d->pad_b && !d->pad_r;
     if (TMODE_ENABLE && c->cfg->f32_t7x64 && d->groups == 1 && c->ocg % 64 == 0 &&
@@ -215,6 +218,7 @@ void qtop_fconv_destroy(qtop_fconv *c) {
     if (!c) return;
     free(c->apack); free(c->bias); free(c->wpack); free(c->xpack);
     qtop__fdw_destroy(c->fdw);
+    qtop__fdirect_destroy(c->fdirect);
     free(c);
 }
 
@@ -502,6 +506,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
     const qtop_fconv_desc *d = &c->d;
     frun r = { c, src, dst, d->has_residual ? residual : NULL };
     if (c->dw) { qtop__fdw_run(c->fdw, src, dst, r.res, pool); return; }
+    if (c->fdirect) { qtop__fdirect_run(c->fdirect, src, dst, c->bias, r.res, pool); return; }
     int64_t ohw = (int64_t)c->oh * c->ow, hw = (int64_t)d->h * d->w;
     int threads = qtop__pool_thread_bound(pool);
     float *col = NULL;

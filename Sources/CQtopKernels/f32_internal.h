@@ -59,6 +59,33 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
                            const struct qtop_isa_config *cfg);
 void qtop__fdw_run(const qtop_fdw *c, const float *src, float *dst, const float *res, qtop_pool *pool);
 void qtop__fdw_destroy(qtop_fdw *c);
+/* Direct k×k convolution microkernel (f32_direct.c): one output row segment of np vectors (the last with nlast
+ * valid lanes) × `no` ≤ NO output channels, dst[j·dst_cs + x] = act(bias[j] + Σ_ic Σ_t w[ic][t][j]·src[ic·ic_stride
+ * + tapoff[t] + x] (+ res[j·dst_cs + x])). src is a padded band: every lane of every vector is readable. */
+typedef struct {
+    const float *src;
+    int64_t ic_stride;
+    const int32_t *tapoff;
+    int taps, icg;
+    const float *w;        /* [icg][taps][NO], channels past `no` zero */
+    const float *bias;     /* [no] */
+    float *dst;
+    const float *res;      /* NULL or the residual at dst's layout */
+    int64_t dst_cs;
+    int act, no, np, nlast;
+} qtop_f32_direct_args;
+/* max_oc: the row's im2col + GEMM wins from this many output channels up (measured per shape; stems excepted). */
+typedef struct {
+    const char *name;
+    int no, np, v, max_oc;
+    void (*fn)(const qtop_f32_direct_args *a);
+} qtop_f32_direct_kernel;
+/* The direct path for one conv (NULL when the row has no kernel or the shape is not one it serves). */
+typedef struct qtop_fdirect qtop_fdirect;
+qtop_fdirect *qtop__fdirect_create(const qtop_fconv_desc *d, const float *weights, const struct qtop_isa_config *cfg);
+void qtop__fdirect_run(const qtop_fdirect *c, const float *src, float *dst, const float *bias, const float *res,
+                       qtop_pool *pool);
+void qtop__fdirect_destroy(qtop_fdirect *c);
 /* Scalar epilogue on a C tile in memory (generic and fallback paths). */
 void qtop__sgemm_epi_apply(float *C, int64_t ldc, int mr, int nr, const qtop_sgemm_epi *epi);
 #if defined(__x86_64__)
@@ -67,6 +94,8 @@ extern const qtop_sgemm_kernel qtop__sgemm_avx2;
 void qtop__gather_stride2_avx512(float *dst, const float *src, int n);
 void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j);
 void qtop__f32_dw_rows_avx512(const qtop_fdw_rows *j);
+extern const qtop_f32_direct_kernel qtop__f32_direct_avx512;
+extern const qtop_f32_direct_kernel qtop__f32_direct_avx2;
 void qtop__sgemm_t7x64_avx512(int kc, const float *Wp, const float *B, int64_t ldb, int np, float *T, int accumulate);
 #endif
 #endif

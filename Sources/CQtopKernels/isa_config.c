@@ -73,6 +73,7 @@ static const qtop_isa_config row_avx2 = {
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_rows = qtop__f32_dw_rows_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
+    .f32_direct = &qtop__f32_direct_avx2,
     .f32_ops = &qtop__f32_ops_avx2,
     .f32_pool = &qtop__f32_pool_avx2,
 };
@@ -95,6 +96,7 @@ static const qtop_isa_config row_avx512_core = {
     .f32_dw_rows = qtop__f32_dw_rows_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
     .f32_gather2 = qtop__gather_stride2_avx512,
+    .f32_direct = &qtop__f32_direct_avx512,
     .f32_ops = &qtop__f32_ops_avx2, /* memory-bound: the ymm kernels keep up */
     .f32_pool = &qtop__f32_pool_avx512,
 };

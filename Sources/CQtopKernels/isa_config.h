@@ -68,6 +68,7 @@ typedef struct qtop_isa_config {
     qtop_f32_dw_rows_fn f32_dw_rows;    /* depthwise row-group microkernel (f32_dw.c); NULL: scalar loop */
     qtop_f32_t7x64_fn f32_t7x64;        /* small-plane channel-vector kernel (NULL: no such mode) */
     qtop_f32_gather2_fn f32_gather2;    /* stride-2 im2col gather (NULL: scalar loop) */
+    const qtop_f32_direct_kernel *f32_direct; /* direct k×k conv on large planes (NULL: im2col + GEMM only) */
     const qtop_f32_ops *f32_ops;        /* elementwise / activation / layer_norm / softmax (NULL: not at this level) */
     const qtop_f32_pool_ops *f32_pool;  /* pooling rows (NULL: the generic rows) */
 } qtop_isa_config;
