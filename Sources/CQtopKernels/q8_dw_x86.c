@@ -162,9 +162,10 @@ T_AVX2 void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const
         const int lo = (d->pad_l + s - 1) / s, span = d->w - kw + d->pad_l;
         const int hi = span < 0 ? 0 : span / s + 1;
         int pos = ox0;
-        if (pos < lo) {   /* left edge; a run shorter than 4 leaves its extra rows as scratch (acc has ≥ 4) */
-            t[2](c, rows, pos * s - d->pad_l, c0, cnt, acc, 0);
-            pos += 4;
+        while (pos < end && pos < lo) {   /* left edge */
+            const int st = end - pos >= 4 ? pos : end - 4;
+            t[2](c, rows, st * s - d->pad_l, c0, cnt, acc + (int64_t)(st - ox0) * cp, pos - st);
+            pos = st + 4;
         }
         const int iend = end < hi ? end : hi;
         for (; iend - pos >= 8; pos += 8) t[0](c, rows, pos * s - d->pad_l, c0, cnt, acc + (pos - ox0) * cp, 0);

@@ -1,5 +1,5 @@
 /* Single-core microbenchmark of int8 depthwise convolution (q8_dw_x86.c through q8_conv.c's driver) on every
- * depthwise layer shape of mobilenet_v3_large and mobilenet_v2 at 224x224 (with each layer's input type, fused
+ * depthwise layer shape of mobilenet_v3_large and mobilenet_v2 at 224x224 and the OCR det model at 640x640 (with each layer's input type, fused
  * activation and output type as qtop lowers them), through the public API, serial; best of many runs of thread CPU
  * time (the machine may be shared). Not part of the test suite. Build and run: bench/kernels/q8_dw.sh [isa-number [name-substring]] */
 #include "include/qtop_kernels.h"
@@ -79,6 +79,21 @@ int main(int argc, char **argv) {
         { "mv3 5x5 672 s2 14", 14, 672, 5, 2, S8, HS, F32 },
         { "mv3 5x5 960 s1 7", 7, 960, 5, 1, S8, HS, F32 },
         { "mv3 5x5 960 s1 7", 7, 960, 5, 1, S8, HS, F32 },
+        { "det 3x3 8 s1 320", 320, 8, 3, 1, U8, RELU, U8 },
+        { "det 3x3 32 s2 320", 320, 32, 3, 2, U8, RELU, U8 },
+        { "det 3x3 40 s1 160", 160, 40, 3, 1, U8, RELU, U8 },
+        { "det 5x5 40 s2 160", 160, 40, 5, 2, U8, RELU, F32 },
+        { "det 5x5 64 s1 80", 80, 64, 5, 1, U8, RELU, F32 },
+        { "det 5x5 64 s1 80", 80, 64, 5, 1, U8, RELU, F32 },
+        { "det 3x3 120 s2 80", 80, 120, 3, 2, S8, HS, S8 },
+        { "det 3x3 104 s1 40", 40, 104, 3, 1, S8, HS, S8 },
+        { "det 3x3 96 s1 40", 40, 96, 3, 1, S8, HS, S8 },
+        { "det 3x3 96 s1 40", 40, 96, 3, 1, S8, HS, S8 },
+        { "det 3x3 240 s1 40", 40, 240, 3, 1, S8, HS, F32 },
+        { "det 3x3 336 s1 40", 40, 336, 3, 1, S8, HS, F32 },
+        { "det 5x5 336 s2 40", 40, 336, 5, 2, S8, HS, F32 },
+        { "det 5x5 480 s1 20", 20, 480, 5, 1, S8, HS, F32 },
+        { "det 5x5 480 s1 20", 20, 480, 5, 1, S8, HS, F32 },
         { "mv2 3x3 32 s1 112", 112, 32, 3, 1, U8, RELU6, U8 },
         { "mv2 3x3 96 s2 112", 112, 96, 3, 2, U8, RELU6, U8 },
         { "mv2 3x3 144 s1 56", 56, 144, 3, 1, U8, RELU6, U8 },
@@ -100,7 +115,7 @@ int main(int argc, char **argv) {
     printf("CPU: %s\nint8 depthwise through qtop_qconv_run, serial (NHWC):\n", qtop_cpu_model_name());
     for (int isa = QTOP_ISA_AVX512_CORE; isa >= QTOP_ISA_AVX2; isa--) {
         if (!((have >> isa) & 1) || (only >= 0 && only != isa)) continue;
-        double mv3 = 0, mv2 = 0;
+        double mv3 = 0, mv2 = 0, det = 0;
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
             if (filter && !strstr(shapes[i].name, filter)) continue;
             /* a layer repeated in the model is listed once per occurrence; time it once */
@@ -108,9 +123,9 @@ int main(int argc, char **argv) {
             int dup = i > 0 && strcmp(shapes[i].name, shapes[i - 1].name) == 0;
             double t = dup ? last : bench(isa, &shapes[i], 0);
             last = t;
-            if (shapes[i].name[2] == '3') mv3 += t; else mv2 += t;
+            if (shapes[i].name[0] == 'd') det += t; else if (shapes[i].name[2] == '3') mv3 += t; else mv2 += t;
         }
-        printf("  %-12s sum: mv3 %.3f ms, mv2 %.3f ms\n", qtop_isa_name(isa), mv3 * 1e3, mv2 * 1e3);
+        printf("  %-12s sum: mv3 %.3f ms, mv2 %.3f ms, det %.3f ms\n", qtop_isa_name(isa), mv3 * 1e3, mv2 * 1e3, det * 1e3);
     }
     return 0;
 }
