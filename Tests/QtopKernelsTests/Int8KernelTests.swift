@@ -325,7 +325,7 @@ final class Int8KernelTests: XCTestCase {
 
     /// The register-tiled depthwise path (3×3 / 5×5, stride 1 / 2, no dilation): widths from narrower than the
     /// kernel to several tiles of 8 (odd ones, interiors shorter than a tile of 4, last runs of 1-7 pixels),
-    /// asymmetric left / right padding (edge tiles), u8 and s8 inputs at their extremes, channel counts that are and
+    /// asymmetric left / right padding (edge tiles, some left pads wider than a tile), u8 and s8 inputs at their extremes, channel counts that are and
     /// are not multiples of 8 / 16 / 32 (tail channels), serial and threaded: every ISA against the generic kernel,
     /// the generic kernel against the spec.
     func testDepthwiseTilesAllISAs() {
@@ -338,7 +338,8 @@ final class Int8KernelTests: XCTestCase {
             d.n = Int32(1 + it % 2); d.h = Int32(r.int(1, 7)); d.w = Int32([1, 2, 4, 5, 7, 9, 12, 14, 17, 23, 28, 37][it % 12])
             d.ic = channels[it % channels.count]; d.oc = d.ic; d.groups = d.ic; d.kh = k; d.kw = k
             d.stride_h = Int32(r.int(1, 2)); d.stride_w = Int32(1 + (it / 2) % 2); d.dil_h = 1; d.dil_w = 1
-            d.pad_t = k / 2; d.pad_b = k / 2; d.pad_l = Int32(r.int(0, Int(k) - 1)); d.pad_r = Int32(r.int(0, Int(k) - 1))
+            d.pad_t = k / 2; d.pad_b = k / 2; d.pad_r = Int32(r.int(0, Int(k) - 1))
+            d.pad_l = Int32(it % 9 == 4 ? r.int(5, 9) : r.int(0, Int(k) - 1))   // some wider than a tile
             d.src_dt = Int32((it / 4) % 2); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(QTOP_DT_NONE.rawValue)
             d.act = Int32(r.int(0, 3)); d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100)
             if qtop_qconv_out_h(&d) <= 0 || qtop_qconv_out_w(&d) <= 0 { continue }
