@@ -194,13 +194,13 @@ static qtop_qconv *create_with(const qtop_qconv_desc *d, const int8_t *weights, 
     if (c->kind == Q8_KIND_DW) {
         c->dk = c->cfg->q8_dw;
         c->cp = (int)rup(d->oc, c->dk->cw);
-        c->npairs = (c->taps + 1) / 2;
+        c->npairs = (d->kh + 1) / 2 * d->kw;
         c->wdw = calloc((size_t)c->npairs * 2 * c->cp, sizeof(int16_t));
         for (int t = 0; t < c->taps; t++)
             for (int o = 0; o < d->oc; o++)
-                c->wdw[qtop__q8_dw_widx(o, t, c->cp, c->dk->cw)] = c->wref[(size_t)o * c->K + t];
-        /* zero row read by taps outside the image across a whole run of Q8_DW_RUN pixels */
-        c->dwzero = calloc((size_t)(Q8_DW_RUN * d->stride_w + 1) * d->ic, 1);
+                c->wdw[qtop__q8_dw_widx(o, t / d->kw, t % d->kw, d->kw, c->cp)] = c->wref[(size_t)o * c->K + t];
+        /* the input row read for window rows outside the image */
+        c->dwzero = calloc((size_t)d->w * d->ic, 1);
         return c;
     }
     c->gk = pick_gemm(c->cfg, d);
@@ -435,14 +435,21 @@ void qtop__q8_gemm_u8_ref(const void *A, int64_t lda, int mr, const void *W, int
             }
 }
 
-void qtop__q8_dw_c16p2_generic(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
-                               const int16_t *w, int npairs, int cp, int32_t *acc) {
+/* The depthwise reference (qtop_q8_dw_fn's contract) on the reference weights. */
+void qtop__q8_dw_generic(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                         int32_t *acc) {
+    const qtop_qconv_desc *d = &c->d;
+    const int s8 = d->src_dt == QTOP_DT_S8;
     for (int j = 0; j < n; j++)
-        for (int ch = 0; ch < C; ch++) {
+        for (int ch = 0; ch < cnt; ch++) {
             int32_t s = 0;
-            for (int t = 0; t < 2 * npairs; t++)
-                s += ld_src(rows[t] + (int64_t)j * step + ch, is_signed) * w[qtop__q8_dw_widx(ch, t, cp, 16)];
-            acc[(int64_t)j * cp + ch] = s;
+            for (int ky = 0; ky < d->kh; ky++)
+                for (int kx = 0; kx < d->kw; kx++) {
+                    int ix = (ox0 + j) * d->stride_w - d->pad_l + kx * d->dil_w;
+                    if (ix < 0 || ix >= d->w) continue;
+                    s += ld_src(rows[ky] + (int64_t)ix * d->ic + ch, s8) * c->wref[(int64_t)(c0 + ch) * c->K + ky * d->kw + kx];
+                }
+            acc[(int64_t)j * c->cp + ch] = s;
         }
 }
 
@@ -530,8 +537,8 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     }
 }
 
-/* depthwise: one task = one output row (n, oy) × one channel slice. Interior pixels (every tap inside the image)
- * go to the microkernel in runs of Q8_DW_RUN; border pixels one at a time, their outside taps reading the zero row. */
+/* depthwise: one task = one output row (n, oy) × one channel slice, in runs of Q8_DW_RUN output pixels; the
+ * microkernel handles the left / right edge, window rows outside the image read the zero row. */
 static void task_dw(void *vctx, int64_t task, int thread) {
     qrun *r = vctx;
     qtop_qconv *c = r->c;
@@ -540,36 +547,20 @@ static void task_dw(void *vctx, int64_t task, int thread) {
     const int split = (int)(task % r->osplit);
     const int64_t row = task / r->osplit;
     const int n = (int)(row / c->oh), oy = (int)(row % c->oh);
-    const int s8 = d->src_dt == QTOP_DT_S8;
     const int c0 = split * r->oc_per_split;
     const int cnt = d->oc - c0 < r->oc_per_split ? d->oc - c0 : r->oc_per_split;
-    const int nt = 2 * c->npairs;
     const uint8_t **rows = (const uint8_t **)qtop__tls_scratch(r->scratch_bytes);
-    int32_t *acc = (int32_t *)(((uintptr_t)(rows + nt) + 63) & ~(uintptr_t)63);
+    int32_t *acc = (int32_t *)(((uintptr_t)(rows + d->kh) + 63) & ~(uintptr_t)63);
     const uint8_t *img = r->src + (int64_t)n * d->h * d->w * d->ic + c0;
-    const uint8_t *zero = c->dwzero + c0;
-    const int64_t step = (int64_t)d->stride_w * d->ic;
-    const int16_t *w = c->wdw + (int64_t)c0 * 2;
-    /* interior columns: ox*sw - pad_l >= 0 and ox*sw - pad_l + (kw-1)*dil_w <= w-1 */
-    int lo = (d->pad_l + d->stride_w - 1) / d->stride_w;
-    int span = d->w - 1 + d->pad_l - (d->kw - 1) * d->dil_w;
-    int hi = span < 0 ? 0 : span / d->stride_w + 1;
-    if (hi > c->ow) hi = c->ow;
-    if (lo > hi) lo = hi;
-    rows[nt - 1] = zero;   /* the pad tap when taps is odd (its weights are 0) */
-    for (int ox = 0; ox < c->ow;) {
-        int run = ox >= lo && ox < hi ? (hi - ox < Q8_DW_RUN ? hi - ox : Q8_DW_RUN) : 1;
-        for (int ky = 0, t = 0; ky < d->kh; ky++) {
-            int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            for (int kx = 0; kx < d->kw; kx++, t++) {
-                int ix = ox * d->stride_w - d->pad_l + kx * d->dil_w;
-                rows[t] = iy < 0 || iy >= d->h || ix < 0 || ix >= d->w ? zero : img + ((int64_t)iy * d->w + ix) * d->ic;
-            }
-        }
-        c->dk->fn(rows, step, run, s8, cnt, w, c->npairs, c->cp, acc);
+    for (int ky = 0; ky < d->kh; ky++) {
+        int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
+        rows[ky] = iy < 0 || iy >= d->h ? c->dwzero + c0 : img + (int64_t)iy * d->w * d->ic;
+    }
+    for (int ox = 0; ox < c->ow; ox += Q8_DW_RUN) {
+        int run = c->ow - ox < Q8_DW_RUN ? c->ow - ox : Q8_DW_RUN;
+        c->dk->fn(c, rows, ox, run, c0, cnt, acc);
         int64_t pix = ((int64_t)n * c->oh + oy) * c->ow + ox;
         c->cfg->q8_epi(c, pix, run, c->cp, c0, cnt, acc, r->dst, r->dst2, r->res);
-        ox += run;
     }
 }
 
@@ -584,7 +575,7 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
     if (c->kind == Q8_KIND_STEM) { qtop__q8_stem_run(c, src, dst, d->has_q2 ? dst2 : NULL, residual, pool); return; }
     qrun r = { c, src, dst, d->has_q2 ? dst2 : NULL, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
-        r.scratch_bytes = (size_t)2 * c->npairs * sizeof(void *) + 64 + (size_t)Q8_DW_RUN * c->cp * 4;
+        r.scratch_bytes = (size_t)d->kh * sizeof(void *) + 64 + (size_t)Q8_DW_RUN * c->cp * 4;
         /* few output rows (late, small planes): also split channels, in whole weight chunks */
         int64_t nrows = (int64_t)d->n * c->oh;
         int chunks = c->cp / c->dk->cw;

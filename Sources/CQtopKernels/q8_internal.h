@@ -42,27 +42,26 @@ typedef void (*qtop_q8_gemm_fn)(const void *A, int64_t lda, int mr, const void *
 /* Epilogue on a tile: mr output pixels from pix0 (acc rows astride int32 apart), channels oc0 .. oc0+cnt. */
 typedef void (*qtop_q8_epi_fn)(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                                const int32_t *acc, void *dst, void *dst2, const void *res);
-/* Depthwise over n output pixels: acc[j][c] (rows cp apart) = sum over taps t < 2·npairs of
- * rows[t][j·step + c] · weight(t, c). rows[t] points at tap t's input pixel for output pixel 0 (a zero row for taps
- * outside the image, and for the pad tap that makes the count even); w is packed [pair][chunk][A|B] as
- * qtop__q8_dw_widx says, channels padded to cp (a multiple of the kernel's chunk width, padded weights 0). */
-typedef void (*qtop_q8_dw_fn)(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
-                              const int16_t *w, int npairs, int cp, int32_t *acc);
+/* Depthwise over n ≤ Q8_DW_RUN output pixels ox0 .. ox0+n-1 of one output row, channels c0 .. c0+cnt-1:
+ * acc[j][ch - c0] (rows c->cp apart; a kernel may also fill rows n .. Q8_DW_RUN-1) = the sum over taps (ky, kx)
+ * whose input column ix = (ox0+j)·stride_w - pad_l + kx·dil_w lies in [0, w) of rows[ky][ix·ic + ch - c0] ·
+ * weight(ch, ky, kx). rows[ky] is the window's input row ky at column 0, channel c0, or a zero row (w·ic bytes)
+ * when that row is outside the image. Kernels read the packed weights c->wdw (qtop__q8_dw_widx) or c->wref. */
+typedef void (*qtop_q8_dw_fn)(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                              int32_t *acc);
 
-/* One depthwise microkernel and its weight chunk width (channels per packed chunk). */
+/* One depthwise microkernel and the channel granularity it needs (cp, the padded channel count, is a multiple). */
 typedef struct {
-    const char *name;       /* op × tile × ISA, e.g. "q8_dw_c16p2_avx2" */
+    const char *name;       /* op × tile × ISA, e.g. "q8_dw_p8_avx2" */
     qtop_q8_dw_fn fn;
-    int cw;                 /* chunk width: 16 or 32 channels (8-channel lanes split into A = 0–3, B = 4–7) */
+    int cw;                 /* channels per packed chunk: the unit of channel padding and of channel splits */
 } qtop_q8_dw_kernel;
 
-/* Index of tap t's weight for channel ch in the packed depthwise weights: pairs of taps, then chunks of cw
- * channels; within a chunk, lane L = ch/8 of vector A holds channels 8L..8L+3 and of vector B 8L+4..8L+7, each as
- * (tap 2p, tap 2p+1) s16 pairs — the order vpunpck{l,h}wd of two widened tap rows yields. */
-static inline int64_t qtop__q8_dw_widx(int ch, int t, int cp, int cw) {
-    int q = ch % cw;
-    int pos = ((q % 8) / 4) * cw + (q / 8) * 8 + (q % 4) * 2 + (t & 1);
-    return (int64_t)(t >> 1) * cp * 2 + (int64_t)(ch / cw) * 2 * cw + pos;
+/* Index of tap (ky, kx)'s weight for channel ch in the packed depthwise weights: vertically adjacent taps form a
+ * pair p = (ky/2)·kw + kx (the last row of an odd kernel pairs with a zero weight), and each pair is cp channels
+ * of s16 (w_ky, w_ky+1) in channel order, so 8 channels of one pair are one 32-byte vector. */
+static inline int64_t qtop__q8_dw_widx(int ch, int ky, int kx, int kw, int cp) {
+    return ((int64_t)(ky / 2) * kw + kx) * cp * 2 + (int64_t)ch * 2 + (ky & 1);
 }
 /* Stem (few input channels, q8_stem.c) microkernel: one block of `lanes` output pixels along the vector lanes, the
  * reduction over taps × channel words, for all ocp output channels → tile[lanes][ocp] int32. tap[t] points at tap
@@ -151,11 +150,11 @@ struct qtop_qconv {
     size_t wgroup_elems; /* elements per group in wpack */
     size_t wblock_elems; /* elements per 16-channel block */
     int8_t *wref;        /* generic: [oc][taps*icg], k = (ky*kw+kx)*icg+ic */
-    int16_t *wdw;        /* depthwise: packed tap pairs (qtop__q8_dw_widx) */
+    int16_t *wdw;        /* depthwise: packed vertical tap pairs (qtop__q8_dw_widx) */
     const qtop_q8_dw_kernel *dk; /* depthwise microkernel chosen at create */
     int cp;              /* depthwise channels padded to the kernel's chunk width */
-    int npairs;          /* depthwise tap pairs: (taps + 1) / 2 */
-    uint8_t *dwzero;     /* depthwise zero row for taps outside the image: Q8_DW_RUN pixels of input stride */
+    int npairs;          /* depthwise tap pairs: (kh + 1) / 2 · kw */
+    uint8_t *dwzero;     /* depthwise zero row (w · ic bytes) for window rows outside the image */
     int32_t *comp;       /* [oc] int32 correction added to the accumulator (shifted s8 src), or NULL */
     float *scale, *bias; /* [oc] */
     float step_r, inv_out;
@@ -184,8 +183,8 @@ void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt
 /* Generic C on the u8 packing (exact for any bytes): the fallback of kernels with an over127 bound. */
 void qtop__q8_gemm_u8_ref(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb, int ksteps,
                           int xor_src, int32_t *tile);
-void qtop__q8_dw_c16p2_generic(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
-                               const int16_t *w, int npairs, int cp, int32_t *acc);
+void qtop__q8_dw_generic(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                         int32_t *acc);
 void qtop__q8_epi_generic(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                           const int32_t *acc, void *dst, void *dst2, const void *res);
 
@@ -215,10 +214,6 @@ void qtop__q8_epi_avx512(const struct qtop_qconv *c, int64_t pix0, int mr, int a
                          const int32_t *acc, void *dst, void *dst2, const void *res);
 void qtop__q8_epi_avx2(const struct qtop_qconv *c, int64_t pix0, int mr, int astride, int oc0, int cnt,
                        const int32_t *acc, void *dst, void *dst2, const void *res);
-void qtop__q8_dw_c32p2_avx512(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
-                              const int16_t *w, int npairs, int cp, int32_t *acc);
-void qtop__q8_dw_c16p2_avx2(const uint8_t *const *rows, int64_t step, int n, int is_signed, int C,
-                            const int16_t *w, int npairs, int cp, int32_t *acc);
 void qtop__q8_stem_u8_16px_avx512vnni(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
                                       const int32_t *w, int ocp, int32_t *tile);
 void qtop__q8_stem_s16_16px_avx512(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
@@ -226,5 +221,7 @@ void qtop__q8_stem_s16_16px_avx512(const uint8_t *const *tap, int taps, int64_t 
 void qtop__q8_stem_row_avx2(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
 void qtop__q8_stem_s16_8px_avx2(const uint8_t *const *tap, int taps, int64_t off, int64_t plane, int npl,
                                 const int32_t *w, int ocp, int32_t *tile);
+void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                         int32_t *acc);
 #endif
 #endif

@@ -323,6 +323,47 @@ final class Int8KernelTests: XCTestCase {
         if usableIsas().count > 1 { XCTAssertGreaterThan(compared, 40) }
     }
 
+    /// The register-tiled depthwise path (3×3 / 5×5, stride 1 / 2, no dilation): widths from narrower than the
+    /// kernel to several tiles of 8 (odd ones, interiors shorter than a tile of 4, last runs of 1-7 pixels),
+    /// asymmetric left / right padding (edge tiles, some left pads wider than a tile), u8 and s8 inputs at their extremes, channel counts that are and
+    /// are not multiples of 8 / 16 / 32 (tail channels), serial and threaded: every ISA against the generic kernel,
+    /// the generic kernel against the spec.
+    func testDepthwiseTilesAllISAs() {
+        var r = XorShift(7)
+        let channels: [Int32] = [8, 16, 3, 24, 13, 40, 72, 21, 120]
+        var compared = 0
+        for it in 0..<54 {
+            var d = qtop_qconv_desc()
+            let k = Int32(it % 2 == 0 ? 3 : 5)
+            d.n = Int32(1 + it % 2); d.h = Int32(r.int(1, 7)); d.w = Int32([1, 2, 4, 5, 7, 9, 12, 14, 17, 23, 28, 37][it % 12])
+            d.ic = channels[it % channels.count]; d.oc = d.ic; d.groups = d.ic; d.kh = k; d.kw = k
+            d.stride_h = Int32(r.int(1, 2)); d.stride_w = Int32(1 + (it / 2) % 2); d.dil_h = 1; d.dil_w = 1
+            d.pad_t = k / 2; d.pad_b = k / 2; d.pad_r = Int32(r.int(0, Int(k) - 1))
+            d.pad_l = Int32(it % 9 == 4 ? r.int(5, 9) : r.int(0, Int(k) - 1))   // some wider than a tile
+            d.src_dt = Int32((it / 4) % 2); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(QTOP_DT_NONE.rawValue)
+            d.act = Int32(r.int(0, 3)); d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100)
+            if qtop_qconv_out_h(&d) <= 0 || qtop_qconv_out_w(&d) <= 0 { continue }
+            let ns = Int(d.n * d.h * d.w * d.ic), nw = Int(d.oc * d.kh * d.kw)
+            var src = r.bytes(ns), w = r.bytes(nw).map { Int8(bitPattern: $0) }
+            if it % 3 == 1 {   // extremes: -128 / 127 weights, 0x80 / 0x7F / 0xFF / 0 inputs
+                src = src.map { [0x80, 0x7F, 0xFF, 0][Int($0) % 4] }
+                w = w.map { $0 < 0 ? -128 : 127 }
+            }
+            let c = Case(d: d, src: src, w: w, ranges: (0..<Int(d.oc)).map { _ in r.float(0.05, 2) },
+                         bias: (0..<Int(d.oc)).map { _ in r.float(-10, 10) }, res: [])
+            guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
+            XCTAssertEqual(ref, specConv(c), "generic case \(it) \(d)")
+            for isa in usableIsas() where isa != 0 {
+                if qtop_qconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+                for threaded in [false, true] {
+                    XCTAssertEqual(runConv(c, isa: isa, threaded: threaded), ref, "isa \(isa) case \(it) threaded \(threaded) \(d)")
+                }
+                compared += 1
+            }
+        }
+        if usableIsas().count > 1 { XCTAssertGreaterThan(compared, 50) }
+    }
+
     func testMatMulAllISAsBitExact() {
         var r = XorShift(99)
         for it in 0..<80 {
