@@ -16,6 +16,9 @@ static int64_t rup(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 const qtop_q8_stem_kernel *qtop__q8_stem_pick(const qtop_isa_config *cfg, const qtop_qconv_desc *d) {
     const qtop_q8_stem_kernel *k = cfg ? cfg->q8_stem : NULL;
     if (!k || d->groups != 1 || d->ic > Q8_STEM_MAXC) return NULL;
+    /* 1×1 is a plain GEMM over few channels (int8 matmuls with k ≤ 4, the 1×1 inside q8_deconv.c, which reads
+     * the GEMM's packing): the stem's padded rows buy nothing without a spatial window */
+    if (d->kh * d->kw < 2) return NULL;
     if ((d->kh - 1) * d->dil_h + 1 > Q8_STEM_MAXSPAN || d->kw > Q8_STEM_MAXSPAN) return NULL;
     /* s16 words pad 3 channels to 4 per tap, the GEMM's K does not: with many taps and channels (resnet's 7×7
      * 3→64) the s16 GEMM measured a few % faster (7×7 3→24 and every 3×3 up to 3→64: the stem, by 15–40%) */

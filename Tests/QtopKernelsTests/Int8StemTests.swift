@@ -17,7 +17,7 @@ extension Int8KernelTests {
             if r.int(0, 3) == 0 { d.w += 1 }
             d.ic = Int32(r.int(1, 4))
             repeat { d.oc = Int32(r.int(1, 70)) } while d.oc % 16 == 0
-            d.kh = Int32(r.int(1, 7)); d.kw = Int32(r.int(1, 7))
+            repeat { d.kh = Int32(r.int(1, 7)); d.kw = Int32(r.int(1, 7)) } while d.kh * d.kw < 2   // 1×1 stays a GEMM
             d.stride_h = Int32(r.int(1, 3)); d.stride_w = Int32(r.int(1, 3))
             if r.int(0, 3) == 0 { d.dil_h = 2; d.dil_w = Int32(r.int(1, 2)) } else { d.dil_h = 1; d.dil_w = 1 }
             d.pad_t = Int32(r.int(0, 3)); d.pad_b = Int32(r.int(0, 3)); d.pad_l = Int32(r.int(0, 3)); d.pad_r = Int32(r.int(0, 3))
@@ -106,6 +106,9 @@ extension Int8KernelTests {
             XCTAssertNil(stemKernelName(e, isa: isa))
             e = d
             e.ic = 4; e.oc = 4; e.groups = 2
+            XCTAssertNil(stemKernelName(e, isa: isa))
+            e = d
+            e.kh = 1; e.kw = 1   // no window: the GEMM (q8_deconv.c's inner 1×1 relies on its packing)
             XCTAssertNil(stemKernelName(e, isa: isa))
             e = d
             e.kh = 7; e.kw = 7; e.oc = 64
