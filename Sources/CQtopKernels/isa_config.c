@@ -16,6 +16,7 @@ static const qtop_isa_config row_generic = {
     .q8_quant_row = qtop__q8_quant_row_generic,
     .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_nhwc = &qtop__f32_nhwc_generic,
+    .q8_rescale_row = qtop__q8_rescale_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_ops = &qtop__f32_ops_generic,
     .f32_pool = &qtop__f32_pool_generic,
@@ -56,6 +57,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_flat = qtop__f32_dw_flat_64_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
@@ -76,6 +78,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
     .f32_dw_flat = qtop__f32_dw_flat_64_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
@@ -94,6 +97,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
 };
 #endif
 

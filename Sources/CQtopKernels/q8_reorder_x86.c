@@ -114,6 +114,15 @@ T_AVX2 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_sign
             dst[(int64_t)ch * hw + x] = (is_signed ? (float)(int8_t)b : (float)b) * scale;
         }
 }
+
+/* qconcat's requantizing copy: 8 bytes → 8 floats → quant8 (requant() lane by lane) → 8 bytes. */
+T_AVX2 void qtop__q8_rescale_row_avx2(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio) {
+    const float flo = out_signed ? -128.0f : 0.0f, fhi = out_signed ? 127.0f : QTOP_U8_MAX;
+    const __m256 r = _mm256_set1_ps(ratio), lo = _mm256_set1_ps(flo), hi = _mm256_set1_ps(fhi), one = _mm256_set1_ps(1.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) store8(o + i, quant8(dequant8(s + i, in_signed, one), r, lo, hi), out_signed);
+    for (; i < n; i++) o[i] = (uint8_t)requant(in_signed ? (float)(int8_t)s[i] : (float)s[i], ratio, flo, fhi);
+}
 #endif
 
 /* ------------------------------------------------------------------ f32 NHWC boundary rows (q8_ops_se.c) */
@@ -137,7 +146,14 @@ static inline float se_y1(float v, const float *s, int ch, int residual) {
     return residual ? v + y : y;
 }
 
-T_AVX2 static void f32_to_nchw_row_avx2(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw) {
+/* y(v) + the NCHW addend's element, one lane */
+static inline float se_z1(float v, const float *s, int ch, int residual, const float *z, int64_t at) {
+    float y = se_y1(v, s, ch, residual);
+    return z ? y + z[at] : y;
+}
+
+T_AVX2 static void f32_to_nchw_row_avx2(const float *src, int W, int C, const float *s, int residual, const float *z, float *dst,
+                                        int64_t hw) {
     int x = 0;
     for (; x + 8 <= W; x += 8) {
         int ch = 0;
@@ -145,21 +161,51 @@ T_AVX2 static void f32_to_nchw_row_avx2(const float *src, int W, int C, const fl
             __m256 r[8];
             for (int j = 0; j < 8; j++) r[j] = se_y8(_mm256_loadu_ps(src + (int64_t)(x + j) * C + ch), s, ch, residual);
             transpose8(r);
+            if (z)
+                for (int i = 0; i < 8; i++) r[i] = _mm256_add_ps(r[i], _mm256_loadu_ps(z + (int64_t)(ch + i) * hw + x));
             for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (int64_t)(ch + i) * hw + x, r[i]);
         }
         for (; ch < C; ch++)
-            for (int j = 0; j < 8; j++) dst[(int64_t)ch * hw + x + j] = se_y1(src[(int64_t)(x + j) * C + ch], s, ch, residual);
+            for (int j = 0; j < 8; j++)
+                dst[(int64_t)ch * hw + x + j] = se_z1(src[(int64_t)(x + j) * C + ch], s, ch, residual, z, (int64_t)ch * hw + x + j);
     }
     for (; x < W; x++)
-        for (int ch = 0; ch < C; ch++) dst[(int64_t)ch * hw + x] = se_y1(src[(int64_t)x * C + ch], s, ch, residual);
+        for (int ch = 0; ch < C; ch++)
+            dst[(int64_t)ch * hw + x] = se_z1(src[(int64_t)x * C + ch], s, ch, residual, z, (int64_t)ch * hw + x);
 }
 
-T_AVX2 static void f32_quant_row_avx2(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv) {
+T_AVX2 static void f32_quant_row_avx2(const float *src, int W, int C, const float *s, int residual, const float *z, int64_t hw,
+                                      void *dst, int is_signed, float inv) {
     const __m256 vinv = _mm256_set1_ps(inv);
     const float flo = is_signed ? -128.0f : 0.0f, fhi = is_signed ? 127.0f : QTOP_U8_MAX;
     const __m256 lo = _mm256_set1_ps(flo), hi = _mm256_set1_ps(fhi);
     uint8_t *d = dst;
-    for (int x = 0; x < W; x++) {
+    int x = 0;
+    if (z) {
+        /* 8 pixels x 8 channels: the addend's 8 channel rows transposed to pixel order, added after y */
+        for (; x + 8 <= W; x += 8) {
+            int ch = 0;
+            for (; ch + 8 <= C; ch += 8) {
+                __m256 a[8];
+                for (int i = 0; i < 8; i++) a[i] = _mm256_loadu_ps(z + (int64_t)(ch + i) * hw + x);
+                transpose8(a);
+                for (int j = 0; j < 8; j++) {
+                    __m256 y = _mm256_add_ps(se_y8(_mm256_loadu_ps(src + (int64_t)(x + j) * C + ch), s, ch, residual), a[j]);
+                    store8(d + (int64_t)(x + j) * C + ch, quant8(y, vinv, lo, hi), is_signed);
+                }
+            }
+            for (; ch < C; ch++)
+                for (int j = 0; j < 8; j++)
+                    d[(int64_t)(x + j) * C + ch] = (uint8_t)requant(se_z1(src[(int64_t)(x + j) * C + ch], s, ch, residual, z,
+                                                                          (int64_t)ch * hw + x + j), inv, flo, fhi);
+        }
+        for (; x < W; x++)
+            for (int ch = 0; ch < C; ch++)
+                d[(int64_t)x * C + ch] = (uint8_t)requant(se_z1(src[(int64_t)x * C + ch], s, ch, residual, z, (int64_t)ch * hw + x),
+                                                          inv, flo, fhi);
+        return;
+    }
+    for (; x < W; x++) {
         const float *p = src + (int64_t)x * C;
         uint8_t *o = d + (int64_t)x * C;
         int ch = 0;

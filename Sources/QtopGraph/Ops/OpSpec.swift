@@ -79,7 +79,8 @@ public enum OpSpecs {
                                                 MatMulSpecs.specs, NormSpecs.specs, ShapeSpecs.specs, QuantSpecs.specs,
                                                 IntegerSpecs.specs, ShapeTensorSpecs.specs, DetectionSpecs.specs,
                                                 ReduceSpecs.specs, InterpSpecs.specs, MiscSpecs.specs,
-                                                IntegerSESpecs.specs, IntegerBMMSpecs.specs, ChannelShuffleSpecs.specs]
+                                                IntegerSESpecs.specs, IntegerBMMSpecs.specs, ChannelShuffleSpecs.specs,
+                                                ScaleResidualSpecs.specs]
 
     public static let byType: [String: any OpSpec.Type] = {
         var m: [String: any OpSpec.Type] = [:]
