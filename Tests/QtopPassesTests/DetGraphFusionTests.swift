@@ -76,6 +76,31 @@ final class DetGraphFusionTests: XCTestCase {
         }
     }
 
+    /// The full-size det model lowered without input shapes (as report, bench and the UI do) still fuses its
+    /// finest FPN add and that sum's quantize into the scale op.
+    func testUnspecializedFPNFusesBehindANearestInterp() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 8])
+        b.input("s", [-1, 8, 1, 1])
+        b.input("c", [-1, 8, -1, -1])
+        b.op("nearest_interp_v2", [("X", ["c"])], [("Out", ["z"])], [("scale", .floats([2, 2])), ("align_corners", .bool(false))])
+        b.op("scale_channels_nhwc", [("X", ["x"]), ("Scale", ["s"])], [("Out", ["v"])], [("residual", .bool(true))])
+        b.op("elementwise_add", [("X", ["v"]), ("Y", ["z"])], [("Out", ["w"])], [("axis", .int(-1))])
+        b.op("quantize", [("X", ["w"])], [("Out", ["q"])], [("scale", .float(6)), ("out_dtype", .string("s8"))])
+        let g = b.graph(outputs: ["q"])
+        let (f, _) = FuseSEAdd.apply(g)
+        XCTAssertEqual(f.nodes.first { $0.type == "scale_channels_nhwc" }?.input("Addend"), "z")
+        XCTAssertNil(f.nodes.first { $0.type == "quantize" })
+        // without the resize producing z, unknown extents are not taken as equal
+        var b2 = GraphBuilder()
+        b2.input("x", [-1, -1, -1, 8])
+        b2.input("s", [-1, 8, 1, 1])
+        b2.input("z", [-1, 8, -1, -1])
+        b2.op("scale_channels_nhwc", [("X", ["x"]), ("Scale", ["s"])], [("Out", ["v"])], [("residual", .bool(true))])
+        b2.op("elementwise_add", [("X", ["v"]), ("Y", ["z"])], [("Out", ["w"])], [("axis", .int(-1))])
+        XCTAssertTrue(FuseSEAdd.apply(b2.graph(outputs: ["w"])).1.isEmpty)
+    }
+
     func testFPNAddWithAnotherReaderOfTheRSEOutputDoesNotFuse() throws {
         var b = GraphBuilder()
         b.input("x", [1, 4, 6, 8])

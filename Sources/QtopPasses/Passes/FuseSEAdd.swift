@@ -15,11 +15,11 @@ public enum FuseSEAdd {
         for t in g.nodes where t.type == "scale_channels_nhwc" && !rw.claimed.contains(t.id) {
             guard let spec = try? t.spec(ScaleChannelsNHWCSpec.self), spec.outDType == .f32, t.input("Addend") == nil,
                   let x = t.input("X"), let s = t.input("Scale"), let v = t.output("Out"), let vs = rw.shape(v),
-                  vs.count == 4, vs.allSatisfy({ $0 > 0 }), !rw.isGraphOutput(v, of: t) else { continue }
+                  vs.count == 4, vs[1] > 0, !rw.isGraphOutput(v, of: t) else { continue }
             let readers = rw.consumers(v, of: t)
             guard readers.count == 1, let a = readers.first, a.type == "elementwise_add", !rw.claimed.contains(a.id),
                   a.allInputs.count == 2, (try? a.spec(BinarySpec.self))?.axis ?? 0 == -1,
-                  let z = a.allInputs.first(where: { $0 != v }), a.allInputs.contains(v), rw.shape(z) == vs,
+                  let z = a.allInputs.first(where: { $0 != v }), a.allInputs.contains(v), sameExtents(z, vs, rw),
                   rw.values[z]?.dtype == .f32, let w = a.output("Out"), rw.shape(w) == vs,
                   [x, s].allSatisfy({ rw.producer($0, before: a)?.id == rw.producer($0, before: t)?.id }) else { continue }
             var attrs = t.attrs
@@ -45,5 +45,15 @@ public enum FuseSEAdd {
             rw.record(.fused, fused, detail)
         }
         return (rw.finish(), rw.changes)
+    }
+
+    /// z has v's extents: known and equal, or (on a graph not yet specialized: the UI and bench lower before
+    /// shapes are fixed) equal where known, with the unknown ones only H / W of a resize's output, which is how the
+    /// FPN makes z (its size is the finer level's; a mismatch fails planning with the spec's error, never silently).
+    static func sameExtents(_ z: String, _ vs: [Int], _ rw: Rewriter) -> Bool {
+        guard let zs = rw.shape(z), zs == vs else { return false }
+        if zs.allSatisfy({ $0 > 0 }) { return true }
+        guard let p = rw.producer(z), InterpSpec.opTypes.contains(p.type), zs[1] > 0 else { return false }
+        return true
     }
 }
