@@ -44,7 +44,7 @@ typedef struct {
                            float *mean, float *var);
     void (*softmax_row)(const float *x, float *y, int64_t n);
     void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
-    void (*scale_residual_row)(const float *x, float *y, int64_t n, float s); /* y = x + x * s */
+    void (*scale_residual_row)(const float *x, const float *z, float *y, int64_t n, float s); /* y = x + x * s (+ z) */
 } qtop_f32_ops;
 
 /* fp32 pooling rows of f32_pool.c: pool_row does acc[q] = op(acc[q], fold_{t<k} pad[q*s + t]) for q < n (t in

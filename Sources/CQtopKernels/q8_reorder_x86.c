@@ -1,6 +1,6 @@
 /* AVX2 reorder rows between fp32 NCHW and int8 NHWC (the quantize / dequantize boundaries of an int8 graph).
- * Blocks of 8 channels × 8 pixels go through an 8×8 register transpose; channel and pixel tails fall back to the
- * same arithmetic one lane at a time. Bit-exact with qtop__q8_quant_row_generic / qtop__q8_dequant_row_generic:
+ * Blocks of 8 channels × 8 pixels go through an 8×8 register transpose (3 channels, the RGB input: two byte
+ * shuffles); channel and pixel tails fall back to the same arithmetic one lane at a time. Bit-exact with qtop__q8_quant_row_generic / qtop__q8_dequant_row_generic:
  * the product is one multiply (no contraction), NaN becomes 0, the clamp keeps the scalar's order, and vcvtps2dq
  * rounds half to even like rintf in the default rounding mode. */
 #pragma STDC FP_CONTRACT OFF
@@ -38,11 +38,23 @@ INL T_AVX2 void transpose8(__m256 r[8]) {
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* 8 int32 grid values (already in the dtype's range) → 8 bytes. */
-INL T_AVX2 void store8(void *d, __m256i q, int is_signed) {
+/* 8 int32 grid values (already in the dtype's range) → 8 bytes in the low half. */
+INL T_AVX2 __m128i bytes8(__m256i q, int is_signed) {
     __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-    __m128i b = is_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
-    _mm_storel_epi64((__m128i *)d, b);
+    return is_signed ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+}
+
+INL T_AVX2 void store8(void *d, __m256i q, int is_signed) { _mm_storel_epi64((__m128i *)d, bytes8(q, is_signed)); }
+
+/* Three channel rows of 8 pixels → 24 bytes in pixel order (c0 c1 c2 c0 c1 c2 …): the RGB input's quantize. */
+INL T_AVX2 void store3x8(uint8_t *d, __m128i b0, __m128i b1, __m128i b2) {
+    const __m128i a_lo = _mm_set_epi8(5, -128, 12, 4, -128, 11, 3, -128, 10, 2, -128, 9, 1, -128, 8, 0);
+    const __m128i c_lo = _mm_set_epi8(-128, 4, -128, -128, 3, -128, -128, 2, -128, -128, 1, -128, -128, 0, -128, -128);
+    const __m128i a_hi = _mm_set_epi8(-128, -128, -128, -128, -128, -128, -128, -128, -128, 15, 7, -128, 14, 6, -128, 13);
+    const __m128i c_hi = _mm_set_epi8(-128, -128, -128, -128, -128, -128, -128, -128, 7, -128, -128, 6, -128, -128, 5, -128);
+    __m128i a = _mm_unpacklo_epi64(b0, b1);
+    _mm_storeu_si128((__m128i *)d, _mm_or_si128(_mm_shuffle_epi8(a, a_lo), _mm_shuffle_epi8(b2, c_lo)));
+    _mm_storel_epi64((__m128i *)(d + 16), _mm_or_si128(_mm_shuffle_epi8(a, a_hi), _mm_shuffle_epi8(b2, c_hi)));
 }
 
 T_AVX2 void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv) {
@@ -58,6 +70,12 @@ T_AVX2 void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, 
         return;
     }
     int x = 0;
+    if (C == 3)
+        for (; x + 8 <= W; x += 8) {
+            __m128i b[3];
+            for (int ch = 0; ch < 3; ch++) b[ch] = bytes8(quant8(_mm256_loadu_ps(src + (int64_t)ch * hw + x), vinv, lo, hi), is_signed);
+            store3x8(d + (int64_t)x * 3, b[0], b[1], b[2]);
+        }
     for (; x + 8 <= W; x += 8) {
         int ch = 0;
         for (; ch + 8 <= C; ch += 8) {

@@ -15,6 +15,10 @@ final class DetGraphOpTests: XCTestCase {
         let r = try RefHarness.f("scale_residual", inputs: [("X", [t32([1, 2, 1, 2], [1, -2, 3, 0.5])]), ("Scale", [t32([1, 2, 1, 1], [0.5, -1])])],
                                  out: O("Out", [1, 2, 1, 2]))
         XCTAssertEqual(r, [1.5, -3, 0, 0])
+        // with Addend [0.25, 1, -1, 2]: [1.75, -2, -1, 2]
+        let a = try RefHarness.f("scale_residual", inputs: [("X", [t32([1, 2, 1, 2], [1, -2, 3, 0.5])]), ("Scale", [t32([1, 2, 1, 1], [0.5, -1])]),
+                                                          ("Addend", [t32([1, 2, 1, 2], [0.25, 1, -1, 2])])], out: O("Out", [1, 2, 1, 2]))
+        XCTAssertEqual(a, [1.75, -2, -1, 2])
     }
 
     func testNativeMatchesReferenceOnEveryISA() throws {
@@ -32,6 +36,8 @@ final class DetGraphOpTests: XCTestCase {
             ("concat", [("X", [x])], [O("Out", [2, 19, 5, 11])], [("axis", .int(1))]),
             ("scale_residual", [("X", [x]), ("Scale", [t32([2, 19, 1, 1], floats(38))])], [O("Out", [2, 19, 5, 11])], []),
             ("scale_residual", [("X", [x]), ("Scale", [t32([1, 19, 1, 1], floats(19))])], [O("Out", [2, 19, 5, 11])], []),
+            ("scale_residual", [("X", [x]), ("Scale", [t32([2, 19, 1, 1], floats(38))]), ("Addend", [t32([2, 19, 5, 11], floats(2 * 19 * 55))])],
+             [O("Out", [2, 19, 5, 11])], []),
         ]
         // nearest: 2x (the widening loop), 3x, a fractional scale, an explicit size with align_corners, a shrink
         let sizes: [(Int, Int, [(String, AttrValue)])] = [

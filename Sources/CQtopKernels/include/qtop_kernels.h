@@ -313,8 +313,8 @@ int qtop_f32_unary(int isa, const qtop_unary_desc *d, const float *x, float *y, 
 int qtop_f32_layer_norm(int isa, const float *x, float *y, int64_t rows, int64_t cols, float eps, const float *scale,
                         const float *bias, float *mean, float *var, qtop_pool *pool);
 /* Row r of `inner` values: y = x + x * s[r] (s[r % channels] when shared), the product rounded before the sum
- * (scale_residual). 0 when `isa` has no fp32 op rows. */
-int qtop_f32_scale_residual_rows(int isa, const float *x, const float *s, float *y, int64_t rows, int64_t inner,
+ * (scale_residual), then y + z (z NULL: none; same layout as x). 0 when `isa` has no fp32 op rows. */
+int qtop_f32_scale_residual_rows(int isa, const float *x, const float *s, const float *z, float *y, int64_t rows, int64_t inner,
                                  int64_t channels, int shared, qtop_pool *pool);
 /* Row r of `inner` values: y = x * scale[r % channels] + bias[r % channels] (inference batch_norm, NCHW). */
 int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_t inner, const float *scale,

@@ -8,7 +8,8 @@ enum ScaleResidualSpecs {
 /// (`elementwise_mul(x, s)` read only by `elementwise_add(x, that)`): `Out = X + X * Scale` on f32 channel-first
 /// `X` [N, C, …] with `Scale` one value per (n, c) ([N, C, 1, …, 1], or [1, C, 1, …, 1] shared by the batch). The product and the sum are rounded
 /// separately, as the two Paddle ops did, so the result is theirs bit for bit; the tensor is read once and written
-/// once instead of twice each.
+/// once instead of twice each. With the optional `Addend` z (X's shape: the FPN's upsampled coarser level added to
+/// the shortcut's result) `Out = (X + X * Scale) + z`, a third rounded operation, the add it absorbed.
 public struct ScaleResidualSpec: OpSpec {
     public static let opTypes = ["scale_residual"]
 
@@ -27,6 +28,12 @@ public struct ScaleResidualSpec: OpSpec {
         let x = try s.shape("X"), sc = try s.shape("Scale")
         guard s.dtype("X") == .f32 || s.dtype("X") == nil else { throw OpSpecError("scale_residual: X must be f32") }
         if x.allSatisfy({ $0 >= 0 }) && sc.allSatisfy({ $0 >= 0 }) { _ = try Self.split(x: x, scale: sc) }
+        if s.node.input("Addend") != nil {
+            let z = try s.shape("Addend")
+            guard z == x, s.dtype("Addend") == .f32 || s.dtype("Addend") == nil else {
+                throw OpSpecError("scale_residual: Addend \(z) must be f32 of X's shape \(x)")
+            }
+        }
         return s.output("Out", .f32, x)
     }
 }

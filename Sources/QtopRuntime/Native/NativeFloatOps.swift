@@ -241,11 +241,12 @@ func makeNativeScaleResidual(_ ctx: KernelBuildContext, _ isa: ISALevel) throws 
     let (rows, inner, shared) = try ScaleResidualSpec.split(x: xs, scale: ss)
     let channels = xs[1], c = isa.cValue
     return .ready(SwiftFastKernel { io in
-        let x = try io.input("X"), s = try io.input("Scale"), y = try io.output("Out")
-        guard x.shape == xs, s.shape == ss, y.count == x.count, x.dtype == .f32, s.dtype == .f32 else {
+        let x = try io.input("X"), s = try io.input("Scale"), y = try io.output("Out"), z = io.optionalInput("Addend")
+        guard x.shape == xs, s.shape == ss, y.count == x.count, x.dtype == .f32, s.dtype == .f32,
+              z.map({ $0.shape == xs && $0.dtype == .f32 }) ?? true else {
             throw KernelError("scale_residual planned for \(xs) and \(ss), got \(x.shape) and \(s.shape)")
         }
-        guard qtop_f32_scale_residual_rows(c, x.f32, s.f32, y.f32, Int64(rows), Int64(inner), Int64(channels), shared ? 1 : 0,
+        guard qtop_f32_scale_residual_rows(c, x.f32, s.f32, z?.f32, y.f32, Int64(rows), Int64(inner), Int64(channels), shared ? 1 : 0,
                                            nativePoolHandle(io.threads)) == 1 else {
             throw KernelError("scale_residual: no native kernel at this ISA")
         }

@@ -2,7 +2,7 @@ import QtopFormat
 import QtopGraph
 
 /// scale_residual (ScaleResidualSpec): out = x + x * s[n, c], the product rounded to Float before the sum, exactly
-/// as Paddle's elementwise_mul then elementwise_add.
+/// as Paddle's elementwise_mul then elementwise_add; then + Addend (its elementwise_add) when given.
 func registerReferenceScaleResidual(_ r: KernelRegistry) {
     r.addReference("scale_residual") { _ in
         refReady { io in
@@ -12,13 +12,16 @@ func registerReferenceScaleResidual(_ r: KernelRegistry) {
             let (rows, inner, shared): (Int, Int, Bool)
             do { (rows, inner, shared) = try ScaleResidualSpec.split(x: x.shape, scale: s.shape) } catch { throw KernelError("\(error)") }
             guard y.shape == x.shape else { throw KernelError("scale_residual: Out \(y.shape) for X \(x.shape)") }
+            let z = io.optionalInput("Addend")
+            if let z { guard z.dtype == .f32, z.shape == x.shape else { throw KernelError("scale_residual: Addend \(z.shape) for X \(x.shape)") } }
             let c = x.shape[1], xp = x.f32, sp = s.f32, yp = y.f32
             for r in 0..<rows {
                 let g = sp[shared ? r % c : r]
                 for i in r * inner..<(r + 1) * inner {
                     let v = xp[i]
                     let m = v * g
-                    yp[i] = v + m
+                    let r = v + m
+                    yp[i] = z.map { r + $0.f32[i] } ?? r
                 }
             }
         }
