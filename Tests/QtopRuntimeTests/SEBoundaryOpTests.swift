@@ -60,8 +60,10 @@ final class SEBoundaryOpTests: XCTestCase {
         let (n, h, w, c) = (2, 5, 11, 19)
         let x = t32([n, h, w, c], floats(n * h * w * c)), s = t32([n, c, 1, 1], floats(n * c).map { abs($0) / 6 })
         let z = t32([n, c, h, w], floats(n * h * w * c))
-        // a row of 37 pixels: two 16-pixel pairs, one 8-pixel block and a tail in the addend path
+        // a row of 37 pixels: four 8-pixel blocks and a tail in the addend path
         let xw = t32([1, 2, 37, c], floats(74 * c)), sw = t32([1, c, 1, 1], floats(c).map { abs($0) / 6 }), zw = t32([1, c, 2, 37], floats(74 * c))
+        // more than the 256-channel addend tile, with a channel tail
+        let xc = t32([1, 1, 9, 265], floats(9 * 265)), sc = t32([1, 265, 1, 1], floats(265).map { abs($0) / 6 }), zc = t32([1, 265, 1, 9], floats(9 * 265))
         let qx = tI8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in Int8.random(in: -128...127, using: &rng) })
         let qu = tU8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let cases: [(String, [(String, [HostTensor])], [O], [(String, AttrValue)])] = [
@@ -77,6 +79,8 @@ final class SEBoundaryOpTests: XCTestCase {
             ("scale_channels_nhwc", [("X", [xw]), ("Scale", [sw]), ("Addend", [zw])], [O("Out", [1, 2, 37, c], .i8)],
              [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(4))]),
             ("scale_channels_nhwc", [("X", [xw]), ("Scale", [sw]), ("Addend", [zw])], [O("Out", [1, c, 2, 37])], [("residual", .bool(true))]),
+            ("scale_channels_nhwc", [("X", [xc]), ("Scale", [sc]), ("Addend", [zc])], [O("Out", [1, 1, 9, 265], .u8)],
+             [("residual", .bool(true)), ("out_dtype", .string("u8")), ("out_scale", .float(4))]),
             ("layout_nhwc_to_nchw", [("X", [x])], [O("Out", [n, c, h, w])], []),
             ("qnearest_interp", [("X", [qx])], [O("Out", [n, 12, 10, c], .i8)],
              [("data_layout", .string("NHWC")), ("out_h", .int(12)), ("out_w", .int(10)), ("align_corners", .bool(true))]),
