@@ -1,6 +1,6 @@
 /* fp32 non-convolution ops of the OCR / detection / transformer families: broadcasting elementwise binaries,
  * activations (relu, sigmoid, swish, hard_sigmoid, hard_swish), layer_norm rows, softmax rows and per-channel
- * affine rows (inference batch_norm).
+ * affine rows (inference batch_norm), and scale_residual rows (x + x * s, the RSE shortcut).
  *
  * Each op has a scalar reference (the generic row of isa_config) and an AVX2+FMA version (also the avx512_core
  * row's: these ops are memory-bound, 8 lanes already keep up with the loads); every ISA gives the same bits, so
@@ -131,8 +131,19 @@ static void affine_row_generic(const float *x, float *y, int64_t n, float s, flo
     for (int64_t i = 0; i < n; i++) y[i] = x[i] * s + b;
 }
 
+/* y = x + x * s (scale_residual: the product rounded, then the sum, as elementwise_mul then elementwise_add), then
+ * y + z when z != NULL. */
+static void scale_residual_row_generic(const float *x, const float *z, float *y, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) {
+        float m = x[i] * s;
+        float r = x[i] + m;
+        y[i] = z ? r + z[i] : r;
+    }
+}
+
 const qtop_f32_ops qtop__f32_ops_generic = {
     bin_row_generic, unary_generic, layer_norm_row_generic, softmax_row_generic, affine_row_generic,
+    scale_residual_row_generic,
 };
 
 /* ---------------------------------------------------------------- AVX2 + FMA ------------------------------ */
@@ -306,8 +317,39 @@ AVX2 static void affine_row_avx2(const float *x, float *y, int64_t n, float s, f
     }
 }
 
+AVX2 static void scale_residual_row_avx2(const float *x, const float *z, float *y, int64_t n, float s) {
+    __m256 vs = _mm256_set1_ps(s);
+    int64_t i = 0;
+    if (z) {
+        for (; i + 8 <= n; i += 8) {
+            __m256 a = _mm256_loadu_ps(x + i);
+            _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(a, vs)), _mm256_loadu_ps(z + i)));
+        }
+        if (i < n) {
+            __m256i m = tail_mask(n - i);
+            __m256 a = _mm256_maskload_ps(x + i, m);
+            _mm256_maskstore_ps(y + i, m, _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(a, vs)), _mm256_maskload_ps(z + i, m)));
+        }
+        return;
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+        _mm256_storeu_ps(y + i, _mm256_add_ps(a, _mm256_mul_ps(a, vs)));
+        _mm256_storeu_ps(y + i + 8, _mm256_add_ps(b, _mm256_mul_ps(b, vs)));
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(y + i, _mm256_add_ps(a, _mm256_mul_ps(a, vs)));
+    }
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        __m256 a = _mm256_maskload_ps(x + i, m);
+        _mm256_maskstore_ps(y + i, m, _mm256_add_ps(a, _mm256_mul_ps(a, vs)));
+    }
+}
+
 const qtop_f32_ops qtop__f32_ops_avx2 = {
-    bin_row_avx2, unary_avx2, layer_norm_row_avx2, softmax_row_avx2, affine_row_avx2,
+    bin_row_avx2, unary_avx2, layer_norm_row_avx2, softmax_row_avx2, affine_row_avx2, scale_residual_row_avx2,
 };
 #endif
 
@@ -446,5 +488,32 @@ int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_
     if (rows == 0 || inner == 0) return 1;
     affine_job j = { k, x, scale, bias, y, rows, inner, channels, rows_per_task(rows, inner) };
     qtop_parallel_for(pool, (rows + j.per - 1) / j.per, affine_task, &j);
+    return 1;
+}
+
+typedef struct {
+    const qtop_f32_ops *k;
+    const float *x, *s, *z;
+    float *y;
+    int64_t rows, inner, channels, per;
+    int shared;
+} sres_job;
+
+static void sres_task(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const sres_job *j = ctx;
+    int64_t r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;
+    for (int64_t r = r0; r < r1; r++)
+        j->k->scale_residual_row(j->x + r * j->inner, j->z ? j->z + r * j->inner : NULL, j->y + r * j->inner, j->inner,
+                                 j->s[j->shared ? r % j->channels : r]);
+}
+
+int qtop_f32_scale_residual_rows(int isa, const float *x, const float *s, const float *z, float *y, int64_t rows, int64_t inner,
+                                 int64_t channels, int shared, qtop_pool *pool) {
+    const qtop_f32_ops *k = ops_for(isa);
+    if (!k || !k->scale_residual_row || rows < 0 || inner < 0 || channels <= 0) return 0;
+    if (rows == 0 || inner == 0) return 1;
+    sres_job j = { k, x, s, z, y, rows, inner, channels, rows_per_task(rows, inner), shared != 0 };
+    qtop_parallel_for(pool, (rows + j.per - 1) / j.per, sres_task, &j);
     return 1;
 }

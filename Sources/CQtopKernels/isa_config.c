@@ -16,6 +16,7 @@ static const qtop_isa_config row_generic = {
     .q8_quant_row = qtop__q8_quant_row_generic,
     .q8_dequant_row = qtop__q8_dequant_row_generic,
     .f32_nhwc = &qtop__f32_nhwc_generic,
+    .q8_rescale_row = qtop__q8_rescale_row_generic,
     .f32_gemm = &qtop__sgemm_generic,
     .f32_ops = &qtop__f32_ops_generic,
     .f32_pool = &qtop__f32_pool_generic,
@@ -68,6 +69,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
     .f32_gemm = &qtop__sgemm_avx2,
     .f32_dw_rows = qtop__f32_dw_rows_avx2,
     .f32_gather2 = qtop__gather_stride2_avx2,
@@ -90,6 +92,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
     .f32_gemm = &qtop__sgemm_avx512,
     .f32_dw_rows = qtop__f32_dw_rows_avx512,
     .f32_t7x64 = qtop__sgemm_t7x64_avx512,
@@ -100,7 +103,7 @@ static const qtop_isa_config row_avx512_core = {
 };
 
 /* int8 GEMM only, as avx512_vnni: depthwise (s16 tap pairs) and fp32 are served by the avx2 row below it. The
- * stem, reorder and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
+ * stem, reorder, rescale and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
 #define ROW_AVX2_VNNI(gemm)                                                                                      \
     {                                                                                                            \
         .isa = QTOP_ISA_AVX2_VNNI,                                                                               \
@@ -111,6 +114,7 @@ static const qtop_isa_config row_avx512_core = {
         .q8_sum_row = qtop__q8_sum_row_avx2,                                                                     \
         .q8_quant_row = qtop__q8_quant_row_avx2,                                                                 \
         .q8_dequant_row = qtop__q8_dequant_row_avx2,                                                             \
+        .q8_rescale_row = qtop__q8_rescale_row_avx2,                                                             \
         .f32_nhwc = &qtop__f32_nhwc_avx2,                                                                        \
     }
 static const qtop_isa_config row_avx2_vnni = ROW_AVX2_VNNI(&q8_u8_avx2vnni);
@@ -128,6 +132,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .q8_quant_row = qtop__q8_quant_row_avx2,
     .q8_dequant_row = qtop__q8_dequant_row_avx2,
     .f32_nhwc = &qtop__f32_nhwc_avx2,
+    .q8_rescale_row = qtop__q8_rescale_row_avx2,
 };
 #endif
 

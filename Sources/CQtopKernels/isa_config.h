@@ -18,13 +18,19 @@ typedef void (*qtop_q8_sum_row_fn)(int32_t *acc, const uint8_t *p, int C, int is
 typedef void (*qtop_q8_quant_row_fn)(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 typedef void (*qtop_q8_dequant_row_fn)(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 
+/* int8 → int8 rescale row (qconcat): o[i] = requant(Float(s[i]), ratio) into u8 / s8 (out_signed), s read as s8
+ * when in_signed, for i < n. */
+typedef void (*qtop_q8_rescale_row_fn)(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio);
+
 /* f32 NHWC rows at the boundaries of an int8 graph (SE blocks, q8_ops_se.c): sum: acc[ch] += p[ch];
  * to_nchw: dst[ch*hw + x] = y(src[x*C + ch]); quant: dst[x*C + ch] = requant(y(src[x*C + ch]) * inv) into u8/s8,
- * for x < W, ch < C, where y(v) = v, or v * s[ch] when s != NULL, then v + that product when residual. */
+ * for x < W, ch < C, where y(v) = v, or v * s[ch] when s != NULL, then v + that product when residual, then
+ * + z[ch*hw + x] when the NCHW addend row z != NULL (each step rounded). */
 typedef struct {
     void (*sum_row)(float *acc, const float *p, int C);
-    void (*to_nchw_row)(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw);
-    void (*quant_row)(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv);
+    void (*to_nchw_row)(const float *src, int W, int C, const float *s, int residual, const float *z, float *dst, int64_t hw);
+    void (*quant_row)(const float *src, int W, int C, const float *s, int residual, const float *z, int64_t hw, void *dst,
+                      int is_signed, float inv);
 } qtop_f32_nhwc_rows;
 
 /* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
@@ -38,6 +44,7 @@ typedef struct {
                            float *mean, float *var);
     void (*softmax_row)(const float *x, float *y, int64_t n);
     void (*affine_row)(const float *x, float *y, int64_t n, float s, float b);
+    void (*scale_residual_row)(const float *x, const float *z, float *y, int64_t n, float s); /* y = x + x * s (+ z) */
 } qtop_f32_ops;
 
 /* fp32 pooling rows of f32_pool.c: pool_row does acc[q] = op(acc[q], fold_{t<k} pad[q*s + t]) for q < n (t in
@@ -63,6 +70,7 @@ typedef struct qtop_isa_config {
     qtop_q8_quant_row_fn q8_quant_row;
     qtop_q8_dequant_row_fn q8_dequant_row;
     const qtop_f32_nhwc_rows *f32_nhwc; /* f32 NHWC boundary rows (NULL: the generic rows) */
+    qtop_q8_rescale_row_fn q8_rescale_row; /* qconcat's requantizing copy (NULL: the generic row) */
     /* fp32 (NCHW); f32_gemm NULL: fp32 not served at this level */
     const qtop_sgemm_kernel *f32_gemm;
     qtop_f32_dw_rows_fn f32_dw_rows;    /* depthwise row-group microkernel (f32_dw.c); NULL: scalar loop */
@@ -86,6 +94,7 @@ void qtop__q8_sum_row_generic(int32_t *acc, const uint8_t *p, int C, int is_sign
 void qtop__q8_quant_row_generic(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 void qtop__q8_dequant_row_generic(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_f32_nhwc_rows qtop__f32_nhwc_generic;
+void qtop__q8_rescale_row_generic(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio);
 extern const qtop_sgemm_kernel qtop__sgemm_generic;
 extern const qtop_f32_ops qtop__f32_ops_generic;
 extern const qtop_f32_pool_ops qtop__f32_pool_generic;
@@ -100,5 +109,6 @@ void qtop__q8_widen_avx2(int16_t *dst, const uint8_t *src, int n, int is_signed)
 void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *dst, int is_signed, float inv);
 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2;
+void qtop__q8_rescale_row_avx2(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio);
 #endif
 #endif

@@ -18,14 +18,19 @@ static inline float se_y(float v, const float *s, int ch, int residual) {
     return residual ? v + y : y;
 }
 
-static void to_nchw_row_generic(const float *src, int W, int C, const float *s, int residual, float *dst, int64_t hw) {
+static void to_nchw_row_generic(const float *src, int W, int C, const float *s, int residual, const float *z, float *dst, int64_t hw) {
     for (int x = 0; x < W; x++)
-        for (int ch = 0; ch < C; ch++) dst[ch * hw + x] = se_y(src[(int64_t)x * C + ch], s, ch, residual);
+        for (int ch = 0; ch < C; ch++) {
+            float y = se_y(src[(int64_t)x * C + ch], s, ch, residual);
+            dst[ch * hw + x] = z ? y + z[ch * hw + x] : y;
+        }
 }
 
-static void quant_row_generic(const float *src, int W, int C, const float *s, int residual, void *dst, int is_signed, float inv) {
+static void quant_row_generic(const float *src, int W, int C, const float *s, int residual, const float *z, int64_t hw, void *dst,
+                              int is_signed, float inv) {
     for (int64_t i = 0; i < (int64_t)W * C; i++) {
         float y = se_y(src[i], s, (int)(i % C), residual);
+        if (z) y = y + z[(i % C) * hw + i / C];
         if (is_signed) ((int8_t *)dst)[i] = (int8_t)requant(y, inv, -128.0f, 127.0f);
         else ((uint8_t *)dst)[i] = (uint8_t)requant(y, inv, 0.0f, QTOP_U8_MAX);
     }
@@ -67,7 +72,7 @@ void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int i
 
 /* ------------------------------------------------------------------ channel scale: one task per (n, image row) */
 
-typedef struct { const float *src, *s; void *dst; int residual, dt, n, c, h, w; float inv; const qtop_f32_nhwc_rows *rows; } scale_ctx;
+typedef struct { const float *src, *s, *z; void *dst; int residual, dt, n, c, h, w; float inv; const qtop_f32_nhwc_rows *rows; } scale_ctx;
 
 static void scale_task(void *vctx, int64_t task, int thread) {
     (void)thread;
@@ -76,20 +81,26 @@ static void scale_task(void *vctx, int64_t task, int thread) {
     const int64_t hw = (int64_t)r->h * r->w;
     const float *src = r->src + (((int64_t)n * r->h + y) * r->w) * r->c;
     const float *s = r->s ? r->s + (int64_t)n * r->c : NULL;
+    const float *z = r->z ? r->z + (int64_t)n * r->c * hw + (int64_t)y * r->w : NULL;
     if (r->dt == QTOP_DT_F32) {
         float *o = (float *)r->dst + (int64_t)n * r->c * hw + (int64_t)y * r->w;
-        r->rows->to_nchw_row(src, r->w, r->c, s, r->residual, o, hw);
+        r->rows->to_nchw_row(src, r->w, r->c, s, r->residual, z, o, hw);
     } else {
         uint8_t *o = (uint8_t *)r->dst + (((int64_t)n * r->h + y) * r->w) * r->c;
-        r->rows->quant_row(src, r->w, r->c, s, r->residual, o, r->dt == QTOP_DT_S8, r->inv);
+        r->rows->quant_row(src, r->w, r->c, s, r->residual, z, hw, o, r->dt == QTOP_DT_S8, r->inv);
     }
 }
 
 void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
                          int n, int c, int h, int w, int isa, qtop_pool *pool) {
+    qtop_scale_add_nhwc_f32(src, s, residual, NULL, dst, dst_dt, range, n, c, h, w, isa, pool);
+}
+
+void qtop_scale_add_nhwc_f32(const float *src, const float *s, int residual, const float *z, void *dst, int dst_dt, float range,
+                             int n, int c, int h, int w, int isa, qtop_pool *pool) {
     if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return;
     if (dst_dt != QTOP_DT_F32 && dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8) return;
-    scale_ctx r = { src, s, dst, residual && s, dst_dt, n, c, h, w, dst_dt == QTOP_DT_F32 ? 1.0f : 127.0f / range, rows_for(isa) };
+    scale_ctx r = { src, s, z, dst, residual && s, dst_dt, n, c, h, w, dst_dt == QTOP_DT_F32 ? 1.0f : 127.0f / range, rows_for(isa) };
     qtop_parallel_for(pool, (int64_t)n * h, scale_task, &r);
 }
 
@@ -121,14 +132,24 @@ int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int 
 
 #define CAT_ROWS 64
 
-typedef struct { const void *const *srcs; const int *dts, *chans; const float *ratios; int k; void *dst; int dst_dt, cout; int64_t rows; } cat_ctx;
+void qtop__q8_rescale_row_generic(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio) {
+    const float lo = out_signed ? -128.0f : 0.0f, hi = out_signed ? 127.0f : QTOP_U8_MAX;
+    for (int ch = 0; ch < n; ch++) {
+        float q = in_signed ? (float)(int8_t)s[ch] : (float)s[ch];
+        o[ch] = (uint8_t)requant(q, ratio, lo, hi);
+    }
+}
+
+typedef struct {
+    const void *const *srcs; const int *dts, *chans; const float *ratios; int k; void *dst; int dst_dt, cout; int64_t rows;
+    qtop_q8_rescale_row_fn rescale;
+} cat_ctx;
 
 static void cat_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     const cat_ctx *r = vctx;
     int64_t r0 = task * CAT_ROWS, r1 = r0 + CAT_ROWS < r->rows ? r0 + CAT_ROWS : r->rows;
     const int out_s8 = r->dst_dt == QTOP_DT_S8;
-    const float lo = out_s8 ? -128.0f : 0.0f, hi = out_s8 ? 127.0f : QTOP_U8_MAX;
     uint8_t *dst = r->dst;
     int off = 0;
     for (int i = 0; i < r->k; i++) {
@@ -141,18 +162,15 @@ static void cat_task(void *vctx, int64_t task, int thread) {
         for (int64_t row = r0; row < r1; row++) {
             const uint8_t *s = src + row * ct;
             uint8_t *o = dst + row * r->cout + off;
-            if (copy) { memcpy(o, s, (size_t)ct); continue; }
-            for (int ch = 0; ch < ct; ch++) {
-                float q = in_s8 ? (float)(int8_t)s[ch] : (float)s[ch];
-                o[ch] = (uint8_t)requant(q, ratio, lo, hi);
-            }
+            if (copy) memcpy(o, s, (size_t)ct);
+            else r->rescale(s, in_s8, o, out_s8, ct, ratio);
         }
         off += ct;
     }
 }
 
 int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
-                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool) {
+                        void *dst, int dst_dt, int64_t rows, int cout, int isa, qtop_pool *pool) {
     if (k <= 0 || rows <= 0 || (dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8)) return 0;
     int sum = 0;
     for (int i = 0; i < k; i++) {
@@ -160,7 +178,10 @@ int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *
         sum += chans[i];
     }
     if (sum != cout) return 0;
-    cat_ctx r = { srcs, src_dts, chans, ratios, k, dst, dst_dt, cout, rows };
+    const qtop_isa_config *cfg = qtop__isa_config(isa);
+    qtop_q8_rescale_row_fn rescale = cfg && cfg->q8_rescale_row && ((qtop_cpu_isa_mask() >> isa) & 1) ? cfg->q8_rescale_row
+                                                                                                    : qtop__q8_rescale_row_generic;
+    cat_ctx r = { srcs, src_dts, chans, ratios, k, dst, dst_dt, cout, rows, rescale };
     qtop_parallel_for(pool, (rows + CAT_ROWS - 1) / CAT_ROWS, cat_task, &r);
     return 1;
 }

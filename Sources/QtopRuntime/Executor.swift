@@ -1,3 +1,4 @@
+import CQtopKernels
 import QtopFormat
 import QtopGraph
 
@@ -301,7 +302,8 @@ public final class Executor: @unchecked Sendable {
                     throw ExecutionError("\(step.node.type) '\(step.node.name)': \(error)")
                 }
             } else if let (dst, name) = step.feed, let src = inputs[name] {
-                dst.data.copyMemory(from: src.raw, byteCount: dst.byteCount)
+                // split over the plan's threads: one core's copy bandwidth is well below the machine's
+                qtop_copy_bytes(dst.data, src.raw, Int64(dst.byteCount), nativePoolHandle(threads))
             }
             if let p = profiler { p.record(nodeID: step.node.id, wallNs: Clock.wallNs() - w0, cpuNs: Clock.threadCPUNs() - c0) }
             if let observe {

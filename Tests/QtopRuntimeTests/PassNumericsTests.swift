@@ -11,7 +11,8 @@ import XCTest
 /// lowering (which reorder float arithmetic) at cosine ≥ 0.999 with the same top-1.
 final class PassNumericsTests: XCTestCase {
     static let exactPasses: Set<String> = ["drop-observers", "qdq-to-fakequantize", "fold-weight-dequant", "dead-code",
-                                           "fuse-activation", "strip-quantization", "remove-dropout", "fuse-channel-shuffle"]
+                                           "fuse-activation", "strip-quantization", "remove-dropout", "fuse-channel-shuffle",
+                                           "fuse-scale-residual", "fuse-se-add"]
 
     func run(_ g: Graph, _ input: HostTensor, mode: ExecMode = .int8) throws -> [Float] {
         let registry = KernelLibrary.standard()

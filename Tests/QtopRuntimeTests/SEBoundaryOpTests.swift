@@ -3,7 +3,8 @@ import QtopFormat
 import QtopGraph
 @testable import QtopRuntime
 
-/// The SE-block and neck ops of lower-int8 (global_avg_pool_nhwc, scale_channels_nhwc, qnearest_interp, qconcat): hand-checked
+/// The SE-block and neck ops of lower-int8 and fuse-se-add (global_avg_pool_nhwc, scale_channels_nhwc with and without
+/// the FPN Addend, qnearest_interp, qconcat): hand-checked
 /// reference cases, and every native entry at every ISA this CPU has giving the reference's bytes.
 final class SEBoundaryOpTests: XCTestCase {
     typealias O = RefHarness.Out
@@ -30,6 +31,20 @@ final class SEBoundaryOpTests: XCTestCase {
         XCTAssertEqual(r, [3, -4.5, 12, 3])
     }
 
+    func testScaleChannelsWithAddend() throws {
+        // NHWC [1, 1, 2, 2]: pixels (c0, c1) = (2, 4), (-3, 1); s = [0.5, 2]; z NCHW: c0 = [0.5, 1], c1 = [-20, 0.25]
+        let x = t32([1, 1, 2, 2], [2, 4, -3, 1]), s = t32([1, 2, 1, 1], [0.5, 2]), z = t32([1, 2, 1, 2], [0.5, 1, -20, 0.25])
+        // x + x·s = (3, 12), (-4.5, 3); + z = (3.5, -8), (-3.5, 3.25); NCHW: c0 = [3.5, -3.5], c1 = [-8, 3.25]
+        let r = try RefHarness.f("scale_channels_nhwc", inputs: [("X", [x]), ("Scale", [s]), ("Addend", [z])], out: O("Out", [1, 2, 1, 2]),
+                                 attrs: [("residual", .bool(true))])
+        XCTAssertEqual(r, [3.5, -3.5, -8, 3.25])
+        // requantized s8 NHWC, range 127 (step 1): (3.5, -8), (-3.5, 3.25) → (4, -8), (-4, 3) (half to even)
+        let q = try RefHarness.run("scale_channels_nhwc", inputs: [("X", [x]), ("Scale", [s]), ("Addend", [z])],
+                                   outputs: [O("Out", [1, 1, 2, 2], .i8)],
+                                   attrs: [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(127))])
+        XCTAssertEqual(q["Out"]![0].int64Values(), [4, -8, -4, 3])
+    }
+
     func testQNearestInterpCopiesPaddlesIndices() throws {
         // NHWC [1, 1, 2, 1] = [5, -7], scale 2 (align_corners false): columns 0, 0, 1, 1; rows 0, 0
         let r = try RefHarness.run("qnearest_interp", precision: .i8, inputs: [("X", [tI8([1, 1, 2, 1], [5, -7])])],
@@ -44,6 +59,11 @@ final class SEBoundaryOpTests: XCTestCase {
         func floats(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -6...6, using: &rng) } }
         let (n, h, w, c) = (2, 5, 11, 19)
         let x = t32([n, h, w, c], floats(n * h * w * c)), s = t32([n, c, 1, 1], floats(n * c).map { abs($0) / 6 })
+        let z = t32([n, c, h, w], floats(n * h * w * c))
+        // a row of 37 pixels: four 8-pixel blocks and a tail in the addend path
+        let xw = t32([1, 2, 37, c], floats(74 * c)), sw = t32([1, c, 1, 1], floats(c).map { abs($0) / 6 }), zw = t32([1, c, 2, 37], floats(74 * c))
+        // more than the 256-channel addend tile, with a channel tail
+        let xc = t32([1, 1, 9, 265], floats(9 * 265)), sc = t32([1, 265, 1, 1], floats(265).map { abs($0) / 6 }), zc = t32([1, 265, 1, 9], floats(9 * 265))
         let qx = tI8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in Int8.random(in: -128...127, using: &rng) })
         let qu = tU8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let cases: [(String, [(String, [HostTensor])], [O], [(String, AttrValue)])] = [
@@ -51,6 +71,16 @@ final class SEBoundaryOpTests: XCTestCase {
             ("scale_channels_nhwc", [("X", [x]), ("Scale", [s])], [O("Out", [n, h, w, c], .i8)], [("out_dtype", .string("s8")), ("out_scale", .float(4))]),
             ("scale_channels_nhwc", [("X", [x]), ("Scale", [s])], [O("Out", [n, h, w, c], .u8)], [("out_dtype", .string("u8")), ("out_scale", .float(4)), ("residual", .bool(true))]),
             ("scale_channels_nhwc", [("X", [x]), ("Scale", [s])], [O("Out", [n, c, h, w])], [("residual", .bool(true))]),
+            ("scale_channels_nhwc", [("X", [x]), ("Scale", [s]), ("Addend", [z])], [O("Out", [n, c, h, w])], [("residual", .bool(true))]),
+            ("scale_channels_nhwc", [("X", [x]), ("Scale", [s]), ("Addend", [z])], [O("Out", [n, h, w, c], .i8)],
+             [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(4))]),
+            ("scale_channels_nhwc", [("X", [x]), ("Scale", [s]), ("Addend", [z])], [O("Out", [n, h, w, c], .u8)],
+             [("out_dtype", .string("u8")), ("out_scale", .float(4))]),
+            ("scale_channels_nhwc", [("X", [xw]), ("Scale", [sw]), ("Addend", [zw])], [O("Out", [1, 2, 37, c], .i8)],
+             [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(4))]),
+            ("scale_channels_nhwc", [("X", [xw]), ("Scale", [sw]), ("Addend", [zw])], [O("Out", [1, c, 2, 37])], [("residual", .bool(true))]),
+            ("scale_channels_nhwc", [("X", [xc]), ("Scale", [sc]), ("Addend", [zc])], [O("Out", [1, 1, 9, 265], .u8)],
+             [("residual", .bool(true)), ("out_dtype", .string("u8")), ("out_scale", .float(4))]),
             ("layout_nhwc_to_nchw", [("X", [x])], [O("Out", [n, c, h, w])], []),
             ("qnearest_interp", [("X", [qx])], [O("Out", [n, 12, 10, c], .i8)],
              [("data_layout", .string("NHWC")), ("out_h", .int(12)), ("out_w", .int(10)), ("align_corners", .bool(true))]),

@@ -193,16 +193,29 @@ void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int i
  * written as f32 NCHW (dst_dt QTOP_DT_F32) or u8/s8 NHWC requantized with `range`. */
 void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
                          int n, int c, int h, int w, int isa, qtop_pool *pool);
+/* The same, then + z (f32 NCHW [n, c, h, w], the FPN's upsampled addend) before the store / requantization. */
+void qtop_scale_add_nhwc_f32(const float *src, const float *s, int residual, const float *z, void *dst, int dst_dt, float range,
+                             int n, int c, int h, int w, int isa, qtop_pool *pool);
 /* Nearest interp of a u8/s8 NHWC tensor [n, ih, iw, c] → [n, oh, ow, c]: output pixel (y, x) copies input pixel
  * (rows[y], cols[x]) (Paddle's nearest indices, computed by the caller). Returns 0 (nothing written) when an index
  * or extent is out of range. */
 int qtop_q8_nearest_nhwc(const void *src, void *dst, int n, int ih, int iw, int c, int oh, int ow, const int *rows,
                          const int *cols, qtop_pool *pool);
+/* Data movement (f32_layout.c; byte copies, no arithmetic). qtop_copy_bytes: memcpy split over the pool.
+ * qtop_concat_bytes: output row o (of `outer`) is input 0's row o (row_bytes[0] bytes), then input 1's, ...;
+ * concat on axis a is outer = prod(shape[..<a]), row_bytes[i] = shape_i[a...] * element size. 0 on bad arguments.
+ * qtop_nearest_nchw_f32: `planes` (n*c) planes of 4-byte elements ih x iw -> oh x ow, output (y, x) copies input
+ * (rows[y], cols[x]); 0 (nothing written) when an index or extent is out of range. */
+void qtop_copy_bytes(void *dst, const void *src, int64_t bytes, qtop_pool *pool);
+int qtop_concat_bytes(const void *const *srcs, const int64_t *row_bytes, int k, void *dst, int64_t outer, qtop_pool *pool);
+int qtop_nearest_nchw_f32(const void *src, void *dst, int64_t planes, int ih, int iw, int oh, int ow, const int *rows,
+                          const int *cols, qtop_pool *pool);
 /* qconcat along channels: `rows` pixels; input i (u8/s8 per src_dts, chans[i] channels) lands at its channel
  * offset of dst (u8/s8, cout = sum of chans) as clamp(rint(Float(q) * ratios[i])) (docs/int8-semantics.md "Other
- * integer ops"). Returns 0 (nothing written) on bad arguments. */
+ * integer ops"), with the rescale rows of `isa` (bit-exact with the generic one). Returns 0 (nothing written) on bad
+ * arguments. */
 int qtop_q8_concat_nhwc(const void *const *srcs, const int *src_dts, const int *chans, const float *ratios, int k,
-                        void *dst, int dst_dt, int64_t rows, int cout, qtop_pool *pool);
+                        void *dst, int dst_dt, int64_t rows, int cout, int isa, qtop_pool *pool);
 
 /* ---------------------------------------------------------------- fp32 convolution (NCHW) */
 
@@ -332,6 +345,10 @@ int qtop_f32_unary(int isa, const qtop_unary_desc *d, const float *x, float *y, 
 /* layer_norm over rows of `cols`: Paddle's formula; scale / bias / mean / var may be NULL. */
 int qtop_f32_layer_norm(int isa, const float *x, float *y, int64_t rows, int64_t cols, float eps, const float *scale,
                         const float *bias, float *mean, float *var, qtop_pool *pool);
+/* Row r of `inner` values: y = x + x * s[r] (s[r % channels] when shared), the product rounded before the sum
+ * (scale_residual), then y + z (z NULL: none; same layout as x). 0 when `isa` has no fp32 op rows. */
+int qtop_f32_scale_residual_rows(int isa, const float *x, const float *s, const float *z, float *y, int64_t rows, int64_t inner,
+                                 int64_t channels, int shared, qtop_pool *pool);
 /* Row r of `inner` values: y = x * scale[r % channels] + bias[r % channels] (inference batch_norm, NCHW). */
 int qtop_f32_affine_rows(int isa, const float *x, float *y, int64_t rows, int64_t inner, const float *scale,
                          const float *bias, int64_t channels, qtop_pool *pool);

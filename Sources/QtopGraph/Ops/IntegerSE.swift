@@ -23,8 +23,10 @@ public struct GlobalAvgPoolNHWCSpec: OpSpec {
 }
 
 /// scale_channels_nhwc: `X` f32 NHWC [N, H, W, C] times `Scale` ([N, C, 1, 1] or [N, 1, 1, C]):
-/// `y = x * s[n][c]`, then `y = x + y` when `residual` (an RSE shortcut). `out_dtype` f32 (default) writes `Out`
-/// as f32 NCHW [N, C, H, W]; u8 / s8 write it NHWC, requantized with `out_scale` (required then).
+/// `y = x * s[n][c]`, then `y = x + y` when `residual` (an RSE shortcut), then `y = y + z` when the optional
+/// `Addend` z (f32 NCHW [N, C, H, W]: the FPN's upsampled coarser level) is given; each step rounded to Float.
+/// `out_dtype` f32 (default) writes `Out` as f32 NCHW [N, C, H, W]; u8 / s8 write it NHWC, requantized with
+/// `out_scale` (required then).
 public struct ScaleChannelsNHWCSpec: OpSpec {
     public static let opTypes = ["scale_channels_nhwc"]
     public let residual: Bool
@@ -42,6 +44,12 @@ public struct ScaleChannelsNHWCSpec: OpSpec {
         guard x.count == 4 else { throw OpSpecError("scale_channels_nhwc: X must be rank 4 (NHWC), got \(x)") }
         guard sc == [x[0], x[3], 1, 1] || sc == [x[0], 1, 1, x[3]] else {
             throw OpSpecError("scale_channels_nhwc: Scale \(sc) is not one value per (n, channel) of X \(x)")
+        }
+        if s.node.input("Addend") != nil {
+            let z = try s.shape("Addend")
+            guard s.dtype("Addend") == .f32 || s.dtype("Addend") == nil, z == LayoutSpec.toNCHW(x) else {
+                throw OpSpecError("scale_channels_nhwc: Addend \(z) must be f32 NCHW \(LayoutSpec.toNCHW(x))")
+            }
         }
         return s.output("Out", outDType.dtype, outDType == .f32 ? LayoutSpec.toNCHW(x) : x)
     }

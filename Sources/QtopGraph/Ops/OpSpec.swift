@@ -80,7 +80,7 @@ public enum OpSpecs {
                                                 IntegerSpecs.specs, ShapeTensorSpecs.specs, DetectionSpecs.specs,
                                                 ReduceSpecs.specs, InterpSpecs.specs, MiscSpecs.specs,
                                                 IntegerSESpecs.specs, IntegerBMMSpecs.specs, ChannelShuffleSpecs.specs,
-                                                IntegerDeconvSpecs.specs]
+                                                IntegerDeconvSpecs.specs, ScaleResidualSpecs.specs]
 
     public static let byType: [String: any OpSpec.Type] = {
         var m: [String: any OpSpec.Type] = [:]

@@ -1,9 +1,10 @@
+import CQtopKernels
 import Foundation
 import QtopFormat
 import QtopGraph
 
-// Fast fp32 kernels for the OCR / detection / transformer families, in Swift: interp (nearest, bilinear) with
-// index and weight tables built once per shape, layer_norm by rows, and the hot activations (sigmoid, swish, silu,
+// Fast fp32 kernels for the OCR / detection / transformer families, in Swift: interp (nearest through the C row
+// copies of f32_layout.c / q8_misc.c, bilinear in Swift) with index and weight tables built once per shape, layer_norm by rows, and the hot activations (sigmoid, swish, silu,
 // gelu, hard_sigmoid) — each split over the executor's threads. Every one computes exactly the reference
 // kernel's expression in the same order, so it matches the reference bit for bit (tests check this).
 
@@ -30,7 +31,7 @@ func parallelChunks(_ threads: ThreadContext, _ n: Int, grain: Int, _ body: (Ran
 final class FastInterpKernel: Kernel {
     let spec: InterpSpec
     private var cachedKey: [Int] = []
-    private var rowsN: [Int] = [], colsN: [Int] = []
+    private var rows32: [Int32] = [], cols32: [Int32] = []
     private var rowsB: [(Int, Int, Float, Float)] = [], colsB: [(Int, Int, Float, Float)] = []
 
     init(spec: InterpSpec) { self.spec = spec }
@@ -46,8 +47,8 @@ final class FastInterpKernel: Kernel {
         let key = [p.inH, p.inW, p.outH, p.outW, Int(p.ratioH.bitPattern), Int(p.ratioW.bitPattern)]
         if key != cachedKey {
             if nearest {
-                rowsN = nearestIndices(out: p.outH, ratio: p.ratioH, alignCorners: spec.alignCorners, input: p.inH)
-                colsN = nearestIndices(out: p.outW, ratio: p.ratioW, alignCorners: spec.alignCorners, input: p.inW)
+                rows32 = nearestIndices(out: p.outH, ratio: p.ratioH, alignCorners: spec.alignCorners, input: p.inH).map { Int32(clamping: $0) }
+                cols32 = nearestIndices(out: p.outW, ratio: p.ratioW, alignCorners: spec.alignCorners, input: p.inW).map { Int32(clamping: $0) }
             } else {
                 let flag = spec.alignMode == 0 && !spec.alignCorners
                 rowsB = bilinearTaps(out: p.outH, ratio: p.ratioH, alignFlag: flag, input: p.inH)
@@ -56,6 +57,20 @@ final class FastInterpKernel: Kernel {
             cachedKey = key
         }
         let xp = x.f32, yp = y.f32
+        if nearest {
+            // C row copies (f32_layout.c / q8_misc.c): the same indices, so the same elements
+            guard [p.n * p.c, p.c * 4, p.inH, p.inW, p.outH, p.outW].allSatisfy({ $0 <= Int(Int32.max) }) else {
+                throw KernelError("interp: X \(x.shape) too large")
+            }
+            let pool = nativePoolHandle(io.threads)
+            let ok = p.nhwc
+                ? qtop_q8_nearest_nhwc(x.data, y.data, Int32(p.n), Int32(p.inH), Int32(p.inW), Int32(p.c * 4), Int32(p.outH), Int32(p.outW),
+                                       rows32, cols32, pool)
+                : qtop_nearest_nchw_f32(x.data, y.data, Int64(p.n * p.c), Int32(p.inH), Int32(p.inW), Int32(p.outH), Int32(p.outW),
+                                        rows32, cols32, pool)
+            guard ok == 1 else { throw KernelError("interp: source index out of range for X \(x.shape)") }
+            return
+        }
         if p.nhwc {
             // rows of C contiguous values: one output pixel at a time
             let c = p.c
@@ -64,18 +79,13 @@ final class FastInterpKernel: Kernel {
                     let n = nk / p.outH, k = nk % p.outH
                     let src = xp + n * p.inH * p.inW * c
                     let dstRow = yp + (n * p.outH + k) * p.outW * c
-                    if nearest {
-                        let sr = src + rowsN[k] * p.inW * c
-                        for l in 0..<p.outW { (dstRow + l * c).update(from: sr + colsN[l] * c, count: c) }
-                    } else {
-                        let (yn, ys, dS, dN) = rowsB[k]
-                        for l in 0..<p.outW {
-                            let (xw, xe, dE, dW) = colsB[l]
-                            let a = src + (yn * p.inW + xw) * c, b = src + (ys * p.inW + xw) * c
-                            let e = src + (yn * p.inW + xe) * c, f = src + (ys * p.inW + xe) * c
-                            let d = dstRow + l * c
-                            for ch in 0..<c { d[ch] = a[ch] * dS * dE + b[ch] * dN * dE + e[ch] * dS * dW + f[ch] * dN * dW }
-                        }
+                    let (yn, ys, dS, dN) = rowsB[k]
+                    for l in 0..<p.outW {
+                        let (xw, xe, dE, dW) = colsB[l]
+                        let a = src + (yn * p.inW + xw) * c, b = src + (ys * p.inW + xw) * c
+                        let e = src + (yn * p.inW + xe) * c, f = src + (ys * p.inW + xe) * c
+                        let d = dstRow + l * c
+                        for ch in 0..<c { d[ch] = a[ch] * dS * dE + b[ch] * dN * dE + e[ch] * dS * dW + f[ch] * dN * dW }
                     }
                 }
             }
@@ -85,22 +95,13 @@ final class FastInterpKernel: Kernel {
         parallelChunks(io.threads, p.n * p.c, grain: 1) { range in
             for plane in range {
                 let src = xp + plane * inPlane, dst = yp + plane * outPlane
-                if nearest {
-                    self.colsN.withUnsafeBufferPointer { cols in
-                        for k in 0..<p.outH {
-                            let sr = src + self.rowsN[k] * p.inW, dr = dst + k * p.outW
-                            for l in 0..<p.outW { dr[l] = sr[cols[l]] }
-                        }
-                    }
-                } else {
-                    self.colsB.withUnsafeBufferPointer { cols in
-                        for k in 0..<p.outH {
-                            let (yn, ys, dS, dN) = self.rowsB[k]
-                            let rn = src + yn * p.inW, rs = src + ys * p.inW, dr = dst + k * p.outW
-                            for l in 0..<p.outW {
-                                let (xw, xe, dE, dW) = cols[l]
-                                dr[l] = rn[xw] * dS * dE + rs[xw] * dN * dE + rn[xe] * dS * dW + rs[xe] * dN * dW
-                            }
+                self.colsB.withUnsafeBufferPointer { cols in
+                    for k in 0..<p.outH {
+                        let (yn, ys, dS, dN) = self.rowsB[k]
+                        let rn = src + yn * p.inW, rs = src + ys * p.inW, dr = dst + k * p.outW
+                        for l in 0..<p.outW {
+                            let (xw, xe, dE, dW) = cols[l]
+                            dr[l] = rn[xw] * dS * dE + rs[xw] * dN * dE + rn[xe] * dS * dW + rs[xe] * dN * dW
                         }
                     }
                 }
@@ -191,4 +192,5 @@ func registerNativeMathKernels(_ r: KernelRegistry) {
     }
     registerNativeConvTransposeKernels(r)
     registerNativeFloatOps(r)
+    registerNativeConcat(r)
 }

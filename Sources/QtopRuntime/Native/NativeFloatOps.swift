@@ -3,8 +3,8 @@ import QtopFormat
 import QtopGraph
 
 // Native fp32 elementwise ops of the model families (C: f32_ops.c, ISA through the isa_config row): broadcasting
-// binaries, relu / sigmoid / swish / silu / hard_sigmoid / hard_swish, layer_norm, last-axis softmax and inference
-// batch_norm (NCHW; the one after a conv2d_transpose does not fold). The
+// binaries, relu / sigmoid / swish / silu / hard_sigmoid / hard_swish, layer_norm, last-axis softmax, inference
+// batch_norm (NCHW; the one after a conv2d_transpose does not fold) and scale_residual (x + x·s). The
 // broadcast layout is worked out here once per plan (rows of a contiguous or broadcast run, with each row's X / Y
 // offsets); the C side only walks rows. Every ISA row gives the same bits (int8 graphs ending in these ops stay
 // bit-identical across ISAs). Binaries, relu, hard_sigmoid and hard_swish also give the Swift reference's bits
@@ -231,6 +231,28 @@ func makeNativeBatchNorm(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> K
     })
 }
 
+/// scale_residual (the RSE shortcut x + x·s, fused by fuse-scale-residual): one pass over x per (n, c) row.
+func makeNativeScaleResidual(_ ctx: KernelBuildContext, _ isa: ISALevel) throws -> KernelBuild {
+    if let why = opsGate(isa, ctx) { return .rejected(why) }
+    let xs = ctx.inputShape("X"), ss = ctx.inputShape("Scale")
+    guard knownShape(xs), knownShape(ss), ctx.inputDType("X") == .f32, ctx.inputDType("Scale") == .f32 else {
+        return .rejected("X and Scale must be known f32 shapes")
+    }
+    let (rows, inner, shared) = try ScaleResidualSpec.split(x: xs, scale: ss)
+    let channels = xs[1], c = isa.cValue
+    return .ready(SwiftFastKernel { io in
+        let x = try io.input("X"), s = try io.input("Scale"), y = try io.output("Out"), z = io.optionalInput("Addend")
+        guard x.shape == xs, s.shape == ss, y.count == x.count, x.dtype == .f32, s.dtype == .f32,
+              z.map({ $0.shape == xs && $0.dtype == .f32 }) ?? true else {
+            throw KernelError("scale_residual planned for \(xs) and \(ss), got \(x.shape) and \(s.shape)")
+        }
+        guard qtop_f32_scale_residual_rows(c, x.f32, s.f32, z?.f32, y.f32, Int64(rows), Int64(inner), Int64(channels), shared ? 1 : 0,
+                                           nativePoolHandle(io.threads)) == 1 else {
+            throw KernelError("scale_residual: no native kernel at this ISA")
+        }
+    })
+}
+
 /// Registers the f32_ops.c kernels at avx2 and avx512_core (the SIMD rows) and generic (the scalar row, priority 2:
 /// ahead of the Swift fast kernels there, so every ISA cap computes the same bits).
 func registerNativeFloatOps(_ r: KernelRegistry) {
@@ -246,5 +268,6 @@ func registerNativeFloatOps(_ r: KernelRegistry) {
         add("layer_norm", "lnorm8", makeNativeLayerNorm)
         add("softmax", "softmax8", makeNativeSoftmax)
         add("batch_norm", "eltwise", makeNativeBatchNorm)
+        add("scale_residual", "eltwise", makeNativeScaleResidual)
     }
 }

@@ -38,7 +38,8 @@ final class NativeGlobalAvgPoolNHWCKernel: Kernel {
     }
 }
 
-/// Native `scale_channels_nhwc` (SE excite, optionally with the RSE shortcut), f32 NCHW or requantized out.
+/// Native `scale_channels_nhwc` (SE excite, optionally with the RSE shortcut and the FPN addend), f32 NCHW or
+/// requantized out.
 final class NativeScaleChannelsNHWCKernel: Kernel {
     let isa: ISALevel
     let spec: ScaleChannelsNHWCSpec
@@ -50,10 +51,16 @@ final class NativeScaleChannelsNHWCKernel: Kernel {
               s.count == x.shape[0] * x.shape[3] else {
             throw KernelError("scale_channels_nhwc: X \(x.shape) Scale \(s.shape) Out \(y.shape)")
         }
+        let z = io.optionalInput("Addend")
+        if let z {
+            guard z.dtype == .f32, z.shape == [x.shape[0], x.shape[3], x.shape[1], x.shape[2]] else {
+                throw KernelError("scale_channels_nhwc: Addend \(z.shape) for X \(x.shape)")
+            }
+        }
         let dt = NativeAttr.cDType(spec.outDType)
-        qtop_scale_nhwc_f32(x.f32, s.f32, spec.residual ? 1 : 0, y.data, ci(dt), spec.outScale ?? 1,
-                            Int32(x.shape[0]), Int32(x.shape[3]), Int32(x.shape[1]), Int32(x.shape[2]),
-                            isa.cValue, nativePoolHandle(io.threads))
+        qtop_scale_add_nhwc_f32(x.f32, s.f32, spec.residual ? 1 : 0, z?.f32, y.data, ci(dt), spec.outScale ?? 1,
+                                Int32(x.shape[0]), Int32(x.shape[3]), Int32(x.shape[1]), Int32(x.shape[2]),
+                                isa.cValue, nativePoolHandle(io.threads))
     }
 }
 
@@ -77,10 +84,15 @@ final class NativeQNearestInterpKernel: Kernel {
     }
 }
 
-/// Native `qconcat` (channel concat of u8/s8 NHWC tensors, each requantized by its range ratio).
+/// Native `qconcat` (channel concat of u8/s8 NHWC tensors, each requantized by its range ratio on the rescale rows
+/// of `isa`).
 final class NativeQConcatKernel: Kernel {
     let ratios: [Float]
-    init(spec: QConcatSpec) { ratios = spec.inScales.map { requantRatio(inScale: $0, outScale: spec.outScale) } }
+    let isa: ISALevel
+    init(spec: QConcatSpec, isa: ISALevel) {
+        ratios = spec.inScales.map { requantRatio(inScale: $0, outScale: spec.outScale) }
+        self.isa = isa
+    }
 
     func run(_ io: KernelIO) throws {
         let xs = io.inputs["X"] ?? [], y = try io.output("Out")
@@ -98,7 +110,7 @@ final class NativeQConcatKernel: Kernel {
         }
         let srcs: [UnsafeRawPointer?] = xs.map { UnsafeRawPointer($0.data) }
         let ok = qtop_q8_concat_nhwc(srcs, dts, chans, ratios, Int32(xs.count), y.data, ci(ydt), Int64(rows), Int32(cout),
-                                     nativePoolHandle(io.threads))
+                                     isa.cValue, nativePoolHandle(io.threads))
         guard ok == 1 else { throw KernelError("qconcat: inputs \(xs.map(\.shape)) do not make Out \(y.shape)") }
     }
 }
@@ -111,11 +123,11 @@ public func registerNativeInt8LayoutKernels(_ r: KernelRegistry) {
         if let why = nativeISAGate(.generic, ctx) { return .rejected(why) }
         return .ready(NativeQNearestInterpKernel(spec: try ctx.spec(QNearestInterpSpec.self)))
     })
-    r.register(KernelEntry(op: "qconcat", precision: .i8, implementation: "concat", isa: .generic, priority: 1) { ctx in
-        if let why = nativeISAGate(.generic, ctx) { return .rejected(why) }
-        return .ready(NativeQConcatKernel(spec: try ctx.spec(QConcatSpec.self)))
-    })
     for isa in [ISALevel.avx512_core, .avx2, .generic] {
+        r.register(KernelEntry(op: "qconcat", precision: .i8, implementation: "concat", isa: isa, priority: prio(isa)) { ctx in
+            if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
+            return .ready(NativeQConcatKernel(spec: try ctx.spec(QConcatSpec.self), isa: isa))
+        })
         r.register(KernelEntry(op: "layout_nhwc_to_nchw", precision: .f32, implementation: "reorder", isa: isa, priority: prio(isa)) { ctx in
             if let why = nativeISAGate(isa, ctx) { return .rejected(why) }
             return .ready(NativeLayoutNHWCToNCHWKernel(isa: isa))

@@ -31,6 +31,7 @@ public func registerReferenceKernels(_ r: KernelRegistry) {
     registerReferenceMatMulKernels(r)
     registerReferenceShapeKernels(r)
     registerReferenceChannelShuffle(r)
+    registerReferenceScaleResidual(r)
     registerReferenceDetectionKernels(r)
     registerReferenceReduceKernels(r)
     registerReferenceInterpKernels(r)
