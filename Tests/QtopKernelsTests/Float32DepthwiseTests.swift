@@ -57,33 +57,7 @@ final class Float32DepthwiseTests: XCTestCase {
                 let w = (0..<C * K * K).map { _ in r.float(-1, 1) }
                 let b = (0..<C).map { _ in r.float(-2, 2) }
                 let res = (0..<N * C * oh * ow).map { _ in r.float(-3, 3) }
-                var ref = [Float](repeating: 0, count: res.count), mag = ref
-                for n in 0..<N { for c in 0..<C { for oy in 0..<oh { for ox in 0..<ow {
-                    var sum = Double(b[c]), sa = abs(Double(b[c])) + 1
-                    for ky in 0..<K { for kx in 0..<K {
-                        let iy = oy * S - pt + ky * D, ix = ox * S - pl + kx * D
-                        if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
-                        let p = Double(x[((n * C + c) * H + iy) * W + ix]) * Double(w[(c * K + ky) * K + kx])
-                        sum += p; sa += abs(p)
-                    } }
-                    let oi = ((n * C + c) * oh + oy) * ow + ox
-                    if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
-                    ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
-                } } } }
-                for isa in usableIsas() {
-                    if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
-                    guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create"); continue }
-                    for threaded in [true, false] {
-                        var out = [Float](repeating: .nan, count: ref.count)
-                        qtop_fconv_run(h, x, &out, res, threaded ? pool.handle : nil)
-                        runs += 1
-                        for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
-                            XCTFail("dw isa \(isa) shape \(si) act \(a) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])")
-                            break
-                        }
-                    }
-                    qtop_fconv_destroy(h)
-                }
+                runs += checkFConvEveryISA(d, x: x, w: w, b: b, res: res, pool: pool.handle, label: "dw shape \(si) act \(a)")
             }
         }
         XCTAssertGreaterThanOrEqual(runs, shapes.count * 4 * 2)

@@ -48,32 +48,7 @@ final class Float32DirectConvTests: XCTestCase {
             let w = (0..<s.oc * s.ic * s.kh * s.kw).map { _ in r.float(-1, 1) }
             let b = (0..<s.oc).map { _ in r.float(-1, 1) }
             let res = (0..<s.n * s.oc * oh * ow).map { _ in r.float(-1, 1) }
-            var ref = [Float](repeating: 0, count: res.count), mag = ref
-            for n in 0..<s.n { for o in 0..<s.oc { for oy in 0..<oh { for ox in 0..<ow {
-                var sum = Double(b[o]), sa = abs(Double(b[o])) + 1
-                for i in 0..<s.ic { for ky in 0..<s.kh { for kx in 0..<s.kw {
-                    let iy = oy * s.sh - s.pt + ky * s.dh, ix = ox * s.sw - s.pl + kx * s.dw
-                    if iy < 0 || iy >= s.h || ix < 0 || ix >= s.w { continue }
-                    let p = Double(x[((n * s.ic + i) * s.h + iy) * s.w + ix]) * Double(w[((o * s.ic + i) * s.kh + ky) * s.kw + kx])
-                    sum += p; sa += abs(p)
-                } } }
-                let oi = ((n * s.oc + o) * oh + oy) * ow + ox
-                if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
-                ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
-            } } } }
-            for isa in usableIsas() {
-                if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
-                guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create"); continue }
-                for threaded in [true, false] {
-                    var out = [Float](repeating: .nan, count: ref.count)
-                    qtop_fconv_run(h, x, &out, res, threaded ? pool.handle : nil)
-                    runs += 1
-                    for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
-                        XCTFail("fconv isa \(isa) shape \(si) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])"); break
-                    }
-                }
-                qtop_fconv_destroy(h)
-            }
+            runs += checkFConvEveryISA(d, x: x, w: w, b: b, res: res, pool: pool.handle, label: "fconv shape \(si)")
         }
         XCTAssertGreaterThanOrEqual(runs, 2 * shapes.count)
     }

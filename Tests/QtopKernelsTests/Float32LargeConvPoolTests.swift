@@ -46,37 +46,12 @@ final class Float32LargeConvPoolTests: XCTestCase {
             d.stride_h = Int32(S); d.stride_w = Int32(S); d.pad_t = Int32(P); d.pad_b = Int32(P); d.pad_l = Int32(P); d.pad_r = Int32(P)
             d.dil_h = 1; d.dil_w = 1; d.groups = Int32(G); d.has_residual = Int32(si % 2); d.act = Int32(si % 4)
             let oh = Int(qtop_fconv_out_h(&d)), ow = Int(qtop_fconv_out_w(&d))
-            let icg = IC / G, ocg = OC / G
+            let icg = IC / G
             let x = (0..<IC * H * W).map { _ in r.float(-1, 1) }
             let w = (0..<OC * icg * K * K).map { _ in r.float(-1, 1) }
             let b = (0..<OC).map { _ in r.float(-1, 1) }
             let res = (0..<OC * oh * ow).map { _ in r.float(-1, 1) }
-            var ref = [Float](repeating: 0, count: res.count), mag = ref
-            for o in 0..<OC { for oy in 0..<oh { for ox in 0..<ow {
-                let g = o / ocg
-                var sum = Double(b[o]), sa = abs(Double(b[o])) + 1
-                for i in 0..<icg { for ky in 0..<K { for kx in 0..<K {
-                    let iy = oy * S - P + ky, ix = ox * S - P + kx
-                    if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
-                    let p = Double(x[((g * icg + i) * H + iy) * W + ix]) * Double(w[((o * icg + i) * K + ky) * K + kx])
-                    sum += p; sa += abs(p)
-                } } }
-                let oi = (o * oh + oy) * ow + ox
-                if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
-                ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
-            } } }
-            for isa in usableIsas() {
-                if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
-                guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create"); continue }
-                for threaded in [true, false] {
-                    var out = [Float](repeating: .nan, count: ref.count)
-                    qtop_fconv_run(h, x, &out, res, threaded ? pool.handle : nil)
-                    for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
-                        XCTFail("fconv isa \(isa) shape \(si) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])"); break
-                    }
-                }
-                qtop_fconv_destroy(h)
-            }
+            checkFConvEveryISA(d, x: x, w: w, b: b, res: res, pool: pool.handle, label: "fconv shape \(si)")
         }
     }
 }

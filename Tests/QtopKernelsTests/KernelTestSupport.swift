@@ -44,3 +44,54 @@ func act(_ y: Float, _ a: Int32) -> Float {
     default: return y
     }
 }
+
+/// The fp32 convolution `d` describes (NCHW, groups, stride, dilation, pads, bias, residual, activation) in double
+/// precision: the reference every fp32 conv test compares against, with the magnitude Σ|terms| (+1) per output
+/// that bounds its rounding.
+func fconvReference(_ d: qtop_fconv_desc, x: [Float], w: [Float], b: [Float], res: [Float]) -> (ref: [Float], mag: [Float]) {
+    var d = d
+    let n = Int(d.n), ic = Int(d.ic), h = Int(d.h), wd = Int(d.w), oc = Int(d.oc), kh = Int(d.kh), kw = Int(d.kw)
+    let oh = Int(qtop_fconv_out_h(&d)), ow = Int(qtop_fconv_out_w(&d))
+    let icg = ic / Int(d.groups), ocg = oc / Int(d.groups)
+    var ref = [Float](repeating: 0, count: n * oc * oh * ow), mag = ref
+    for b0 in 0..<n { for o in 0..<oc { for oy in 0..<oh { for ox in 0..<ow {
+        let g = o / ocg
+        var sum = Double(b[o]), sa = abs(Double(b[o])) + 1
+        for i in 0..<icg { for ky in 0..<kh { for kx in 0..<kw {
+            let iy = oy * Int(d.stride_h) - Int(d.pad_t) + ky * Int(d.dil_h)
+            let ix = ox * Int(d.stride_w) - Int(d.pad_l) + kx * Int(d.dil_w)
+            if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
+            let p = Double(x[((b0 * ic + g * icg + i) * h + iy) * wd + ix]) * Double(w[((o * icg + i) * kh + ky) * kw + kx])
+            sum += p; sa += abs(p)
+        } } }
+        let oi = ((b0 * oc + o) * oh + oy) * ow + ox
+        if d.has_residual == 1 { sum += Double(res[oi]); sa += abs(Double(res[oi])) }
+        ref[oi] = act(Float(sum), d.act); mag[oi] = Float(sa)
+    } } } }
+    return (ref, mag)
+}
+
+/// Runs `d` on every usable ISA row that takes it, on `pool` and serially, and fails where an output leaves
+/// 1e-5 × its magnitude around the reference. Returns the number of runs compared.
+@discardableResult
+func checkFConvEveryISA(_ d: qtop_fconv_desc, x: [Float], w: [Float], b: [Float], res: [Float],
+                        pool: OpaquePointer?, label: String, file: StaticString = #filePath, line: UInt = #line) -> Int {
+    var d = d
+    let (ref, mag) = fconvReference(d, x: x, w: w, b: b, res: res)
+    var runs = 0
+    for isa in usableIsas() {
+        if qtop_fconv_query(&d, isa, isa, nil, 0) == 0 { continue }
+        guard let h = qtop_fconv_create(&d, w, b, isa) else { XCTFail("create", file: file, line: line); continue }
+        for threaded in [true, false] {
+            var out = [Float](repeating: .nan, count: ref.count)
+            qtop_fconv_run(h, x, &out, res, threaded ? pool : nil)
+            runs += 1
+            for i in 0..<out.count where !(abs(out[i] - ref[i]) <= 1e-5 * mag[i]) {
+                XCTFail("\(label) isa \(isa) threaded \(threaded) idx \(i): \(out[i]) vs \(ref[i])", file: file, line: line)
+                break
+            }
+        }
+        qtop_fconv_destroy(h)
+    }
+    return runs
+}
