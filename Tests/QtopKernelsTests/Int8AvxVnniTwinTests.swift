@@ -9,27 +9,7 @@ import XCTest
 /// epilogue. On a CPU with AVX-VNNI the row itself is in `usableIsas()` and the all-ISA tests cover it.
 extension Int8KernelTests {
     func runTwin(_ c: Case, threaded: Bool) -> [UInt8]? {
-        var d = c.d
-        let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
-        var out = [UInt8](repeating: 0xCD, count: no * dtSize(d.dst_dt))
-        let isa = Int32(QTOP_ISA_AVX2_VNNI.rawValue)
-        let h: OpaquePointer? = c.w.withUnsafeBufferPointer { w in
-            c.ranges.withUnsafeBufferPointer { rg in
-                if let b = c.bias { return b.withUnsafeBufferPointer { qtop_qconv_create_twin(&d, w.baseAddress, rg.baseAddress, $0.baseAddress, isa) } }
-                return qtop_qconv_create_twin(&d, w.baseAddress, rg.baseAddress, nil, isa)
-            }
-        }
-        guard let h else { return nil }
-        defer { qtop_qconv_destroy(h) }
-        c.src.withUnsafeBytes { s in
-            c.res.withUnsafeBytes { rr in
-                out.withUnsafeMutableBytes { o in
-                    qtop_qconv_run(h, s.baseAddress, o.baseAddress, d.res_dt == Int32(QTOP_DT_NONE.rawValue) ? nil : rr.baseAddress,
-                                   threaded ? pool.handleForTests : nil)
-                }
-            }
-        }
-        return out
+        runConv(c, isa: Int32(QTOP_ISA_AVX2_VNNI.rawValue), threaded: threaded, twin: true)
     }
 
     func requireTwin() throws {

@@ -55,14 +55,16 @@ final class Int8KernelTests: XCTestCase {
         return Case(d: d, src: src, w: w, ranges: ranges, bias: bias, res: res)
     }
 
-    func runConv(_ c: Case, isa: Int32, threaded: Bool) -> [UInt8]? {
+    /// Runs the case on `isa`'s row, or with `twin` on the avx2_vnni row's EVEX twin (same driver, runs on AVX-512 VNNI).
+    func runConv(_ c: Case, isa: Int32, threaded: Bool, twin: Bool = false) -> [UInt8]? {
         var d = c.d
         let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
         var out = [UInt8](repeating: 0xCD, count: no * dtSize(d.dst_dt))
+        let create = twin ? qtop_qconv_create_twin : qtop_qconv_create
         let h: OpaquePointer? = c.w.withUnsafeBufferPointer { w in
             c.ranges.withUnsafeBufferPointer { rg in
-                if let b = c.bias { return b.withUnsafeBufferPointer { qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, $0.baseAddress, isa) } }
-                return qtop_qconv_create(&d, w.baseAddress, rg.baseAddress, nil, isa)
+                if let b = c.bias { return b.withUnsafeBufferPointer { create(&d, w.baseAddress, rg.baseAddress, $0.baseAddress, isa) } }
+                return create(&d, w.baseAddress, rg.baseAddress, nil, isa)
             }
         }
         guard let h else { return nil }
