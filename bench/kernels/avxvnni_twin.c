@@ -3,38 +3,7 @@
  * the avx2 row, single core. Microkernels on an L1-resident tile, then ResNet50 1x1 / 3x3 convolutions through
  * qtop_qconv_create_twin vs qtop_qconv_create(avx2), serial; the fastest of many runs (shared machine).
  * Build and run: bench/kernels/avxvnni_twin.sh */
-#include "isa_config.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static void ukr_bench(const qtop_q8_gemm_kernel *k, int K) {
-    int kstep = k->kstep, esz = kstep == 4 ? 1 : 2;
-    int Kp = (K + kstep - 1) / kstep * kstep;
-    int64_t bstride = (int64_t)16 * Kp;
-    void *A = calloc((size_t)k->mr * Kp, esz), *W = calloc((size_t)bstride * k->nbmax, esz);
-    memset(A, 1, (size_t)k->mr * Kp * esz);
-    memset(W, 1, (size_t)bstride * k->nbmax * esz);
-    int32_t tile[Q8_MR * 64];
-    double best = 0;
-    for (int rep = 0; rep < 300; rep++) {
-        int iters = 300;
-        double t0 = now();
-        for (int i = 0; i < iters; i++) k->fn(A, Kp, k->mr, W, bstride, k->nbmax, Kp / kstep, 0, tile);
-        double t = now() - t0;
-        double g = (double)iters * k->mr * k->nbmax * 16 * Kp / t * 1e-9;
-        if (g > best) best = g;
-    }
-    printf("  %-36s K=%-5d %6.1f GMAC/s\n", k->name, K, best);
-    free(A); free(W);
-}
+#include "bench_common.h"
 
 typedef struct { const char *name; int h, w, ic, oc, k, s, src_dt; } shape;
 

@@ -7,12 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_common.h"
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 typedef struct { const char *model; int c, h, k, s, act; } shape;
 
