@@ -65,6 +65,17 @@ struct BatchedMatMulLayout: Equatable {
     var identity: Bool { xoff.count == batch && yoff.count == batch && xoff.enumerated().allSatisfy { $0.element == Int64($0.offset) }
         && yoff.enumerated().allSatisfy { $0.element == Int64($0.offset) } }
 
+    /// X, Y and Out of a run, checked against this layout (f32, the planned element counts): what both batched
+    /// matmul kernels read before calling C.
+    func operands(_ io: KernelIO, op: String) throws -> (x: Tensor, y: Tensor, out: Tensor) {
+        let x = try io.input("X"), y = try io.input("Y"), out = try io.output("Out")
+        guard x.dtype == .f32, y.dtype == .f32, out.dtype == .f32, x.count == xCount, y.count == yCount,
+              out.count == batch * m * n else {
+            throw KernelError("\(op) planned for \(xCount) × \(yCount) values, got \(x.shape) × \(y.shape)")
+        }
+        return (x, y, out)
+    }
+
     /// Calls `body` with the X and Y offset tables, or with nil for both when `direct` (the layout is the identity,
     /// worked out once at build time).
     func withOffsets<R>(direct: Bool, _ body: (UnsafePointer<Int64>?, UnsafePointer<Int64>?) -> R) -> R {
@@ -85,12 +96,8 @@ final class NativeFBMMKernel: Kernel {
     }
 
     func run(_ io: KernelIO) throws {
-        let x = try io.input("X"), y = try io.input("Y"), out = try io.output("Out")
         let l = layout
-        guard x.dtype == .f32, y.dtype == .f32, out.dtype == .f32, x.count == l.xCount, y.count == l.yCount,
-              out.count == l.batch * l.m * l.n else {
-            throw KernelError("matmul planned for \(l.xCount) × \(l.yCount) values, got \(x.shape) × \(y.shape)")
-        }
+        let (x, y, out) = try l.operands(io, op: "matmul")
         var d = qtop_fbmm_desc(batch: Int32(l.batch), m: Int32(l.m), k: Int32(l.k), n: Int32(l.n),
                                trans_x: l.transX ? 1 : 0, trans_y: l.transY ? 1 : 0, alpha: alpha)
         let pool = nativePoolHandle(io.threads)
@@ -136,12 +143,8 @@ final class NativeQBMMKernel: Kernel {
     }
 
     func run(_ io: KernelIO) throws {
-        let x = try io.input("X"), y = try io.input("Y"), out = try io.output("Out")
         let l = layout
-        guard x.dtype == .f32, y.dtype == .f32, out.dtype == .f32, x.count == l.xCount, y.count == l.yCount,
-              out.count == l.batch * l.m * l.n else {
-            throw KernelError("qbmm planned for \(l.xCount) × \(l.yCount) values, got \(x.shape) × \(y.shape)")
-        }
+        let (x, y, out) = try l.operands(io, op: "qbmm")
         var d = qtop_qbmm_desc(batch: Int32(l.batch), m: Int32(l.m), k: Int32(l.k), n: Int32(l.n), trans_x: l.transX ? 1 : 0,
                                trans_y: l.transY ? 1 : 0, x_range: xScale, y_range: yScale)
         let pool = nativePoolHandle(io.threads)
