@@ -65,7 +65,8 @@ public enum QuantMath {
               let ranges = node.attrs["weight_scales"]?.floats else { return nil }
         let axis = node.attrs.int("weight_axis", default: 0)
         let bits = node.attrs.int("weight_bits", default: 8)
-        if let groups = convTransposeGroups(node), q.shape.count == 4, groups > 1, ranges.count == q.shape[1] * groups {
+        if let groups = convTransposeGroups(node), q.shape.count == 4, groups > 1,
+           ranges.count % groups == 0, ranges.count / groups == q.shape[1] {   // == shape[1] · groups, without the product
             // one range per output channel g·ocg + o: element [ci][o] belongs to channel (ci / icg)·ocg + o
             let (ocg, kk, icg) = (q.shape[1], q.shape[2] * q.shape[3], max(q.shape[0] / groups, 1))
             let vals = q.floatValues(), qm = Float(qmax(bits: bits))

@@ -35,6 +35,16 @@ final class ShapeInferenceTests: XCTestCase {
         infer("pool2d", inputs: ["x": x], slots: [("X", ["x"])], outputs: [("Out", ["y"])], attrs: attrs)["y"]
     }
 
+    /// C_out = Filter dim 1 × groups, both read from the file: a product past Int.max is a shape error, not a trap.
+    func testConvTransposeChannelsAndOverflow() {
+        func deconv(_ w: [Int], groups: Int) -> [Int]? {
+            infer("conv2d_transpose", inputs: ["x": [1, -1, 5, 5], "w": w], slots: [("Input", ["x"]), ("Filter", ["w"])],
+                  outputs: [("Output", ["y"])], attrs: [("strides", .ints([2, 2])), ("groups", .int(groups))])["y"]
+        }
+        XCTAssertEqual(deconv([4, 3, 2, 2], groups: 2), [1, 6, 10, 10])
+        XCTAssertNil(deconv([4, 1 << 40, 2, 2], groups: Int(Int32.max)))
+    }
+
     func testPool() {
         let base: [(String, AttrValue)] = [("ksize", .ints([3, 3])), ("strides", .ints([2, 2])), ("paddings", .ints([0, 0]))]
         XCTAssertEqual(pool([1, 4, 8, 8], base), [1, 4, 3, 3])

@@ -252,9 +252,18 @@ public struct ConvTransposeSpec: OpSpec {
         let c = nhwc ? x[3] : x[1]
         if c >= 0, c != w[0] { throw OpSpecError("conv2d_transpose: Input has \(c) channels, Filter \(w) expects \(w[0])") }
         let (ih, iw) = nhwc ? (x[1], x[2]) : (x[2], x[3])
-        let oc = w[1] < 0 ? -1 : w[1] * groups
+        let oc = try outputChannels(filter: w)
         var oh = -1, ow = -1
         if ih > 0, iw > 0, w[2] > 0, w[3] > 0 { (oh, ow) = try resolve(inH: ih, inW: iw, kH: w[2], kW: w[3]).out }
         return s.output("Output", s.dtype("Input"), nhwc ? [x[0], oh, ow, oc] : [x[0], oc, oh, ow])
+    }
+
+    /// C_out = Filter's dim 1 (C_out / groups) × groups, -1 while that dim is unknown; both from the file, so the
+    /// product is checked rather than trusted.
+    public func outputChannels(filter w: [Int]) throws -> Int {
+        guard w.count == 4, w[1] >= 0 else { return -1 }
+        let (oc, over) = w[1].multipliedReportingOverflow(by: groups)
+        if over { throw OpSpecError("conv2d_transpose: Filter \(w) × \(groups) groups overflows the channel count") }
+        return oc
     }
 }

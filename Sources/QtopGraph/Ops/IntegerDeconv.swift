@@ -34,7 +34,7 @@ public struct QConvTransposeSpec: OpSpec {
         let x = try s.shape("Input"), w = try s.shape("Filter")
         guard x.count == 4, w.count == 4 else { throw OpSpecError("qconv2d_transpose expects 4-D NHWC input and filter") }
         if x[3] >= 0, x[3] != w[0] { throw OpSpecError("qconv2d_transpose: Input has \(x[3]) channels, Filter \(w) expects \(w[0])") }
-        let oc = w[1] < 0 ? -1 : w[1] * deconv.groups
+        let oc = try deconv.outputChannels(filter: w)
         var oh = -1, ow = -1
         if x[1] > 0, x[2] > 0, w[2] > 0, w[3] > 0 { (oh, ow) = try deconv.resolve(inH: x[1], inW: x[2], kH: w[2], kW: w[3]).out }
         let shape = epilogue.outType == .f32 ? [x[0], oc, oh, ow] : [x[0], oh, ow, oc]
