@@ -88,13 +88,8 @@ public enum ShapeInference {
             }
             guard shape.allSatisfy({ $0 > 0 }) else { throw ShapeError("input '\(name)': every extent must be positive, got \(fmt(shape))") }
             guard shape.allSatisfy({ $0 <= maxExtent }) else { throw ShapeError("input '\(name)': \(fmt(shape)) has an extent over \(maxExtent)") }
-            var n = 1
-            for d in shape {
-                let (r, o) = n.multipliedReportingOverflow(by: d)
-                guard !o, r <= maxInputElements else {
-                    throw ShapeError("input '\(name)': \(fmt(shape)) has more than \(maxInputElements) elements")
-                }
-                n = r
+            guard let n = elementCount(shape), n <= maxInputElements else {
+                throw ShapeError("input '\(name)': \(fmt(shape)) has more than \(maxInputElements) elements")
             }
         }
     }
@@ -122,8 +117,23 @@ public enum ShapeInference {
             if let o = outs?.first(where: { $0.shape.contains { $0 > maxExtent } }) {
                 throw ShapeError("output '\(o.name)' would be \(fmt(o.shape)), an extent over \(maxExtent)")
             }
+            // every inferred value's element count fits in an Int, so kernels and specs may multiply known extents
+            if let o = outs?.first(where: { elementCount($0.shape) == nil }) {
+                throw ShapeError("output '\(o.name)' would be \(fmt(o.shape)), more elements than an Int counts")
+            }
             return outs
         }
+    }
+
+    /// The product of the known (non-negative) extents, nil when it overflows Int.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape where d >= 0 {
+            let (r, o) = n.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            n = r
+        }
+        return n
     }
 
     /// Paddle's elementwise broadcasting (see `BinarySpec.broadcast`).

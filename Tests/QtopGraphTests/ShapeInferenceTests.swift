@@ -45,6 +45,21 @@ final class ShapeInferenceTests: XCTestCase {
         XCTAssertNil(deconv([4, 1 << 40, 2, 2], groups: Int(Int32.max)))
     }
 
+    /// Each extent under maxExtent but the element count past Int: inference refuses the value instead of leaving a
+    /// product that traps to every later reader.
+    func testOutputWhoseElementCountOverflowsIsRefused() {
+        func fill(_ shape: [Int]) -> [Int]? {
+            infer("fill_constant", inputs: [:], slots: [], outputs: [("Out", ["y"])],
+                  attrs: [("shape", .ints(shape)), ("value", .float(0)), ("dtype", .int(5))])["y"]
+        }
+        XCTAssertEqual(fill([2, 3]), [2, 3])
+        let m = ShapeInference.maxExtent
+        XCTAssertNil(fill([m, m, m]))
+        XCTAssertEqual(ShapeInference.elementCount([m, m]), m * m)
+        XCTAssertNil(ShapeInference.elementCount([m, m, m]))
+        XCTAssertEqual(ShapeInference.elementCount([-1, 4, 5]), 20)
+    }
+
     func testPool() {
         let base: [(String, AttrValue)] = [("ksize", .ints([3, 3])), ("strides", .ints([2, 2])), ("paddings", .ints([0, 0]))]
         XCTAssertEqual(pool([1, 4, 8, 8], base), [1, 4, 3, 3])
