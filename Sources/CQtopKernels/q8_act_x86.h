@@ -1,6 +1,7 @@
 /* Internal to CQtopKernels, x86 only: the SIMD twins of q8_act.h (same operations in the same order, lane by lane;
  * max_ps(x, lo) is `x > lo ? x : lo`, min_ps(x, hi) is `x < hi ? x : hi`, roundscale/round_ps with
- * _MM_FROUND_TO_NEAREST_INT is rintf, unary minus flips the sign bit as C does). Included by q8_x86.c only. */
+ * _MM_FROUND_TO_NEAREST_INT is rintf, unary minus flips the sign bit as C does). Included by q8_x86.c and
+ * q8_requant_x86.h. */
 #ifndef QTOP_Q8_ACT_X86_H
 #define QTOP_Q8_ACT_X86_H
 #include "q8_act.h"
