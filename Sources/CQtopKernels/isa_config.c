@@ -54,7 +54,7 @@ static const qtop_q8_stem_kernel q8_stem_avx512 = { "q8_stem_s16_16px_avx512", q
 static const qtop_q8_stem_kernel q8_stem_avx512vnni = {
     "q8_stem_u8_16px_avx512vnni", qtop__q8_stem_u8_16px_avx512vnni, qtop__q8_stem_row_avx2, 16, 16, 0,
 };
-static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_p8_avx2", qtop__q8_dw_p8_avx2, 8 };
+static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_p8_avx2", qtop__q8_dw_p8_avx2, 8, qtop__q8_dw_row_avx2 };
 
 static const qtop_isa_config row_avx2 = {
     .isa = QTOP_ISA_AVX2,
@@ -85,7 +85,8 @@ static const qtop_isa_config row_avx512_core = {
     .q8_s16 = &q8_s16_avx512,
     .q8_epi = qtop__q8_epi_avx512,
     .q8_widen = qtop__q8_widen_avx2,
-    .q8_dw = &q8_dw_avx2,   /* the ymm tiles: on Zen 4 faster than the former zmm per-pixel kernel (bench/kernels/q8_dw.sh) */
+    .q8_dw = &q8_dw_avx2,   /* the ymm tiles with their fused ymm epilogue: on Zen 4 faster than the former zmm
+                             * per-pixel kernel, and than this row's zmm epilogue per run (bench/kernels/q8_dw.sh) */
     .q8_stem = &q8_stem_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,

@@ -556,6 +556,10 @@ static void task_dw(void *vctx, int64_t task, int thread) {
         int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
         rows[ky] = iy < 0 || iy >= d->h ? c->dwzero + c0 : img + (int64_t)iy * d->w * d->ic;
     }
+    if (c->dk->row) {
+        c->dk->row(c, rows, ((int64_t)n * c->oh + oy) * c->ow, c0, cnt, acc, r->dst, r->dst2, r->res);
+        return;
+    }
     for (int ox = 0; ox < c->ow; ox += Q8_DW_RUN) {
         int run = c->ow - ox < Q8_DW_RUN ? c->ow - ox : Q8_DW_RUN;
         c->dk->fn(c, rows, ox, run, c0, cnt, acc);

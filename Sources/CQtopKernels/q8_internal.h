@@ -50,11 +50,18 @@ typedef void (*qtop_q8_epi_fn)(const struct qtop_qconv *c, int64_t pix0, int mr,
 typedef void (*qtop_q8_dw_fn)(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
                               int32_t *acc);
 
+/* Depthwise with the requantizing epilogue fused: every output pixel of one output row (pix0 = the index of its
+ * pixel 0), channels c0 .. c0+cnt-1, into dst (dst2, res) as the conv's epilogue would write them; rows as for
+ * qtop_q8_dw_fn; acc: scratch of Q8_DW_RUN · cp int32. */
+typedef void (*qtop_q8_dw_row_fn)(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
+                                  int32_t *acc, void *dst, void *dst2, const void *res);
+
 /* One depthwise microkernel and the channel granularity it needs (cp, the padded channel count, is a multiple). */
 typedef struct {
     const char *name;       /* op × tile × ISA, e.g. "q8_dw_p8_avx2" */
     qtop_q8_dw_fn fn;
     int cw;                 /* channels per packed chunk: the unit of channel padding and of channel splits */
+    qtop_q8_dw_row_fn row;  /* fused row form (NULL: the driver runs fn and the row's epilogue per run) */
 } qtop_q8_dw_kernel;
 
 /* Index of tap (ky, kx)'s weight for channel ch in the packed depthwise weights: vertically adjacent taps form a
@@ -223,5 +230,7 @@ void qtop__q8_stem_s16_8px_avx2(const uint8_t *const *tap, int taps, int64_t off
                                 const int32_t *w, int ocp, int32_t *tile);
 void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
                          int32_t *acc);
+void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
+                          int32_t *acc, void *dst, void *dst2, const void *res);
 #endif
 #endif
