@@ -162,17 +162,19 @@ INL T_AVX2 void dw_requant8(const dw_out *o, const __m256i *a, int64_t pix, int 
     }
 }
 
-/* R pixels from tile start ix0 (input column of its first pixel; output pixel pix of the image), every whole
- * 8-channel block of cnt; acc is the tile's row 0 (DW_OUT_ACC). Pixels j < skip are neither stored nor have their
- * residual read. CHECK tiles may reach outside the image, the others must not. */
+/* ntiles consecutive tiles of R pixels from tile start ix0 (input column of its first pixel; output pixel pix of
+ * the image), every whole 8-channel block of cnt; acc is the first tile's row 0 (DW_OUT_ACC). Pixels j < skip of
+ * the first tile are neither stored nor have their residual read. CHECK tiles may reach outside the image, the
+ * others must not. Several tiles per call: the per-call setup is paid once per row span, not per 8 pixels. */
 INL T_AVX2 void dw_tile(const struct qtop_qconv *c, const uint8_t *const *rows, int ix0, int c0, int cnt,
-                        const dw_out *out, int64_t pix, int32_t *acc, int skip, const int R, const int KW, const int S,
-                        const int SGN, const int CHECK) {
+                        const dw_out *out, int64_t pix, int32_t *acc, int skip, int ntiles, const int R, const int KW,
+                        const int S, const int SGN, const int CHECK) {
     const qtop_qconv_desc *d = &c->d;
     const int64_t ic = d->ic, pstride = (int64_t)c->cp * 2, cp = c->cp;
     const int kh = d->kh, win = d->w;
     const int16_t *wdw = c->wdw + (int64_t)c0 * 2;
     const dw_out o = *out;   /* a local copy: the output stores cannot alias it */
+    for (int tt = 0; tt < ntiles; tt++, ix0 += R * S, pix += R, acc += R * cp, skip = 0)
     for (int cb = 0; cb + 8 <= cnt; cb += 8) {
         __m256i a[8];
         dw_block8(rows, cb, kh, ic, ix0, win, wdw + (int64_t)cb * 2, pstride, a, R, KW, S, SGN, CHECK);
@@ -187,12 +189,12 @@ INL T_AVX2 void dw_tile(const struct qtop_qconv *c, const uint8_t *const *rows, 
 }
 
 typedef void (*dw_tile_fn)(const struct qtop_qconv *, const uint8_t *const *, int, int, int, const dw_out *, int64_t,
-                           int32_t *, int);
+                           int32_t *, int, int);
 #define DW_TILE_FN(NAME, R, KW, S, SGN, CHECK)                                                                     \
     static T_AVX2 void NAME##_k##KW##_s##S##_##SGN(const struct qtop_qconv *c, const uint8_t *const *rows, int ix0, \
                                                    int c0, int cnt, const dw_out *o, int64_t pix, int32_t *acc,    \
-                                                   int skip) {                                                     \
-        dw_tile(c, rows, ix0, c0, cnt, o, pix, acc, skip, R, KW, S, SGN, CHECK);                                   \
+                                                   int skip, int ntiles) {                                         \
+        dw_tile(c, rows, ix0, c0, cnt, o, pix, acc, skip, ntiles, R, KW, S, SGN, CHECK);                           \
     }
 #define DW_TILE_KS(KW, S)                                                                                          \
     DW_TILE_FN(dw_t8, 8, KW, S, 0, 0) DW_TILE_FN(dw_t8, 8, KW, S, 1, 0) DW_TILE_FN(dw_t4, 4, KW, S, 0, 0)       \
@@ -271,18 +273,23 @@ INL T_AVX2 void dw_walk(const struct qtop_qconv *c, const uint8_t *const *rows, 
     int pos = ox0;
     while (pos < end && pos < lo) {   /* left edge */
         const int st = end - pos >= 4 ? pos : end - 4;
-        t[2](c, rows, st * s - d->pad_l, c0, cnt, o, pix0 + (st - ox0), acc + (int64_t)(st - ox0) * cp, pos - st);
+        t[2](c, rows, st * s - d->pad_l, c0, cnt, o, pix0 + (st - ox0), acc + (int64_t)(st - ox0) * cp, pos - st, 1);
         pos = st + 4;
     }
     const int iend = end < hi ? end : hi;
-    for (; iend - pos >= 8; pos += 8)
-        t[0](c, rows, pos * s - d->pad_l, c0, cnt, o, pix0 + (pos - ox0), acc + (int64_t)(pos - ox0) * cp, 0);
-    for (; iend - pos >= 4; pos += 4)
-        t[1](c, rows, pos * s - d->pad_l, c0, cnt, o, pix0 + (pos - ox0), acc + (int64_t)(pos - ox0) * cp, 0);
+    if (iend - pos >= 8) {
+        const int n8 = (iend - pos) / 8;
+        t[0](c, rows, pos * s - d->pad_l, c0, cnt, o, pix0 + (pos - ox0), acc + (int64_t)(pos - ox0) * cp, 0, n8);
+        pos += 8 * n8;
+    }
+    if (iend - pos >= 4) {
+        t[1](c, rows, pos * s - d->pad_l, c0, cnt, o, pix0 + (pos - ox0), acc + (int64_t)(pos - ox0) * cp, 0, 1);
+        pos += 4;
+    }
     while (pos < end) {   /* the rest: right edge, or 1-3 interior pixels */
         const int st = end - pos >= 4 ? pos : end - 4;
         t[st >= lo && st + 4 <= hi ? 1 : 2](c, rows, st * s - d->pad_l, c0, cnt, o, pix0 + (st - ox0),
-                                            acc + (int64_t)(st - ox0) * cp, pos - st);
+                                            acc + (int64_t)(st - ox0) * cp, pos - st, 1);
         pos = st + 4;
     }
 }
