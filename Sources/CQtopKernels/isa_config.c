@@ -55,6 +55,9 @@ static const qtop_q8_stem_kernel q8_stem_avx512vnni = {
     "q8_stem_u8_16px_avx512vnni", qtop__q8_stem_u8_16px_avx512vnni, qtop__q8_stem_row_avx2, 16, 16, 0,
 };
 static const qtop_q8_dw_kernel q8_dw_avx2 = { "q8_dw_p8_avx2", qtop__q8_dw_p8_avx2, 8, qtop__q8_dw_row_avx2 };
+static const qtop_q8_dw_kernel q8_dw_avx512vnni = {
+    "q8_dw_p8_avx512vnni", qtop__q8_dw_p8_avx512vnni, 8, qtop__q8_dw_row_avx512vnni,
+};
 
 static const qtop_isa_config row_avx2 = {
     .isa = QTOP_ISA_AVX2,
@@ -122,11 +125,13 @@ static const qtop_isa_config row_avx2_vnni = ROW_AVX2_VNNI(&q8_u8_avx2vnni);
 /* The same row with the EVEX-encoded kernels: verification on AVX-512 VNNI CPUs, never dispatched. */
 static const qtop_isa_config row_avx2_vnni_twin = ROW_AVX2_VNNI(&q8_u8_avx2vnni_twin);
 
-/* int8 GEMM only: depthwise has one product per lane (avx512_core serves it), fp32 has no VNNI use. */
+/* int8 GEMM and depthwise (the ymm tiles with vpdpwssd: pair products and the add in one instruction); fp32 has no
+ * VNNI use. */
 static const qtop_isa_config row_avx512_vnni = {
     .isa = QTOP_ISA_AVX512_VNNI,
     .q8_u8 = &q8_u8_avx512vnni,
     .q8_epi = qtop__q8_epi_avx512,
+    .q8_dw = &q8_dw_avx512vnni,
     .q8_stem = &q8_stem_avx512vnni,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,

@@ -30,12 +30,23 @@ INL T_AVX2 __m256i dw_one8(const uint8_t *a, const int sgn) {
     return sgn ? _mm256_cvtepi8_epi32(u) : _mm256_cvtepu8_epi32(u);
 }
 
+/* a + the s16 pair products of p and w, exact (the pair sums of u8/s8 × s8 cannot wrap; both forms wrap the same
+ * way anyway). VNNI: one EVEX vpdpwssd on ymm (AVX512_VNNI + VL; inline asm, since this file's functions are built
+ * for AVX2 and the intrinsic would need those features in every caller), else vpmaddwd + vpaddd. */
+INL T_AVX2 __m256i dw_mac(__m256i a, __m256i p, __m256i w, const int VNNI) {
+    if (VNNI) {
+        __asm__("%{evex%} vpdpwssd %[w], %[p], %[a]" : [a] "+v"(a) : [p] "v"(p), [w] "v"(w));
+        return a;
+    }
+    return _mm256_add_epi32(a, _mm256_madd_epi16(p, w));
+}
+
 /* One 8-channel block of R output pixels (pixel j reads input columns ix0 + j·S + kx, kx < KW) → a[0 .. R-1].
  * rows[ky] + cb is input row ky of the window (a zero row above / below the image) at this block's first channel.
  * CHECK: skip columns outside [0, win) (runs at the left / right edge). */
 INL T_AVX2 void dw_block8(const uint8_t *const *rows, int cb, int kh, int64_t ic, int ix0, int win, const int16_t *w,
                           int64_t pstride, __m256i *a, const int R, const int KW, const int S, const int SGN,
-                          const int CHECK) {
+                          const int CHECK, const int VNNI) {
 #pragma clang loop unroll(full)
     for (int j = 0; j < R; j++) a[j] = _mm256_setzero_si256();
     const int span = (R - 1) * S + KW;
@@ -53,7 +64,7 @@ INL T_AVX2 void dw_block8(const uint8_t *const *rows, int cb, int kh, int64_t ic
 #pragma clang loop unroll(full)
                 for (int j = 0; j < R; j++) {
                     const int kx = col - j * S;
-                    if (kx >= 0 && kx < KW) a[j] = _mm256_add_epi32(a[j], _mm256_madd_epi16(p, W[kx]));
+                    if (kx >= 0 && kx < KW) a[j] = dw_mac(a[j], p, W[kx], VNNI);
                 }
             }
         } else {
@@ -64,7 +75,7 @@ INL T_AVX2 void dw_block8(const uint8_t *const *rows, int cb, int kh, int64_t ic
 #pragma clang loop unroll(full)
                 for (int j = 0; j < R; j++) {
                     const int kx = col - j * S;
-                    if (kx >= 0 && kx < KW) a[j] = _mm256_add_epi32(a[j], _mm256_madd_epi16(p, W[kx]));
+                    if (kx >= 0 && kx < KW) a[j] = dw_mac(a[j], p, W[kx], VNNI);
                 }
             }
         }
@@ -168,7 +179,7 @@ INL T_AVX2 void dw_requant8(const dw_out *o, const __m256i *a, int64_t pix, int 
  * others must not. Several tiles per call: the per-call setup is paid once per row span, not per 8 pixels. */
 INL T_AVX2 void dw_tile(const struct qtop_qconv *c, const uint8_t *const *rows, int ix0, int c0, int cnt,
                         const dw_out *out, int64_t pix, int32_t *acc, int skip, int ntiles, const int R, const int KW,
-                        const int S, const int SGN, const int CHECK) {
+                        const int S, const int SGN, const int CHECK, const int VNNI) {
     const qtop_qconv_desc *d = &c->d;
     const int64_t ic = d->ic, pstride = (int64_t)c->cp * 2, cp = c->cp;
     const int kh = d->kh, win = d->w;
@@ -177,7 +188,7 @@ INL T_AVX2 void dw_tile(const struct qtop_qconv *c, const uint8_t *const *rows, 
     for (int tt = 0; tt < ntiles; tt++, ix0 += R * S, pix += R, acc += R * cp, skip = 0)
     for (int cb = 0; cb + 8 <= cnt; cb += 8) {
         __m256i a[8];
-        dw_block8(rows, cb, kh, ic, ix0, win, wdw + (int64_t)cb * 2, pstride, a, R, KW, S, SGN, CHECK);
+        dw_block8(rows, cb, kh, ic, ix0, win, wdw + (int64_t)cb * 2, pstride, a, R, KW, S, SGN, CHECK, VNNI);
         if (o.out == DW_OUT_ACC) {
 #pragma clang loop unroll(full)
             for (int j = 0; j < R; j++)
@@ -190,21 +201,25 @@ INL T_AVX2 void dw_tile(const struct qtop_qconv *c, const uint8_t *const *rows, 
 
 typedef void (*dw_tile_fn)(const struct qtop_qconv *, const uint8_t *const *, int, int, int, const dw_out *, int64_t,
                            int32_t *, int, int);
-#define DW_TILE_FN(NAME, R, KW, S, SGN, CHECK)                                                                     \
-    static T_AVX2 void NAME##_k##KW##_s##S##_##SGN(const struct qtop_qconv *c, const uint8_t *const *rows, int ix0, \
-                                                   int c0, int cnt, const dw_out *o, int64_t pix, int32_t *acc,    \
-                                                   int skip, int ntiles) {                                         \
-        dw_tile(c, rows, ix0, c0, cnt, o, pix, acc, skip, ntiles, R, KW, S, SGN, CHECK);                           \
+#define DW_TILE_FN(NAME, R, KW, S, SGN, CHECK, V)                                                                  \
+    static T_AVX2 void NAME##_k##KW##_s##S##_##SGN##_##V(const struct qtop_qconv *c, const uint8_t *const *rows,      \
+                                                        int ix0, int c0, int cnt, const dw_out *o, int64_t pix,      \
+                                                        int32_t *acc, int skip, int ntiles) {                        \
+        dw_tile(c, rows, ix0, c0, cnt, o, pix, acc, skip, ntiles, R, KW, S, SGN, CHECK, V);                          \
     }
-#define DW_TILE_KS(KW, S)                                                                                          \
-    DW_TILE_FN(dw_t8, 8, KW, S, 0, 0) DW_TILE_FN(dw_t8, 8, KW, S, 1, 0) DW_TILE_FN(dw_t4, 4, KW, S, 0, 0)       \
-    DW_TILE_FN(dw_t4, 4, KW, S, 1, 0) DW_TILE_FN(dw_e4, 4, KW, S, 0, 1) DW_TILE_FN(dw_e4, 4, KW, S, 1, 1)
-DW_TILE_KS(3, 1) DW_TILE_KS(3, 2) DW_TILE_KS(5, 1) DW_TILE_KS(5, 2)
-#define DW_TAB_KS(KW, S)                                                                                           \
-    { { dw_t8_k##KW##_s##S##_0, dw_t4_k##KW##_s##S##_0, dw_e4_k##KW##_s##S##_0 },                                 \
-      { dw_t8_k##KW##_s##S##_1, dw_t4_k##KW##_s##S##_1, dw_e4_k##KW##_s##S##_1 } }
-/* [kw 3, 5][stride 1, 2][s8][8 pixels, 4 pixels, 4 pixels checked] */
-static const dw_tile_fn dw_tab[2][2][2][3] = { { DW_TAB_KS(3, 1), DW_TAB_KS(3, 2) }, { DW_TAB_KS(5, 1), DW_TAB_KS(5, 2) } };
+#define DW_TILE_KS(KW, S, V)                                                                                         \
+    DW_TILE_FN(dw_t8, 8, KW, S, 0, 0, V) DW_TILE_FN(dw_t8, 8, KW, S, 1, 0, V) DW_TILE_FN(dw_t4, 4, KW, S, 0, 0, V) \
+    DW_TILE_FN(dw_t4, 4, KW, S, 1, 0, V) DW_TILE_FN(dw_e4, 4, KW, S, 0, 1, V) DW_TILE_FN(dw_e4, 4, KW, S, 1, 1, V)
+DW_TILE_KS(3, 1, 0) DW_TILE_KS(3, 2, 0) DW_TILE_KS(5, 1, 0) DW_TILE_KS(5, 2, 0)
+DW_TILE_KS(3, 1, 1) DW_TILE_KS(3, 2, 1) DW_TILE_KS(5, 1, 1) DW_TILE_KS(5, 2, 1)
+#define DW_TAB_KS(KW, S, V)                                                                                          \
+    { { dw_t8_k##KW##_s##S##_0_##V, dw_t4_k##KW##_s##S##_0_##V, dw_e4_k##KW##_s##S##_0_##V },                       \
+      { dw_t8_k##KW##_s##S##_1_##V, dw_t4_k##KW##_s##S##_1_##V, dw_e4_k##KW##_s##S##_1_##V } }
+/* [vnni][kw 3, 5][stride 1, 2][s8][8 pixels, 4 pixels, 4 pixels checked] */
+static const dw_tile_fn dw_tab[2][2][2][2][3] = {
+    { { DW_TAB_KS(3, 1, 0), DW_TAB_KS(3, 2, 0) }, { DW_TAB_KS(5, 1, 0), DW_TAB_KS(5, 2, 0) } },
+    { { DW_TAB_KS(3, 1, 1), DW_TAB_KS(3, 2, 1) }, { DW_TAB_KS(5, 1, 1), DW_TAB_KS(5, 2, 1) } },
+};
 
 /* Channels past the last whole 8-channel block (any geometry), one pixel and channel at a time. */
 static void dw_tail(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cb, int cnt,
@@ -262,11 +277,11 @@ static int dw_tiled(const qtop_qconv_desc *d) {
  * run past the end starts earlier and stores only the pixels not yet done). pix0: output pixel index of ox0;
  * acc: the accumulators of ox0 (DW_OUT_ACC). */
 INL T_AVX2 void dw_walk(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
-                        const dw_out *o, int64_t pix0, int32_t *acc) {
+                        const dw_out *o, int64_t pix0, int32_t *acc, const int VNNI) {
     const qtop_qconv_desc *d = &c->d;
     const int kw = d->kw, s = d->stride_w, end = ox0 + n;
     const int64_t cp = c->cp;
-    const dw_tile_fn *t = dw_tab[kw == 5][s == 2][d->src_dt == QTOP_DT_S8];
+    const dw_tile_fn *t = dw_tab[VNNI][kw == 5][s == 2][d->src_dt == QTOP_DT_S8];
     /* interior pixels: ox·s - pad_l ≥ 0 and ox·s - pad_l + kw - 1 ≤ w - 1 */
     const int lo = (d->pad_l + s - 1) / s, span = d->w - kw + d->pad_l;
     const int hi = span < 0 ? 0 : span / s + 1;
@@ -295,15 +310,15 @@ INL T_AVX2 void dw_walk(const struct qtop_qconv *c, const uint8_t *const *rows, 
 }
 
 /* AVX2, the qtop_q8_dw_fn contract (accumulators). Tiled geometries through dw_walk; others one pixel at a time. */
-T_AVX2 void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0,
-                               int cnt, int32_t *acc) {
+INL T_AVX2 void dw_p8(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                      int32_t *acc, const int VNNI) {
     if (!dw_tiled(&c->d)) {
         dw_any_avx2(c, rows, ox0, 0, n, c0, cnt, acc);
     } else {
         dw_out o;
         memset(&o, 0, sizeof o);
         o.out = DW_OUT_ACC;
-        dw_walk(c, rows, ox0, n, c0, cnt, &o, 0, acc);
+        dw_walk(c, rows, ox0, n, c0, cnt, &o, 0, acc, VNNI);
     }
     if (cnt % 8) dw_tail(c, rows, ox0, n, c0, cnt / 8 * 8, cnt, acc);
 }
@@ -312,8 +327,8 @@ T_AVX2 void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const
  * the accumulators never leave registers and the per-channel constants are loaded once per 8-channel block and
  * tile. Channels past the last whole block, the sigmoid-family activations and the untiled geometries go through
  * the accumulator tile and the row's epilogue, Q8_DW_RUN pixels at a time. */
-T_AVX2 void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
-                                int32_t *acc, void *dst, void *dst2, const void *res) {
+INL T_AVX2 void dw_row(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
+                       int32_t *acc, void *dst, void *dst2, const void *res, const int VNNI) {
     const qtop_qconv_desc *d = &c->d;
     const int act = epi8_act_index(d->act), ow = c->ow;
     const int fused = dw_tiled(d) && act >= 0 && act != EPI8_ACT_EXT && !c->comp && d->res_dt >= QTOP_DT_U8 &&
@@ -324,7 +339,7 @@ T_AVX2 void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *cons
         epi8_consts_init(&o.k, c);
         o.scale = c->scale; o.bias = c->bias; o.dst = dst; o.dst2 = dst2; o.res = res; o.oc = d->oc;
         o.out = epi8_out_kind(d); o.act = d->act; o.res_dt = d->res_dt;
-        dw_walk(c, rows, 0, ow, c0, cnt, &o, pix0, acc);
+        dw_walk(c, rows, 0, ow, c0, cnt, &o, pix0, acc, VNNI);
         cb = cnt / 8 * 8;
     }
     if (cb == cnt) return;
@@ -335,9 +350,30 @@ T_AVX2 void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *cons
             for (int j = 0; j < run; j++)
                 qtop__q8_epilogue(c, pix0 + ox + j, c0 + cb, cnt - cb, acc + (int64_t)j * c->cp + cb, dst, dst2, res);
         } else {
-            qtop__q8_dw_p8_avx2(c, rows, ox, run, c0, cnt, acc);
+            dw_p8(c, rows, ox, run, c0, cnt, acc, VNNI);
             qtop__q8_epi_avx2(c, pix0 + ox, run, c->cp, c0, cnt, acc, dst, dst2, res);
         }
     }
+}
+
+T_AVX2 void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0,
+                               int cnt, int32_t *acc) {
+    dw_p8(c, rows, ox0, n, c0, cnt, acc, 0);
+}
+
+T_AVX2 void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
+                                int32_t *acc, void *dst, void *dst2, const void *res) {
+    dw_row(c, rows, pix0, c0, cnt, acc, dst, dst2, res, 0);
+}
+
+/* The same tiles with vpdpwssd (AVX512_VNNI on ymm): the avx512_vnni row. */
+T_AVX2 void qtop__q8_dw_p8_avx512vnni(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0,
+                                     int cnt, int32_t *acc) {
+    dw_p8(c, rows, ox0, n, c0, cnt, acc, 1);
+}
+
+T_AVX2 void qtop__q8_dw_row_avx512vnni(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0,
+                                      int cnt, int32_t *acc, void *dst, void *dst2, const void *res) {
+    dw_row(c, rows, pix0, c0, cnt, acc, dst, dst2, res, 1);
 }
 #endif

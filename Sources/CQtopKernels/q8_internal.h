@@ -232,5 +232,9 @@ void qtop__q8_dw_p8_avx2(const struct qtop_qconv *c, const uint8_t *const *rows,
                          int32_t *acc);
 void qtop__q8_dw_row_avx2(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
                           int32_t *acc, void *dst, void *dst2, const void *res);
+void qtop__q8_dw_p8_avx512vnni(const struct qtop_qconv *c, const uint8_t *const *rows, int ox0, int n, int c0, int cnt,
+                               int32_t *acc);
+void qtop__q8_dw_row_avx512vnni(const struct qtop_qconv *c, const uint8_t *const *rows, int64_t pix0, int c0, int cnt,
+                                int32_t *acc, void *dst, void *dst2, const void *res);
 #endif
 #endif

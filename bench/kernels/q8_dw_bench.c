@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
         { "mv2 3x3 960 s1 7", 7, 960, 3, 1, U8, RELU6, U8 },
     };
     printf("CPU: %s\nint8 depthwise through qtop_qconv_run, serial (NHWC):\n", qtop_cpu_model_name());
-    for (int isa = QTOP_ISA_AVX512_CORE; isa >= QTOP_ISA_AVX2; isa--) {
+    for (int isa = QTOP_ISA_AVX512_VNNI; isa >= QTOP_ISA_AVX2; isa--) {
         if (!((have >> isa) & 1) || (only >= 0 && only != isa)) continue;
         double mv3 = 0, mv2 = 0, det = 0;
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
