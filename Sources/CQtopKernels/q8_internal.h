@@ -128,6 +128,7 @@ typedef struct {
     int mr[4];              /* output pixels per call, by nv - 1 */
     int s16;                /* words are 2 s16 channels (else 4 u8 channels, s8 activations shifted by 128) */
     int min_ic, max_oc;     /* served where it measured faster than the GEMM path (q8_narrow.c's pick) */
+    int full_max_ic;        /* output channels in whole 16-channel blocks: only up to this many input channels */
 } qtop_q8_narrow_kernel;
 
 /* 1 when a byte of the mr × k tile exceeds 127. */

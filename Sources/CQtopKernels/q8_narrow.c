@@ -14,15 +14,28 @@
 
 #define NARROW_MAXTAPS 64   /* kh·kw the tap table holds */
 #define NARROW_MAXSPAN 16   /* input rows one output row reads ((kh-1)·dil_h + 1) */
+#define NARROW_WBYTES 16384 /* weight bytes of one pass over an output row (half of a 32 KB L1) */
 
 static int64_t rup(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
+static int out_w(const qtop_qconv_desc *d) {
+    int span = d->w + d->pad_l + d->pad_r - (d->dil_w * (d->kw - 1) + 1);
+    return span < 0 || d->stride_w <= 0 ? 0 : span / d->stride_w + 1;
+}
+
+/* Served where the ISA row measured it faster than its GEMM path (bench/kernels/q8_narrow.sh): output channels
+ * that leave 16-channel GEMM blocks part idle, up to the kernel's max_oc (beyond it the tile gets too few pixels);
+ * whole blocks (16) only with few input channels on the rows that say so (there the GEMM's im2col dominates); and
+ * output rows the pixel tiles cover with at most a quarter of their pixels past the row's end. */
 const qtop_q8_narrow_kernel *qtop__q8_narrow_pick(const qtop_isa_config *cfg, const qtop_qconv_desc *d) {
     const qtop_q8_narrow_kernel *k = cfg ? cfg->q8_narrow : NULL;
     if (!k || d->groups != 1 || d->oc > k->max_oc || d->oc > 32 || d->ic < k->min_ic) return NULL;
+    if (d->oc % 16 == 0 && d->ic > k->full_max_ic) return NULL;
     /* 1×1 stays a GEMM (no window to share; q8_deconv.c's inner 1×1 reads the GEMM's packing) */
     if (d->kh * d->kw < 2 || d->kh * d->kw > NARROW_MAXTAPS) return NULL;
     if ((d->kh - 1) * d->dil_h + 1 > NARROW_MAXSPAN) return NULL;
+    int ow = out_w(d), mr = k->mr[(d->oc + 7) / 8 - 1];
+    if (ow <= 0 || (rup(ow, mr) - ow) * 4 > rup(ow, mr)) return NULL;
     return k;
 }
 
@@ -77,6 +90,7 @@ typedef struct {
     size_t rowb;     /* bytes per padded row */
     int span;        /* padded rows kept: (kh-1)·dil_h + 1 */
     int owp;         /* output pixels computed per row: ow rounded up to mr */
+    int tgroup;      /* taps per pass over an output row */
 } narrow_run;
 
 /* Input row x (NULL outside the image) → padded row: pixel p holds image column p - pad_l (the zero word outside
@@ -156,12 +170,13 @@ static void narrow_task(void *vctx, int64_t task, int thread) {
             }
             for (int kx = 0; kx < d->kw; kx++) tap[ky * d->kw + kx] = rp + (int64_t)kx * d->dil_w * pxb;
         }
-        /* one kernel row of taps at a time across the whole output row: its weights (kw·nq·ocp words) stay in L1
-         * while the row's pixel tiles stream past, instead of all kh·kw taps' weights per tile from L2 */
-        for (int ky = 0; ky < d->kh; ky++) {
-            const int32_t *w = c->wnarrow + (size_t)ky * d->kw * c->nr_nq * ocp;
+        /* a group of taps at a time across the whole output row: its weights (≤ NARROW_WBYTES) stay in L1 while
+         * the row's pixel tiles stream past, instead of every tap's weights per tile from L2 */
+        for (int t0 = 0; t0 < c->taps; t0 += r->tgroup) {
+            const int nt = c->taps - t0 < r->tgroup ? c->taps - t0 : r->tgroup;
+            const int32_t *w = c->wnarrow + (size_t)t0 * c->nr_nq * ocp;
             for (int ox = 0; ox < r->owp; ox += mr)
-                fn(tap + ky * d->kw, d->kw, ox * pstep, pstep, c->nr_nq, w, acc + (int64_t)ox * ocp, ky > 0);
+                fn(tap + t0, nt, ox * pstep, pstep, c->nr_nq, w, acc + (int64_t)ox * ocp, t0 > 0);
         }
         c->cfg->q8_epi(c, row * c->ow, c->ow, ocp, 0, d->oc, acc, r->dst, r->dst2, r->res);
     }
@@ -170,7 +185,7 @@ static void narrow_task(void *vctx, int64_t task, int thread) {
 void qtop__q8_narrow_run(qtop_qconv *c, const uint8_t *src, void *dst, void *dst2, const void *res, qtop_pool *pool) {
     const qtop_qconv_desc *d = &c->d;
     int threads = qtop_pool_threads(pool);
-    narrow_run r = { c, src, dst, dst2, res, (int64_t)d->n * c->oh, 1, 0, 0, 0, 0, (d->kh - 1) * d->dil_h + 1, 0 };
+    narrow_run r = { c, src, dst, dst2, res, (int64_t)d->n * c->oh, 1, 0, 0, 0, 0, (d->kh - 1) * d->dil_h + 1, 0, 1 };
     r.mr = c->nk->mr[c->nr_ocp / 8 - 1];
     r.owp = (int)rup(c->ow, r.mr);
     r.pxb = (int64_t)c->nr_nq * 4;
@@ -179,6 +194,8 @@ void qtop__q8_narrow_run(qtop_qconv *c, const uint8_t *src, void *dst, void *dst
     int64_t img = (int64_t)d->pad_l + d->w;
     r.lp = (int)(need > img ? need : img);
     r.rowb = (size_t)rup((int64_t)r.lp * r.pxb, 64);
+    int64_t wtap = (int64_t)c->nr_nq * c->nr_ocp * 4;
+    r.tgroup = wtap >= NARROW_WBYTES ? 1 : (int)(NARROW_WBYTES / wtap < c->taps ? NARROW_WBYTES / wtap : c->taps);
     /* about four bands per thread: dynamic balance, while each band rebuilds only its first span rows */
     int64_t tasks = 4 * (int64_t)threads;
     if (tasks > r.nrows) tasks = r.nrows;

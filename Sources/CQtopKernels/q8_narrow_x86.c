@@ -75,20 +75,22 @@
 #undef NW_MR4
 
 #define NW_FNS(sfx) { nw_1_##sfx, nw_2_##sfx, nw_3_##sfx, nw_4_##sfx }
-/* min_ic / max_oc: where each row measured faster than its GEMM path (bench/kernels/q8_narrow.sh) */
+/* min_ic / max_oc / full_max_ic: where each row measured faster than its GEMM path (bench/kernels/q8_narrow.sh).
+ * 32 channels (2 pixels per call at 16 registers, 6 at 32) lost to the GEMM's whole blocks on every row; 16 channels
+ * won at avx2 (whose u8 GEMM checks every tile for bytes > 127) but lost on the AVX-512 rows beyond 8 input channels. */
 const qtop_q8_narrow_kernel qtop__q8_narrow_s16_avx2 = {
-    "q8_narrow_s16_ymm_avx2", NW_FNS(s16_avx2), { 12, 6, 3, 2 }, 1, 8, 32,
+    "q8_narrow_s16_ymm_avx2", NW_FNS(s16_avx2), { 12, 6, 3, 2 }, 1, 8, 24, 1 << 30,
 };
 const qtop_q8_narrow_kernel qtop__q8_narrow_u8_avx2vnni = {
-    "q8_narrow_u8_ymm_avx2vnni", NW_FNS(u8_avx2vnni_vex), { 12, 6, 3, 2 }, 0, 8, 32,
+    "q8_narrow_u8_ymm_avx2vnni", NW_FNS(u8_avx2vnni_vex), { 12, 6, 3, 2 }, 0, 8, 24, 1 << 30,
 };
 const qtop_q8_narrow_kernel qtop__q8_narrow_u8_avx2vnni_twin = {
-    "q8_narrow_u8_ymm_avx2vnni_evex", NW_FNS(u8_avx2vnni_evex), { 12, 6, 3, 2 }, 0, 8, 32,
+    "q8_narrow_u8_ymm_avx2vnni_evex", NW_FNS(u8_avx2vnni_evex), { 12, 6, 3, 2 }, 0, 8, 24, 1 << 30,
 };
 const qtop_q8_narrow_kernel qtop__q8_narrow_s16_avx512 = {
-    "q8_narrow_s16_ymm_avx512", NW_FNS(s16_avx512), { 24, 12, 8, 6 }, 1, 8, 32,
+    "q8_narrow_s16_ymm_avx512", NW_FNS(s16_avx512), { 24, 12, 8, 6 }, 1, 8, 24, 8,
 };
 const qtop_q8_narrow_kernel qtop__q8_narrow_u8_avx512vnni = {
-    "q8_narrow_u8_ymm_avx512vnni", NW_FNS(u8_avx512vnni), { 24, 12, 8, 6 }, 0, 8, 32,
+    "q8_narrow_u8_ymm_avx512vnni", NW_FNS(u8_avx512vnni), { 24, 12, 8, 6 }, 0, 8, 24, 8,
 };
 #endif

@@ -81,6 +81,9 @@ int main(int argc, char **argv) {
         { "x 64>24 s8 56 s2", 56, 64, 24, 3, 2, S8, RELU, U8 },
         { "x 48>20 u8 40 5x5", 40, 48, 20, 5, 1, U8, RELU, U8 },
         { "x 96>4 s8 80", 80, 96, 4, 3, 1, S8, NONE, F32 },
+        { "x 256>24 s8 14", 14, 256, 24, 3, 1, S8, RELU, U8 },
+        { "x 512>8 u8 14", 14, 512, 8, 3, 1, U8, RELU, U8 },
+        { "x 128>20 u8 28", 28, 128, 20, 3, 1, U8, RELU, U8 },
     };
     printf("CPU: %s\nint8 k x k convs with few output channels through qtop_qconv_run, serial (NHWC):\n",
            qtop_cpu_model_name());
