@@ -24,13 +24,17 @@ static double bench(int isa, const shape *sh) {
     d.src_dt = sh->src_dt; d.dst_dt = sh->dst_dt; d.res_dt = QTOP_DT_NONE; d.act = sh->act;
     d.in_range = 4; d.out_range = 4;
     char why[128] = "";
-    if (!qtop_qconv_query(&d, isa, isa, why, sizeof why)) return 0;
+    /* avx2_vnni on a CPU without AVX-VNNI: its EVEX twin (same source, tiles and driver), named "twin" */
+    const int twin = isa == QTOP_ISA_AVX2_VNNI && !((qtop_cpu_isa_mask() >> isa) & 1);
+    if (twin) snprintf(why, sizeof why, "twin");
+    else if (!qtop_qconv_query(&d, isa, isa, why, sizeof why)) return 0;
     int K = sh->k * sh->k * sh->ic;
     int8_t *w = malloc((size_t)sh->oc * K);
     for (int i = 0; i < sh->oc * K; i++) w[i] = (int8_t)((i * 37) % 255 - 127);
     float *r = malloc(sizeof(float) * sh->oc), *b = malloc(sizeof(float) * sh->oc);
     for (int i = 0; i < sh->oc; i++) { r[i] = 1; b[i] = (float)(i % 5) - 2; }
-    qtop_qconv *c = qtop_qconv_create(&d, w, r, b, isa);
+    qtop_qconv *c = twin ? qtop_qconv_create_twin(&d, w, r, b, isa) : qtop_qconv_create(&d, w, r, b, isa);
+    if (!c) { free(w); free(r); free(b); return 0; }
     int oh = qtop_qconv_out_h(&d), ow = qtop_qconv_out_w(&d);
     size_t nsrc = (size_t)sh->hw * sh->hw * sh->ic, nout = (size_t)oh * ow * sh->oc;
     uint8_t *src = malloc(nsrc), *dst = malloc(nout * 4);
@@ -61,6 +65,7 @@ int main(int argc, char **argv) {
     int only = argc > 1 ? atoi(argv[1]) : -1;
     const char *filter = argc > 2 ? argv[2] : NULL;
     uint32_t have = qtop_cpu_isa_mask() & qtop_compiled_isa_mask();
+    if ((have >> QTOP_ISA_AVX512_VNNI) & 1) have |= 1u << QTOP_ISA_AVX2_VNNI;   /* through its twin */
     static const shape shapes[] = {
         /* DBNet det at 640x640: the FPN's 3x3 96->24 (s8 in) and the head's first conv (relu_28) */
         { "det relu_28 96>24 160", 160, 96, 24, 3, 1, S8, RELU, U8 },
