@@ -5,8 +5,9 @@
  * converted once into a padded row of channel words (2 s16 channels for vpmaddwd, or 4 u8 channels for vpdpbusd,
  * s8 activations stored +128 with a per-channel correction), so a tap of consecutive output pixels reads words a
  * fixed step apart and pixels outside the image read the zero word: no bounds checks in the kernel. The microkernel
- * keeps mr pixels × 8·nv channels (nv = ⌈oc/8⌉ ymm vectors) in registers over the whole reduction, and one epilogue
- * call per output row (the ISA row's own) requantizes it, so results are the scalar reference's bits. */
+ * keeps mr pixels × 8·nv channels (nv = ⌈oc/8⌉ ymm vectors) in registers over a group of taps whose weights fit L1
+ * (the int32 sums wait in the output row's tile between groups), and one epilogue call per output row (the ISA
+ * row's own) requantizes it, so results are the scalar reference's bits. */
 #include "isa_config.h"
 #include <limits.h>
 #include <stdlib.h>
