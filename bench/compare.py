@@ -54,14 +54,33 @@ def find_model(dirs, name, prec):
     raise SystemExit(f"{name}_{prec}.pdmodel is in none of {', '.join(dirs)}")
 
 
+def cpu_flags():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def cpu_model():
+    """Model name plus the vector extensions that decide the rows: VMs often report only "AMD EPYC", and the same name
+    covers Zen 3 (AVX2 only) and Zen 4 (AVX-512 VNNI)."""
+    name = platform.processor() or "unknown"
     try:
         for line in open("/proc/cpuinfo"):
             if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+                name = line.split(":", 1)[1].strip()
+                break
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    flags = cpu_flags()
+    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni",
+              "avx_vnni_int8", "amx_int8"]
+    have = [f for f in wanted if f in flags]
+    lacks = [f for f in ("avx512_vnni", "avx_vnni") if f not in flags]
+    return f"{name}; has {', '.join(have) or 'no AVX2'}" + (f"; no {', '.join(lacks)}" if lacks else "")
 
 
 def run(cmd, env=None):
@@ -78,14 +97,7 @@ OV_ISA = {"sse41": "SSE41", "avx2": "AVX2", "avx2_vnni": "AVX2_VNNI", "avx512_co
 
 def machine_isas():
     """x86 levels this CPU has that qtop has kernels for (sse41 has none yet)."""
-    flags = set()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
+    flags = cpu_flags()
     out = []
     if {"avx2", "fma"} <= flags:
         out.append("avx2")
@@ -101,7 +113,8 @@ def ov_env(isa):
 
 
 def ov_measure(app, model, seconds, isa, hint, streams=None):
-    """(median ms for latency / FPS for throughput, inference threads, streams) of one benchmark_app run."""
+    """(median ms for latency / FPS for throughput, min ms or None, inference threads, streams) of one benchmark_app
+    run."""
     # OpenVINO runs "fp32" models in bf16 on CPUs with avx512_bf16 unless told otherwise; compare f32 with f32.
     cmd = [app, "-m", model, "-d", "CPU", "-hint", hint, "-t", str(seconds), "-shape", ov_shape(model),
            "-infer_precision", "f32"]
@@ -116,11 +129,12 @@ def ov_measure(app, model, seconds, isa, hint, streams=None):
         fps = re.search(r"Throughput:\s+([\d.]+) FPS", out)
         if not fps:
             raise RuntimeError("benchmark_app printed no throughput:\n" + out[-2000:])
-        return float(fps.group(1)), threads, nstreams
+        return float(fps.group(1)), None, threads, nstreams
     med = re.search(r"Median:\s+([\d.]+) ms", out)
+    low = re.search(r"Min:\s+([\d.]+) ms", out)
     if not med:
         raise RuntimeError("benchmark_app printed no median:\n" + out[-2000:])
-    return float(med.group(1)), threads, nstreams
+    return float(med.group(1)), float(low.group(1)) if low else None, threads, nstreams
 
 
 def ov_conv_exec_types(app, model, isa):
@@ -136,14 +150,17 @@ def ov_conv_exec_types(app, model, isa):
 
 
 def qtop_measure(qtop, model, mode, seconds, threads, isa, hint, streams=None):
-    """(median ms for latency / FPS over all streams for throughput, ISA, streams) of one `qtop bench` run."""
+    """(median ms for latency / FPS over all streams for throughput, min ms or None, ISA, streams) of one `qtop bench`
+    run."""
     cmd = [qtop, "bench", model, "--mode", mode, "-t", str(seconds), "--threads", str(threads), "--isa", isa,
            "--hint", hint, "--json"] + qtop_shape(model)
     if streams:
         cmd += ["--streams", str(streams)]
     out = run(cmd)
     d = json.loads(out[out.index("{"):])
-    return (d["throughput_fps"] if hint == "throughput" else d["latency_ms"]["median"]), d["isa"], d.get("streams", 1)
+    if hint == "throughput":
+        return d["throughput_fps"], None, d["isa"], d.get("streams", 1)
+    return d["latency_ms"]["median"], d["latency_ms"]["min"], d["isa"], d.get("streams", 1)
 
 
 def peak_rss_mb(cmd):
@@ -200,24 +217,29 @@ def main():
                                              args.streams if h == "throughput" else None) for _ in range(args.rounds)]
                         q = sorted(r[0] for r in runs)[len(runs) // 2]
                         rows.append(dict(model=name, precision=prec, cap=isa_cap, hint=h, qtop=q, ov=float("nan"),
-                                         ratio=float("nan"), isa=runs[0][1], ov_threads=None, q_streams=runs[0][2],
+                                         ratio=float("nan"), q_min=None, ov_min=None, isa=runs[0][2],
+                                         ov_threads=None, q_streams=runs[0][3],
                                          ov_streams="-", ov_exec="OpenVINO failed (benchmark_app exited abnormally; "
                                          "see the section's notes)"))
                     continue
                 for hint in hints:
                     q_vals, o_vals, isa, ov_threads, q_streams, ov_streams = [], [], "?", None, 1, None
+                    q_mins, o_mins = [], []
                     streams = args.streams if hint == "throughput" else None
                     for _ in range(args.rounds):
-                        q, isa, q_streams = qtop_measure(args.qtop, model, prec, args.seconds, args.threads, isa_cap,
-                                                         hint, streams)
-                        o, ov_threads, ov_streams = ov_measure(args.benchmark_app, ov_model, args.seconds, isa_cap,
-                                                               hint, streams)
+                        q, q_min, isa, q_streams = qtop_measure(args.qtop, model, prec, args.seconds, args.threads,
+                                                                isa_cap, hint, streams)
+                        o, o_min, ov_threads, ov_streams = ov_measure(args.benchmark_app, ov_model, args.seconds,
+                                                                      isa_cap, hint, streams)
                         q_vals.append(q)
                         o_vals.append(o)
+                        q_mins += [q_min] if q_min is not None else []
+                        o_mins += [o_min] if o_min is not None else []
                     q, o = sorted(q_vals)[len(q_vals) // 2], sorted(o_vals)[len(o_vals) // 2]
                     # ratio < 1 = qtop faster: time ratio for latency, inverse FPS ratio for throughput
                     ratio = q / o if hint == "latency" else o / q
                     rows.append(dict(model=name, precision=prec, cap=isa_cap, hint=hint, qtop=q, ov=o, ratio=ratio,
+                                     q_min=min(q_mins) if q_mins else None, ov_min=min(o_mins) if o_mins else None,
                                      isa=isa, ov_threads=ov_threads, ov_exec=exec_types, q_streams=q_streams,
                                      ov_streams=ov_streams))
                     unit = "ms" if hint == "latency" else "FPS"
@@ -262,17 +284,21 @@ def main():
         "- Targets (issue 11): latency int8 ≤ 1.0× and fp32 ≤ 1.1× OpenVINO; throughput ≥ OpenVINO (ratio = OpenVINO "
         "FPS / qtop FPS ≤ 1.0). Throughput rows: FPS over all streams, each tool with the streams its throughput hint "
         "chose (the streams column; `--streams N` sets both).",
+        "- The target is judged on medians. The min column (latency rows: each tool's fastest inference over all its "
+        "rounds, qtop / OpenVINO = ratio) is a second reading that a host taking one vCPU for a while cannot inflate.",
         "",
-        "| ISA cap | model | precision | hint | streams qtop / OV | qtop | OpenVINO | ratio | target | qtop ISA | OpenVINO conv exec types |",
-        "|---|---|---|---|---|---:|---:|---:|---|---|---|",
+        "| ISA cap | model | precision | hint | streams qtop / OV | qtop | OpenVINO | ratio | target | min qtop / OV (ratio) | qtop ISA | OpenVINO conv exec types |",
+        "|---|---|---|---|---|---:|---:|---:|---|---|---|---|",
     ]
     for r in rows:
         bound = 1.0 if r["precision"] == "int8" or r["hint"] == "throughput" else 1.1
         target = f"≤ {bound} — {'met' if r['ratio'] <= bound else 'missed'}" if r["ratio"] == r["ratio"] else "no comparison"
         unit = "ms" if r["hint"] == "latency" else "FPS"
+        mins = (f"{r['q_min']:.2f} / {r['ov_min']:.2f} ({r['q_min'] / r['ov_min']:.2f})"
+                if r["q_min"] and r["ov_min"] else "-")
         lines.append(f"| {r['cap']} | {r['model']} | {r['precision']} | {r['hint']} | "
                      f"{r['q_streams']} / {r['ov_streams'] or '?'} | {r['qtop']:.2f} {unit} | "
-                     f"{r['ov']:.2f} {unit} | {r['ratio']:.2f} | {target} | {r['isa']} | {r['ov_exec']} |")
+                     f"{r['ov']:.2f} {unit} | {r['ratio']:.2f} | {target} | {mins} | {r['isa']} | {r['ov_exec']} |")
     lines += ["", f"| model ({top}, latency) | qtop int8 speed-up over fp32 | OpenVINO int8 speed-up over fp32 |",
               "|---|---:|---:|"]
     for name in args.models.split(","):

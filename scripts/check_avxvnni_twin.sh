@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The avx2_vnni row's kernels (q8_avxvnni.c, VEX vpdpbusd) cannot run on a CPU without AVX-VNNI; the tests run their
-# EVEX twin (same template) instead. This check closes the gap at the machine-code level, at -O2 as in release:
+# The avx2_vnni row's kernels (q8_avxvnni.c and q8_narrow_x86.c, VEX vpdpbusd) cannot run on a CPU without AVX-VNNI;
+# the tests run their EVEX twin (same template) instead. This check closes the gap at the machine-code level, at -O2
+# as in release:
 #   1. no _vex function holds an EVEX-encoded instruction (zmm, ymm16-31, mask registers) — it would fault on
 #      Alder Lake and other AVX-VNNI CPUs without AVX-512;
 #   2. every _vex function's instruction stream equals its _evex twin's, instruction by instruction, once the
@@ -11,9 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-clang -O2 -std=gnu11 -D_GNU_SOURCE -ISources/CQtopKernels/include -ISources/CQtopKernels \
-  -c Sources/CQtopKernels/q8_avxvnni.c -o "$tmp/k.o"
-objdump -d --no-show-raw-insn "$tmp/k.o" > "$tmp/k.dis"
+for f in q8_avxvnni q8_narrow_x86; do   # the GEMM tiles and the narrow k×k tiles
+  clang -O2 -std=gnu11 -D_GNU_SOURCE -ISources/CQtopKernels/include -ISources/CQtopKernels \
+    -c "Sources/CQtopKernels/$f.c" -o "$tmp/$f.o"
+  objdump -d --no-show-raw-insn "$tmp/$f.o" >> "$tmp/k.dis"
+done
 python3 - "$tmp/k.dis" <<'PY'
 import collections, re, sys
 funcs = collections.OrderedDict()

@@ -67,6 +67,7 @@ static const qtop_isa_config row_avx2 = {
     .q8_widen = qtop__q8_widen_avx2,
     .q8_dw = &q8_dw_avx2,
     .q8_stem = &q8_stem_avx2,
+    .q8_narrow = &qtop__q8_narrow_s16_avx2,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -91,6 +92,7 @@ static const qtop_isa_config row_avx512_core = {
     .q8_dw = &q8_dw_avx2,   /* the ymm tiles with their fused ymm epilogue: on Zen 4 faster than the former zmm
                              * per-pixel kernel, and than this row's zmm epilogue per run (bench/kernels/q8_dw.sh) */
     .q8_stem = &q8_stem_avx512,
+    .q8_narrow = &qtop__q8_narrow_s16_avx512,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,
@@ -108,11 +110,12 @@ static const qtop_isa_config row_avx512_core = {
 
 /* int8 GEMM only, as avx512_vnni: depthwise (s16 tap pairs) and fp32 are served by the avx2 row below it. The
  * stem, reorder, rescale and pooling rows are avx2's, named here so int8 graphs at this cap keep them. */
-#define ROW_AVX2_VNNI(gemm)                                                                                      \
+#define ROW_AVX2_VNNI(gemm, narrow)                                                                              \
     {                                                                                                            \
         .isa = QTOP_ISA_AVX2_VNNI,                                                                               \
         .q8_u8 = (gemm),                                                                                         \
         .q8_stem = &q8_stem_avx2,                                                                                \
+        .q8_narrow = (narrow),                                                                                   \
         .q8_epi = qtop__q8_epi_avx2,                                                                             \
         .q8_max_row = qtop__q8_max_row_avx2,                                                                     \
         .q8_sum_row = qtop__q8_sum_row_avx2,                                                                     \
@@ -121,9 +124,9 @@ static const qtop_isa_config row_avx512_core = {
         .q8_rescale_row = qtop__q8_rescale_row_avx2,                                                             \
         .f32_nhwc = &qtop__f32_nhwc_avx2,                                                                        \
     }
-static const qtop_isa_config row_avx2_vnni = ROW_AVX2_VNNI(&q8_u8_avx2vnni);
+static const qtop_isa_config row_avx2_vnni = ROW_AVX2_VNNI(&q8_u8_avx2vnni, &qtop__q8_narrow_u8_avx2vnni);
 /* The same row with the EVEX-encoded kernels: verification on AVX-512 VNNI CPUs, never dispatched. */
-static const qtop_isa_config row_avx2_vnni_twin = ROW_AVX2_VNNI(&q8_u8_avx2vnni_twin);
+static const qtop_isa_config row_avx2_vnni_twin = ROW_AVX2_VNNI(&q8_u8_avx2vnni_twin, &qtop__q8_narrow_u8_avx2vnni_twin);
 
 /* int8 GEMM and depthwise (the ymm tiles with vpdpwssd: pair products and the add in one instruction); fp32 has no
  * VNNI use. */
@@ -133,6 +136,7 @@ static const qtop_isa_config row_avx512_vnni = {
     .q8_epi = qtop__q8_epi_avx512,
     .q8_dw = &q8_dw_avx512vnni,
     .q8_stem = &q8_stem_avx512vnni,
+    .q8_narrow = &qtop__q8_narrow_u8_avx512vnni,
     .q8_max_row = qtop__q8_max_row_avx2,
     .q8_sum_row = qtop__q8_sum_row_avx2,
     .q8_quant_row = qtop__q8_quant_row_avx2,

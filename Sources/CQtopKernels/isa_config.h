@@ -63,6 +63,7 @@ typedef struct qtop_isa_config {
     qtop_q8_widen_fn q8_widen;          /* s16 im2col rows (NULL: scalar loop) */
     const qtop_q8_dw_kernel *q8_dw;     /* depthwise; NULL: not served at this level */
     const qtop_q8_stem_kernel *q8_stem; /* few input channels (stems), q8_stem.c; NULL: the GEMM path */
+    const qtop_q8_narrow_kernel *q8_narrow; /* k×k with few output channels, q8_narrow.c; NULL: the GEMM path */
     /* int8 pooling */
     qtop_q8_max_row_fn q8_max_row;
     qtop_q8_sum_row_fn q8_sum_row;
@@ -110,5 +111,8 @@ void qtop__q8_quant_row_avx2(const float *src, int64_t hw, int W, int C, void *d
 void qtop__q8_dequant_row_avx2(const void *src, int W, int C, int is_signed, float *dst, int64_t hw, float scale);
 extern const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2;
 void qtop__q8_rescale_row_avx2(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio);
+/* narrow k×k int8 kernels (q8_narrow_x86.c) */
+extern const qtop_q8_narrow_kernel qtop__q8_narrow_s16_avx2, qtop__q8_narrow_u8_avx2vnni, qtop__q8_narrow_u8_avx2vnni_twin;
+extern const qtop_q8_narrow_kernel qtop__q8_narrow_s16_avx512, qtop__q8_narrow_u8_avx512vnni;
 #endif
 #endif

@@ -79,6 +79,8 @@ int qtop_qconv_query(const qtop_qconv_desc *d, int isa, int cap, char *why, size
     }
     const qtop_q8_stem_kernel *sk = qtop__q8_stem_pick(cfg, d);
     if (sk) { WHY("%s", sk->name); return 1; }
+    const qtop_q8_narrow_kernel *nk = qtop__q8_narrow_pick(cfg, d);
+    if (nk) { WHY("%s", nk->name); return 1; }
     if (!cfg->q8_u8 && !cfg->q8_s16 && isa != QTOP_ISA_GENERIC) {
         WHY("%s: no int8 GEMM kernel at this level", qtop_isa_name(isa)); return 0;
     }
@@ -191,6 +193,7 @@ static qtop_qconv *create_with(const qtop_qconv_desc *d, const int8_t *weights, 
                 c->wref[(size_t)o * c->K + (size_t)t * c->icg + i] = weights[((size_t)o * c->icg + i) * c->taps + t];
 
     if (c->kind == Q8_KIND_GEMM && qtop__q8_stem_create(c)) return c;
+    if (c->kind == Q8_KIND_GEMM && qtop__q8_narrow_create(c)) return c;
     if (c->kind == Q8_KIND_DW) {
         c->dk = c->cfg->q8_dw;
         c->cp = (int)rup(d->oc, c->dk->cw);
@@ -251,7 +254,7 @@ static qtop_qconv *create_with(const qtop_qconv_desc *d, const int8_t *weights, 
 void qtop_qconv_destroy(qtop_qconv *c) {
     if (!c) return;
     free(c->scale); free(c->bias); free(c->wref); free(c->wdw); free(c->dwzero); free(c->wpack); free(c->comp);
-    free(c->wstem);
+    free(c->wstem); free(c->wnarrow);
     free(c);
 }
 
@@ -577,6 +580,7 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
     int threads = qtop_pool_threads(pool);
     (void)threads;
     if (c->kind == Q8_KIND_STEM) { qtop__q8_stem_run(c, src, dst, d->has_q2 ? dst2 : NULL, residual, pool); return; }
+    if (c->kind == Q8_KIND_NARROW) { qtop__q8_narrow_run(c, src, dst, d->has_q2 ? dst2 : NULL, residual, pool); return; }
     qrun r = { c, src, dst, d->has_q2 ? dst2 : NULL, residual, (int64_t)d->n * c->oh * c->ow, 0, 1, 0, 0 };
     if (c->kind == Q8_KIND_DW) {
         r.scratch_bytes = (size_t)d->kh * sizeof(void *) + 64 + (size_t)Q8_DW_RUN * c->cp * 4;

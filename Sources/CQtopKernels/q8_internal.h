@@ -30,7 +30,7 @@ static inline int64_t qtop__q8_stem_widx(int o, int t, int p, int taps, int npl,
     return (int64_t)ch * cw * taps * npl + ((int64_t)t * npl + p) * nc + o % cw;
 }
 
-enum { Q8_KIND_GEMM = 0, Q8_KIND_DW = 1, Q8_KIND_STEM = 2 };
+enum { Q8_KIND_GEMM = 0, Q8_KIND_DW = 1, Q8_KIND_STEM = 2, Q8_KIND_NARROW = 3 };
 
 struct qtop_qconv;
 
@@ -123,6 +123,21 @@ typedef struct {
     int s16;                /* words are 2 s16 channels (else 4 u8 channels, s8 shifted by 128) */
 } qtop_q8_stem_kernel;
 
+/* Narrow k×k (few output channels, q8_narrow.c) microkernel: mr = the kernel's row count of consecutive output
+ * pixels × ocp = 8·nv channels. Pixel i's word q at tap t is the 32-bit word at tap[t] + off + i·pstep + 4q (a padded
+ * input row: nq words per pixel, 2 s16 or 4 u8 channels each); w holds [taps][nq][ocp] words (the matching 2 s16 or
+ * 4 s8 weights); → tile[mr][ocp] int32, the sums added to the tile's values when `add`, else stored. */
+typedef void (*qtop_q8_narrow_fn)(const uint8_t *const *tap, int taps, int64_t off, int64_t pstep, int nq,
+                                  const int32_t *w, int32_t *tile, int add);
+typedef struct {
+    const char *name;       /* op × tile × ISA, e.g. "q8_narrow_s16_ymm_avx2" */
+    qtop_q8_narrow_fn fn[4]; /* by nv - 1: 8, 16, 24, 32 output channels */
+    int mr[4];              /* output pixels per call, by nv - 1 */
+    int s16;                /* words are 2 s16 channels (else 4 u8 channels, s8 activations shifted by 128) */
+    int min_ic, max_oc;     /* served where it measured faster than the GEMM path (q8_narrow.c's pick) */
+    int full_max_ic;        /* output channels in whole 16-channel blocks: only up to this many input channels */
+} qtop_q8_narrow_kernel;
+
 /* 1 when a byte of the mr × k tile exceeds 127. */
 typedef int (*qtop_q8_over127_fn)(const uint8_t *A, int64_t lda, int mr, int k);
 
@@ -170,6 +185,9 @@ struct qtop_qconv {
     int32_t *wstem;      /* stem weights, qtop__q8_stem_widx order */
     int stem_npl, stem_ocp; /* stem: word planes per tap, channels padded to 8 */
     int stem_flat, stem_taps; /* stem: flat s16 pairs (qtop_q8_stem_geom), kernel taps (kh · pairs when flat) */
+    const qtop_q8_narrow_kernel *nk; /* narrow kernel (kind Q8_KIND_NARROW) */
+    int32_t *wnarrow;    /* narrow weights [taps][nq][ocp] words */
+    int nr_nq, nr_ocp;   /* narrow: words per pixel, channels padded to 8 */
 };
 
 int qtop__pool_thread_bound(const qtop_pool *p);
@@ -183,6 +201,12 @@ int qtop__q8_stem_create(struct qtop_qconv *c);
 void qtop__q8_stem_row_generic(const qtop_q8_stem_geom *g, const uint8_t *x, uint32_t *row, uint32_t *tmp);
 void qtop__q8_stem_run(struct qtop_qconv *c, const uint8_t *src, void *dst, void *dst2, const void *res,
                        qtop_pool *pool);
+
+/* Narrow path (q8_narrow.c): same shape as the stem's. */
+const qtop_q8_narrow_kernel *qtop__q8_narrow_pick(const struct qtop_isa_config *cfg, const qtop_qconv_desc *d);
+int qtop__q8_narrow_create(struct qtop_qconv *c);
+void qtop__q8_narrow_run(struct qtop_qconv *c, const uint8_t *src, void *dst, void *dst2, const void *res,
+                         qtop_pool *pool);
 
 void qtop__q8_epilogue(const struct qtop_qconv *c, int64_t pix, int oc0, int cnt, const int32_t *acc, void *dst,
                        void *dst2, const void *res);
