@@ -9,8 +9,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
-static void sum_row_generic(float *acc, const float *p, int C) {
-    for (int ch = 0; ch < C; ch++) acc[ch] += p[ch];
+static void sum_pixels_generic(float *acc, const float *p, int64_t npix, int64_t stride, int C) {
+    for (int64_t i = 0; i < npix; i++)
+        for (int ch = 0; ch < C; ch++) acc[ch] += p[i * stride + ch];
 }
 
 static inline float se_y(float v, const float *s, int ch, int residual) {
@@ -37,7 +38,7 @@ static void quant_row_generic(const float *src, int W, int C, const float *s, in
     }
 }
 
-const qtop_f32_nhwc_rows qtop__f32_nhwc_generic = { sum_row_generic, to_nchw_row_generic, quant_row_generic };
+const qtop_f32_nhwc_rows qtop__f32_nhwc_generic = { sum_pixels_generic, to_nchw_row_generic, quant_row_generic };
 
 /* The rows of `isa` when the build has them and the CPU runs them, else the generic rows. */
 static const qtop_f32_nhwc_rows *rows_for(int isa) {
@@ -46,28 +47,32 @@ static const qtop_f32_nhwc_rows *rows_for(int isa) {
     return cfg->f32_nhwc;
 }
 
-/* ------------------------------------------------------------------ global average pool: one task per 64 channels */
+/* ------------------------------------------------------------------ global average pool: one task per channel block */
 
-#define GAP_CB 64
+/* Each task sums its channel block over every pixel in one sum_pixels call (accumulators in registers, one
+ * sequential stream); the blocks split the channels among the pool's threads (one block when single-threaded), at
+ * most QTOP_GAP_MAX_C wide. Per channel the order is the reference's whatever the split. */
 
-typedef struct { const float *src; float *dst; int n, hw, c, cblocks; const qtop_f32_nhwc_rows *rows; } gap_ctx;
+typedef struct { const float *src; float *dst; int n, hw, c, cb, cblocks; const qtop_f32_nhwc_rows *rows; } gap_ctx;
 
 static void gap_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     const gap_ctx *g = vctx;
-    int n = (int)(task / g->cblocks), c0 = (int)(task % g->cblocks) * GAP_CB;
-    int cb = g->c - c0 < GAP_CB ? g->c - c0 : GAP_CB;
-    float acc[GAP_CB];
+    int n = (int)(task / g->cblocks), c0 = (int)(task % g->cblocks) * g->cb;
+    int cb = g->c - c0 < g->cb ? g->c - c0 : g->cb;
+    float acc[QTOP_GAP_MAX_C];
     for (int i = 0; i < cb; i++) acc[i] = 0.0f;
-    const float *base = g->src + (int64_t)n * g->hw * g->c + c0;
-    for (int p = 0; p < g->hw; p++) g->rows->sum_row(acc, base + (int64_t)p * g->c, cb);
+    g->rows->sum_pixels(acc, g->src + (int64_t)n * g->hw * g->c + c0, g->hw, g->c, cb);
     float cnt = (float)g->hw;
     for (int i = 0; i < cb; i++) g->dst[(int64_t)n * g->c + c0 + i] = acc[i] / cnt;
 }
 
 void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int isa, qtop_pool *pool) {
     if (n <= 0 || hw <= 0 || c <= 0) return;
-    gap_ctx g = { src, dst, n, hw, c, (c + GAP_CB - 1) / GAP_CB, rows_for(isa) };
+    int t = qtop_pool_threads(pool), per = (c + t - 1) / t;
+    int cb = (per + 7) / 8 * 8;
+    if (cb > QTOP_GAP_MAX_C) cb = QTOP_GAP_MAX_C;
+    gap_ctx g = { src, dst, n, hw, c, cb, (c + cb - 1) / cb, rows_for(isa) };
     qtop_parallel_for(pool, (int64_t)n * g.cblocks, gap_task, &g);
 }
 
