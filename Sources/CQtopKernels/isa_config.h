@@ -22,16 +22,18 @@ typedef void (*qtop_q8_dequant_row_fn)(const void *src, int W, int C, int is_sig
  * when in_signed, for i < n. */
 typedef void (*qtop_q8_rescale_row_fn)(const uint8_t *s, int in_signed, uint8_t *o, int out_signed, int n, float ratio);
 
-/* f32 NHWC rows at the boundaries of an int8 graph (SE blocks, q8_ops_se.c): sum: acc[ch] += p[ch];
+/* f32 NHWC rows at the boundaries of an int8 graph (SE blocks, q8_ops_se.c): sum: acc[ch] += p[i*stride + ch] for
+ * i = 0, 1, … npix-1 in that order (ch < C <= QTOP_GAP_MAX_C, accumulators kept in registers);
  * to_nchw: dst[ch*hw + x] = y(src[x*C + ch]); quant: dst[x*C + ch] = requant(y(src[x*C + ch]) * inv) into u8/s8,
  * for x < W, ch < C, where y(v) = v, or v * s[ch] when s != NULL, then v + that product when residual, then
  * + z[ch*hw + x] when the NCHW addend row z != NULL (each step rounded). */
 typedef struct {
-    void (*sum_row)(float *acc, const float *p, int C);
+    void (*sum_pixels)(float *acc, const float *p, int64_t npix, int64_t stride, int C);
     void (*to_nchw_row)(const float *src, int W, int C, const float *s, int residual, const float *z, float *dst, int64_t hw);
     void (*quant_row)(const float *src, int W, int C, const float *s, int residual, const float *z, int64_t hw, void *dst,
                       int is_signed, float inv);
 } qtop_f32_nhwc_rows;
+#define QTOP_GAP_MAX_C 96   /* channels one sum_pixels call takes (12 ymm accumulators) */
 
 /* Widen n activation bytes to s16 (sign-extended when is_signed): the s16 GEMM path's im2col. */
 typedef void (*qtop_q8_widen_fn)(int16_t *dst, const uint8_t *src, int n, int is_signed);

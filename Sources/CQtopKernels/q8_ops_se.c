@@ -6,10 +6,12 @@
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 #include "isa_config.h"
+#include <stdatomic.h>
 #include <string.h>
 
-static void sum_row_generic(float *acc, const float *p, int C) {
-    for (int ch = 0; ch < C; ch++) acc[ch] += p[ch];
+static void sum_pixels_generic(float *acc, const float *p, int64_t npix, int64_t stride, int C) {
+    for (int64_t i = 0; i < npix; i++)
+        for (int ch = 0; ch < C; ch++) acc[ch] += p[i * stride + ch];
 }
 
 static inline float se_y(float v, const float *s, int ch, int residual) {
@@ -36,7 +38,7 @@ static void quant_row_generic(const float *src, int W, int C, const float *s, in
     }
 }
 
-const qtop_f32_nhwc_rows qtop__f32_nhwc_generic = { sum_row_generic, to_nchw_row_generic, quant_row_generic };
+const qtop_f32_nhwc_rows qtop__f32_nhwc_generic = { sum_pixels_generic, to_nchw_row_generic, quant_row_generic };
 
 /* The rows of `isa` when the build has them and the CPU runs them, else the generic rows. */
 static const qtop_f32_nhwc_rows *rows_for(int isa) {
@@ -45,34 +47,86 @@ static const qtop_f32_nhwc_rows *rows_for(int isa) {
     return cfg->f32_nhwc;
 }
 
-/* ------------------------------------------------------------------ global average pool: one task per 64 channels */
+/* ------------------------------------------------------------------ global average pool: one task per channel block */
 
-#define GAP_CB 64
+/* Each task sums its channel block over every pixel in one sum_pixels call (accumulators in registers, one
+ * sequential stream); the blocks split the channels among the pool's threads (one block when single-threaded), at
+ * most QTOP_GAP_MAX_C wide. Per channel the order is the reference's whatever the split. */
 
-typedef struct { const float *src; float *dst; int n, hw, c, cblocks; const qtop_f32_nhwc_rows *rows; } gap_ctx;
+typedef struct { const float *src; float *dst; int n, hw, c, cb, cblocks; const qtop_f32_nhwc_rows *rows; } gap_ctx;
 
 static void gap_task(void *vctx, int64_t task, int thread) {
     (void)thread;
     const gap_ctx *g = vctx;
-    int n = (int)(task / g->cblocks), c0 = (int)(task % g->cblocks) * GAP_CB;
-    int cb = g->c - c0 < GAP_CB ? g->c - c0 : GAP_CB;
-    float acc[GAP_CB];
+    int n = (int)(task / g->cblocks), c0 = (int)(task % g->cblocks) * g->cb;
+    int cb = g->c - c0 < g->cb ? g->c - c0 : g->cb;
+    float acc[QTOP_GAP_MAX_C];
     for (int i = 0; i < cb; i++) acc[i] = 0.0f;
-    const float *base = g->src + (int64_t)n * g->hw * g->c + c0;
-    for (int p = 0; p < g->hw; p++) g->rows->sum_row(acc, base + (int64_t)p * g->c, cb);
+    g->rows->sum_pixels(acc, g->src + (int64_t)n * g->hw * g->c + c0, g->hw, g->c, cb);
     float cnt = (float)g->hw;
     for (int i = 0; i < cb; i++) g->dst[(int64_t)n * g->c + c0 + i] = acc[i] / cnt;
 }
 
 void qtop_gap_nhwc_f32(const float *src, float *dst, int n, int hw, int c, int isa, qtop_pool *pool) {
     if (n <= 0 || hw <= 0 || c <= 0) return;
-    gap_ctx g = { src, dst, n, hw, c, (c + GAP_CB - 1) / GAP_CB, rows_for(isa) };
+    int t = qtop_pool_threads(pool), per = (c + t - 1) / t;
+    int cb = (per + 7) / 8 * 8;
+    if (cb > QTOP_GAP_MAX_C) cb = QTOP_GAP_MAX_C;
+    gap_ctx g = { src, dst, n, hw, c, cb, (c + cb - 1) / cb, rows_for(isa) };
     qtop_parallel_for(pool, (int64_t)n * g.cblocks, gap_task, &g);
 }
 
 /* ------------------------------------------------------------------ channel scale: one task per (n, image row) */
 
-typedef struct { const float *src, *s, *z; void *dst; int residual, dt, n, c, h, w; float inv; const qtop_f32_nhwc_rows *rows; } scale_ctx;
+/* The addend z is f32 NCHW [n, c, h / zf, w / zf]: output pixel (y, x) adds z's (y / zf, x / zf) (zf 1: z has x's
+ * extents). With zf > 1 (fuse-se-upsample: the FPN's nearest 2x resize folded into the add) the task copies the
+ * one coarse z row it needs, widened, into a [c][w] thread-local row and hands that to the rows (z stride w): the
+ * same values the resize would have written, without writing or re-reading the whole fine tensor. Consecutive
+ * rows sharing a coarse row reuse the widened copy (keyed by call, batch and coarse row). */
+
+typedef struct {
+    const float *src, *s, *z; void *dst; int residual, dt, n, c, h, w, zf; float inv; const qtop_f32_nhwc_rows *rows;
+    uint64_t call;
+} scale_ctx;
+
+static _Atomic uint64_t scale_calls;
+static __thread struct { uint64_t call; int64_t row; const float *buf; } widened;
+
+/* z's coarse row (n, zy) widened to [c][w] in thread-local scratch (NULL when it cannot be allocated). */
+static const float *widen_row(const scale_ctx *r, int n, int zy) {
+    const int zh = r->h / r->zf, zw = r->w / r->zf, W = r->w, f = r->zf;
+    const int64_t key = (int64_t)n * zh + zy;
+    if (widened.call == r->call && widened.row == key && widened.buf) return widened.buf;
+    float *buf = qtop__tls_scratch(sizeof(float) * (size_t)r->c * (size_t)W);
+    if (!buf) return NULL;
+    const int64_t zhw = (int64_t)zh * zw;
+    for (int ch = 0; ch < r->c; ch++) {
+        const float *zr = r->z + ((int64_t)n * r->c + ch) * zhw + (int64_t)zy * zw;
+        float *o = buf + (int64_t)ch * W;
+        if (f == 2)
+            for (int x = 0; x < W; x++) o[x] = zr[x >> 1];
+        else
+            for (int x = 0; x < W; x++) o[x] = zr[x / f];
+    }
+    widened.call = r->call; widened.row = key; widened.buf = buf;
+    return buf;
+}
+
+/* Without scratch memory for the widened row: the generic arithmetic, z read in place. */
+static void scale_row_unwidened(const scale_ctx *r, int n, int y, const float *src, const float *s) {
+    const int64_t hw = (int64_t)r->h * r->w, zw = r->w / r->zf, zhw = (int64_t)(r->h / r->zf) * zw;
+    const float *zr = r->z + (int64_t)n * r->c * zhw + (int64_t)(y / r->zf) * zw;
+    for (int x = 0; x < r->w; x++)
+        for (int ch = 0; ch < r->c; ch++) {
+            float v = se_y(src[(int64_t)x * r->c + ch], s, ch, r->residual) + zr[(int64_t)ch * zhw + x / r->zf];
+            if (r->dt == QTOP_DT_F32) ((float *)r->dst)[(int64_t)n * r->c * hw + (int64_t)ch * hw + (int64_t)y * r->w + x] = v;
+            else {
+                int64_t i = (((int64_t)n * r->h + y) * r->w + x) * r->c + ch;
+                if (r->dt == QTOP_DT_S8) ((int8_t *)r->dst)[i] = (int8_t)requant(v, r->inv, -128.0f, 127.0f);
+                else ((uint8_t *)r->dst)[i] = (uint8_t)requant(v, r->inv, 0.0f, QTOP_U8_MAX);
+            }
+        }
+}
 
 static void scale_task(void *vctx, int64_t task, int thread) {
     (void)thread;
@@ -81,27 +135,45 @@ static void scale_task(void *vctx, int64_t task, int thread) {
     const int64_t hw = (int64_t)r->h * r->w;
     const float *src = r->src + (((int64_t)n * r->h + y) * r->w) * r->c;
     const float *s = r->s ? r->s + (int64_t)n * r->c : NULL;
-    const float *z = r->z ? r->z + (int64_t)n * r->c * hw + (int64_t)y * r->w : NULL;
+    const float *z = NULL, *zw = NULL;   /* z: full-size NCHW row (stride hw); zw: widened row (stride w) */
+    if (r->z && r->zf == 1) z = r->z + (int64_t)n * r->c * hw + (int64_t)y * r->w;
+    else if (r->z && !(zw = widen_row(r, n, y / r->zf))) { scale_row_unwidened(r, n, y, src, s); return; }
     if (r->dt == QTOP_DT_F32) {
         float *o = (float *)r->dst + (int64_t)n * r->c * hw + (int64_t)y * r->w;
         r->rows->to_nchw_row(src, r->w, r->c, s, r->residual, z, o, hw);
+        if (zw)   /* y + z, rounded once, as the rows add a full-size z */
+            for (int ch = 0; ch < r->c; ch++) {
+                float *oc = o + (int64_t)ch * hw;
+                const float *zc = zw + (int64_t)ch * r->w;
+                for (int x = 0; x < r->w; x++) oc[x] = oc[x] + zc[x];
+            }
     } else {
         uint8_t *o = (uint8_t *)r->dst + (((int64_t)n * r->h + y) * r->w) * r->c;
-        r->rows->quant_row(src, r->w, r->c, s, r->residual, z, hw, o, r->dt == QTOP_DT_S8, r->inv);
+        if (zw) r->rows->quant_row(src, r->w, r->c, s, r->residual, zw, r->w, o, r->dt == QTOP_DT_S8, r->inv);
+        else r->rows->quant_row(src, r->w, r->c, s, r->residual, z, hw, o, r->dt == QTOP_DT_S8, r->inv);
     }
 }
 
 void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *dst, int dst_dt, float range,
                          int n, int c, int h, int w, int isa, qtop_pool *pool) {
-    qtop_scale_add_nhwc_f32(src, s, residual, NULL, dst, dst_dt, range, n, c, h, w, isa, pool);
+    qtop_scale_add_up_nhwc_f32(src, s, residual, NULL, 1, dst, dst_dt, range, n, c, h, w, isa, pool);
 }
 
 void qtop_scale_add_nhwc_f32(const float *src, const float *s, int residual, const float *z, void *dst, int dst_dt, float range,
                              int n, int c, int h, int w, int isa, qtop_pool *pool) {
-    if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return;
-    if (dst_dt != QTOP_DT_F32 && dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8) return;
-    scale_ctx r = { src, s, z, dst, residual && s, dst_dt, n, c, h, w, dst_dt == QTOP_DT_F32 ? 1.0f : 127.0f / range, rows_for(isa) };
+    qtop_scale_add_up_nhwc_f32(src, s, residual, z, 1, dst, dst_dt, range, n, c, h, w, isa, pool);
+}
+
+int qtop_scale_add_up_nhwc_f32(const float *src, const float *s, int residual, const float *z, int zf, void *dst, int dst_dt,
+                               float range, int n, int c, int h, int w, int isa, qtop_pool *pool) {
+    if (n <= 0 || c <= 0 || h <= 0 || w <= 0 || zf < 1) return 0;
+    if (dst_dt != QTOP_DT_F32 && dst_dt != QTOP_DT_U8 && dst_dt != QTOP_DT_S8) return 0;
+    if (z && (h % zf != 0 || w % zf != 0)) return 0;
+    scale_ctx r = { src, s, z, dst, residual && s, dst_dt, n, c, h, w, z ? zf : 1, dst_dt == QTOP_DT_F32 ? 1.0f : 127.0f / range,
+                    rows_for(isa), 0 };
+    r.call = ++scale_calls;
     qtop_parallel_for(pool, (int64_t)n * h, scale_task, &r);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ int8 nearest interp (NHWC): row copies */

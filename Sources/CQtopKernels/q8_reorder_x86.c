@@ -145,10 +145,38 @@ T_AVX2 void qtop__q8_rescale_row_avx2(const uint8_t *s, int in_signed, uint8_t *
 
 /* ------------------------------------------------------------------ f32 NHWC boundary rows (q8_ops_se.c) */
 #if defined(__x86_64__)
-T_AVX2 static void f32_sum_row_avx2(float *acc, const float *p, int C) {
-    int ch = 0;
-    for (; ch + 8 <= C; ch += 8) _mm256_storeu_ps(acc + ch, _mm256_add_ps(_mm256_loadu_ps(acc + ch), _mm256_loadu_ps(p + ch)));
-    for (; ch < C; ch++) acc[ch] += p[ch];
+/* NV vectors of 8 channels summed over npix pixels in registers (NV a constant after inlining). */
+INL T_AVX2 void sum_vectors(float *acc, const float *p, int64_t npix, int64_t stride, int NV) {
+    __m256 a[12];
+    for (int v = 0; v < NV; v++) a[v] = _mm256_loadu_ps(acc + 8 * v);
+    for (int64_t i = 0; i < npix; i++) {
+        const float *q = p + i * stride;
+        for (int v = 0; v < NV; v++) a[v] = _mm256_add_ps(a[v], _mm256_loadu_ps(q + 8 * v));
+    }
+    for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + 8 * v, a[v]);
+}
+
+T_AVX2 static void f32_sum_pixels_avx2(float *acc, const float *p, int64_t npix, int64_t stride, int C) {
+    switch (C / 8) {   /* C <= QTOP_GAP_MAX_C = 96: at most 12 vectors */
+    case 0: break;
+    case 1: sum_vectors(acc, p, npix, stride, 1); break;
+    case 2: sum_vectors(acc, p, npix, stride, 2); break;
+    case 3: sum_vectors(acc, p, npix, stride, 3); break;
+    case 4: sum_vectors(acc, p, npix, stride, 4); break;
+    case 5: sum_vectors(acc, p, npix, stride, 5); break;
+    case 6: sum_vectors(acc, p, npix, stride, 6); break;
+    case 7: sum_vectors(acc, p, npix, stride, 7); break;
+    case 8: sum_vectors(acc, p, npix, stride, 8); break;
+    case 9: sum_vectors(acc, p, npix, stride, 9); break;
+    case 10: sum_vectors(acc, p, npix, stride, 10); break;
+    case 11: sum_vectors(acc, p, npix, stride, 11); break;
+    default: sum_vectors(acc, p, npix, stride, 12); break;
+    }
+    for (int ch = C / 8 * 8; ch < C; ch++) {   /* channel tail: each channel's own sum, pixels in order */
+        float a = acc[ch];
+        for (int64_t i = 0; i < npix; i++) a += p[i * stride + ch];
+        acc[ch] = a;
+    }
 }
 
 /* y(v) of q8_ops_se.c for 8 channels: v, v * s, or v + v * s. */
@@ -244,5 +272,5 @@ T_AVX2 static void f32_quant_row_avx2(const float *src, int W, int C, const floa
     }
 }
 
-const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2 = { f32_sum_row_avx2, f32_to_nchw_row_avx2, f32_quant_row_avx2 };
+const qtop_f32_nhwc_rows qtop__f32_nhwc_avx2 = { f32_sum_pixels_avx2, f32_to_nchw_row_avx2, f32_quant_row_avx2 };
 #endif

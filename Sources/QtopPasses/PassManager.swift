@@ -9,7 +9,8 @@ public enum PassManager {
         switch target {
         case .int8:
             return [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass, FoldBatchNorm.pass,
-                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, FuseSEAdd.pass, FuseScaleResidual.pass,
+                    FuseResidualAdd.pass, FuseActivation.pass, LowerInt8.pass, FuseSEAdd.pass, FuseSEUpsample.pass,
+                    FuseScaleResidual.pass,
                     RemoveInferenceDropout.pass, FuseChannelShuffle.pass, DeadCode.pass]
         case .fp32:
             return [FoldShapeComputation.pass, DropObservers.pass, StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
@@ -23,13 +24,14 @@ public enum PassManager {
     public static let allPasses: [Pass] = [FoldShapeComputation.pass, DropObservers.pass, QDQToFakeQuantize.pass, FoldWeightDequant.pass,
                                            StripQuantization.pass, FoldBatchNorm.pass, FuseResidualAdd.pass,
                                            FuseActivation.pass, LowerInt8.pass, RemoveInferenceDropout.pass, DeadCode.pass,
-                                           DequantizeFoldedWeights.pass, FuseChannelShuffle.pass, FuseScaleResidual.pass, FuseSEAdd.pass]
+                                           DequantizeFoldedWeights.pass, FuseChannelShuffle.pass, FuseScaleResidual.pass, FuseSEAdd.pass,
+                                           FuseSEUpsample.pass]
 
     public static func pass(named name: String) -> Pass? { allPasses.first { $0.name == name } }
 
     /// Passes that act on some model families only: their timeline step appears only when they changed something.
     static let omittedWhenUnchanged: Set<String> = [FoldShapeComputation.name, RemoveInferenceDropout.name, FuseChannelShuffle.name,
-                                                    FuseScaleResidual.name, FuseSEAdd.name]
+                                                    FuseScaleResidual.name, FuseSEAdd.name, FuseSEUpsample.name]
 
     /// Step 0 is the graph as loaded; each pass of the target's pipeline appends its snapshot
     /// (`fold-shape-computation`, `remove-dropout` and `fuse-channel-shuffle` only when they changed something).

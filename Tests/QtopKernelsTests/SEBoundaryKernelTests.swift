@@ -92,5 +92,64 @@ final class SEBoundaryKernelTests: XCTestCase {
             }
         }
     }
+
+    /// The FPN add with the coarser level upsampled on the fly (qtop_scale_add_up_nhwc_f32, z at 1/f of x's extents):
+    /// x + x·s + z[(h / f, w / f)], f32 NCHW and u8 / s8 NHWC, against the formula evaluated here; run twice on the
+    /// same buffers with new values so a widened row kept from the first call would show.
+    func testChannelScaleWithUpsampledAddendIsBitExactOnEveryISA() {
+        let shapes: [(Int, Int, Int, Int, Int)] = [(1, 8, 4, 16, 2), (2, 21, 6, 10, 2), (1, 96, 4, 24, 2), (1, 13, 8, 8, 4), (1, 3, 2, 2, 2)]
+        for (si, (n, c, h, w, f)) in shapes.enumerated() {
+            let (zh, zw) = (h / f, w / f)
+            let range: Float = 9.5, inv = Float(127) / range
+            var zbuf = [Float](repeating: 0, count: n * c * zh * zw)
+            for round in 0..<2 {
+                let x = values(n * h * w * c, seed: UInt64(200 + si * 7 + round), specials: round == 1)
+                let s = values(n * c, seed: UInt64(300 + si + round), specials: false).map { abs($0) / 8 }
+                zbuf = values(zbuf.count, seed: UInt64(400 + si * 3 + round), specials: round == 1)
+                var sum = [Float](repeating: 0, count: x.count)   // NHWC
+                for ni in 0..<n { for yy in 0..<h { for xx in 0..<w { for ch in 0..<c {
+                    let i = ((ni * h + yy) * w + xx) * c + ch
+                    let v = x[i], p = v * s[ni * c + ch], r = v + p
+                    sum[i] = r + zbuf[((ni * c + ch) * zh + yy / f) * zw + xx / f]
+                } } } }
+                var nchw = [Float](repeating: 0, count: x.count)
+                for ni in 0..<n { for p in 0..<(h * w) { for ch in 0..<c { nchw[(ni * c + ch) * h * w + p] = sum[(ni * h * w + p) * c + ch] } } }
+                for isa in usableIsas() {
+                    for threaded in [false, true] {
+                        let ph = threaded ? pool.handleForTests : nil
+                        let label = "\(n)×\(h)×\(w)×\(c) f \(f) round \(round) isa \(isa) threaded \(threaded)"
+                        var out = [Float](repeating: .nan, count: x.count)
+                        let ok = out.withUnsafeMutableBytes {
+                            qtop_scale_add_up_nhwc_f32(x, s, 1, zbuf, Int32(f), $0.baseAddress, Int32(QTOP_DT_F32.rawValue), 1,
+                                                       Int32(n), Int32(c), Int32(h), Int32(w), isa, ph)
+                        }
+                        XCTAssertEqual(ok, 1)
+                        XCTAssertTrue(same(out, nchw), "f32 NCHW " + label)
+                        for dt in [QTOP_DT_U8, QTOP_DT_S8] {
+                            let lo: Float = dt == QTOP_DT_U8 ? 0 : -128, hi: Float = dt == QTOP_DT_U8 ? QTOP_U8_MAX : 127
+                            let want = sum.map { v -> UInt8 in
+                                let q = v * inv
+                                return UInt8(truncatingIfNeeded: Int32((q.isNaN ? 0 : min(max(q, lo), hi)).rounded(.toNearestOrEven)))
+                            }
+                            var q = [UInt8](repeating: 0xAA, count: x.count)
+                            _ = q.withUnsafeMutableBytes {
+                                qtop_scale_add_up_nhwc_f32(x, s, 1, zbuf, Int32(f), $0.baseAddress, Int32(dt.rawValue), range,
+                                                           Int32(n), Int32(c), Int32(h), Int32(w), isa, ph)
+                            }
+                            XCTAssertEqual(q, want, "dt \(dt.rawValue) " + label)
+                        }
+                    }
+                }
+            }
+        }
+        // extents that are not multiples of the factor are refused, nothing written
+        var out = [Float](repeating: 7, count: 2 * 3 * 2)
+        let ok = out.withUnsafeMutableBytes {
+            qtop_scale_add_up_nhwc_f32([Float](repeating: 1, count: 12), [1, 1], 1, [0, 0], 2, $0.baseAddress, Int32(QTOP_DT_F32.rawValue), 1,
+                                       1, 2, 3, 2, usableIsas().last!, nil)
+        }
+        XCTAssertEqual(ok, 0)
+        XCTAssertEqual(out, [Float](repeating: 7, count: 12))
+    }
 }
 

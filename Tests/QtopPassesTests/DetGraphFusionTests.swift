@@ -112,4 +112,37 @@ final class DetGraphFusionTests: XCTestCase {
         let (_, changes) = FuseSEAdd.apply(b.graph(outputs: ["w", "r"]))
         XCTAssertTrue(changes.isEmpty, "v is read by the relu too")
     }
+
+    /// fuse-se-upsample after fuse-se-add: the FPN's nearest ×2 resize folds into the scale op's Addend (the coarse
+    /// level read at (h/2, w/2)); the fused graph computes the unfused graph's bytes. A resize whose output has
+    /// another reader, or with align_corners, stays.
+    func testFPNNearestResizeFoldsIntoTheAddend() throws {
+        func build(alignCorners: Bool = false, extraReader: Bool = false) -> Graph {
+            var b = GraphBuilder()
+            b.input("x", [1, 4, 6, 8])
+            b.input("s", [1, 8, 1, 1])
+            b.input("c", [1, 8, 2, 3])
+            b.op("nearest_interp_v2", [("X", ["c"])], [("Out", ["z"])], [("scale", .floats([2, 2])), ("align_corners", .bool(alignCorners))])
+            b.op("scale_channels_nhwc", [("X", ["x"]), ("Scale", ["s"])], [("Out", ["v"])], [("residual", .bool(true))])
+            b.op("elementwise_add", [("X", ["v"]), ("Y", ["z"])], [("Out", ["w"])], [("axis", .int(-1))])
+            b.op("quantize", [("X", ["w"])], [("Out", ["q"])], [("scale", .float(6)), ("out_dtype", .string("s8"))])
+            if extraReader { b.op("relu", [("X", ["z"])], [("Out", ["r"])]) }
+            return b.graph(outputs: extraReader ? ["q", "r"] : ["q"])
+        }
+        let g = FuseSEAdd.apply(build()).0
+        let (f, changes) = FuseSEUpsample.apply(g)
+        let se = f.nodes.filter { $0.type == "scale_channels_nhwc" }
+        XCTAssertEqual(se.count, 1)
+        XCTAssertEqual(se.first?.input("Addend"), "c")
+        XCTAssertEqual(se.first?.attrs.int("addend_upsample", default: 1), 2)
+        XCTAssertTrue(se.first?.provenance.contains("z") ?? false, "the fused op names the resize it absorbed")
+        XCTAssertFalse(f.nodes.contains { $0.type == "nearest_interp_v2" })
+        XCTAssertEqual(changes.filter { $0.kind == .fused }.count, 1)
+        var rng = SplitMix64(seed: 11)
+        func t(_ shape: [Int]) -> HostTensor { HostTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextUnit()) * 8 - 4 }) }
+        let inputs = ["x": t([1, 4, 6, 8]), "s": t([1, 8, 1, 1]), "c": t([1, 8, 2, 3])]
+        XCTAssertEqual(bytes(try runGraph(f, inputs)[0]), bytes(try runGraph(g, inputs)[0]))
+        XCTAssertTrue(FuseSEUpsample.apply(FuseSEAdd.apply(build(alignCorners: true)).0).1.isEmpty, "align_corners samples other pixels")
+        XCTAssertTrue(FuseSEUpsample.apply(FuseSEAdd.apply(build(extraReader: true)).0).1.isEmpty, "the resized tensor is read elsewhere")
+    }
 }

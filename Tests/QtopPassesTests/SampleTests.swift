@@ -49,11 +49,13 @@ final class SampleTests: XCTestCase {
         // No shape computations to fold, no dropout, no channel shuffle, no RSE / FPN adds: those steps are left out
         // of the timeline.
         XCTAssertEqual(steps.map(\.name), ["loaded"] + PassManager.pipelineNames(for: .int8).filter {
-            !["fold-shape-computation", "remove-dropout", "fuse-channel-shuffle", "fuse-se-add", "fuse-scale-residual"].contains($0)
+            !["fold-shape-computation", "remove-dropout", "fuse-channel-shuffle", "fuse-se-add", "fuse-se-upsample",
+              "fuse-scale-residual"].contains($0)
         })
         XCTAssertEqual(PassManager.pipelineNames(for: .int8), ["fold-shape-computation", "drop-observers", "qdq-to-fakequantize", "fold-weight-dequant",
                                                               "fold-batchnorm", "fuse-residual-add", "fuse-activation",
-                                                              "lower-int8", "fuse-se-add", "fuse-scale-residual", "remove-dropout",
+                                                              "lower-int8", "fuse-se-add", "fuse-se-upsample",
+                                                              "fuse-scale-residual", "remove-dropout",
                                                               "fuse-channel-shuffle", "dead-code"])
         let f = steps.last!.graph
         checkWellFormed(f)

@@ -12,7 +12,7 @@ import XCTest
 final class PassNumericsTests: XCTestCase {
     static let exactPasses: Set<String> = ["drop-observers", "qdq-to-fakequantize", "fold-weight-dequant", "dead-code",
                                            "fuse-activation", "strip-quantization", "remove-dropout", "fuse-channel-shuffle",
-                                           "fuse-scale-residual", "fuse-se-add"]
+                                           "fuse-scale-residual", "fuse-se-add", "fuse-se-upsample"]
 
     func run(_ g: Graph, _ input: HostTensor, mode: ExecMode = .int8) throws -> [Float] {
         let registry = KernelLibrary.standard()

@@ -43,6 +43,11 @@ final class SEBoundaryOpTests: XCTestCase {
                                    outputs: [O("Out", [1, 1, 2, 2], .i8)],
                                    attrs: [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(127))])
         XCTAssertEqual(q["Out"]![0].int64Values(), [4, -8, -4, 3])
+        // addend_upsample 2: X NHWC [1, 2, 2, 1] = 1, 2, 3, 4 (s = 2) adds the one coarse value 10 everywhere
+        let u = try RefHarness.f("scale_channels_nhwc", inputs: [("X", [t32([1, 2, 2, 1], [1, 2, 3, 4])]), ("Scale", [t32([1, 1, 1, 1], [2])]),
+                                                              ("Addend", [t32([1, 1, 1, 1], [10])])],
+                                 out: O("Out", [1, 1, 2, 2]), attrs: [("addend_upsample", .int(2))])
+        XCTAssertEqual(u, [12, 14, 16, 18])
     }
 
     func testQNearestInterpCopiesPaddlesIndices() throws {
@@ -64,6 +69,8 @@ final class SEBoundaryOpTests: XCTestCase {
         let xw = t32([1, 2, 37, c], floats(74 * c)), sw = t32([1, c, 1, 1], floats(c).map { abs($0) / 6 }), zw = t32([1, c, 2, 37], floats(74 * c))
         // more than the 256-channel addend tile, with a channel tail
         let xc = t32([1, 1, 9, 265], floats(9 * 265)), sc = t32([1, 265, 1, 1], floats(265).map { abs($0) / 6 }), zc = t32([1, 265, 1, 9], floats(9 * 265))
+        // the FPN addend at half the extents (addend_upsample 2): 4×22 pixels read a 2×11 addend
+        let xu = t32([n, 4, 22, c], floats(n * 88 * c)), zu = t32([n, c, 2, 11], floats(n * 22 * c))
         let qx = tI8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in Int8.random(in: -128...127, using: &rng) })
         let qu = tU8([n, 3, 5, c], (0..<(n * 15 * c)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let cases: [(String, [(String, [HostTensor])], [O], [(String, AttrValue)])] = [
@@ -81,6 +88,10 @@ final class SEBoundaryOpTests: XCTestCase {
             ("scale_channels_nhwc", [("X", [xw]), ("Scale", [sw]), ("Addend", [zw])], [O("Out", [1, c, 2, 37])], [("residual", .bool(true))]),
             ("scale_channels_nhwc", [("X", [xc]), ("Scale", [sc]), ("Addend", [zc])], [O("Out", [1, 1, 9, 265], .u8)],
              [("residual", .bool(true)), ("out_dtype", .string("u8")), ("out_scale", .float(4))]),
+            ("scale_channels_nhwc", [("X", [xu]), ("Scale", [s]), ("Addend", [zu])], [O("Out", [n, 4, 22, c], .i8)],
+             [("residual", .bool(true)), ("out_dtype", .string("s8")), ("out_scale", .float(4)), ("addend_upsample", .int(2))]),
+            ("scale_channels_nhwc", [("X", [xu]), ("Scale", [s]), ("Addend", [zu])], [O("Out", [n, c, 4, 22])],
+             [("residual", .bool(true)), ("addend_upsample", .int(2))]),
             ("layout_nhwc_to_nchw", [("X", [x])], [O("Out", [n, c, h, w])], []),
             ("qnearest_interp", [("X", [qx])], [O("Out", [n, 12, 10, c], .i8)],
              [("data_layout", .string("NHWC")), ("out_h", .int(12)), ("out_w", .int(10)), ("align_corners", .bool(true))]),

@@ -196,6 +196,11 @@ void qtop_scale_nhwc_f32(const float *src, const float *s, int residual, void *d
 /* The same, then + z (f32 NCHW [n, c, h, w], the FPN's upsampled addend) before the store / requantization. */
 void qtop_scale_add_nhwc_f32(const float *src, const float *s, int residual, const float *z, void *dst, int dst_dt, float range,
                              int n, int c, int h, int w, int isa, qtop_pool *pool);
+/* The same with z at 1/zf of x's extents (f32 NCHW [n, c, h / zf, w / zf]; h and w multiples of zf): pixel (y, x)
+ * adds z's (y / zf, x / zf), a nearest zf-times upsample folded into the add. Returns 0 (nothing written) on bad
+ * arguments. */
+int qtop_scale_add_up_nhwc_f32(const float *src, const float *s, int residual, const float *z, int zf, void *dst, int dst_dt,
+                               float range, int n, int c, int h, int w, int isa, qtop_pool *pool);
 /* Nearest interp of a u8/s8 NHWC tensor [n, ih, iw, c] → [n, oh, ow, c]: output pixel (y, x) copies input pixel
  * (rows[y], cols[x]) (Paddle's nearest indices, computed by the caller). Returns 0 (nothing written) when an index
  * or extent is out of range. */

@@ -25,6 +25,8 @@ public struct GlobalAvgPoolNHWCSpec: OpSpec {
 /// scale_channels_nhwc: `X` f32 NHWC [N, H, W, C] times `Scale` ([N, C, 1, 1] or [N, 1, 1, C]):
 /// `y = x * s[n][c]`, then `y = x + y` when `residual` (an RSE shortcut), then `y = y + z` when the optional
 /// `Addend` z (f32 NCHW [N, C, H, W]: the FPN's upsampled coarser level) is given; each step rounded to Float.
+/// `addend_upsample` f (default 1) gives z at 1/f of X's extents, [N, C, H/f, W/f] with H and W multiples of f,
+/// and pixel (h, w) adds z's (h / f, w / f): a nearest f-times upsample folded into the add (fuse-se-upsample).
 /// `out_dtype` f32 (default) writes `Out` as f32 NCHW [N, C, H, W]; u8 / s8 write it NHWC, requantized with
 /// `out_scale` (required then).
 public struct ScaleChannelsNHWCSpec: OpSpec {
@@ -32,11 +34,22 @@ public struct ScaleChannelsNHWCSpec: OpSpec {
     public let residual: Bool
     public let outDType: QDataType
     public let outScale: Float?
+    public let addendUpsample: Int
 
     public init(_ node: Node, _ a: inout AttributeReader) throws {
         residual = try a.bool("residual", default: false)
         outDType = try QDataType.read(&a, "out_dtype", default: .f32)!
         outScale = try outDType == .f32 ? nil : positiveRange(&a, "out_scale")
+        addendUpsample = try a.int("addend_upsample", default: 1, in: 1...64)
+    }
+
+    /// The Addend's extents for X [N, H, W, C] (NCHW, H and W divided by `addend_upsample`); nil when a known H or
+    /// W is not a multiple of it.
+    public func addendShape(x: [Int]) -> [Int]? {
+        let f = addendUpsample, nchw = LayoutSpec.toNCHW(x)
+        guard f > 1 else { return nchw }
+        guard nchw[2...].allSatisfy({ $0 < 0 || $0 % f == 0 }) else { return nil }
+        return [nchw[0], nchw[1]] + nchw[2...].map { $0 < 0 ? $0 : $0 / f }
     }
 
     public func inferOutputs(_ s: ShapeContext) throws -> [InferredValue]? {
@@ -47,8 +60,11 @@ public struct ScaleChannelsNHWCSpec: OpSpec {
         }
         if s.node.input("Addend") != nil {
             let z = try s.shape("Addend")
-            guard s.dtype("Addend") == .f32 || s.dtype("Addend") == nil, z == LayoutSpec.toNCHW(x) else {
-                throw OpSpecError("scale_channels_nhwc: Addend \(z) must be f32 NCHW \(LayoutSpec.toNCHW(x))")
+            guard let want = addendShape(x: x) else {
+                throw OpSpecError("scale_channels_nhwc: X \(x) is not a multiple of addend_upsample \(addendUpsample)")
+            }
+            guard s.dtype("Addend") == .f32 || s.dtype("Addend") == nil, z == want else {
+                throw OpSpecError("scale_channels_nhwc: Addend \(z) must be f32 NCHW \(want)")
             }
         }
         return s.output("Out", outDType.dtype, outDType == .f32 ? LayoutSpec.toNCHW(x) : x)

@@ -21,7 +21,8 @@ func registerSEBoundaryReferenceKernels(_ r: KernelRegistry) {
             }
         }
     }
-    // scale_channels_nhwc: y = x * s (then x + y when residual, then + Addend); f32 NCHW out, or requantized u8/s8 NHWC.
+    // scale_channels_nhwc: y = x * s (then x + y when residual, then + Addend, read at (h / f, w / f) when it is f times
+    // smaller); f32 NCHW out, or requantized u8/s8 NHWC.
     r.addReference("scale_channels_nhwc") { ctx in
         let spec = try ctx.spec(ScaleChannelsNHWCSpec.self)
         let inv = spec.outScale.map(quantInverse) ?? 1
@@ -34,7 +35,12 @@ func registerSEBoundaryReferenceKernels(_ r: KernelRegistry) {
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             guard s.count == n * c, y.count == x.count else { throw KernelError("scale_channels_nhwc: Scale \(s.shape), Out \(y.shape) for X \(x.shape)") }
             let z = io.optionalInput("Addend")
-            if let z { guard z.dtype == .f32, z.shape == [n, c, h, w] else { throw KernelError("scale_channels_nhwc: Addend \(z.shape) for X \(x.shape)") } }
+            let f = spec.addendUpsample, (zh, zw) = (h / f, w / f)
+            if let z {
+                guard z.dtype == .f32, h % f == 0, w % f == 0, z.shape == [n, c, zh, zw] else {
+                    throw KernelError("scale_channels_nhwc: Addend \(z.shape) for X \(x.shape) (addend_upsample \(f))")
+                }
+            }
             let hw = h * w
             for ni in 0..<n {
                 for p in 0..<hw {
@@ -42,7 +48,7 @@ func registerSEBoundaryReferenceKernels(_ r: KernelRegistry) {
                         let v = x.f32[(ni * hw + p) * c + ch]
                         var o = v * s.f32[ni * c + ch]
                         if spec.residual { o = v + o }
-                        if let z { o = o + z.f32[(ni * c + ch) * hw + p] }
+                        if let z { o = o + z.f32[(ni * c + ch) * zh * zw + (p / w / f) * zw + p % w / f] }
                         if spec.outDType == .f32 {
                             y.f32[(ni * c + ch) * hw + p] = o
                         } else {

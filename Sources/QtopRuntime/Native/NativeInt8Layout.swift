@@ -38,8 +38,8 @@ final class NativeGlobalAvgPoolNHWCKernel: Kernel {
     }
 }
 
-/// Native `scale_channels_nhwc` (SE excite, optionally with the RSE shortcut and the FPN addend), f32 NCHW or
-/// requantized out.
+/// Native `scale_channels_nhwc` (SE excite, optionally with the RSE shortcut and the FPN addend, full size or
+/// upsampled on the fly), f32 NCHW or requantized out.
 final class NativeScaleChannelsNHWCKernel: Kernel {
     let isa: ISALevel
     let spec: ScaleChannelsNHWCSpec
@@ -53,14 +53,15 @@ final class NativeScaleChannelsNHWCKernel: Kernel {
         }
         let z = io.optionalInput("Addend")
         if let z {
-            guard z.dtype == .f32, z.shape == [x.shape[0], x.shape[3], x.shape[1], x.shape[2]] else {
-                throw KernelError("scale_channels_nhwc: Addend \(z.shape) for X \(x.shape)")
+            guard z.dtype == .f32, let want = spec.addendShape(x: x.shape), z.shape == want else {
+                throw KernelError("scale_channels_nhwc: Addend \(z.shape) for X \(x.shape) (addend_upsample \(spec.addendUpsample))")
             }
         }
         let dt = NativeAttr.cDType(spec.outDType)
-        qtop_scale_add_nhwc_f32(x.f32, s.f32, spec.residual ? 1 : 0, z?.f32, y.data, ci(dt), spec.outScale ?? 1,
-                                Int32(x.shape[0]), Int32(x.shape[3]), Int32(x.shape[1]), Int32(x.shape[2]),
-                                isa.cValue, nativePoolHandle(io.threads))
+        let ok = qtop_scale_add_up_nhwc_f32(x.f32, s.f32, spec.residual ? 1 : 0, z?.f32, Int32(spec.addendUpsample), y.data, ci(dt),
+                                            spec.outScale ?? 1, Int32(x.shape[0]), Int32(x.shape[3]), Int32(x.shape[1]), Int32(x.shape[2]),
+                                            isa.cValue, nativePoolHandle(io.threads))
+        guard ok == 1 else { throw KernelError("scale_channels_nhwc: X \(x.shape) Scale \(s.shape) Out \(y.shape)") }
     }
 }
 
