@@ -265,6 +265,8 @@ int qtop_qconv_isa(const qtop_qconv *c) { return c->isa; }
 #define Q8_EPI_ROW_BUDGET (16 * 1024) /* bytes of output / residual rows one GEMM epilogue call may span */
 #endif
 
+#define Q8_SHARED_A_MAX ((size_t)8 << 20) /* most bytes of a run's shared im2col (qrun.acols) */
+
 static int dt_bytes(int dt) { return dt == QTOP_DT_F32 ? 4 : dt == QTOP_DT_NONE ? 0 : 1; }
 
 typedef struct {
@@ -277,6 +279,7 @@ typedef struct {
     int mtiles, osplit, oc_per_split;
     int mb;           /* rows per task */
     size_t scratch_bytes;
+    void *acols;      /* GEMM: A of every row tile and group, built once per run (task_acols); NULL: per task */
 } qrun;
 
 static inline int32_t ld_src(const uint8_t *p, int s8) { return s8 ? (int32_t)(int8_t)*p : (int32_t)*p; }
@@ -461,6 +464,37 @@ void qtop__q8_dw_generic(const struct qtop_qconv *c, const uint8_t *const *rows,
         }
 }
 
+/* The GEMM's A rows [m0, m0+mc) of group g (not the direct path): Kp-long u8 or s16 rows into buf. */
+static void build_a(const qrun *r, int g, int64_t m0, int mc, void *buf) {
+    const qtop_qconv *c = r->c;
+    const qtop_qconv_desc *d = &c->d;
+    if (c->widen_direct) {
+        /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
+        const uint8_t *x = r->src + m0 * d->ic;
+        int s8 = d->src_dt == QTOP_DT_S8;
+        int64_t n = (int64_t)mc * d->ic;
+        if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
+        else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
+    } else if (d->groups == 1 && d->dil_w == 1) {
+        if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
+        else im2col_u8_rows(c, r->src, m0, mc, buf);
+    } else {
+        im2col(c, r->src, g, m0, mc, buf);
+    }
+}
+
+/* Phase one of a run whose row tiles are shared by several channel splits: one task = one row tile of one group,
+ * built once into the run's shared A (r->acols, [groups][M][Kp]) instead of once per split. */
+static void task_acols(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const qrun *r = vctx;
+    const qtop_qconv *c = r->c;
+    int mt = (int)(task % r->mtiles), g = (int)(task / r->mtiles);
+    int64_t m0 = (int64_t)mt * r->mb;
+    int mc = (int)(r->M - m0 < r->mb ? r->M - m0 : r->mb);
+    build_a(r, g, m0, mc, (char *)r->acols + ((int64_t)g * r->M + m0) * c->Kp * (int64_t)(c->a_s16 ? 2 : 1));
+}
+
 static void task_gemm(void *vctx, int64_t task, int thread) {
     (void)thread;
     qrun *r = vctx;
@@ -476,27 +510,16 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     int blk1 = (split + 1) * r->oc_per_split / 16;
     if (blk1 > c->ocb) blk1 = c->ocb;
     const void *A;
-    int64_t lda;
+    int64_t lda = c->Kp;
     if (c->direct) {
         A = r->src + m0 * d->ic;
         lda = d->ic;
+    } else if (r->acols) {
+        A = (const char *)r->acols + ((int64_t)g * r->M + m0) * c->Kp * (int64_t)(c->a_s16 ? 2 : 1);
     } else {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
+        build_a(r, g, m0, mc, buf);
         A = buf;
-        lda = c->Kp;
-        if (c->widen_direct) {
-            /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
-            const uint8_t *x = r->src + m0 * d->ic;
-            int s8 = d->src_dt == QTOP_DT_S8;
-            int64_t n = (int64_t)mc * d->ic;
-            if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
-            else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
-        } else if (d->groups == 1 && d->dil_w == 1) {
-            if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
-            else im2col_u8_rows(c, r->src, m0, mc, buf);
-        } else {
-            im2col(c, r->src, g, m0, mc, buf);
-        }
     }
     /* [mb][64] int32: a 64-channel group's accumulators for every row of the task, then one epilogue call */
     int32_t tile[Q8_TILE_ROWS * Q8_EPI_BLOCKS * 16] __attribute__((aligned(64)));
@@ -640,6 +663,13 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         if (bps > 4 && bps % 4) bps = (int)rup(bps, 4);   /* whole 64-channel microkernel widths */
         r.oc_per_split = bps * 16;
         r.osplit = (c->ocb + bps - 1) / bps;
+        /* channel splits of one row tile would each build its im2col (e.g. ResNet's 3×3 512 at 7×7: 8 splits of
+         * 49 × 4608 bytes): build every tile's once, first, into the calling thread's scratch */
+        size_t abytes = (size_t)d->groups * (size_t)r.M * (size_t)c->Kp * esz;
+        if (r.osplit > 1 && !c->direct && abytes <= Q8_SHARED_A_MAX) {
+            r.acols = qtop__tls_scratch(abytes);
+            if (r.acols) qtop_parallel_for(pool, base, task_acols, &r);
+        }
         qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);
         return;
     }
