@@ -24,7 +24,7 @@ static const qtop_isa_config row_generic = {
 
 #if defined(__x86_64__)
 static const qtop_q8_gemm_kernel q8_u8_avx2 = {
-    "q8_gemm_u8_6x16c4_avx2", qtop__q8_gemm_u8_6x16c4_avx2, 6, 1, 4, 0, qtop__q8_any_over127_avx2,
+    "q8_gemm_u8_5x16c4_avx2", qtop__q8_gemm_u8_5x16c4_avx2, 5, 1, 4, 0, qtop__q8_any_over127_avx2,
 };
 static const qtop_q8_gemm_kernel q8_s16_avx2 = {
     "q8_gemm_s16_6x16c2_avx2", qtop__q8_gemm_s16_6x16c2_avx2, 6, 1, 2, 0, NULL,

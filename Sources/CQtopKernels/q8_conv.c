@@ -262,6 +262,16 @@ int qtop_qconv_isa(const qtop_qconv *c) { return c->isa; }
 
 /* ------------------------------------------------------------------ run */
 
+#define Q8_TILE_ROWS 64          /* most rows per GEMM task (M <= 64: one task; else Q8_MB) */
+#define Q8_L1_BUDGET (24 * 1024) /* bytes of weights + A the blocks-outer GEMM order keeps in L1 */
+#ifndef Q8_EPI_ROW_BUDGET
+#define Q8_EPI_ROW_BUDGET (16 * 1024) /* bytes of output / residual rows one GEMM epilogue call may span */
+#endif
+
+#define Q8_SHARED_A_MAX ((size_t)8 << 20) /* most bytes of a run's shared im2col (qrun.acols) */
+
+static int dt_bytes(int dt) { return dt == QTOP_DT_F32 ? 4 : dt == QTOP_DT_NONE ? 0 : 1; }
+
 typedef struct {
     qtop_qconv *c;
     const uint8_t *src;
@@ -272,6 +282,7 @@ typedef struct {
     int mtiles, osplit, oc_per_split;
     int mb;           /* rows per task */
     size_t scratch_bytes;
+    void *acols;      /* GEMM: A of every row tile and group, built once per run (task_acols); NULL: per task */
 } qrun;
 
 static inline int32_t ld_src(const uint8_t *p, int s8) { return s8 ? (int32_t)(int8_t)*p : (int32_t)*p; }
@@ -456,6 +467,37 @@ void qtop__q8_dw_generic(const struct qtop_qconv *c, const uint8_t *const *rows,
         }
 }
 
+/* The GEMM's A rows [m0, m0+mc) of group g (not the direct path): Kp-long u8 or s16 rows into buf. */
+static void build_a(const qrun *r, int g, int64_t m0, int mc, void *buf) {
+    const qtop_qconv *c = r->c;
+    const qtop_qconv_desc *d = &c->d;
+    if (c->widen_direct) {
+        /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
+        const uint8_t *x = r->src + m0 * d->ic;
+        int s8 = d->src_dt == QTOP_DT_S8;
+        int64_t n = (int64_t)mc * d->ic;
+        if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
+        else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
+    } else if (d->groups == 1 && d->dil_w == 1) {
+        if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
+        else im2col_u8_rows(c, r->src, m0, mc, buf);
+    } else {
+        im2col(c, r->src, g, m0, mc, buf);
+    }
+}
+
+/* Phase one of a run whose row tiles are shared by several channel splits: one task = one row tile of one group,
+ * built once into the run's shared A (r->acols, [groups][M][Kp]) instead of once per split. */
+static void task_acols(void *vctx, int64_t task, int thread) {
+    (void)thread;
+    const qrun *r = vctx;
+    const qtop_qconv *c = r->c;
+    int mt = (int)(task % r->mtiles), g = (int)(task / r->mtiles);
+    int64_t m0 = (int64_t)mt * r->mb;
+    int mc = (int)(r->M - m0 < r->mb ? r->M - m0 : r->mb);
+    build_a(r, g, m0, mc, (char *)r->acols + ((int64_t)g * r->M + m0) * c->Kp * (int64_t)(c->a_s16 ? 2 : 1));
+}
+
 static void task_gemm(void *vctx, int64_t task, int thread) {
     (void)thread;
     qrun *r = vctx;
@@ -471,71 +513,73 @@ static void task_gemm(void *vctx, int64_t task, int thread) {
     int blk1 = (split + 1) * r->oc_per_split / 16;
     if (blk1 > c->ocb) blk1 = c->ocb;
     const void *A;
-    int64_t lda;
+    int64_t lda = c->Kp;
     if (c->direct) {
         A = r->src + m0 * d->ic;
         lda = d->ic;
+    } else if (r->acols) {
+        A = (const char *)r->acols + ((int64_t)g * r->M + m0) * c->Kp * (int64_t)(c->a_s16 ? 2 : 1);
     } else {
         void *buf = qtop__tls_scratch(r->scratch_bytes);
+        build_a(r, g, m0, mc, buf);
         A = buf;
-        lda = c->Kp;
-        if (c->widen_direct) {
-            /* 1×1, stride 1, no padding: the mc rows are one contiguous run of src, each already Kp long */
-            const uint8_t *x = r->src + m0 * d->ic;
-            int s8 = d->src_dt == QTOP_DT_S8;
-            int64_t n = (int64_t)mc * d->ic;
-            if (c->cfg->q8_widen) c->cfg->q8_widen(buf, x, (int)n, s8);
-            else for (int64_t e = 0; e < n; e++) ((int16_t *)buf)[e] = s8 ? (int8_t)x[e] : x[e];
-        } else if (d->groups == 1 && d->dil_w == 1) {
-            if (c->a_s16) im2col_s16_rows(c, r->src, m0, mc, buf);
-            else im2col_u8_rows(c, r->src, m0, mc, buf);
-        } else {
-            im2col(c, r->src, g, m0, mc, buf);
-        }
     }
-    int32_t tile[Q8_MR * Q8_EPI_BLOCKS * 16];
+    /* [mb][64] int32: a 64-channel group's accumulators for every row of the task, then one epilogue call */
+    int32_t tile[Q8_TILE_ROWS * Q8_EPI_BLOCKS * 16] __attribute__((aligned(64)));
     const qtop_q8_gemm_kernel *gk = c->gk;
     qtop_q8_epi_fn epi = c->cfg->q8_epi;
     const int u8 = gk->kstep == 4, MR = gk->mr, nbmax = gk->nbmax;
     qtop_q8_gemm_fn ukr = gk->fn;
-    /* kernels exact only for bytes ≤ 127 (vpmaddubsw): a task whose A holds a larger byte runs the exact C path */
-    if (gk->over127 && gk->over127((const uint8_t *)A, lda, mc, c->K)) ukr = qtop__q8_gemm_u8_ref;
-    /* Loop order: with this split's weights small enough to stay in L2, rows outer (each row tile's A stays in L1 and
-     * the epilogue walks whole output rows: contiguous residual/output streams); otherwise channel groups outer.
-     * The unit across channels is a group of up to 64 (Q8_EPI_BLOCKS blocks): the kernel fills the tile's columns
-     * in calls of at most nbmax blocks, then one epilogue call requantizes the mr × 64 tile, so narrow kernels (one
-     * 16-channel block per call on AVX2) pay the epilogue's per-call setup once per 64 channels, not per 16. */
-    size_t wbytes = (size_t)(blk1 - blk0) * c->wblock_elems * (u8 ? 1 : 2);
-    int rows_outer = wbytes <= (size_t)384 * 1024;
+    /* kernels exact only for bytes <= 127 (vpmaddubsw): a task whose A holds a larger byte runs the exact C path.
+     * A's rows are one contiguous run (direct: lda == K; im2col: Kp-long rows, padded with 0), checked as one. */
+    if (gk->over127 && gk->over127((const uint8_t *)A, 0, 1, (int)(mc * lda))) ukr = qtop__q8_gemm_u8_ref;
     int nbl = (blk1 - blk0 + Q8_EPI_BLOCKS - 1) / Q8_EPI_BLOCKS;
-    int nrt = (mc + MR - 1) / MR;
     const int ksteps = c->Kp / gk->kstep;
     const size_t wesz = u8 ? 1 : 2;
-    for (int outer = 0; outer < (rows_outer ? nrt : nbl); outer++) {
-        for (int inner = 0; inner < (rows_outer ? nbl : nrt); inner++) {
-            int bi = rows_outer ? inner : outer, ri = rows_outer ? outer : inner;
+    /* Loop order: chunks of eb rows (a multiple of MR) outer, 64-channel groups inside; inside a group the row
+     * tiles of MR rows sweep the group's blocks (nbmax per kernel call) into the [eb][64] tile, then ONE epilogue
+     * call requantizes the eb rows, so its per-call setup and per-channel constants are paid once per eb rows, not
+     * per MR (small K: the epilogue is most of the work). eb is bounded so the output, residual and second output
+     * rows one epilogue call touches (oc apart) stay in L1: wide f32 outputs (ResNet's block tails) get short
+     * chunks. Rows outer inside the group when its weights overflow L1 (each row tile's A stays in L1 while they
+     * stream from L2), blocks outer when a block's weights fit L1 next to the chunk's A (every row tile reuses them). */
+    const int64_t row_bytes = (int64_t)d->oc * (dt_bytes(d->dst_dt) + (d->has_q2 ? 1 : 0) + dt_bytes(d->res_dt));
+    int eb = (int)(Q8_EPI_ROW_BUDGET / (row_bytes > 0 ? row_bytes : 1)) / MR * MR;
+    if (eb < MR) eb = MR;
+    if (eb > mc) eb = mc;
+    const int64_t wblk = (int64_t)c->wblock_elems * (int64_t)wesz;
+    const int blocks_outer = nbmax == 1 && wblk + (int64_t)eb * lda * (int64_t)wesz <= Q8_L1_BUDGET;
+    for (int e0 = 0; e0 < mc; e0 += eb) {
+        const int ec = mc - e0 < eb ? mc - e0 : eb;
+        const char *Ae = (const char *)A + e0 * lda * (int64_t)wesz;
+        if (d->res_dt == QTOP_DT_F32 && e0 + eb < mc) {
+            /* f32 residual rows of the next chunk: start fetching them while this chunk computes */
+            const int nec = mc - e0 - eb < eb ? mc - e0 - eb : eb;
+            const int c0 = blk0 * 16, c1 = blk1 * 16 < c->ocg ? blk1 * 16 : c->ocg;
+            for (int rr = 0; rr < nec; rr++) {
+                const char *p = (const char *)((const float *)r->res + (m0 + e0 + eb + rr) * d->oc + g * c->ocg + c0);
+                for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
+            }
+        }
+        for (int bi = 0; bi < nbl; bi++) {
             int b0 = blk0 + bi * Q8_EPI_BLOCKS;
             int nbg = blk1 - b0 < Q8_EPI_BLOCKS ? blk1 - b0 : Q8_EPI_BLOCKS;
             int ch0 = b0 * 16;
             int cnt = c->ocg - ch0 < nbg * 16 ? c->ocg - ch0 : nbg * 16;
-            int i = ri * MR;
-            int mr = mc - i < MR ? mc - i : MR;
-            if (rows_outer && inner == 0 && d->res_dt == QTOP_DT_F32 && i + MR < mc) {
-                /* f32 residual rows of the next row tile: start fetching them while this tile computes */
-                int ni = i + MR, nmr = mc - ni < MR ? mc - ni : MR;
-                int c0 = blk0 * 16, c1 = blk1 * 16 < c->ocg ? blk1 * 16 : c->ocg;
-                for (int rr = 0; rr < nmr; rr++) {
-                    const char *p = (const char *)((const float *)r->res + (m0 + ni + rr) * d->oc + g * c->ocg + c0);
-                    for (int off = 0; off < (c1 - c0) * 4; off += 64) __builtin_prefetch(p + off, 0, 3);
-                }
+            const char *Wg = (const char *)c->wpack + (g * c->wgroup_elems + (size_t)b0 * c->wblock_elems) * wesz;
+            if (blocks_outer) {
+                for (int s = 0; s < nbg; s++)
+                    for (int i = 0; i < ec; i += MR)
+                        ukr(Ae + i * lda * (int64_t)wesz, lda, ec - i < MR ? ec - i : MR, Wg + s * wblk,
+                            (int64_t)c->wblock_elems, 1, ksteps, c->xor_direct, tile + i * 64 + s * 16);
+            } else {
+                for (int i = 0; i < ec; i += MR)
+                    for (int s = 0; s < nbg; s += nbmax)
+                        ukr(Ae + i * lda * (int64_t)wesz, lda, ec - i < MR ? ec - i : MR, Wg + s * wblk,
+                            (int64_t)c->wblock_elems, nbg - s < nbmax ? nbg - s : nbmax, ksteps, c->xor_direct,
+                            tile + i * 64 + s * 16);
             }
-            const char *Ai = (const char *)A + i * lda * (int64_t)wesz;
-            for (int s = 0; s < nbg; s += nbmax) {
-                int nb = nbg - s < nbmax ? nbg - s : nbmax;
-                const char *W = (const char *)c->wpack + (g * c->wgroup_elems + (size_t)(b0 + s) * c->wblock_elems) * wesz;
-                ukr(Ai, lda, mr, W, (int64_t)c->wblock_elems, nb, ksteps, c->xor_direct, tile + s * 16);
-            }
-            epi(c, m0 + i, mr, Q8_EPI_BLOCKS * 16, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
+            epi(c, m0 + e0, ec, Q8_EPI_BLOCKS * 16, g * c->ocg + ch0, cnt, tile, r->dst, r->dst2, r->res);
         }
     }
 }
@@ -627,6 +671,13 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
         if (bps > 4 && bps % 4) bps = (int)rup(bps, 4);   /* whole 64-channel microkernel widths */
         r.oc_per_split = bps * 16;
         r.osplit = (c->ocb + bps - 1) / bps;
+        /* channel splits of one row tile would each build its im2col (e.g. ResNet's 3×3 512 at 7×7: 8 splits of
+         * 49 × 4608 bytes): build every tile's once, first, into the calling thread's scratch */
+        size_t abytes = (size_t)d->groups * (size_t)r.M * (size_t)c->Kp * esz;
+        if (r.osplit > 1 && !c->direct && abytes <= Q8_SHARED_A_MAX) {
+            r.acols = qtop__tls_scratch(abytes);
+            if (r.acols) qtop_parallel_for(pool, base, task_acols, &r);
+        }
         qtop_parallel_for(pool, base * r.osplit, task_gemm, &r);
         return;
     }

@@ -232,6 +232,8 @@ void qtop__q8_gemm_s16_6x16c2_avx2(const void *A, int64_t lda, int mr, const voi
                                    int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                   int ksteps, int xor_src, int32_t *tile);
+void qtop__q8_gemm_u8_5x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile);
 void qtop__q8_gemm_u8_4x32c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                   int ksteps, int xor_src, int32_t *tile);
 int qtop__q8_any_over127_avx2(const uint8_t *A, int64_t lda, int mr, int k);

@@ -200,6 +200,15 @@ void qtop__q8_gemm_u8_6x16c4_avx2(const void *A, int64_t lda, int mr, const void
     uavx2_tab1[mr - 1](A, lda, W, bstride, ksteps, tile);
 }
 
+/* Five rows, the avx2 row's tile: 10 accumulators + 2 weight vectors + the broadcast, the product and the ones vector
+ * fit the 16 ymm registers; six rows need 17 and spill an accumulator every k-step (measured on Zen 4: +4-7 % on
+ * ResNet50's convs, up to +50 % on small-K 1x1 convs, bench/kernels/q8_gemm.sh). */
+void qtop__q8_gemm_u8_5x16c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
+                                  int ksteps, int xor_src, int32_t *tile) {
+    (void)xor_src; (void)nb;
+    uavx2_tab1[mr - 1](A, lda, W, bstride, ksteps, tile);
+}
+
 void qtop__q8_gemm_u8_4x32c4_avx2(const void *A, int64_t lda, int mr, const void *W, int64_t bstride, int nb,
                                   int ksteps, int xor_src, int32_t *tile) {
     (void)xor_src;
