@@ -62,9 +62,6 @@
 #define SHORTK_MIN_HW 784
 #endif
 
-/* With a residual to read, that beats the [K][NR] panel copies too (AVX2 cold, one core: r50 64>256 @56² 2.16 →
- * 1.36 ms, 128>512 @28² 1.68 → 1.19; without one it was mixed, 64>384 @28² 0.39 → 0.41, so the copies stay). */
-
 /* generic: 4 × 16 */
 #define MRG 4
 #define NRG 16
@@ -576,9 +573,7 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
              * mv2 144>24 @56² avx2 30 → 49 GMAC/s, r50 256>64 @56² 2 threads 69 → 90 without it. */
             if (c->direct) {
                 j.B = img; j.ldb = hw;
-                int shortk = c->K <= SHORTK_MAX_K && ohw >= SHORTK_MIN_HW;
-                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC && c->K >= PANEL_PACK_MIN_K &&
-                    !(shortk && j.res)) {
+                if (!c->xmode && c->kern->pack_b && c->ocg >= PANEL_PACK_MIN_OC && c->K >= PANEL_PACK_MIN_K) {
                     j.panel_pack = 1;
                     j.ntile = c->kern->nr * 4;
                     j.mtile = j.rows;
