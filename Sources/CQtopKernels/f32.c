@@ -23,9 +23,12 @@
 /* Pixel-major GEMM ("xmode") up to this many output pixels: T[pixel][oc] = im2col^T · W^T with the weights as the
  * packed vector operand (contiguous [K][NR] panels, L1-resident across pixel panels) and the pixels as the small
  * broadcast operand, packed per call. A plane of a few dozen pixels then wastes no vector lanes and the activation
- * matrix is never read at a plane-sized stride (AVX2 6x16, r50 3x3 512 on a 7×7 plane: 10-26 → 31-36 GMAC/s on one core). */
+ * matrix is never read at a plane-sized stride (AVX2 6x16, r50 3x3 512 on a 7×7 plane: 10-26 → 31-36 GMAC/s on one core).
+ * Up to 14×14: there the weights (the long operand at K ≥ 256) stream once instead of once per column tile (AVX2,
+ * cold caches as in a model, one core: r50 1x1 256>1024 @14² with residual 1.45 → 1.17 ms, 1024>512 2.3 → 2.2,
+ * 3x3 256 3.0 → 2.75-3.0; at 28×28 it lost: 512>128 1.02 → 1.24). */
 #ifndef XMODE_MAX_HW
-#define XMODE_MAX_HW 64
+#define XMODE_MAX_HW 196
 #endif
 /* xmode only for kernels that lose on strided B (pack_b; the AVX-512 8x32 does not: 960>160 @7×7 43 → 41,
  * 120>488 @40 px 47 → 36 GMAC/s with it) and when K and oc amortise its transposed scalar epilogue and the per-call
@@ -45,6 +48,18 @@
 #endif
 #ifndef PANEL_PACK_MIN_K
 #define PANEL_PACK_MIN_K 64
+#endif
+
+/* Direct 1×1 convs with a short K on large planes (K ≤ 128, ≥ 28×28 outputs, e.g. r50 64>256 @56², 128>512 @28²)
+ * are bound by the output (and residual) rows, not by the FMAs: tiles of 2 row panels × 16 column strips write
+ * fewer, longer row streams than 8 × 4, and the next strip's C / residual lines are prefetched while the current one
+ * computes (AVX-512, cold caches as inside a model: 64>256 @56² 1.20 → 1.04 ms, with residual 1.66 → 1.48, 64>64
+ * 0.34 → 0.29, 128>512 @28² with residual 1.23 → 1.15; K = 256 and up gained nothing). */
+#ifndef SHORTK_MAX_K
+#define SHORTK_MAX_K 128
+#endif
+#ifndef SHORTK_MIN_HW
+#define SHORTK_MIN_HW 784
 #endif
 
 /* generic: 4 × 16 */
@@ -264,6 +279,7 @@ typedef struct {
     int krows;                 /* rows per fill task */
     int private_pack;          /* each task builds its own im2col column band (tiles span all rows) */
     int panel_pack;            /* each task copies its column band of B (ldb stride) into [strip][K][NR] panels */
+    int prefetch_next;         /* prefetch the next column strip's C and residual lines during the last K block */
 } gjob;
 
 /* im2col rows [k0, k1), output pixels [p0, p1) → out[k - k0][p - p0] (row stride ldo). */
@@ -360,6 +376,17 @@ static void gemm_task(void *vctx, int64_t task, int thread) {
         int last = k0 + kc >= j->K;
         for (int col = c0; col < c1; col += NR) {
             int nr = c1 - col < NR ? c1 - col : NR;
+            if (j->prefetch_next && last && col + NR < c1)
+                for (int i = i0; i < i1; i++) {
+                    const float *cp = j->C + (int64_t)i * j->ldc + col + NR;
+                    __builtin_prefetch(cp, 1, 3);
+                    __builtin_prefetch(cp + NR - 1, 1, 3);
+                    if (j->res) {
+                        const float *rp = j->res + (int64_t)i * j->ldc + col + NR;
+                        __builtin_prefetch(rp, 0, 3);
+                        __builtin_prefetch(rp + NR - 1, 0, 3);
+                    }
+                }
             const float *bp = pp ? pp + (int64_t)((col - c0) / NR) * j->K * NR + (int64_t)k0 * NR
                                  : B + (int64_t)k0 * ldb + (col - boff);
             for (int i = i0; i < i1; i += MR) {
@@ -484,10 +511,11 @@ static void plan_xtiles(gjob *j, int MR, int NR, int threads) {
     j->mtiles = (panels + mp - 1) / mp;
 }
 
-/* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically). */
-static void plan_tiles(gjob *j, int MR, int NR, int threads) {
+/* Tile the [rows][cols] output so that every thread gets several tasks (the pool hands tasks out dynamically):
+ * at most mp_max row panels × ns_max column strips per tile. */
+static void plan_tiles(gjob *j, int MR, int NR, int threads, int mp_max, int ns_max) {
     int panels = (j->rows + MR - 1) / MR, strips = (j->cols + NR - 1) / NR;
-    int mp = panels < 8 ? panels : 8, ns = strips < 4 ? strips : 4;
+    int mp = panels < mp_max ? panels : mp_max, ns = strips < ns_max ? strips : ns_max;
     int want = threads > 1 ? 8 * threads : 1;
     for (;;) {
         int64_t tasks = (int64_t)((panels + mp - 1) / mp) * ((strips + ns - 1) / ns);
@@ -580,7 +608,11 @@ void qtop_fconv_run(qtop_fconv *c, const float *src, float *dst, const float *re
                 continue;
             }
             if (c->tmode) { qtop_parallel_for(pool, c->ocg / 64, tmode_task, &j); continue; }
-            plan_tiles(&j, c->kern->mr, c->kern->nr, threads);
+            if (c->direct && c->K <= SHORTK_MAX_K && ohw >= SHORTK_MIN_HW) {
+                j.prefetch_next = 1;
+                plan_tiles(&j, c->kern->mr, c->kern->nr, threads, 2, 16);
+            } else
+                plan_tiles(&j, c->kern->mr, c->kern->nr, threads, 8, 4);
             qtop_parallel_for(pool, (int64_t)j.mtiles * ((j.cols + j.ntile - 1) / j.ntile), gemm_task, &j);
         }
 }

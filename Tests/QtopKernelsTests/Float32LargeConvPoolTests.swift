@@ -35,6 +35,9 @@ final class Float32LargeConvPoolTests: XCTestCase {
         (70, 21, 23, 67, 1, 1, 0, 1),    // direct 1×1, 483 pixels, oc ≥ 64: [K][NR] panel copies (AVX2), partial strip
         (300, 7, 7, 40, 1, 1, 0, 1),     // pixel-major small plane (AVX2; oc not a multiple of 64), partial pixel panel
         (40, 9, 9, 36, 3, 2, 1, 1),      // pixel-major k×k, stride 2 → 5×5, K = 360 over several K blocks
+        (30, 14, 14, 36, 3, 1, 1, 1),    // pixel-major k×k at 196 pixels (AVX2), K = 270, partial channel strip
+        (40, 28, 29, 70, 1, 1, 0, 1),    // direct 1×1 with a short K on 812 pixels: 2 × 16 tiles + prefetch, residual
+        (260, 13, 15, 40, 1, 1, 0, 1),   // pixel-major direct 1×1 at 195 pixels (AVX2), partial pixel panel
     ]
 
     func testConvLargePlanes() {
