@@ -193,6 +193,17 @@ struct qtop_qconv {
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
 
+/* The input-row ring of the direct int8 paths (q8_stem.c, q8_narrow.c): a task walks its band of output rows and
+ * keeps input row iy in slot iy mod span, so rows shared by consecutive output rows are built once. tag[slot] says
+ * which row a slot holds (INT_MIN: none; reset when the image changes). Returns the slot and whether the caller must
+ * (re)build it. */
+static inline uint8_t *qtop__q8_ring_slot(uint8_t *rows, size_t rowb, int *tag, int span, int iy, int *build) {
+    int slot = ((iy % span) + span) % span;
+    *build = tag[slot] != iy;
+    tag[slot] = iy;
+    return rows + rowb * slot;
+}
+
 /* Epilogue for `cnt` channels starting at oc0 of output pixel `pix`; acc are int32 accumulators. */
 /* Stem path (q8_stem.c): the kernel for desc d at row cfg (NULL: not a stem there); create sets up c (0: no);
  * run does the whole conv. */

@@ -163,12 +163,9 @@ static void narrow_task(void *vctx, int64_t task, int thread) {
         if (n != cur_n) { for (int i = 0; i < span; i++) tag[i] = INT_MIN; cur_n = n; }
         for (int ky = 0; ky < d->kh; ky++) {
             int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            int slot = ((iy % span) + span) % span;
-            uint8_t *rp = rows + r->rowb * slot;
-            if (tag[slot] != iy) {
-                build_row(r, iy >= 0 && iy < d->h ? img + (int64_t)iy * d->w * d->ic : NULL, rp);
-                tag[slot] = iy;
-            }
+            int build;
+            uint8_t *rp = qtop__q8_ring_slot(rows, r->rowb, tag, span, iy, &build);
+            if (build) build_row(r, iy >= 0 && iy < d->h ? img + (int64_t)iy * d->w * d->ic : NULL, rp);
             for (int kx = 0; kx < d->kw; kx++) tap[ky * d->kw + kx] = rp + (int64_t)kx * d->dil_w * pxb;
         }
         /* a group of taps at a time across the whole output row: its weights (≤ NARROW_WBYTES) stay in L1 while

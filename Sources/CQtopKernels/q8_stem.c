@@ -151,12 +151,9 @@ static void stem_task(void *vctx, int64_t task, int thread) {
         if (n != cur_n) { for (int i = 0; i < span; i++) tag[i] = INT_MIN; cur_n = n; }
         for (int ky = 0; ky < d->kh; ky++) {
             int iy = oy * d->stride_h - d->pad_t + ky * d->dil_h;
-            int slot = ((iy % span) + span) % span;
-            uint8_t *rp = rows + r->rowb * slot;
-            if (tag[slot] != iy) {
-                k->row(&r->g, iy >= 0 && iy < d->h ? img + (int64_t)iy * d->w * d->ic : NULL, (uint32_t *)rp, tmp);
-                tag[slot] = iy;
-            }
+            int build;
+            uint8_t *rp = qtop__q8_ring_slot(rows, r->rowb, tag, span, iy, &build);
+            if (build) k->row(&r->g, iy >= 0 && iy < d->h ? img + (int64_t)iy * d->w * d->ic : NULL, (uint32_t *)rp, tmp);
             if (c->stem_flat)
                 for (int j = 0; j < pairs; j++) tap[ky * pairs + j] = rp + (j % r->g.P) * plane + (int64_t)(j / r->g.P) * 4;
             else

@@ -13,6 +13,28 @@ final class Int8KernelTests: XCTestCase {
         var src: [UInt8], w: [Int8], ranges: [Float], bias: [Float]?, res: [UInt8]
     }
 
+    /// Random weights, ranges, optional bias, input and residual (finite) for a descriptor a test has already drawn.
+    func randomOperands(for d: qtop_qconv_desc, _ r: inout XorShift) -> Case {
+        var d = d
+        let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
+        let src = r.bytes(Int(d.n * d.h * d.w * d.ic))
+        let w = r.bytes(Int(d.oc * d.ic * d.kh * d.kw)).map { Int8(bitPattern: $0) }
+        let ranges = (0..<Int(d.oc)).map { _ in r.float(0.05, 2) }
+        let bias: [Float]? = r.bool() ? (0..<Int(d.oc)).map { _ in r.float(-10, 10) } : nil
+        let res: [UInt8] = d.res_dt == Int32(QTOP_DT_F32.rawValue)
+            ? (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) } : r.bytes(no)
+        return Case(d: d, src: src, w: w, ranges: ranges, bias: bias, res: res)
+    }
+
+    /// The kernel qtop_qconv_query picks for d at isa, if its name starts with prefix (which path serves the shape).
+    func kernelName(prefix: String, _ d: qtop_qconv_desc, isa: Int32) -> String? {
+        var d = d
+        var why = [CChar](repeating: 0, count: 256)
+        guard qtop_qconv_query(&d, isa, isa, &why, why.count) == 1 else { return nil }
+        let name = String(cString: why)
+        return name.hasPrefix(prefix) ? name : nil
+    }
+
     func randomCase(_ r: inout XorShift, kind: Int) -> Case {
         var d = qtop_qconv_desc()
         while true {

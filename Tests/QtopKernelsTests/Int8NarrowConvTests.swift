@@ -28,22 +28,7 @@ extension Int8KernelTests {
             d.src_dt = Int32(r.int(0, 1)); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
             d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = r.float(1, 5)
         } while d.w < 1 || qtop_qconv_out_h(&d) <= 0 || qtop_qconv_out_w(&d) <= 0
-        let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
-        let src = r.bytes(Int(d.n * d.h * d.w * d.ic))
-        let w = r.bytes(Int(d.oc * d.ic * d.kh * d.kw)).map { Int8(bitPattern: $0) }
-        let ranges = (0..<Int(d.oc)).map { _ in r.float(0.05, 2) }
-        let bias: [Float]? = r.bool() ? (0..<Int(d.oc)).map { _ in r.float(-10, 10) } : nil
-        let res: [UInt8] = d.res_dt == Int32(QTOP_DT_F32.rawValue)
-            ? (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) } : r.bytes(no)
-        return Case(d: d, src: src, w: w, ranges: ranges, bias: bias, res: res)
-    }
-
-    private func narrowKernelName(_ d: qtop_qconv_desc, isa: Int32) -> String? {
-        var d = d
-        var why = [CChar](repeating: 0, count: 256)
-        guard qtop_qconv_query(&d, isa, isa, &why, why.count) == 1 else { return nil }
-        let name = String(cString: why)
-        return name.hasPrefix("q8_narrow_") ? name : nil
+        return randomOperands(for: d, &r)
     }
 
     private var twinAvailable: Bool { (qtop_cpu_isa_mask() >> UInt32(QTOP_ISA_AVX512_VNNI.rawValue)) & 1 == 1 }
@@ -56,7 +41,7 @@ extension Int8KernelTests {
             let c = narrowCase(&r)
             guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
             if it % 16 == 0 { XCTAssertEqual(ref, specConv(c), "generic case \(it) \(c.d)") }
-            for isa in usableIsas() where isa != 0 && narrowKernelName(c.d, isa: isa) != nil {
+            for isa in usableIsas() where isa != 0 && kernelName(prefix: "q8_narrow_", c.d, isa: isa) != nil {
                 for threaded in [false, true] {
                     XCTAssertEqual(runConv(c, isa: isa, threaded: threaded), ref,
                                    "isa \(String(cString: qtop_isa_name(isa))) threads \(threaded ? 2 : 1) case \(it) \(c.d)")
@@ -95,7 +80,7 @@ extension Int8KernelTests {
                              bias: nil, res: [])
                 let ref = runConv(c, isa: 0, threaded: false)!
                 if oc == 24 && srcByte == 0x80 { XCTAssertEqual(ref, specConv(c)) }   // the slow Swift spec: twice
-                for isa in usableIsas() where isa != 0 && narrowKernelName(d, isa: isa) != nil {
+                for isa in usableIsas() where isa != 0 && kernelName(prefix: "q8_narrow_", d, isa: isa) != nil {
                     XCTAssertEqual(runConv(c, isa: isa, threaded: true), ref, "isa \(isa) src \(srcByte) w \(wv) oc \(oc)")
                 }
                 if twinAvailable {
@@ -119,27 +104,27 @@ extension Int8KernelTests {
         d.in_range = 1; d.out_range = 1
         var tested = 0
         for (isa, name) in rows where usableIsas().contains(isa) {
-            XCTAssertEqual(narrowKernelName(d, isa: isa), name)
+            XCTAssertEqual(kernelName(prefix: "q8_narrow_", d, isa: isa), name)
             var e = d
             e.oc = 32   // whole 16-channel GEMM blocks with 2 (or 6) pixels per narrow call: the GEMM measured faster
-            XCTAssertNil(narrowKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_narrow_", e, isa: isa))
             e = d
             e.oc = 16   // whole blocks: the narrow path only at avx2 (whose u8 GEMM checks every tile for bytes > 127)
-            XCTAssertEqual(narrowKernelName(e, isa: isa) != nil, isa == Int32(QTOP_ISA_AVX2.rawValue))
+            XCTAssertEqual(kernelName(prefix: "q8_narrow_", e, isa: isa) != nil, isa == Int32(QTOP_ISA_AVX2.rawValue))
             e.ic = 8
-            XCTAssertEqual(narrowKernelName(e, isa: isa), name)
+            XCTAssertEqual(kernelName(prefix: "q8_narrow_", e, isa: isa), name)
             e = d
             e.oc = 8; e.w = 14   // 14 output pixels in 24-pixel tiles (AVX-512 rows) or 2 × 12 (avx2): too much waste
-            XCTAssertNil(narrowKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_narrow_", e, isa: isa))
             e = d
             e.oc = 48; e.groups = 2
-            XCTAssertNil(narrowKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_narrow_", e, isa: isa))
             e = d
             e.kh = 1; e.kw = 1
-            XCTAssertNil(narrowKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_narrow_", e, isa: isa))
             e = d
             e.ic = 3
-            XCTAssertNil(narrowKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_narrow_", e, isa: isa))
             tested += 1
         }
         if tested == 0 { throw XCTSkip("no x86 int8 row on this CPU") }

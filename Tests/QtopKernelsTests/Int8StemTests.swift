@@ -24,22 +24,7 @@ extension Int8KernelTests {
             d.src_dt = Int32(r.int(0, 1)); d.dst_dt = Int32(r.int(0, 2)); d.res_dt = Int32(r.int(0, 3)); d.act = Int32(r.int(0, 3))
             d.in_range = r.float(0.5, 10); d.out_range = r.float(1, 100); d.res_range = r.float(1, 5)
         } while qtop_qconv_out_h(&d) <= 0 || qtop_qconv_out_w(&d) <= 0
-        let no = Int(d.n) * Int(qtop_qconv_out_h(&d)) * Int(qtop_qconv_out_w(&d)) * Int(d.oc)
-        let src = r.bytes(Int(d.n * d.h * d.w * d.ic))
-        let w = r.bytes(Int(d.oc * d.ic * d.kh * d.kw)).map { Int8(bitPattern: $0) }
-        let ranges = (0..<Int(d.oc)).map { _ in r.float(0.05, 2) }
-        let bias: [Float]? = r.bool() ? (0..<Int(d.oc)).map { _ in r.float(-10, 10) } : nil
-        let res: [UInt8] = d.res_dt == Int32(QTOP_DT_F32.rawValue)
-            ? (0..<no).map { _ in r.float(-10, 10) }.withUnsafeBytes { Array($0) } : r.bytes(no)
-        return Case(d: d, src: src, w: w, ranges: ranges, bias: bias, res: res)
-    }
-
-    private func stemKernelName(_ d: qtop_qconv_desc, isa: Int32) -> String? {
-        var d = d
-        var why = [CChar](repeating: 0, count: 256)
-        guard qtop_qconv_query(&d, isa, isa, &why, why.count) == 1 else { return nil }
-        let name = String(cString: why)
-        return name.hasPrefix("q8_stem_") ? name : nil
+        return randomOperands(for: d, &r)
     }
 
     func testStemAllISAsBitExactOneAndTwoThreads() {
@@ -50,7 +35,7 @@ extension Int8KernelTests {
             guard let ref = runConv(c, isa: 0, threaded: false) else { return XCTFail("generic create failed") }
             if it % 10 == 0 { XCTAssertEqual(ref, specConv(c), "generic case \(it) \(c.d)") }
             for isa in usableIsas() where isa != 0 {
-                guard stemKernelName(c.d, isa: isa) != nil else { continue }
+                guard kernelName(prefix: "q8_stem_", c.d, isa: isa) != nil else { continue }
                 for threaded in [false, true] {
                     XCTAssertEqual(runConv(c, isa: isa, threaded: threaded), ref,
                                    "isa \(String(cString: qtop_isa_name(isa))) threads \(threaded ? 2 : 1) case \(it) \(c.d)")
@@ -81,7 +66,7 @@ extension Int8KernelTests {
                          bias: nil, res: [])
             let ref = runConv(c, isa: 0, threaded: false)!
             XCTAssertEqual(ref, specConv(c))
-            for isa in usableIsas() where isa != 0 && stemKernelName(d, isa: isa) != nil {
+            for isa in usableIsas() where isa != 0 && kernelName(prefix: "q8_stem_", d, isa: isa) != nil {
                 XCTAssertEqual(runConv(c, isa: isa, threaded: true), ref, "isa \(isa) src \(srcByte) w \(wv)")
             }
         }
@@ -100,19 +85,19 @@ extension Int8KernelTests {
         d.in_range = 1; d.out_range = 1
         var tested = 0
         for (isa, name) in rows where usableIsas().contains(isa) {
-            XCTAssertEqual(stemKernelName(d, isa: isa), name)
+            XCTAssertEqual(kernelName(prefix: "q8_stem_", d, isa: isa), name)
             var e = d
             e.ic = 5
-            XCTAssertNil(stemKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_stem_", e, isa: isa))
             e = d
             e.ic = 4; e.oc = 4; e.groups = 2
-            XCTAssertNil(stemKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_stem_", e, isa: isa))
             e = d
             e.kh = 1; e.kw = 1   // no window: the GEMM (q8_deconv.c's inner 1×1 relies on its packing)
-            XCTAssertNil(stemKernelName(e, isa: isa))
+            XCTAssertNil(kernelName(prefix: "q8_stem_", e, isa: isa))
             e = d
             e.kh = 7; e.kw = 7; e.oc = 64
-            XCTAssertEqual(stemKernelName(e, isa: isa), name)
+            XCTAssertEqual(kernelName(prefix: "q8_stem_", e, isa: isa), name)
             tested += 1
         }
         if tested == 0 { throw XCTSkip("no x86 int8 row on this CPU") }
