@@ -9,15 +9,6 @@ typedef struct { const char *name; int h, w, ic, oc, k, s, src_dt, dw, res; } sh
 /* KBENCH_COLD=1: before every timed call evict the caches (write a buffer larger than L3) and re-read the input,
  * as inside a model, where a layer's weights were last touched an inference ago and its input was just written. */
 static int cold_mode(void) { const char *e = getenv("KBENCH_COLD"); return e && *e == '1'; }
-static void evict(const void *src, size_t n) {
-    static unsigned char *junk;
-    const size_t jn = (size_t)96 << 20;
-    if (!junk) junk = malloc(jn);
-    for (size_t i = 0; i < jn; i += 64) junk[i] = (unsigned char)i;
-    volatile unsigned char sink = 0;
-    for (size_t i = 0; i < n; i += 64) sink ^= ((const unsigned char *)src)[i];
-    (void)sink;
-}
 
 static void conv_bench(int isa, const shape *sh) {
     qtop_qconv_desc d = {0};
@@ -45,7 +36,7 @@ static void conv_bench(int isa, const shape *sh) {
     double macs = (double)oh * ow * sh->oc * K, best = 1e9;
     const int cold = cold_mode();
     for (int rep = 0; rep < (int)((cold ? 3e9 : 3e10) / macs) + 5; rep++) {
-        if (cold) evict(src, nsrc);
+        if (cold) bench_evict(src, nsrc);
         double t0 = now();
         qtop_qconv_run2(c, src, dst, dst2, res, NULL);
         double t = now() - t0;

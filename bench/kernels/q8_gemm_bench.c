@@ -4,12 +4,13 @@
  * Not part of the test suite. Build and run: bench/kernels/q8_gemm.sh [isa-number [name-substring]]
  * KERNELS=dir builds against another copy of CQtopKernels (an A/B against main). */
 #include "include/qtop_kernels.h"
+#include "bench_common.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static double now(int wall) {
+static double bench_clock(int wall) {
     struct timespec t;
     clock_gettime(wall ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
@@ -61,15 +62,6 @@ static const shape shapes[] = {
 
 /* Q8GEMM_COLD=1: before every timed run evict the caches (write a buffer larger than L3) and re-read the input,
  * as inside a model, where a layer's weights were last touched an inference ago and its input was just written. */
-static void evict(const void *src, size_t n) {
-    static unsigned char *junk;
-    const size_t jn = (size_t)96 << 20;
-    if (!junk) junk = malloc(jn);
-    for (size_t i = 0; i < jn; i += 64) junk[i] = (unsigned char)i;
-    volatile unsigned char sink = 0;
-    for (size_t i = 0; i < n; i += 64) sink ^= ((const unsigned char *)src)[i];
-    (void)sink;
-}
 
 static double bench(int isa, const shape *sh, qtop_pool *pool) {
     qtop_qconv_desc d = {0};
@@ -99,10 +91,10 @@ static double bench(int isa, const shape *sh, qtop_pool *pool) {
     const char *ce = getenv("Q8GEMM_COLD");
     const int cold = ce && *ce == '1';
     for (int rep = 0; rep < (cold ? reps / 8 + 3 : reps); rep++) {
-        if (cold) evict(src, nsrc);
-        double t0 = now(wall);
+        if (cold) bench_evict(src, nsrc);
+        double t0 = bench_clock(wall);
         qtop_qconv_run2(c, src, dst, sh->out == 2 ? dst2 : NULL, sh->out == 2 ? res : NULL, pool);
-        double t = now(wall) - t0;
+        double t = bench_clock(wall) - t0;
         if (t < best) best = t;
     }
     printf("  %-12s %-26s %-3s %8.4f ms %6.1f GMAC/s\n", qtop_isa_name(isa), sh->name,
