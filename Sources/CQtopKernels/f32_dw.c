@@ -23,6 +23,7 @@ struct qtop_fdw {
     int sx;                        /* 2: the microkernel reads stride-2 columns itself (no strip); else 1 */
     int nphase, Wq;                /* strides ≥ 2: phases of a strip row and the floats of each (slack included) */
     int window;                    /* input rows one group of R output rows reads */
+    int Wp;                        /* > 0: small stride-1 planes are copied into zero-padded rows of Wp floats */
     int *koff;                     /* [kw]: column offset of kernel column kx (see qtop_fdw_rows) */
     int koff_lo, koff_hi;
     float *zero;                   /* a zero row: image rows above / below the image */
@@ -68,6 +69,10 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     /* stride 2 with a short kernel: the microkernel splits the columns itself (sx = 2), no strip */
     c->sx = c->s == 2 && d->dil_w * (d->kw - 1) <= QTOP_FDW_S2_SPAN && c->window <= QTOP_FDW_S2_WINDOW ? 2 : 1;
     int s = c->sx == 2 ? 1 : c->s, maxcol = (d->dil_w * (d->kw - 1)) / s;
+    /* Short stride-1 rows are nearly all edge vectors: copy each plane into zero-padded rows (left padding
+     * included, so every tap is a plain load) wide enough for the widest tile (32 columns) plus the kernel span. */
+    if (c->s == 1 && c->ow <= 32 && d->h <= 64)
+        c->Wp = ((c->ow > 32 ? c->ow : 32) + maxcol + 7) & ~7;
     if (s > 1) {
         for (int kx = 0; kx < d->kw; kx++)   /* phases 0 .. the highest one a tap reads */
             if ((d->dil_w * kx) % s + 1 > c->nphase) c->nphase = (d->dil_w * kx) % s + 1;
@@ -77,11 +82,11 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     for (int kx = 0; kx < d->kw; kx++) {
         int k = d->dil_w * kx;
         /* stride 1: the input column of tap kx at output column x is x + k - pad_l; strips: phase · Wq + k / s */
-        c->koff[kx] = s == 1 ? k - d->pad_l : (k % s) * c->Wq + k / s;
+        c->koff[kx] = c->Wp ? k : s == 1 ? k - d->pad_l : (k % s) * c->Wq + k / s;
         if (kx == 0 || c->koff[kx] < c->koff_lo) c->koff_lo = c->koff[kx];
         if (kx == 0 || c->koff[kx] > c->koff_hi) c->koff_hi = c->koff[kx];
     }
-    int64_t zlen = s == 1 ? d->w : (int64_t)c->nphase * c->Wq;
+    int64_t zlen = s == 1 ? (d->w > c->Wp ? d->w : c->Wp) : (int64_t)c->nphase * c->Wq;
     c->zero = calloc((size_t)(zlen + 2 * DW_VMAX), sizeof(float));
     c->w = malloc(sizeof(float) * (size_t)d->oc * c->taps);
     c->bias = malloc(sizeof(float) * (size_t)d->oc);
@@ -121,7 +126,18 @@ static void fill_strip_row(const qtop_fdw *c, const float *row, float *dst) {
 
 typedef struct { const qtop_fdw *c; const float *src; float *dst; const float *res; int per_task; } dw_run;
 
-/* One channel plane. strip: window · nphase · Wq floats (strides ≥ 2); rowp: window row pointers. */
+/* The image columns of a padded plane (Wp > 0); its padding columns were zeroed once per task. */
+static void pad_plane(const qtop_fdw *c, const float *pl, float *dst) {
+    const qtop_fconv_desc *d = &c->d;
+    for (int y = 0; y < d->h; y++) {
+        float *restrict o = dst + (int64_t)y * c->Wp + d->pad_l;
+        const float *restrict r = pl + (int64_t)y * d->w;
+        for (int x = 0; x < d->w; x++) o[x] = r[x];
+    }
+}
+
+/* One channel plane (already padded when Wp > 0). strip: window · nphase · Wq floats (strides ≥ 2); rowp: window
+ * row pointers. */
 static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, const float *res, float *strip,
                      const float **rowp) {
     const qtop_fconv_desc *d = &c->d;
@@ -129,7 +145,8 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
     int64_t slot = (int64_t)c->nphase * c->Wq;
     qtop_fdw_rows j = {
         .row = rowp, .koff = c->koff, .w = c->w + (int64_t)ch * c->taps, .kh = d->kh, .kw = d->kw, .ow = c->ow,
-        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = c->s == 1 || c->sx == 2, .iw = d->w, .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
+        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = !c->Wp && (c->s == 1 || c->sx == 2), .iw = d->w,
+        .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
         .bias = c->bias[ch], .act = d->act,
     };
     for (int oy0 = 0; oy0 < c->oh; oy0 += c->R) {
@@ -139,7 +156,7 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
         for (int wr = 0; wr < need; wr++) {
             int iy = base + wr;
             if (iy < 0 || iy >= d->h) { rowp[wr] = c->zero; continue; }
-            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * d->w; continue; }
+            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * (c->Wp ? c->Wp : d->w); continue; }
             fill_strip_row(c, pl + (int64_t)iy * d->w, strip + wr * slot);
             rowp[wr] = strip + wr * slot;
         }
@@ -158,7 +175,7 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     const qtop_fconv_desc *d = &c->d;
     int64_t total = (int64_t)d->n * d->oc;
     int64_t p0 = task * r->per_task, p1 = p0 + r->per_task < total ? p0 + r->per_task : total;
-    size_t strip_floats = (size_t)c->window * c->nphase * c->Wq;
+    size_t strip_floats = c->Wp ? (size_t)d->h * c->Wp : (size_t)c->window * c->nphase * c->Wq;
     float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * (size_t)c->window);
     if (!strip) return;
     if (strip_floats) memset(strip, 0, sizeof(float) * strip_floats);
@@ -166,7 +183,12 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     int64_t ihw = (int64_t)d->h * d->w, ohw = (int64_t)c->oh * c->ow;
     for (int64_t p = p0; p < p1; p++) {
         int ch = (int)(p % d->oc);
-        dw_plane(c, r->src + p * ihw, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, strip, rowp);
+        const float *pl = r->src + p * ihw;
+        if (c->Wp) {
+            pad_plane(c, pl, strip);
+            pl = strip;
+        }
+        dw_plane(c, pl, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, strip, rowp);
     }
 }
 
