@@ -3,7 +3,9 @@
  *
  * Stride 1 reads the input planes where they are: tap row ky of output row oy is input row oy - pad_t + dil·ky, or a
  * zero row above / below the image, and the microkernel masks the columns left and right of the image (masked
- * loads at the edge vectors, plain loads inside). Nothing is copied.
+ * loads at the edge vectors, plain loads inside). Nothing is copied, except on short rows (ow ≤ 32, where nearly
+ * every vector is an edge one): each plane is copied into a zero-padded one (padding rows and columns included) and
+ * the microkernel reads it with plain loads only.
  * Stride 2 with a kernel span ≤ QTOP_FDW_S2_SPAN (3×3, 5×5) reads the input rows in place too: the microkernel
  * splits each vector's columns into even and odd ones in registers (sx = 2).
  * Other strides s ≥ 2 would need a gather per tap, so each input row a row group needs is split once into its s
@@ -23,7 +25,7 @@ struct qtop_fdw {
     int sx;                        /* 2: the microkernel reads stride-2 columns itself (no strip); else 1 */
     int nphase, Wq;                /* strides ≥ 2: phases of a strip row and the floats of each (slack included) */
     int window;                    /* input rows one group of R output rows reads */
-    int Wp;                        /* > 0: small stride-1 planes are copied into zero-padded rows of Wp floats */
+    int Wp, Hp;                    /* Wp > 0: small stride-1 planes are copied into Hp zero-padded rows of Wp floats */
     int *koff;                     /* [kw]: column offset of kernel column kx (see qtop_fdw_rows) */
     int koff_lo, koff_hi;
     float *zero;                   /* a zero row: image rows above / below the image */
@@ -71,8 +73,10 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     int s = c->sx == 2 ? 1 : c->s, maxcol = (d->dil_w * (d->kw - 1)) / s;
     /* Short stride-1 rows are nearly all edge vectors: copy each plane into zero-padded rows (left padding
      * included, so every tap is a plain load) wide enough for the widest tile (32 columns) plus the kernel span. */
-    if (c->s == 1 && c->ow <= 32 && d->h <= 64)
+    if (c->s == 1 && c->ow <= 32 && d->h <= 64) {
         c->Wp = ((c->ow > 32 ? c->ow : 32) + maxcol + 7) & ~7;
+        c->Hp = d->pad_t + d->h + d->pad_b;   /* the padding rows too: a group's rows are consecutive ones */
+    }
     if (s > 1) {
         for (int kx = 0; kx < d->kw; kx++)   /* phases 0 .. the highest one a tap reads */
             if ((d->dil_w * kx) % s + 1 > c->nphase) c->nphase = (d->dil_w * kx) % s + 1;
@@ -86,7 +90,7 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
         if (kx == 0 || c->koff[kx] < c->koff_lo) c->koff_lo = c->koff[kx];
         if (kx == 0 || c->koff[kx] > c->koff_hi) c->koff_hi = c->koff[kx];
     }
-    int64_t zlen = s == 1 ? (d->w > c->Wp ? d->w : c->Wp) : (int64_t)c->nphase * c->Wq;
+    int64_t zlen = s == 1 ? d->w : (int64_t)c->nphase * c->Wq;
     c->zero = calloc((size_t)(zlen + 2 * DW_VMAX), sizeof(float));
     c->w = malloc(sizeof(float) * (size_t)d->oc * c->taps);
     c->bias = malloc(sizeof(float) * (size_t)d->oc);
@@ -126,13 +130,17 @@ static void fill_strip_row(const qtop_fdw *c, const float *row, float *dst) {
 
 typedef struct { const qtop_fdw *c; const float *src; float *dst; const float *res; int per_task; } dw_run;
 
-/* The image columns of a padded plane (Wp > 0); its padding columns were zeroed once per task. */
+/* The image of a padded plane (Wp > 0): its padding rows and columns were zeroed once per task and stay zero.
+ * Fixed-size copies (whole vectors, then 4, then single floats): a call per short row would cost more. */
 static void pad_plane(const qtop_fdw *c, const float *pl, float *dst) {
     const qtop_fconv_desc *d = &c->d;
     for (int y = 0; y < d->h; y++) {
-        float *restrict o = dst + (int64_t)y * c->Wp + d->pad_l;
-        const float *restrict r = pl + (int64_t)y * d->w;
-        for (int x = 0; x < d->w; x++) o[x] = r[x];
+        float *o = dst + (int64_t)(d->pad_t + y) * c->Wp + d->pad_l;
+        const float *r = pl + (int64_t)y * d->w;
+        int x = 0;
+        for (; x + 8 <= d->w; x += 8) memcpy(o + x, r + x, 32);
+        if (x + 4 <= d->w) { memcpy(o + x, r + x, 16); x += 4; }
+        for (; x < d->w; x++) o[x] = r[x];
     }
 }
 
@@ -151,19 +159,25 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
     };
     for (int oy0 = 0; oy0 < c->oh; oy0 += c->R) {
         int R = c->oh - oy0 < c->R ? c->oh - oy0 : c->R;
+        j.R = R;
+        j.out = out + (int64_t)oy0 * c->ow;
+        j.res = res ? res + (int64_t)oy0 * c->ow : NULL;
+        j.left = (int64_t)(c->oh - oy0) * c->ow;
+        if (c->Wp) {   /* rowp: every row of the padded plane */
+            j.row = rowp + (int64_t)oy0 * sh;
+            c->rows(&j);
+            continue;
+        }
         int base = oy0 * sh - d->pad_t;   /* input row of window row 0 */
         int need = (R - 1) * sh + d->dil_h * (d->kh - 1) + 1;
         for (int wr = 0; wr < need; wr++) {
             int iy = base + wr;
             if (iy < 0 || iy >= d->h) { rowp[wr] = c->zero; continue; }
-            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * (c->Wp ? c->Wp : d->w); continue; }
+            if (c->s == 1 || c->sx == 2) { rowp[wr] = pl + (int64_t)iy * d->w; continue; }
             fill_strip_row(c, pl + (int64_t)iy * d->w, strip + wr * slot);
             rowp[wr] = strip + wr * slot;
         }
-        j.R = R;
-        j.out = out + (int64_t)oy0 * c->ow;
-        j.res = res ? res + (int64_t)oy0 * c->ow : NULL;
-        j.left = (int64_t)(c->oh - oy0) * c->ow;
+        j.row = rowp;
         c->rows(&j);
     }
 }
@@ -175,11 +189,13 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     const qtop_fconv_desc *d = &c->d;
     int64_t total = (int64_t)d->n * d->oc;
     int64_t p0 = task * r->per_task, p1 = p0 + r->per_task < total ? p0 + r->per_task : total;
-    size_t strip_floats = c->Wp ? (size_t)d->h * c->Wp : (size_t)c->window * c->nphase * c->Wq;
-    float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * (size_t)c->window);
+    size_t strip_floats = c->Wp ? (size_t)c->Hp * c->Wp : (size_t)c->window * c->nphase * c->Wq;
+    size_t nrowp = c->Wp ? (size_t)c->Hp : (size_t)c->window;
+    float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * nrowp);
     if (!strip) return;
     if (strip_floats) memset(strip, 0, sizeof(float) * strip_floats);
     const float **rowp = (const float **)(strip + strip_floats);
+    for (int y = 0; c->Wp && y < c->Hp; y++) rowp[y] = strip + (int64_t)y * c->Wp;
     int64_t ihw = (int64_t)d->h * d->w, ohw = (int64_t)c->oh * c->ow;
     for (int64_t p = p0; p < p1; p++) {
         int ch = (int)(p % d->oc);

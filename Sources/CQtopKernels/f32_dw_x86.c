@@ -200,6 +200,48 @@ INLINE T_AVX2 void rows8_s2(const qtop_fdw_rows *j, const int R, const int KH, c
     }
 }
 
+/* Stride 2 in both directions, 3×3 / 5×5, no dilation: row reuse as at stride 1 (window row r feeds output rows
+ * i = (r - ky) / 2), with the column split done in registers. shuffle_ps(a, b, 0x88 / 0xDD) takes even / odd columns
+ * within each 128-bit lane, which leaves the outputs in the same permuted order for every tap (8 lanes:
+ * 0 1 4 5 2 3 6 7); the accumulators stay in that order and one permute per row restores it before the store. Tap
+ * kx reads columns c0 + kx + 2·lane: the pair loaded at c0 + (kx & ~1), evens for even kx, odds for odd. Same sums
+ * in the same order as block8 on the split tile: the same bits. */
+INLINE T_AVX2 void s2reuse8(const qtop_fdw_rows *j, int x0, const int R, const int K, const int edge, __m256 *acc) {
+    const int c0 = 2 * x0 + j->koff_lo;
+    for (int i = 0; i < R; i++) acc[i] = _mm256_set1_ps(j->bias);
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < 2 * (R - 1) + K; r++) {
+        const float *p = j->row[r] + c0;
+        __m256 lo[3], hi[3];
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < K; b += 2) {
+            lo[b / 2] = edge ? mload8(p + b, c0 + b, j->iw) : _mm256_loadu_ps(p + b);
+            hi[b / 2] = edge ? mload8(p + b + 8, c0 + b + 8, j->iw) : _mm256_loadu_ps(p + b + 8);
+        }
+        _Pragma("clang loop unroll(full)") for (int kx = 0; kx < K; kx++) {
+            __m256 t = (kx & 1) ? _mm256_shuffle_ps(lo[kx / 2], hi[kx / 2], 0xDD)
+                                : _mm256_shuffle_ps(lo[kx / 2], hi[kx / 2], 0x88);
+            _Pragma("clang loop unroll(full)") for (int ky = 0; ky < K; ky++) {
+                const int d = r - ky;
+                if (d < 0 || (d & 1) || d / 2 >= R) continue;
+                acc[d / 2] = _mm256_fmadd_ps(_mm256_set1_ps(j->w[ky * K + kx]), t, acc[d / 2]);
+            }
+        }
+    }
+}
+
+INLINE T_AVX2 void rows8_s2r(const qtop_fdw_rows *j, const int R, const int K) {
+    const int xlast = j->ow > 8 ? j->ow - 8 : 0;
+    for (int x0 = 0;; x0 += 8) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        __m256 acc[8];
+        if (c0 >= 0 && c0 + ((K - 1) & ~1) + 16 <= j->iw) s2reuse8(j, x0, R, K, 0, acc);
+        else s2reuse8(j, x0, R, K, 1, acc);
+        for (int i = 0; i < R; i++)
+            store8_row(j, i, x0, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(acc[i]), 0xD8)));
+        if (x0 == xlast) break;
+    }
+}
+
 /* 3×3 and 5×5 unrolled, other sizes in loops; R (rows of this group) fixed at compile time */
 #define KSIZES(rows, j, R)                                                                                            \
     do {                                                                                                             \
@@ -259,8 +301,27 @@ INLINE T_AVX2 void rows8_s2(const qtop_fdw_rows *j, const int R, const int KH, c
         }                                                                                                            \
     } while (0)
 
+/* The stride-2 row-reuse tile's cases (R ≤ 8 rows, one vector each). */
+/* 3×3 only: at 5×5 (six loads and five splits per window row) it measured slower than the split tile. */
+#define S2REUSE_OK(j) ((j)->sx == 2 && (j)->rs == 2 && (j)->rd == 1 && (j)->kh == 3 && (j)->kw == 3 &&              \
+                       (j)->koff[2] - (j)->koff[0] == 2)
+#define S2REUSE_RUN(rows, j)                                                                                          \
+    do {                                                                                                             \
+        switch ((j)->R) {                                                                                            \
+        case 1: rows(j, 1, 3); break;                                                                                \
+        case 2: rows(j, 2, 3); break;                                                                                \
+        case 3: rows(j, 3, 3); break;                                                                                \
+        case 4: rows(j, 4, 3); break;                                                                                \
+        case 5: rows(j, 5, 3); break;                                                                                \
+        case 6: rows(j, 6, 3); break;                                                                                \
+        case 7: rows(j, 7, 3); break;                                                                                \
+        default: rows(j, 8, 3); break;                                                                               \
+        }                                                                                                            \
+    } while (0)
+
 T_AVX2 void qtop__f32_dw_rows_avx2(const qtop_fdw_rows *j) {
-    if (j->sx == 2) { RSWITCH(rows8_s2, j) }
+    if (S2REUSE_OK(j)) S2REUSE_RUN(rows8_s2r, j);
+    else if (j->sx == 2) { RSWITCH(rows8_s2, j) }
     else if (REUSE_OK(j, 8)) REUSE_RUN(rows8r, j, 8);
     else { RSWITCH(rows8, j) }
 }
