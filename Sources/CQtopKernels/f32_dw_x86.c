@@ -454,9 +454,50 @@ INLINE T_512 void rows16_s2(const qtop_fdw_rows *j, const int R, const int KH, c
     }
 }
 
+/* s2reuse8 on zmm: shuffle_ps splits within 128-bit lanes, so the outputs sit in the order
+ * 0 1 8 9 2 3 10 11 4 5 12 13 6 7 14 15 until one permute of 64-bit pairs per row puts them back. */
+INLINE T_512 void s2reuse16(const qtop_fdw_rows *j, int x0, const int R, const int edge, __m512 *acc) {
+    const int c0 = 2 * x0 + j->koff_lo;
+    for (int i = 0; i < R; i++) acc[i] = _mm512_set1_ps(j->bias);
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < 2 * (R - 1) + 3; r++) {
+        const float *p = j->row[r] + c0;
+        __m512 lo[2], hi[2];
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < 3; b += 2) {
+            lo[b / 2] = edge ? mload16(p + b, c0 + b, j->iw) : _mm512_loadu_ps(p + b);
+            hi[b / 2] = edge ? mload16(p + b + 16, c0 + b + 16, j->iw) : _mm512_loadu_ps(p + b + 16);
+        }
+        _Pragma("clang loop unroll(full)") for (int kx = 0; kx < 3; kx++) {
+            __m512 t = (kx & 1) ? _mm512_shuffle_ps(lo[kx / 2], hi[kx / 2], 0xDD)
+                                : _mm512_shuffle_ps(lo[kx / 2], hi[kx / 2], 0x88);
+            _Pragma("clang loop unroll(full)") for (int ky = 0; ky < 3; ky++) {
+                const int d = r - ky;
+                if (d < 0 || (d & 1) || d / 2 >= R) continue;
+                acc[d / 2] = _mm512_fmadd_ps(_mm512_set1_ps(j->w[ky * 3 + kx]), t, acc[d / 2]);
+            }
+        }
+    }
+}
+
+INLINE T_512 void rows16_s2r(const qtop_fdw_rows *j, const int R, const int K) {
+    (void)K;
+    const __m512i back = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    const int xlast = j->ow > 16 ? j->ow - 16 : 0;
+    for (int x0 = 0;; x0 += 16) {
+        if (x0 > xlast) x0 = xlast;
+        const int c0 = 2 * x0 + j->koff_lo;
+        __m512 acc[8];
+        if (c0 >= 0 && c0 + 2 + 32 <= j->iw) s2reuse16(j, x0, R, 0, acc);
+        else s2reuse16(j, x0, R, 1, acc);
+        for (int i = 0; i < R; i++)
+            store16_row(j, i, x0, _mm512_castpd_ps(_mm512_permutexvar_pd(back, _mm512_castps_pd(acc[i]))));
+        if (x0 == xlast) break;
+    }
+}
+
 T_512 void qtop__f32_dw_rows_avx512(const qtop_fdw_rows *j) {
     if (j->ow <= 8) { qtop__f32_dw_rows_avx2(j); return; }   /* 7×7 planes: half a zmm would idle */
-    if (j->sx == 2) { RSWITCH(rows16_s2, j) }
+    if (S2REUSE_OK(j)) S2REUSE_RUN(rows16_s2r, j);
+    else if (j->sx == 2) { RSWITCH(rows16_s2, j) }
     else if (REUSE_OK(j, 16)) REUSE_RUN(rows16r, j, 16);
     else { RSWITCH(rows16, j) }
 }
