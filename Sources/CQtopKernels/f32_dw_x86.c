@@ -5,7 +5,9 @@
  * needs into a small zero-padded tile with two masked loads per row (masked loads neither fault nor read outside
  * [0, iw)), then runs the same plain-load code on the tile. The last vector of a row overlaps the one before it
  * (rows of ow ≥ V) or spills into the next row (short rows), so only the plane's last vector needs a partial store.
- * AVX2: ymm, 8 columns. AVX-512: zmm, 16 columns; rows of ≤ 8 columns go to the AVX2 kernel. */
+ * AVX2: ymm, 8 columns. AVX-512: zmm, 16 columns; rows of ≤ 8 columns go to the AVX2 kernel.
+ * 3×3 / 5×5 at stride 1 and 3×3 at stride 2 (no dilation) take the row-reuse tiles below instead: each window row is
+ * loaded once per tile and feeds every output row that reads it. */
 #include "f32_internal.h"
 #if defined(__x86_64__)
 #include "f32_act_x86.h"
