@@ -3,7 +3,9 @@
  *
  * Stride 1 reads the input planes where they are: tap row ky of output row oy is input row oy - pad_t + dil·ky, or a
  * zero row above / below the image, and the microkernel masks the columns left and right of the image (masked
- * loads at the edge vectors, plain loads inside). Nothing is copied.
+ * loads at the edge vectors, plain loads inside). Nothing is copied, except on short rows (ow ≤ 32, where nearly
+ * every vector is an edge one): each plane is copied into a zero-padded one (padding rows and columns included) and
+ * the microkernel reads it with plain loads only.
  * Stride 2 with a kernel span ≤ QTOP_FDW_S2_SPAN (3×3, 5×5) reads the input rows in place too: the microkernel
  * splits each vector's columns into even and odd ones in registers (sx = 2).
  * Other strides s ≥ 2 would need a gather per tap, so each input row a row group needs is split once into its s
@@ -23,6 +25,7 @@ struct qtop_fdw {
     int sx;                        /* 2: the microkernel reads stride-2 columns itself (no strip); else 1 */
     int nphase, Wq;                /* strides ≥ 2: phases of a strip row and the floats of each (slack included) */
     int window;                    /* input rows one group of R output rows reads */
+    int Wp, Hp;                    /* Wp > 0: small stride-1 planes are copied into Hp zero-padded rows of Wp floats */
     int *koff;                     /* [kw]: column offset of kernel column kx (see qtop_fdw_rows) */
     int koff_lo, koff_hi;
     float *zero;                   /* a zero row: image rows above / below the image */
@@ -68,6 +71,12 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     /* stride 2 with a short kernel: the microkernel splits the columns itself (sx = 2), no strip */
     c->sx = c->s == 2 && d->dil_w * (d->kw - 1) <= QTOP_FDW_S2_SPAN && c->window <= QTOP_FDW_S2_WINDOW ? 2 : 1;
     int s = c->sx == 2 ? 1 : c->s, maxcol = (d->dil_w * (d->kw - 1)) / s;
+    /* Short stride-1 rows are nearly all edge vectors: copy each plane into zero-padded rows (left padding
+     * included, so every tap is a plain load) wide enough for the widest tile (32 columns) plus the kernel span. */
+    if (c->s == 1 && c->ow <= 32 && d->h <= 64) {
+        c->Wp = ((c->ow > 32 ? c->ow : 32) + maxcol + 7) & ~7;
+        c->Hp = d->pad_t + d->h + d->pad_b;   /* the padding rows too: a group's rows are consecutive ones */
+    }
     if (s > 1) {
         for (int kx = 0; kx < d->kw; kx++)   /* phases 0 .. the highest one a tap reads */
             if ((d->dil_w * kx) % s + 1 > c->nphase) c->nphase = (d->dil_w * kx) % s + 1;
@@ -77,7 +86,7 @@ qtop_fdw *qtop__fdw_create(const qtop_fconv_desc *d, const float *weights, const
     for (int kx = 0; kx < d->kw; kx++) {
         int k = d->dil_w * kx;
         /* stride 1: the input column of tap kx at output column x is x + k - pad_l; strips: phase · Wq + k / s */
-        c->koff[kx] = s == 1 ? k - d->pad_l : (k % s) * c->Wq + k / s;
+        c->koff[kx] = c->Wp ? k : s == 1 ? k - d->pad_l : (k % s) * c->Wq + k / s;
         if (kx == 0 || c->koff[kx] < c->koff_lo) c->koff_lo = c->koff[kx];
         if (kx == 0 || c->koff[kx] > c->koff_hi) c->koff_hi = c->koff[kx];
     }
@@ -121,7 +130,22 @@ static void fill_strip_row(const qtop_fdw *c, const float *row, float *dst) {
 
 typedef struct { const qtop_fdw *c; const float *src; float *dst; const float *res; int per_task; } dw_run;
 
-/* One channel plane. strip: window · nphase · Wq floats (strides ≥ 2); rowp: window row pointers. */
+/* The image of a padded plane (Wp > 0): its padding rows and columns were zeroed once per task and stay zero.
+ * Fixed-size copies (whole vectors, then 4, then single floats): a call per short row would cost more. */
+static void pad_plane(const qtop_fdw *c, const float *pl, float *dst) {
+    const qtop_fconv_desc *d = &c->d;
+    for (int y = 0; y < d->h; y++) {
+        float *o = dst + (int64_t)(d->pad_t + y) * c->Wp + d->pad_l;
+        const float *r = pl + (int64_t)y * d->w;
+        int x = 0;
+        for (; x + 8 <= d->w; x += 8) memcpy(o + x, r + x, 32);
+        if (x + 4 <= d->w) { memcpy(o + x, r + x, 16); x += 4; }
+        for (; x < d->w; x++) o[x] = r[x];
+    }
+}
+
+/* One channel plane (already padded when Wp > 0). strip: window · nphase · Wq floats (strides ≥ 2); rowp: window
+ * row pointers. */
 static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, const float *res, float *strip,
                      const float **rowp) {
     const qtop_fconv_desc *d = &c->d;
@@ -129,11 +153,21 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
     int64_t slot = (int64_t)c->nphase * c->Wq;
     qtop_fdw_rows j = {
         .row = rowp, .koff = c->koff, .w = c->w + (int64_t)ch * c->taps, .kh = d->kh, .kw = d->kw, .ow = c->ow,
-        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = c->s == 1 || c->sx == 2, .iw = d->w, .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
+        .rs = sh, .rd = d->dil_h, .sx = c->sx, .masked = !c->Wp && (c->s == 1 || c->sx == 2), .iw = d->w,
+        .koff_lo = c->koff_lo, .koff_hi = c->koff_hi,
         .bias = c->bias[ch], .act = d->act,
     };
     for (int oy0 = 0; oy0 < c->oh; oy0 += c->R) {
         int R = c->oh - oy0 < c->R ? c->oh - oy0 : c->R;
+        j.R = R;
+        j.out = out + (int64_t)oy0 * c->ow;
+        j.res = res ? res + (int64_t)oy0 * c->ow : NULL;
+        j.left = (int64_t)(c->oh - oy0) * c->ow;
+        if (c->Wp) {   /* rowp: every row of the padded plane */
+            j.row = rowp + (int64_t)oy0 * sh;
+            c->rows(&j);
+            continue;
+        }
         int base = oy0 * sh - d->pad_t;   /* input row of window row 0 */
         int need = (R - 1) * sh + d->dil_h * (d->kh - 1) + 1;
         for (int wr = 0; wr < need; wr++) {
@@ -143,10 +177,7 @@ static void dw_plane(const qtop_fdw *c, const float *pl, int ch, float *out, con
             fill_strip_row(c, pl + (int64_t)iy * d->w, strip + wr * slot);
             rowp[wr] = strip + wr * slot;
         }
-        j.R = R;
-        j.out = out + (int64_t)oy0 * c->ow;
-        j.res = res ? res + (int64_t)oy0 * c->ow : NULL;
-        j.left = (int64_t)(c->oh - oy0) * c->ow;
+        j.row = rowp;
         c->rows(&j);
     }
 }
@@ -158,15 +189,22 @@ static void dw_task(void *vctx, int64_t task, int thread) {
     const qtop_fconv_desc *d = &c->d;
     int64_t total = (int64_t)d->n * d->oc;
     int64_t p0 = task * r->per_task, p1 = p0 + r->per_task < total ? p0 + r->per_task : total;
-    size_t strip_floats = (size_t)c->window * c->nphase * c->Wq;
-    float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * (size_t)c->window);
+    size_t strip_floats = c->Wp ? (size_t)c->Hp * c->Wp : (size_t)c->window * c->nphase * c->Wq;
+    size_t nrowp = c->Wp ? (size_t)c->Hp : (size_t)c->window;
+    float *strip = qtop__tls_scratch(sizeof(float) * strip_floats + sizeof(const float *) * nrowp);
     if (!strip) return;
     if (strip_floats) memset(strip, 0, sizeof(float) * strip_floats);
     const float **rowp = (const float **)(strip + strip_floats);
+    for (int y = 0; c->Wp && y < c->Hp; y++) rowp[y] = strip + (int64_t)y * c->Wp;
     int64_t ihw = (int64_t)d->h * d->w, ohw = (int64_t)c->oh * c->ow;
     for (int64_t p = p0; p < p1; p++) {
         int ch = (int)(p % d->oc);
-        dw_plane(c, r->src + p * ihw, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, strip, rowp);
+        const float *pl = r->src + p * ihw;
+        if (c->Wp) {
+            pad_plane(c, pl, strip);
+            pl = strip;
+        }
+        dw_plane(c, pl, ch, r->dst + p * ohw, r->res ? r->res + p * ohw : NULL, strip, rowp);
     }
 }
 

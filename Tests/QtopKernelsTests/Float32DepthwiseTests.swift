@@ -35,6 +35,11 @@ final class Float32DepthwiseTests: XCTestCase {
         (2, 1, 1, 3, 2, 1, 1, 1, 1, 1),        // 1×1 plane at stride 2
         (3, 12, 21, 3, 1, 0, 2, 2, 0, 1),      // asymmetric padding, all of it on one side per axis
         (2, 11, 19, 5, 2, 1, 2, 2, 1, 1),      // 5×5 stride 2, asymmetric padding
+        // row-reuse tiles: 5×5 on wide rows read in place (masked edges, an overlapping last tile), tall planes of
+        // short rows (too tall for the padded copy: masked, in place), a padded 28-wide plane (two vectors)
+        (2, 20, 37, 5, 1, 2, 2, 2, 2, 1),
+        (2, 70, 20, 3, 1, 1, 1, 1, 1, 1),
+        (3, 28, 28, 3, 1, 1, 1, 1, 1, 1),
     ]
 
     func testDepthwiseAgainstDoubleLoop() {
