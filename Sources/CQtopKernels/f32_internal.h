@@ -32,7 +32,8 @@ static inline float qtop__act_f(float y, int act) {
  * with sx = 1; sx = 2 reads column 2x + koff[kx] instead (stride-2 columns; only with masked = 1, at most
  * QTOP_FDW_S2_WINDOW window rows and koff_hi - koff_lo <= QTOP_FDW_S2_SPAN).
  * masked = 1: that is an input column and only columns in [0, iw) are read (the others count as zero);
- * koff_lo / koff_hi bound koff. masked = 0: every row[..][c] is readable for c < max(ow, 16) + koff_hi.
+ * koff_lo / koff_hi bound koff. masked = 0: every row[..][c] is readable for c < max(ow, 16) + koff_hi, and for
+ * c < max(ow, 32) + koff_hi at stride 1 (rs = 1: the row-reuse tile's two vectors; the driver's padded planes).
  * out and res hold `left` floats from row 0 on (the rest of the plane): kernels may compute and store whole vectors
  * past a row's ow outputs (the next row overwrites them) but never past `left`. out aliases neither input. */
 #define QTOP_FDW_MAX_R 8
