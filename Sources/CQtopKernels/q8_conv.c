@@ -399,14 +399,7 @@ static inline __attribute__((always_inline)) void im2col_rows(const qtop_qconv *
                 else if (s8) for (int i = 0; i < len; i++) w16[i] = (int8_t)x[i];
                 else for (int i = 0; i < len; i++) w16[i] = x[i];
             } else if (shift) {
-                int i = 0;
-                for (; i + 8 <= len; i += 8) {
-                    uint64_t v;
-                    memcpy(&v, x + i, 8);
-                    v ^= 0x8080808080808080ull;
-                    memcpy(dst + i, &v, 8);
-                }
-                for (; i < len; i++) dst[i] = x[i] ^ 0x80;
+                qtop__q8_flip_sign(dst, x, len);
             } else {
                 memcpy(dst, x, (size_t)len);
             }

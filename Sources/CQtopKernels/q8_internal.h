@@ -4,6 +4,7 @@
 #include "include/qtop_kernels.h"
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Scalar requantization (docs/int8-semantics.md step 6): y * inv, NaN → 0, clamp to [lo, hi], round half to even.
  * Every scalar path uses this one definition; the SIMD epilogues mirror it. */
@@ -192,6 +193,19 @@ struct qtop_qconv {
 
 int qtop__pool_thread_bound(const qtop_pool *p);
 void *qtop__tls_scratch(size_t bytes);
+
+/* s8 bytes as the u8 operand of a vpdpbusd / vpmaddubsw kernel: x ^ 0x80 = x + 128 (the kernels take the 128 back
+ * through a per-channel correction), eight bytes at a time. */
+static inline void qtop__q8_flip_sign(uint8_t *dst, const uint8_t *src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= 0x8080808080808080ull;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = src[i] ^ 0x80;
+}
 
 /* The input-row ring of the direct int8 paths (q8_stem.c, q8_narrow.c): a task walks its band of output rows and
  * keeps input row iy in slot iy mod span, so rows shared by consecutive output rows are built once. tag[slot] says

@@ -124,15 +124,8 @@ static void build_row(const narrow_run *r, const uint8_t *x, uint8_t *row) {
     }
     if ((int64_t)ic == pxb) {
         int64_t n = (int64_t)W * ic;
-        if (!s8) { memcpy(o, x, (size_t)n); return; }
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            uint64_t v;
-            memcpy(&v, x + i, 8);
-            v ^= 0x8080808080808080ull;
-            memcpy(o + i, &v, 8);
-        }
-        for (; i < n; i++) o[i] = x[i] ^ 0x80;
+        if (s8) qtop__q8_flip_sign(o, x, n);
+        else memcpy(o, x, (size_t)n);
         return;
     }
     for (int px = 0; px < W; px++, x += ic, o += pxb) {
