@@ -263,6 +263,7 @@ int qtop_qconv_isa(const qtop_qconv *c) { return c->isa; }
 /* ------------------------------------------------------------------ run */
 
 #define Q8_TILE_ROWS 64          /* most rows per GEMM task (M <= 64: one task; else Q8_MB) */
+_Static_assert(Q8_MB <= Q8_TILE_ROWS, "task_gemm's accumulator tile must hold a task's rows");
 #define Q8_L1_BUDGET (24 * 1024) /* bytes of weights + A the blocks-outer GEMM order keeps in L1 */
 #ifndef Q8_EPI_ROW_BUDGET
 #define Q8_EPI_ROW_BUDGET (16 * 1024) /* bytes of output / residual rows one GEMM epilogue call may span */
@@ -638,9 +639,10 @@ void qtop_qconv_run2(qtop_qconv *c, const void *src, void *dst, void *dst2, cons
     if (c->gk) {
         const int MR = c->gk->mr;
         size_t esz = c->a_s16 ? 2 : 1;
-        /* rows per task: up to 64 rows form one tile (channels are split instead); else near-equal tiles of at most
-         * Q8_MB rows, a multiple of the microkernel height */
-        if (r.M <= 64) r.mb = (int)r.M;
+        /* rows per task: up to Q8_TILE_ROWS rows form one tile (channels are split instead; task_gemm's accumulator
+         * tile holds that many rows); else near-equal tiles of at most Q8_MB rows, a multiple of the microkernel
+         * height */
+        if (r.M <= Q8_TILE_ROWS) r.mb = (int)r.M;
         else {
             /* aim for ~12 row tiles per thread (dynamic balance), tiles of 24..Q8_MB rows */
             int64_t want = (r.M + 12 * threads - 1) / (12 * threads);
